@@ -1,0 +1,76 @@
+"""Cúspide API: wires the routers, the middleware and the principal resolver. No logic here."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from chalice import Chalice
+
+from chalicelib.agenda.routes import router as agenda_router
+from chalicelib.audit.routes import router as audit_router
+from chalicelib.billing.routes import router as billing_router
+from chalicelib.comms.routes import router as comms_router
+from chalicelib.core import api
+from chalicelib.core.observability import logger, metrics, tracer
+from chalicelib.identity import service as identity_service
+from chalicelib.identity.routes import router as identity_router
+from chalicelib.imaging.routes import router as imaging_router
+from chalicelib.patients.routes import router as patients_router
+from chalicelib.system.routes import publish_routers
+from chalicelib.system.routes import router as system_router
+from chalicelib.timeline.routes import router as timeline_router
+from chalicelib.verifactu.routes import router as verifactu_router
+
+app = Chalice(app_name="cuspide")
+app.log = logger  # type: ignore[assignment]
+
+ROUTERS = [
+    system_router,
+    identity_router,
+    audit_router,
+    patients_router,
+    imaging_router,
+    agenda_router,
+    timeline_router,
+    billing_router,
+    verifactu_router,
+    comms_router,
+]
+for router in ROUTERS:
+    app.register_blueprint(router.blueprint, url_prefix="/api/v1")
+publish_routers(ROUTERS)
+api.set_principal_resolver(identity_service.resolve_principal)
+
+SECURITY_HEADERS = {
+    "X-Content-Type-Options": "nosniff",
+    "Cache-Control": "no-store",
+    "Referrer-Policy": "no-referrer",
+}
+
+
+@app.middleware("http")
+def observe(event: Any, get_response: Any) -> Any:
+    """Correlation id, structured request log, metrics and security headers."""
+    headers = {k.lower(): v for k, v in (event.headers or {}).items()}
+    ctx = event.context or {}
+    correlation_id = headers.get("x-correlation-id") or ctx.get("requestId") or "local"
+    logger.remove_keys(["clinic_id"])
+    logger.set_correlation_id(correlation_id[:64])
+    with tracer.provider.in_subsegment("## request") as subsegment:
+        subsegment.put_annotation("route", str(ctx.get("resourcePath")))
+        response = get_response(event)
+    for k, v in SECURITY_HEADERS.items():
+        response.headers.setdefault(k, v)
+    response.headers["X-Correlation-Id"] = correlation_id[:64]
+    logger.info(
+        "request",
+        extra={
+            "method": event.method,
+            "route": ctx.get("resourcePath"),
+            "status": response.status_code,
+        },
+    )
+    metrics.add_metric(name="Requests", unit="Count", value=1)
+    metrics.add_metric(name=f"Status{response.status_code // 100}xx", unit="Count", value=1)
+    metrics.flush_metrics()
+    return response

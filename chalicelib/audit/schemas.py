@@ -1,0 +1,43 @@
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+
+class AuditQuery(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    user_id: str | None = Field(default=None, max_length=64)
+    entity_type: str | None = Field(default=None, max_length=40)
+    entity_id: str | None = Field(default=None, max_length=64)
+    date_from: datetime | None = Field(default=None, alias="from")
+    date_to: datetime | None = Field(default=None, alias="to")
+    cursor: str | None = Field(default=None, max_length=2000)
+    limit: int = Field(default=50, ge=1, le=200)
+
+    @model_validator(mode="after")
+    def _check(self) -> AuditQuery:
+        if self.entity_id and not self.entity_type:
+            raise ValueError("entity_id needs entity_type")
+        for d in (self.date_from, self.date_to):
+            if d is not None and d.tzinfo is None:
+                raise ValueError("dates need a time zone offset, e.g. 2026-11-21T00:00:00+01:00")
+        if self.date_from and self.date_to and self.date_from > self.date_to:
+            raise ValueError("'from' must not be after 'to'")
+        return self
+
+
+class AuditEntryOut(BaseModel):
+    audit_id: str
+    at: datetime
+    actor_type: str
+    actor_id: str
+    actor_name: str | None
+    action: str
+    entity_type: str
+    entity_id: str
+    ip: str | None
+    user_agent: str | None
+    changes: dict[str, Any] | None

@@ -1,0 +1,1 @@
+"""Billing: treatment catalog, VAT types, budgets, invoices and payments (issue 5)."""

@@ -1,0 +1,103 @@
+"""Spanish billing rules, pure: default VAT types with their AEAT classification, FDI teeth
+and surfaces, and the choice between a full (F1) and a simplified (F2) invoice (ADR 0503).
+
+F1/F2 (Real Decreto 1619/2012, Reglamento de facturación): a simplified invoice may be issued
+when the total, VAT included, is at most 400 € (art. 4.1.a), or at most 3,000 € for the
+operations art. 4.2 lists (retail sales, hospitality, hairdressing, transport, ...: not dental
+care, so a clinic opts in per invoice, ``art4_2``, only for such a sale). A customer who gives
+a tax id gets a full invoice: VERI*FACTU F2 records carry no Destinatarios (AEAT validation
+3.1.3.13), and a full invoice is always allowed. A full invoice must name the customer with
+their NIF (art. 6.1.d); without one the issue is refused naming the missing field. Rectifying
+invoices: R5 rectifies a simplified invoice, R1-R4 the rest (art. 15; LIVA arts. 80 and 89).
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Literal
+
+Classification = Literal["S1", "S2", "N1", "N2", "E1", "E2", "E3", "E4", "E5", "E6"]
+EXEMPT = frozenset({"E1", "E2", "E3", "E4", "E5", "E6"})
+NOT_SUBJECT = frozenset({"N1", "N2"})
+
+SIMPLIFIED_LIMIT = Decimal("400.00")
+SIMPLIFIED_LIMIT_ART4_2 = Decimal("3000.00")
+
+# code -> (name_es, name_en, rate, classification)
+DEFAULT_VAT_TYPES: dict[str, tuple[str, str, Decimal, str]] = {
+    "EXENTO_SANITARIO": (
+        "Exento: asistencia sanitaria (art. 20.Uno.5º LIVA)",
+        "Exempt: healthcare (LIVA art. 20.One.5)",
+        Decimal("0"),
+        "E1",
+    ),
+    "IVA21": ("IVA general 21%", "General VAT 21%", Decimal("21"), "S1"),
+    "IVA10": ("IVA reducido 10%", "Reduced VAT 10%", Decimal("10"), "S1"),
+    "IVA4": ("IVA superreducido 4%", "Super-reduced VAT 4%", Decimal("4"), "S1"),
+}
+DEFAULT_VAT_CODE = "EXENTO_SANITARIO"
+
+# FDI two-digit notation: permanent 11-18, 21-28, 31-38, 41-48; deciduous 51-55 ... 81-85.
+PERMANENT_TEETH = frozenset(q * 10 + t for q in (1, 2, 3, 4) for t in range(1, 9))
+DECIDUOUS_TEETH = frozenset(q * 10 + t for q in (5, 6, 7, 8) for t in range(1, 6))
+TEETH = PERMANENT_TEETH | DECIDUOUS_TEETH
+# Mesial, Occlusal (incisal on anteriors), Distal, Vestibular/Buccal, Lingual/Palatal.
+SURFACES = ("M", "O", "D", "V", "L")
+SURFACE_ALIASES = {"B": "V", "P": "L", "I": "O"}
+
+Scope = Literal["tooth", "surface", "mouth"]
+
+
+def classification_ok(classification: str, rate: Decimal) -> str | None:
+    """Why a (classification, rate) pair is wrong, or None."""
+    if classification == "S1" and rate <= 0:
+        return "S1 (taxable) needs a rate above 0"
+    if classification in EXEMPT | NOT_SUBJECT | {"S2"} and rate != 0:
+        return f"{classification} lines carry no VAT: the rate must be 0"
+    return None
+
+
+def normalise_surfaces(values: list[str]) -> list[str]:
+    out: list[str] = []
+    for v in values:
+        s = SURFACE_ALIASES.get(v.strip().upper(), v.strip().upper())
+        if s not in SURFACES:
+            raise ValueError(f"unknown surface {v!r}: use M, O, D, V (or B), L (or P)")
+        if s not in out:
+            out.append(s)
+    return [s for s in SURFACES if s in out]
+
+
+def check_placement(scope: str, tooth: int | None, surfaces: list[str]) -> str | None:
+    """Why a line's tooth/surfaces do not fit the treatment's scope, or None."""
+    if tooth is not None and tooth not in TEETH:
+        return f"{tooth} is not an FDI tooth (permanent 11-48, deciduous 51-85)"
+    if scope == "tooth" and tooth is None:
+        return "this treatment is per tooth: give the tooth (FDI)"
+    if scope == "surface":
+        if tooth is None:
+            return "this treatment is per surface: give the tooth (FDI)"
+        if not surfaces:
+            return "this treatment is per surface: give at least one surface"
+    if scope != "surface" and surfaces:
+        return "surfaces only apply to treatments whose scope is 'surface'"
+    if scope == "mouth" and tooth is not None:
+        return "this treatment is for the whole mouth: no tooth"
+    return None
+
+
+def invoice_type(
+    total: Decimal, customer_tax_id: str | None, *, art4_2: bool = False
+) -> Literal["F1", "F2"]:
+    """F2 (simplified) when within the limit and the customer gives no tax id; F1 otherwise."""
+    if customer_tax_id:
+        return "F1"
+    limit = SIMPLIFIED_LIMIT_ART4_2 if art4_2 else SIMPLIFIED_LIMIT
+    return "F2" if total <= limit else "F1"
+
+
+def rectifying_type(original_type: str, code: str) -> str:
+    """TipoFactura of a rectifying invoice: R5 for a simplified original, else R1-R4."""
+    if original_type in ("F2", "R5"):
+        return "R5"
+    return code

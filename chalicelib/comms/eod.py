@@ -1,0 +1,230 @@
+"""The end-of-day email: at 16:00 in the clinic's own zone, a summary for its owner(s).
+
+Sections: today's appointments by outcome, production invoiced and collected, tomorrow's first
+appointments, and whatever other modules register with :func:`register_section` (inventory,
+later). Sent at most once per clinic and local day (conditional write of ``EodSent``).
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Callable
+from datetime import UTC, date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+from pynamodb.exceptions import PutError
+
+from chalicelib.agenda.models import Appointment, cabinet_index
+from chalicelib.billing.models import Invoice, Payment
+from chalicelib.comms import service, templates
+from chalicelib.comms.models import EodSent
+from chalicelib.comms.templates import Section
+from chalicelib.core import mail
+from chalicelib.core.db import Item, clinic_pk
+from chalicelib.core.ids import ulid_ceiling, ulid_floor
+from chalicelib.identity.models import Clinic, Membership
+from chalicelib.patients import service as patients
+
+SectionProvider = Callable[[str, date, str], Section | None]
+_providers: list[SectionProvider] = []
+TOMORROW_FIRST = 5
+INVOICE_LOOKBACK_DAYS = 92
+
+T = {
+    "es": {
+        "subject": "{clinic}: resumen del día {day}",
+        "intro": "Resumen de la jornada del {day}.",
+        "today": "Citas de hoy",
+        "completed": "Atendidas",
+        "no_show": "No acudieron",
+        "cancelled": "Canceladas",
+        "pending": "Sin cerrar",
+        "money": "Producción",
+        "invoiced": "Facturado",
+        "collected": "Cobrado",
+        "tomorrow": "Primeras citas de mañana",
+        "none": "No hay citas.",
+        "footer": "Resumen diario de Cúspide para {clinic}.",
+    },
+    "en": {
+        "subject": "{clinic}: summary for {day}",
+        "intro": "Summary of {day}.",
+        "today": "Today's appointments",
+        "completed": "Completed",
+        "no_show": "No-shows",
+        "cancelled": "Cancelled",
+        "pending": "Not closed",
+        "money": "Production",
+        "invoiced": "Invoiced",
+        "collected": "Collected",
+        "tomorrow": "Tomorrow's first appointments",
+        "none": "No appointments.",
+        "footer": "Cúspide daily summary for {clinic}.",
+    },
+}
+
+
+def register_section(provider: SectionProvider) -> SectionProvider:
+    """Other modules add a section: ``provider(clinic_id, day, lang) -> Section | None``."""
+    if provider not in _providers:
+        _providers.append(provider)
+    return provider
+
+
+def _utc(dt: datetime) -> str:
+    return dt.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def appointments_on(clinic_id: str, day: date, tz: ZoneInfo) -> list[Appointment]:
+    lo = _utc(datetime.combine(day, time(0), tz))
+    hi = _utc(datetime.combine(day + timedelta(days=1), time(0), tz))
+    from chalicelib.agenda import service as agenda  # noqa: PLC0415
+
+    found: list[Appointment] = []
+    for cab in agenda.cabinets(clinic_id):
+        found += [
+            a
+            for a in Item.gsi1.query(
+                cabinet_index(clinic_id, cab.cabinet_id), Item.GSI1SK.between(lo, hi)
+            )
+            if isinstance(a, Appointment) and a.start_utc < hi
+        ]
+    return sorted(found, key=lambda a: (a.start_utc, a.appointment_id))
+
+
+def _euros(cents: int, lang: str) -> str:
+    sign = "-" if cents < 0 else ""
+    whole, frac = divmod(abs(int(cents)), 100)
+    if lang == "es":
+        return f"{sign}{whole:,}".replace(",", ".") + f",{frac:02d} €"
+    return f"{sign}€{whole:,}.{frac:02d}"
+
+
+def production(clinic_id: str, day: date, tz: ZoneInfo) -> tuple[int, int]:
+    """(invoiced, collected) in cents for the local day."""
+    start = datetime.combine(day, time(0), tz)
+    end = datetime.combine(day + timedelta(days=1), time(0), tz)
+    invoiced = 0
+    lo = ulid_floor(start - timedelta(days=INVOICE_LOOKBACK_DAYS))
+    for inv in Item.gsi1.query(
+        Invoice.list_pk(clinic_id), Item.GSI1SK.between(lo, ulid_ceiling(end))
+    ):
+        if isinstance(inv, Invoice) and inv.issue_date == day.isoformat() and inv.issued_at:
+            invoiced += int(inv.total_cents or 0)
+    collected = 0
+    pay_pk = f"{clinic_pk(clinic_id)}#PAY"
+    lo = ulid_floor(start - timedelta(days=1))
+    for p in Item.gsi1.query(pay_pk, Item.GSI1SK.between(lo, ulid_ceiling(end))):
+        if isinstance(p, Payment) and start <= p.paid_at < end:
+            amount = int(p.amount_cents or 0)
+            collected += -amount if p.kind == "refund" else amount
+    return invoiced, collected
+
+
+def recipients(clinic_id: str) -> list[str]:
+    s = service.load_settings(clinic_id)
+    if s.eod_recipients:
+        return list(s.eod_recipients)
+    return sorted(
+        m.email
+        for m in Membership.query(clinic_pk(clinic_id), Membership.SK.startswith("MEMBER#"))
+        if isinstance(m, Membership) and m.role == "admin" and m.status == "active"
+    )
+
+
+def build(c: Clinic, day: date) -> templates.Rendered:
+    cid, tz = c.clinic_id, ZoneInfo(c.time_zone)
+    lang = templates.lang_of(c.language)
+    t = T[lang]
+    today = appointments_on(cid, day, tz)
+    counts = Counter(a.status for a in today)
+    pending = sum(v for k, v in counts.items() if k not in ("completed", "no_show", "cancelled"))
+    sections = [
+        Section(
+            t["today"],
+            rows=[
+                (t["completed"], str(counts["completed"])),
+                (t["no_show"], str(counts["no_show"])),
+                (t["cancelled"], str(counts["cancelled"])),
+                (t["pending"], str(pending)),
+            ],
+        ),
+    ]
+    invoiced, collected = production(cid, day, tz)
+    sections.append(
+        Section(
+            t["money"],
+            rows=[
+                (t["invoiced"], _euros(invoiced, lang)),
+                (t["collected"], _euros(collected, lang)),
+            ],
+        )
+    )
+    tomorrow = [
+        a
+        for a in appointments_on(cid, day + timedelta(days=1), tz)
+        if a.status not in ("cancelled", "no_show")
+    ][:TOMORROW_FIRST]
+    names = {
+        pid: patients.display_name(p)
+        for pid, p in patients.load_many(cid, [a.patient_id for a in tomorrow]).items()
+    }
+    lines = [
+        f"{service.local_start(a):%H:%M} · {names.get(a.patient_id, '—')} · "
+        f"{a.professional_name or ''} · {a.reason}"
+        for a in tomorrow
+    ] or [t["none"]]
+    sections.append(Section(t["tomorrow"], lines=lines))
+    for provider in _providers:
+        extra = provider(cid, day, lang)
+        if extra is not None:
+            sections.append(extra)
+    day_text = templates.short_when(datetime.combine(day, time(0)), lang)[:10]
+    return templates.sections_email(
+        brand=templates.Brand.of(c),
+        lang=lang,
+        subject=t["subject"].format(clinic=c.name, day=day_text),
+        intro=t["intro"].format(day=day_text),
+        sections=sections,
+        footer=t["footer"].format(clinic=c.name),
+    )
+
+
+def send(c: Clinic, day: date, at: datetime) -> bool:
+    """Send the summary of ``day`` unless it was already sent; True when sent now."""
+    if not service.load_settings(c.clinic_id).eod_enabled:
+        return False
+    # An address SES reported as bouncing or complaining gets no more mail, staff included.
+    to = [a for a in recipients(c.clinic_id) if not service.is_undeliverable(a)]
+    if not to:
+        return False
+    marker = EodSent(
+        *EodSent.key(c.clinic_id, day.isoformat()),
+        day=day.isoformat(),
+        sent_at=at,
+        recipients=len(to),
+    )
+    try:
+        marker.save(condition=EodSent.SK.does_not_exist())
+    except PutError as exc:
+        if service.is_claimed_error(exc):
+            return False
+        raise
+    try:
+        r = build(c, day)
+        for address in to:
+            pid = mail.send(to=address, subject=r.subject, text=r.text, html=r.html)
+            service.new_message(
+                c.clinic_id,
+                patient_id=None,
+                channel="email",
+                direction="out",
+                kind="eod",
+                status="sent",
+                subject=r.subject,
+                provider_id=pid,
+            ).save()
+    except Exception:
+        marker.delete()
+        raise
+    return True

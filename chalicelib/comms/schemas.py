@@ -1,0 +1,109 @@
+"""Input and output schemas of the communications routes."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, EmailStr, Field, field_validator
+
+ConsentChannel = Literal["email", "whatsapp"]
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+
+class ConsentIn(Strict):
+    granted: bool
+    source: str = Field(
+        min_length=2, max_length=60, description="How it was given: paper_form, verbal, web_form"
+    )
+
+
+class ConsentOut(BaseModel):
+    channel: ConsentChannel
+    granted: bool
+    source: str | None
+    at: datetime | None
+    by: str | None
+    history: list[dict] = []
+
+
+class SettingsIn(Strict):
+    reminder_leads_min: list[int] = Field(
+        max_length=4, description="Minutes before the appointment, e.g. [1440, 120]"
+    )
+    eod_enabled: bool = True
+    eod_recipients: list[EmailStr] | None = Field(default=None, max_length=5)
+
+    @field_validator("reminder_leads_min")
+    @classmethod
+    def _leads(cls, v: list[int]) -> list[int]:
+        for m in v:
+            if m < 15 or m > 14 * 24 * 60 or m % 5:
+                raise ValueError("each lead time is 15 minutes to 14 days, in steps of 5")
+        return sorted(set(v), reverse=True)
+
+
+class SettingsOut(BaseModel):
+    reminder_leads_min: list[int]
+    eod_enabled: bool
+    eod_recipients: list[str] | None
+    updated_at: datetime | None
+
+
+class MessageOut(BaseModel):
+    message_id: str
+    patient_id: str | None
+    appointment_id: str | None
+    channel: str
+    direction: str
+    kind: str
+    status: str
+    subject: str | None
+    text: str | None
+    error: dict | None
+    status_history: list[dict]
+    created_at: datetime
+    updated_at: datetime
+
+
+class ListQuery(Strict):
+    cursor: str | None = None
+    limit: int = Field(default=25, ge=1, le=100)
+
+
+class ConversationOut(BaseModel):
+    patient_id: str
+    last_inbound_at: datetime | None
+    last_activity_at: datetime
+    unread: int
+    window_open: bool
+
+
+class ReplyIn(Strict):
+    text: str = Field(min_length=1, max_length=4096)
+
+
+class WhatsAppIn(Strict):
+    phone_number_id: str = Field(pattern=r"^\d{5,30}$")
+    waba_id: str = Field(pattern=r"^\d{5,30}$")
+    access_token: str = Field(min_length=20, max_length=1024)
+    app_secret: str = Field(min_length=16, max_length=128)
+    verify_token: str = Field(min_length=16, max_length=128)
+
+
+class WhatsAppOut(BaseModel):
+    connected: bool
+    phone_number_id: str | None = None
+    waba_id: str | None = None
+    display_phone_number: str | None = None
+    access_token: str | None = Field(default=None, description="Masked")
+    app_secret: str | None = Field(default=None, description="Masked")
+    verify_token: str | None = Field(default=None, description="Masked")
+    status: str = "disconnected"
+    last_error: dict | None = None
+    last_tested_at: datetime | None = None
+    webhook_url: str | None = None
+    updated_at: datetime | None = None

@@ -1,0 +1,315 @@
+"""How a route is declared: permission, input and output schemas, and the envelope.
+
+Every module exposes a :class:`Router`; ``app.py`` registers them under ``/api/v1``. A route::
+
+    @router.route("/patients/{patient_id}", "GET", permission="patients.read",
+                  response=PatientOut, summary="Get a patient")
+    def get_patient(req: Req, patient_id: str) -> PatientOut:
+        return service.get(req.principal, patient_id)
+
+The wrapper, in order: authenticates (401), checks the permission (403), parses the query and
+the JSON body with the declared pydantic models (400 for bad JSON, 422 with field errors),
+calls the view, and wraps what it returns in ``{"data": ..., "message": null}``. Any
+:class:`~chalicelib.core.errors.ApiError` becomes the error envelope; anything else is logged
+(without request data) and answered 500. The declarations also produce the OpenAPI document
+(``chalicelib.core.openapi``).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from chalice import Blueprint, Response
+from pydantic import BaseModel, ValidationError
+
+from chalicelib.core.config import settings
+from chalicelib.core.errors import ApiError, BadRequest, Forbidden, Unauthorized, Unprocessable
+from chalicelib.core.observability import logger
+
+PUBLIC = "public"
+"""No authentication (still rate-limited by the route itself)."""
+AUTHENTICATED = "authenticated"
+"""Any signed-in staff member of the clinic, whatever their role."""
+
+JSON = "application/json"
+
+
+@dataclass
+class Principal:
+    """The authenticated caller of a staff route: a user acting in one clinic."""
+
+    user_id: str
+    clinic_id: str
+    session_id: str
+    role: str
+    plan: str
+    permissions: frozenset[str]
+    email: str = ""
+    name: str = ""
+    ip: str | None = None
+    user_agent: str | None = None
+
+    def can(self, permission: str) -> bool:
+        return permission in self.permissions
+
+    @property
+    def actor(self) -> dict[str, Any]:
+        """Who did it, for audit entries and events."""
+        return {
+            "type": "user",
+            "id": self.user_id,
+            "name": self.name,
+            "ip": self.ip,
+            "user_agent": self.user_agent,
+        }
+
+
+@dataclass
+class Req:
+    """What a view receives."""
+
+    principal: Principal | None
+    body: Any
+    query: Any
+    headers: dict[str, str]
+    raw_body: bytes
+    ip: str | None
+    user_agent: str | None
+    path_params: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def user(self) -> Principal:
+        assert self.principal is not None  # only on authenticated routes
+        return self.principal
+
+
+@dataclass
+class Page:
+    """A page of a list endpoint: ``data = {"items": [...], "next_cursor": ...}``."""
+
+    items: list[Any]
+    next_cursor: str | None
+
+
+@dataclass
+class RouteSpec:
+    method: str
+    path: str
+    permission: str
+    summary: str
+    tags: tuple[str, ...]
+    body: type[BaseModel] | None
+    query: type[BaseModel] | None
+    response: Any
+    status: int
+    paged: bool
+    produces: str
+    operation_id: str
+
+
+PrincipalResolver = Callable[[str, str | None, str | None], Principal]
+_resolver: PrincipalResolver | None = None
+
+
+def set_principal_resolver(resolver: PrincipalResolver) -> None:
+    """Installed by app.py: turns a bearer token (+ ip, user agent) into a Principal."""
+    global _resolver
+    _resolver = resolver
+
+
+def client_ip(headers: dict[str, str], source_ip: str | None) -> str | None:
+    """The caller's address: the connection's, or the one the trusted proxies recorded."""
+    hops = settings().trusted_proxy_hops
+    xff = headers.get("x-forwarded-for", "")
+    if hops > 0 and xff:
+        parts = [p.strip() for p in xff.split(",") if p.strip()]
+        if len(parts) >= hops:
+            return parts[-hops]
+    return source_ip
+
+
+def envelope(data: Any, status: int = 200, headers: dict[str, str] | None = None) -> Response:
+    return Response(
+        body=json.dumps({"data": data, "message": None}, default=str),
+        status_code=status,
+        headers={"Content-Type": JSON, **(headers or {})},
+    )
+
+
+def error_response(err: ApiError) -> Response:
+    body: dict[str, Any] = {
+        "data": err.data,
+        "message": err.message,
+        "code": err.code,
+        "errors": err.errors,
+    }
+    return Response(
+        body=json.dumps(body, default=str),
+        status_code=err.status,
+        headers={"Content-Type": JSON, **err.headers},
+    )
+
+
+class InternalError(ApiError):
+    status, code = 500, "INTERNAL"
+
+    def __init__(self) -> None:
+        super().__init__("Something went wrong on our side; it has been logged.")
+
+
+def _field_errors(exc: ValidationError, prefix: str = "") -> list[dict[str, str]]:
+    out = []
+    for e in exc.errors(include_url=False):
+        loc = ".".join(str(p) for p in e.get("loc", ()))
+        out.append(
+            {
+                "field": (prefix + loc) if loc else prefix.rstrip(".") or "body",
+                "message": e.get("msg", "invalid"),
+            }
+        )
+    return out
+
+
+def _dump(value: Any) -> Any:
+    if isinstance(value, BaseModel):
+        return value.model_dump(mode="json")
+    if isinstance(value, list):
+        return [_dump(v) for v in value]
+    if isinstance(value, dict):
+        return {k: _dump(v) for k, v in value.items()}
+    return value
+
+
+class Router:
+    """A module's routes: a Chalice Blueprint plus the declarations behind the OpenAPI."""
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+        self.blueprint = Blueprint(name)
+        self.specs: list[RouteSpec] = []
+
+    def route(
+        self,
+        path: str,
+        method: str = "GET",
+        *,
+        permission: str,
+        summary: str,
+        body: type[BaseModel] | None = None,
+        query: type[BaseModel] | None = None,
+        response: Any = None,
+        status: int = 200,
+        paged: bool = False,
+        produces: str = JSON,
+        tags: tuple[str, ...] | None = None,
+        content_types: tuple[str, ...] = (JSON,),
+    ) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+        bp = self.blueprint
+
+        def decorator(view: Callable[..., Any]) -> Callable[..., Any]:
+            spec = RouteSpec(
+                method=method.upper(),
+                path=path,
+                permission=permission,
+                summary=summary,
+                tags=tags or (self.name,),
+                body=body,
+                query=query,
+                response=response,
+                status=status,
+                paged=paged,
+                produces=produces,
+                operation_id=view.__name__,
+            )
+            self.specs.append(spec)
+
+            def handler(**path_params: str) -> Response:
+                request = bp.current_request
+                try:
+                    return _handle(spec, view, request, path_params)
+                except ApiError as err:
+                    return error_response(err)
+                except Exception:  # noqa: BLE001 - the one place that turns bugs into a 500
+                    logger.exception("unhandled error", extra={"route": spec.operation_id})
+                    return error_response(InternalError())
+
+            handler.__name__ = view.__name__
+            bp.route(path, methods=[spec.method], content_types=list(content_types))(handler)
+            return view
+
+        return decorator
+
+
+def _handle(spec: RouteSpec, view: Callable[..., Any], request: Any, path_params: dict) -> Any:
+    headers = {k.lower(): v for k, v in (request.headers or {}).items()}
+    ctx = request.context or {}
+    source_ip = (ctx.get("identity") or {}).get("sourceIp")
+    ip = client_ip(headers, source_ip)
+    user_agent = headers.get("user-agent")
+
+    principal = None
+    if spec.permission != PUBLIC:
+        auth = headers.get("authorization", "")
+        scheme, _, token = auth.partition(" ")
+        if scheme.lower() != "bearer" or not token.strip():
+            raise Unauthorized(
+                "Sign in first: this request needs an 'Authorization: Bearer <token>' header.",
+                code="UNAUTHENTICATED",
+            )
+        assert _resolver is not None, "app.py must install the principal resolver"
+        principal = _resolver(token.strip(), ip, user_agent)
+        logger.append_keys(clinic_id=principal.clinic_id)
+        if spec.permission != AUTHENTICATED and not principal.can(spec.permission):
+            raise Forbidden(
+                f"Your role does not allow this: it needs the '{spec.permission}' permission.",
+                code="FORBIDDEN",
+                data={"permission": spec.permission},
+            )
+
+    query = None
+    if spec.query is not None:
+        raw_q = dict(request.query_params or {})
+        try:
+            query = spec.query.model_validate(raw_q)
+        except ValidationError as exc:
+            raise Unprocessable(
+                "Some query parameters are not valid.", errors=_field_errors(exc, "query.")
+            ) from exc
+
+    raw_body = request.raw_body or b""
+    body = None
+    if spec.body is not None:
+        if not raw_body.strip():
+            raise BadRequest("This request needs a JSON body.")
+        try:
+            payload = json.loads(raw_body)
+        except (ValueError, UnicodeDecodeError) as exc:
+            raise BadRequest("The request body is not valid JSON.") from exc
+        try:
+            body = spec.body.model_validate(payload)
+        except ValidationError as exc:
+            raise Unprocessable("Some fields are not valid.", errors=_field_errors(exc)) from exc
+
+    req = Req(
+        principal=principal,
+        body=body,
+        query=query,
+        headers=headers,
+        raw_body=raw_body,
+        ip=ip,
+        user_agent=user_agent,
+        path_params=path_params,
+    )
+    result = view(req, **path_params)
+    if isinstance(result, Response):
+        return result
+    if spec.status == 204:
+        return Response(body="", status_code=204, headers={})
+    if isinstance(result, Page):
+        return envelope(
+            {"items": _dump(result.items), "next_cursor": result.next_cursor}, spec.status
+        )
+    return envelope(_dump(result), spec.status)

@@ -1,0 +1,191 @@
+"""The media bucket: presigned uploads and downloads, and the few object operations the
+services and the image worker need. Nothing else touches S3 directly.
+
+* Uploads are presigned POSTs with a ``content-length-range`` and an exact ``Content-Type``
+  condition (S3 enforces both; moto does not, so whoever consumes an upload re-checks the
+  bytes).
+* Downloads are presigned GETs that carry the response headers the browser should see
+  (``Content-Type``, ``Cache-Control``, ``Content-Disposition``), so the object's stored
+  headers do not matter and a download always has the right type and file name.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+from urllib.parse import quote
+from xml.sax.saxutils import escape
+
+from botocore.exceptions import ClientError
+
+from chalicelib.core import aws
+from chalicelib.core.config import settings
+from chalicelib.core.ids import now
+
+URL_TTL_S = 3600
+"""Lifetime of presigned URLs (about one hour)."""
+
+IMMUTABLE = "private, max-age=31536000, immutable"
+"""Cache-Control of renditions: a rendition's key never gets different bytes."""
+
+# Error codes that mean "try again later", not "this request is wrong".
+TRANSIENT_CODES = frozenset(
+    {
+        "SlowDown",
+        "Throttling",
+        "ThrottlingException",
+        "RequestLimitExceeded",
+        "RequestTimeout",
+        "RequestTimeTooSkewed",
+        "InternalError",
+        "ServiceUnavailable",
+        "ProvisionedThroughputExceededException",
+        "TransactionInProgressException",
+    }
+)
+
+
+class ObjectMissing(Exception):
+    """The object does not exist (never uploaded, or removed)."""
+
+
+@dataclass(frozen=True)
+class Head:
+    size: int
+    content_type: str | None
+    etag: str
+
+
+def _s3() -> Any:
+    return aws.client("s3")
+
+
+def _bucket() -> str:
+    return settings().media_bucket
+
+
+def is_transient(exc: BaseException) -> bool:
+    """True for throttling and server-side errors of any AWS call."""
+    if isinstance(exc, ClientError):
+        err = exc.response.get("Error", {})
+        status = exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode", 0)
+        return err.get("Code") in TRANSIENT_CODES or int(status or 0) >= 500
+    return False
+
+
+def tagging_xml(tags: dict[str, str]) -> str:
+    body = "".join(
+        f"<Tag><Key>{escape(k)}</Key><Value>{escape(v)}</Value></Tag>" for k, v in tags.items()
+    )
+    return f"<Tagging><TagSet>{body}</TagSet></Tagging>"
+
+
+def presigned_post(
+    key: str,
+    *,
+    content_type: str,
+    max_bytes: int,
+    tags: dict[str, str] | None = None,
+    expires_in: int = URL_TTL_S,
+) -> dict[str, Any]:
+    """A browser-ready upload form: ``{"url", "fields", "expires_in"}``.
+
+    The form must send ``fields`` first and the file last, as the ``file`` field; S3 refuses
+    a size outside ``1..max_bytes``, another ``Content-Type`` or other ``tags`` (object tags
+    drive the bucket's lifecycle rules).
+    """
+    fields = {"Content-Type": content_type}
+    conditions: list[Any] = [
+        {"Content-Type": content_type},
+        ["content-length-range", 1, max_bytes],
+    ]
+    if tags:
+        fields["tagging"] = tagging_xml(tags)
+        conditions.append({"tagging": fields["tagging"]})
+    post = _s3().generate_presigned_post(
+        Bucket=_bucket(),
+        Key=key,
+        Fields=fields,
+        Conditions=conditions,
+        ExpiresIn=expires_in,
+    )
+    return {"url": post["url"], "fields": post["fields"], "expires_in": expires_in}
+
+
+def _ascii_filename(filename: str) -> str:
+    folded = unicodedata.normalize("NFKD", filename).encode("ascii", "ignore").decode()
+    return re.sub(r"[^A-Za-z0-9._ -]+", "_", folded).strip() or "download"
+
+
+def content_disposition(filename: str, *, attachment: bool = False) -> str:
+    """RFC 6266 header with an ASCII fallback and the UTF-8 name (``filename*``)."""
+    kind = "attachment" if attachment else "inline"
+    return (
+        f'{kind}; filename="{_ascii_filename(filename)}"; '
+        f"filename*=UTF-8''{quote(filename, safe='')}"
+    )
+
+
+def presigned_get(
+    key: str,
+    *,
+    content_type: str,
+    cache_control: str = IMMUTABLE,
+    filename: str | None = None,
+    attachment: bool = False,
+    expires_in: int = URL_TTL_S,
+) -> tuple[str, datetime]:
+    """A download URL and when it expires."""
+    params: dict[str, Any] = {
+        "Bucket": _bucket(),
+        "Key": key,
+        "ResponseContentType": content_type,
+        "ResponseCacheControl": cache_control,
+    }
+    if filename:
+        params["ResponseContentDisposition"] = content_disposition(filename, attachment=attachment)
+    url = _s3().generate_presigned_url("get_object", Params=params, ExpiresIn=expires_in)
+    return url, now() + timedelta(seconds=expires_in)
+
+
+def head(key: str) -> Head:
+    try:
+        r = _s3().head_object(Bucket=_bucket(), Key=key)
+    except ClientError as exc:
+        code = exc.response.get("Error", {}).get("Code")
+        if code in ("404", "NoSuchKey", "NotFound"):
+            raise ObjectMissing(key) from exc
+        raise
+    return Head(
+        size=int(r["ContentLength"]),
+        content_type=r.get("ContentType"),
+        etag=str(r.get("ETag", "")).strip('"'),
+    )
+
+
+def read(key: str, *, first: int | None = None) -> bytes:
+    """The object's bytes (only the ``first`` N bytes when given)."""
+    kwargs: dict[str, Any] = {"Bucket": _bucket(), "Key": key}
+    if first is not None:
+        kwargs["Range"] = f"bytes=0-{max(0, first - 1)}"
+    try:
+        r = _s3().get_object(**kwargs)
+    except ClientError as exc:
+        code = exc.response.get("Error", {}).get("Code")
+        if code in ("404", "NoSuchKey", "NotFound"):
+            raise ObjectMissing(key) from exc
+        raise
+    return r["Body"].read()
+
+
+def write(key: str, data: bytes, *, content_type: str, cache_control: str = IMMUTABLE) -> None:
+    _s3().put_object(
+        Bucket=_bucket(),
+        Key=key,
+        Body=data,
+        ContentType=content_type,
+        CacheControl=cache_control,
+    )

@@ -1,0 +1,273 @@
+"""Routes: sign-up, auth, clinic profile, staff, invitations, roles and the permission tree."""
+
+from __future__ import annotations
+
+from chalicelib.core import rbac
+from chalicelib.core.api import AUTHENTICATED, PUBLIC, Req, Router
+from chalicelib.identity import schemas, service
+
+router = Router("identity")
+r = router.route
+
+
+@r(
+    "/clinics/signup",
+    "POST",
+    permission=PUBLIC,
+    body=schemas.SignupIn,
+    response=schemas.TokensOut,
+    status=201,
+    summary="Create a clinic (free plan) and its admin",
+    tags=("clinics",),
+)
+def signup(req: Req) -> schemas.TokensOut:
+    return service.signup(req.body, req.ip, req.user_agent)
+
+
+@r(
+    "/auth/login",
+    "POST",
+    permission=PUBLIC,
+    body=schemas.LoginIn,
+    response=schemas.TokensOut,
+    summary="Sign in: access token and refresh token",
+    tags=("auth",),
+)
+def login(req: Req) -> schemas.TokensOut:
+    return service.login(req.body, req.ip, req.user_agent)
+
+
+@r(
+    "/auth/refresh",
+    "POST",
+    permission=PUBLIC,
+    body=schemas.RefreshIn,
+    response=schemas.TokensOut,
+    summary="Rotate the refresh token (reuse revokes the session)",
+    tags=("auth",),
+)
+def refresh(req: Req) -> schemas.TokensOut:
+    return service.refresh(req.body, req.ip, req.user_agent)
+
+
+@r(
+    "/auth/logout",
+    "POST",
+    permission=AUTHENTICATED,
+    status=204,
+    summary="End this session",
+    tags=("auth",),
+)
+def logout(req: Req) -> None:
+    service.logout(req.user)
+
+
+@r(
+    "/auth/me",
+    "GET",
+    permission=AUTHENTICATED,
+    response=schemas.MeOut,
+    summary="The signed-in user, clinic, role, effective permissions and plan",
+    tags=("auth",),
+)
+def me(req: Req) -> schemas.MeOut:
+    return service.me(req.user)
+
+
+@r(
+    "/auth/switch-clinic",
+    "POST",
+    permission=AUTHENTICATED,
+    body=schemas.SwitchClinicIn,
+    response=schemas.TokensOut,
+    summary="Switch the session to another of the user's clinics",
+    tags=("auth",),
+)
+def switch_clinic(req: Req) -> schemas.TokensOut:
+    return service.switch_clinic(req.user, req.body.clinic_id)
+
+
+@r(
+    "/clinics/current",
+    "GET",
+    permission="settings.clinic.read",
+    response=schemas.ClinicOut,
+    summary="The current clinic's profile",
+    tags=("clinics",),
+)
+def get_clinic(req: Req) -> schemas.ClinicOut:
+    return service.clinic_out(service.get_clinic(req.user.clinic_id))
+
+
+@r(
+    "/clinics/current",
+    "PATCH",
+    permission="settings.clinic.write",
+    body=schemas.ClinicUpdate,
+    response=schemas.ClinicOut,
+    summary="Edit the clinic's profile and branding",
+    tags=("clinics",),
+)
+def update_clinic(req: Req) -> schemas.ClinicOut:
+    return service.update_clinic(req.user, req.body)
+
+
+@r(
+    "/staff",
+    "GET",
+    permission="settings.staff.read",
+    response=list[schemas.MemberOut],
+    summary="The clinic's staff",
+    tags=("staff",),
+)
+def list_staff(req: Req) -> list[schemas.MemberOut]:
+    return service.list_staff(req.user)
+
+
+@r(
+    "/staff/{user_id}",
+    "PATCH",
+    permission="settings.staff.write",
+    body=schemas.MemberUpdate,
+    response=schemas.MemberOut,
+    summary="Change a staff member's role or details",
+    tags=("staff",),
+)
+def update_member(req: Req, user_id: str) -> schemas.MemberOut:
+    return service.update_member(req.user, user_id, req.body)
+
+
+@r(
+    "/staff/{user_id}/deactivate",
+    "POST",
+    permission="settings.staff.write",
+    response=schemas.MemberOut,
+    summary="Deactivate a staff member (ends their sessions)",
+    tags=("staff",),
+)
+def deactivate_member(req: Req, user_id: str) -> schemas.MemberOut:
+    return service.set_member_active(req.user, user_id, active=False)
+
+
+@r(
+    "/staff/{user_id}/reactivate",
+    "POST",
+    permission="settings.staff.write",
+    response=schemas.MemberOut,
+    summary="Reactivate a staff member",
+    tags=("staff",),
+)
+def reactivate_member(req: Req, user_id: str) -> schemas.MemberOut:
+    return service.set_member_active(req.user, user_id, active=True)
+
+
+@r(
+    "/staff/invitations",
+    "GET",
+    permission="settings.staff.read",
+    response=list[schemas.InvitationOut],
+    summary="Invitations sent by the clinic",
+    tags=("staff",),
+)
+def list_invitations(req: Req) -> list[schemas.InvitationOut]:
+    return service.list_invitations(req.user)
+
+
+@r(
+    "/staff/invitations",
+    "POST",
+    permission="settings.staff.write",
+    body=schemas.InvitationIn,
+    response=schemas.InvitationOut,
+    status=201,
+    summary="Invite someone by email (single-use link)",
+    tags=("staff",),
+)
+def invite(req: Req) -> schemas.InvitationOut:
+    return service.invite(req.user, req.body)
+
+
+@r(
+    "/staff/invitations/{invitation_id}",
+    "DELETE",
+    permission="settings.staff.write",
+    status=204,
+    summary="Withdraw a pending invitation",
+    tags=("staff",),
+)
+def revoke_invitation(req: Req, invitation_id: str) -> None:
+    service.revoke_invitation(req.user, invitation_id)
+
+
+@r(
+    "/invitations/{token}",
+    "GET",
+    permission=PUBLIC,
+    response=schemas.InvitationPreview,
+    summary="What an invitation link is for (clinic, email, role)",
+    tags=("staff",),
+)
+def preview_invitation(req: Req, token: str) -> schemas.InvitationPreview:
+    return service.preview_invitation(token, req.ip)
+
+
+@r(
+    "/invitations/accept",
+    "POST",
+    permission=PUBLIC,
+    body=schemas.AcceptInvitationIn,
+    response=schemas.TokensOut,
+    summary="Accept an invitation and set the password",
+    tags=("staff",),
+)
+def accept_invitation(req: Req) -> schemas.TokensOut:
+    return service.accept_invitation(req.body, req.ip, req.user_agent)
+
+
+@r(
+    "/roles",
+    "GET",
+    permission="settings.roles.read",
+    response=list[schemas.RoleOut],
+    summary="Role templates of the clinic",
+    tags=("roles",),
+)
+def list_roles(req: Req) -> list[schemas.RoleOut]:
+    return service.list_roles(req.user)
+
+
+@r(
+    "/roles/{role}",
+    "PUT",
+    permission="settings.roles.write",
+    body=schemas.RoleUpdate,
+    response=schemas.RoleOut,
+    summary="Edit a role's permissions for this clinic",
+    tags=("roles",),
+)
+def set_role(req: Req, role: str) -> schemas.RoleOut:
+    return service.set_role(req.user, role, req.body.grants)
+
+
+@r(
+    "/roles/{role}",
+    "DELETE",
+    permission="settings.roles.write",
+    response=schemas.RoleOut,
+    summary="Reset a role to its default permissions",
+    tags=("roles",),
+)
+def reset_role(req: Req, role: str) -> schemas.RoleOut:
+    return service.reset_role(req.user, role)
+
+
+@r(
+    "/permissions",
+    "GET",
+    permission=AUTHENTICATED,
+    query=schemas.PermissionsQuery,
+    summary="The permission tree with labels",
+    tags=("roles",),
+)
+def permissions(req: Req) -> list[dict]:
+    return rbac.tree(req.query.lang)

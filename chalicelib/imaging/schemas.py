@@ -1,0 +1,335 @@
+"""Input and output schemas of images, X-rays, documents and the imaging settings."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+Kind = Literal["photo", "xray", "dicom"]
+Status = Literal["pending", "processing", "ready", "failed"]
+Category = Literal[
+    "intraoral_frontal",
+    "intraoral_left",
+    "intraoral_right",
+    "intraoral_occlusal_upper",
+    "intraoral_occlusal_lower",
+    "extraoral_frontal",
+    "extraoral_smile",
+    "extraoral_profile_left",
+    "extraoral_profile_right",
+    "treatment_specific",
+]
+XrayType = Literal["panoramic", "periapical", "bite-wing", "cbct", "cephalometric"]
+DocumentType = Literal["consent", "id_scan", "insurance", "report", "referral", "other"]
+FullFormat = Literal["png", "jpeg"]
+
+IMAGE_TYPES: dict[str, frozenset[str]] = {
+    "photo": frozenset(
+        {"image/jpeg", "image/png", "image/tiff", "image/webp", "image/heic", "image/heif"}
+    ),
+    "xray": frozenset({"image/jpeg", "image/png", "image/tiff", "image/webp"}),
+    "dicom": frozenset({"application/dicom", "application/octet-stream"}),
+}
+DOCUMENT_TYPES = frozenset({"application/pdf", "image/jpeg", "image/png"})
+
+
+def _fdi_teeth() -> frozenset[int]:
+    permanent = {q * 10 + n for q in (1, 2, 3, 4) for n in range(1, 9)}
+    deciduous = {q * 10 + n for q in (5, 6, 7, 8) for n in range(1, 6)}
+    return frozenset(permanent | deciduous)
+
+
+FDI_TEETH = _fdi_teeth()
+
+
+def check_tooth(t: int) -> int:
+    if t not in FDI_TEETH:
+        raise ValueError(
+            f"{t} is not an FDI tooth number (11-18, 21-28, 31-38, 41-48; "
+            "deciduous 51-55, 61-65, 71-75, 81-85)"
+        )
+    return t
+
+
+def check_teeth(v: list[int] | None) -> list[int] | None:
+    if v is None:
+        return None
+    for t in v:
+        check_tooth(t)
+    return sorted(set(v))
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+
+# --- images --------------------------------------------------------------------------------
+
+
+class ImageIn(Strict):
+    kind: Kind
+    filename: str = Field(min_length=1, max_length=255)
+    content_type: str = Field(min_length=3, max_length=100)
+    size: int = Field(gt=0, description="Size of the file in bytes")
+    category: Category | None = Field(default=None, description="Photos only")
+    xray_type: XrayType | None = Field(default=None, description="X-rays and DICOM only")
+    teeth: list[int] | None = Field(default=None, max_length=52, description="FDI numbers")
+    acquired_at: date | None = Field(default=None, description="When it was taken")
+    appointment_id: str | None = Field(default=None, max_length=64)
+    treatment_id: str | None = Field(default=None, max_length=64)
+    notes: str | None = Field(default=None, max_length=2000)
+
+    @field_validator("teeth")
+    @classmethod
+    def _teeth(cls, v: list[int] | None) -> list[int] | None:
+        return check_teeth(v)
+
+    @field_validator("content_type")
+    @classmethod
+    def _lower(cls, v: str) -> str:
+        return v.split(";")[0].strip().lower()
+
+    @model_validator(mode="after")
+    def _consistent(self) -> ImageIn:
+        allowed = IMAGE_TYPES[self.kind]
+        if self.content_type not in allowed:
+            raise ValueError(
+                f"content_type {self.content_type!r} is not accepted for kind {self.kind!r}: "
+                f"use one of {', '.join(sorted(allowed))}"
+            )
+        if self.kind == "photo" and self.xray_type is not None:
+            raise ValueError("xray_type is only for X-rays and DICOM, not photos")
+        if self.kind != "photo" and self.category is not None:
+            raise ValueError("category is only for photos; use xray_type for X-rays")
+        return self
+
+
+class XrayIn(ImageIn):
+    kind: Literal["xray", "dicom"]  # type: ignore[assignment]
+
+
+class ImageUpdate(Strict):
+    """Only the fields sent change; send null to clear an optional field."""
+
+    category: Category | None = None
+    xray_type: XrayType | None = None
+    teeth: list[int] | None = Field(default=None, max_length=52)
+    acquired_at: date | None = None
+    appointment_id: str | None = Field(default=None, max_length=64)
+    treatment_id: str | None = Field(default=None, max_length=64)
+    notes: str | None = Field(default=None, max_length=2000)
+
+    @field_validator("teeth")
+    @classmethod
+    def _teeth(cls, v: list[int] | None) -> list[int] | None:
+        return check_teeth(v)
+
+
+class RenditionUrl(BaseModel):
+    url: str
+    expires_at: datetime
+    content_type: str
+    width: int | None = None
+    height: int | None = None
+    size: int | None = None
+
+
+class DicomInfo(BaseModel):
+    modality: str | None = None
+    xray_type_hint: str | None = None
+    body_part: str | None = None
+    rows: int | None = None
+    columns: int | None = None
+    photometric_interpretation: str | None = None
+    bits_stored: int | None = None
+    number_of_frames: int | None = None
+    transfer_syntax_name: str | None = None
+    study_date: date | None = None
+    patient_name: str | None = Field(default=None, description="As written in the DICOM header")
+    patient_id: str | None = Field(default=None, description="As written in the DICOM header")
+
+
+class ImageOut(BaseModel):
+    image_id: str
+    patient_id: str
+    kind: Kind
+    status: Status
+    reason: str | None = Field(default=None, description="Why processing failed")
+    category: Category | None = None
+    xray_type: XrayType | None = None
+    teeth: list[int] = Field(default_factory=list)
+    acquired_at: date | None = None
+    appointment_id: str | None = None
+    treatment_id: str | None = None
+    notes: str | None = None
+    filename: str
+    content_type: str | None = None
+    width: int | None = None
+    height: int | None = None
+    original_bytes: int | None = None
+    hot_bytes: int | None = None
+    compression_ratio: float | None = None
+    dicom: DicomInfo | None = None
+    patient_mismatch: bool = False
+    patient_mismatch_fields: list[str] = Field(default_factory=list)
+    urls: dict[str, RenditionUrl] = Field(
+        default_factory=dict,
+        description="thumb, preview, full (when ready) and original (with the write permission "
+        "for the image's kind); presigned for about an hour",
+    )
+    created_at: datetime
+    created_by: str
+    updated_at: datetime
+    processed_at: datetime | None = None
+
+
+class UploadForm(BaseModel):
+    url: str
+    fields: dict[str, str]
+    expires_in: int
+    max_bytes: int
+
+
+class ImageUploadOut(BaseModel):
+    image: ImageOut
+    upload: UploadForm
+
+
+class ImageQuery(BaseModel):
+    model_config = ConfigDict(populate_by_name=True, extra="ignore")
+
+    kind: Kind | None = None
+    category: Category | None = None
+    xray_type: XrayType | None = None
+    tooth: int | None = None
+    date_from: date | None = Field(default=None, alias="from")
+    date_to: date | None = Field(default=None, alias="to")
+    status: Status | None = None
+    cursor: str | None = None
+    limit: int = Field(default=50, ge=1, le=100)
+
+    @field_validator("tooth")
+    @classmethod
+    def _tooth(cls, v: int | None) -> int | None:
+        return None if v is None else check_tooth(v)
+
+    @model_validator(mode="after")
+    def _range(self) -> ImageQuery:
+        if self.date_from and self.date_to and self.date_from > self.date_to:
+            raise ValueError("'from' must not be after 'to'")
+        return self
+
+
+class CompareQuery(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+
+    tooth: int
+
+    @field_validator("tooth")
+    @classmethod
+    def _tooth(cls, v: int) -> int:
+        return check_tooth(v)
+
+
+class PairIn(Strict):
+    before_id: str = Field(min_length=1, max_length=64)
+    after_id: str = Field(min_length=1, max_length=64)
+    title: str | None = Field(default=None, max_length=200)
+
+    @model_validator(mode="after")
+    def _different(self) -> PairIn:
+        if self.before_id == self.after_id:
+            raise ValueError("before_id and after_id must be different images")
+        return self
+
+
+class PairOut(BaseModel):
+    pair_id: str
+    patient_id: str
+    title: str | None = None
+    before: ImageOut
+    after: ImageOut
+    created_at: datetime
+    created_by: str
+
+
+class ImagingSettingsOut(BaseModel):
+    xray_full_format: FullFormat
+    max_photo_mb: int
+    max_dicom_mb: int
+    max_document_mb: int
+
+
+class ImagingSettingsIn(Strict):
+    xray_full_format: FullFormat
+    max_photo_mb: int | None = Field(default=None, ge=1, le=50)
+    max_dicom_mb: int | None = Field(default=None, ge=1, le=200)
+
+
+# --- documents -----------------------------------------------------------------------------
+
+
+class DocumentIn(Strict):
+    type: DocumentType
+    title: str = Field(min_length=1, max_length=200)
+    description: str | None = Field(default=None, max_length=2000)
+    filename: str = Field(min_length=1, max_length=255)
+    content_type: str = Field(min_length=3, max_length=100)
+    size: int = Field(gt=0)
+
+    @field_validator("content_type")
+    @classmethod
+    def _type(cls, v: str) -> str:
+        v = v.split(";")[0].strip().lower()
+        if v not in DOCUMENT_TYPES:
+            raise ValueError("documents must be PDF, JPEG or PNG")
+        return v
+
+
+class DocumentUpdate(Strict):
+    type: DocumentType | None = None
+    title: str | None = Field(default=None, min_length=1, max_length=200)
+    description: str | None = Field(default=None, max_length=2000)
+
+
+class DocumentQuery(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+
+    type: DocumentType | None = None
+    status: Literal["pending", "available"] | None = None
+    cursor: str | None = None
+    limit: int = Field(default=50, ge=1, le=100)
+
+
+class DownloadUrl(BaseModel):
+    url: str
+    expires_at: datetime
+
+
+class DocumentOut(BaseModel):
+    document_id: str
+    patient_id: str
+    type: DocumentType
+    title: str
+    description: str | None = None
+    filename: str
+    content_type: str | None = None
+    size: int | None = None
+    status: Literal["pending", "available"]
+    view: DownloadUrl | None = Field(default=None, description="Opens in the browser (inline)")
+    download: DownloadUrl | None = Field(default=None, description="Saves the file")
+    created_at: datetime
+    created_by: str
+    updated_at: datetime
+    uploaded_at: datetime | None = None
+
+
+class DocumentUploadOut(BaseModel):
+    document: DocumentOut
+    upload: UploadForm
+
+
+def dump(model: BaseModel) -> dict[str, Any]:
+    return model.model_dump(mode="json", exclude_unset=True)

@@ -1,0 +1,300 @@
+"""Input and output schemas of the patient routes."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, EmailStr, Field, field_validator, model_validator
+
+from chalicelib.core import validators
+from chalicelib.core.ids import now
+from chalicelib.patients.search import normalise_phone
+
+Gender = Literal["female", "male", "other", "unknown"]
+NationalIdType = Literal["dni", "nie", "passport", "other"]
+Channel = Literal["phone", "email", "whatsapp", "sms"]
+Severity = Literal["mild", "moderate", "severe", "anaphylaxis"]
+AlertLevel = Literal["critical", "warning", "info"]
+ADULT_AGE = 18
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+
+def age_on(born: date, today: date) -> int:
+    return today.year - born.year - ((today.month, today.day) < (born.month, born.day))
+
+
+def _phone(v: str | None) -> str | None:
+    return normalise_phone(v) if v else None
+
+
+class NationalId(Strict):
+    type: NationalIdType
+    number: str = Field(min_length=3, max_length=30)
+
+    @model_validator(mode="after")
+    def _check(self) -> NationalId:
+        self.number = validators.normalise_id(self.number)
+        if self.type == "dni" and not validators.valid_dni(self.number):
+            raise ValueError("national_id.number is not a valid DNI (8 digits and check letter)")
+        if self.type == "nie" and not validators.valid_nie(self.number):
+            raise ValueError("national_id.number is not a valid NIE (X/Y/Z, 7 digits, letter)")
+        return self
+
+
+class PatientAddress(Strict):
+    line1: str = Field(max_length=200)
+    line2: str | None = Field(default=None, max_length=200)
+    city: str = Field(max_length=100)
+    postal_code: str = Field(max_length=20)
+    province: str | None = Field(default=None, max_length=100)
+    country: str = Field(default="ES", min_length=2, max_length=2)
+
+
+class EmergencyContact(Strict):
+    name: str = Field(min_length=2, max_length=120)
+    phone: str = Field(max_length=30)
+    relationship: str | None = Field(default=None, max_length=60)
+
+    @field_validator("phone")
+    @classmethod
+    def _e164(cls, v: str | None) -> str | None:
+        return _phone(v)
+
+
+class LegalGuardian(Strict):
+    name: str = Field(min_length=2, max_length=120)
+    relationship: str = Field(min_length=2, max_length=60, description="e.g. madre, padre, tutor")
+    phone: str | None = Field(default=None, max_length=30)
+    email: EmailStr | None = None
+    national_id: NationalId | None = None
+
+    @field_validator("phone")
+    @classmethod
+    def _e164(cls, v: str | None) -> str | None:
+        return _phone(v)
+
+
+class _PatientFields(Strict):
+    first_name: str = Field(min_length=1, max_length=80)
+    last_name: str = Field(min_length=1, max_length=80)
+    second_last_name: str | None = Field(default=None, max_length=80)
+    date_of_birth: date
+    gender: Gender = "unknown"
+    national_id: NationalId | None = None
+    profession: str | None = Field(default=None, max_length=120)
+    address: PatientAddress | None = None
+    email: EmailStr | None = None
+    phone: str | None = Field(default=None, max_length=30, description="E.164 (+34600111222)")
+    whatsapp: str | None = Field(default=None, max_length=30, description="E.164")
+    preferred_channel: Channel | None = None
+    language: str = Field(default="es", pattern=r"^[a-z]{2}$")
+    emergency_contact: EmergencyContact | None = None
+    legal_guardian: LegalGuardian | None = None
+
+    @field_validator("phone", "whatsapp")
+    @classmethod
+    def _e164(cls, v: str | None) -> str | None:
+        return _phone(v)
+
+    @field_validator("date_of_birth")
+    @classmethod
+    def _dob(cls, v: date) -> date:
+        if v > now().date():
+            raise ValueError("cannot be in the future")
+        if v.year < 1900:
+            raise ValueError("is too far in the past")
+        return v
+
+
+class PatientIn(_PatientFields):
+    confirm_duplicate: bool = Field(
+        default=False,
+        description="Create even if a patient with the same national id, or the same name and "
+        "date of birth, exists (otherwise 409 with data.existing_patient_id).",
+    )
+
+    @model_validator(mode="after")
+    def _minor(self) -> PatientIn:
+        if age_on(self.date_of_birth, now().date()) < ADULT_AGE and self.legal_guardian is None:
+            raise ValueError("legal_guardian is required for a patient under 18")
+        return self
+
+
+class PatientUpdate(Strict):
+    """Only the fields sent change; send null to clear an optional field."""
+
+    first_name: str | None = Field(default=None, min_length=1, max_length=80)
+    last_name: str | None = Field(default=None, min_length=1, max_length=80)
+    second_last_name: str | None = Field(default=None, max_length=80)
+    date_of_birth: date | None = None
+    gender: Gender | None = None
+    national_id: NationalId | None = None
+    profession: str | None = Field(default=None, max_length=120)
+    address: PatientAddress | None = None
+    email: EmailStr | None = None
+    phone: str | None = Field(default=None, max_length=30)
+    whatsapp: str | None = Field(default=None, max_length=30)
+    preferred_channel: Channel | None = None
+    language: str | None = Field(default=None, pattern=r"^[a-z]{2}$")
+    emergency_contact: EmergencyContact | None = None
+    legal_guardian: LegalGuardian | None = None
+
+    @field_validator("phone", "whatsapp")
+    @classmethod
+    def _e164(cls, v: str | None) -> str | None:
+        return _phone(v)
+
+    @field_validator("date_of_birth")
+    @classmethod
+    def _dob(cls, v: date | None) -> date | None:
+        if v is not None and v > now().date():
+            raise ValueError("cannot be in the future")
+        return v
+
+    @model_validator(mode="after")
+    def _required_stay(self) -> PatientUpdate:
+        for name in ("first_name", "last_name", "date_of_birth"):
+            if name in self.model_fields_set and getattr(self, name) is None:
+                raise ValueError(f"{name} cannot be cleared")
+        return self
+
+
+class Alert(BaseModel):
+    code: str = Field(description="Stable key, e.g. allergy_severe, anticoagulated")
+    level: AlertLevel
+    message: str = Field(description="Human text, e.g. 'Severe allergy: penicillin'")
+
+
+class PatientOut(BaseModel):
+    patient_id: str
+    first_name: str
+    last_name: str
+    second_last_name: str | None
+    full_name: str
+    date_of_birth: date
+    age: int
+    is_minor: bool
+    gender: Gender
+    national_id: NationalId | None
+    profession: str | None
+    address: PatientAddress | None
+    email: str | None
+    phone: str | None
+    whatsapp: str | None
+    preferred_channel: Channel | None
+    language: str
+    emergency_contact: EmergencyContact | None
+    legal_guardian: LegalGuardian | None
+    alerts: list[Alert] = Field(description="Safety alerts from the medical history; always shown")
+    has_medical_history: bool
+    archived: bool
+    archived_at: datetime | None
+    created_at: datetime
+    updated_at: datetime
+
+
+class PatientSummary(BaseModel):
+    """A search result / list row."""
+
+    patient_id: str
+    full_name: str
+    first_name: str
+    last_name: str
+    second_last_name: str | None
+    date_of_birth: date
+    age: int
+    phone: str | None
+    email: str | None
+    alerts: list[Alert]
+    archived: bool
+
+
+class PatientSearch(Strict):
+    q: str | None = Field(default=None, max_length=100, description="Name prefix(es), any name")
+    phone: str | None = Field(default=None, max_length=30)
+    email: str | None = Field(default=None, max_length=254)
+    national_id: str | None = Field(default=None, max_length=30)
+    include_archived: bool = False
+    cursor: str | None = Field(default=None, max_length=2000)
+    limit: int = Field(default=25, ge=1, le=100)
+
+    @field_validator("phone")
+    @classmethod
+    def _e164(cls, v: str | None) -> str | None:
+        return _phone(v)
+
+    @model_validator(mode="after")
+    def _one(self) -> PatientSearch:
+        given = [n for n in ("q", "phone", "email", "national_id") if getattr(self, n)]
+        if len(given) > 1:
+            raise ValueError("search by one of q, phone, email or national_id at a time")
+        return self
+
+
+# --- medical history -----------------------------------------------------------------------
+
+
+class Allergy(Strict):
+    substance: str = Field(min_length=1, max_length=120)
+    severity: Severity = "moderate"
+    reaction: str | None = Field(default=None, max_length=300)
+
+
+class Medication(Strict):
+    name: str = Field(min_length=1, max_length=120)
+    dose: str | None = Field(default=None, max_length=120)
+    frequency: str | None = Field(default=None, max_length=120)
+
+
+class Disease(Strict):
+    name: str = Field(min_length=1, max_length=160)
+    notes: str | None = Field(default=None, max_length=500)
+
+
+class Surgery(Strict):
+    procedure: str = Field(min_length=1, max_length=160)
+    year: int | None = Field(default=None, ge=1900, le=2100)
+    notes: str | None = Field(default=None, max_length=500)
+
+
+class SpecialConditions(Strict):
+    pregnant: bool = False
+    pregnancy_weeks: int | None = Field(default=None, ge=1, le=45)
+    breastfeeding: bool = False
+    anticoagulants: bool = False
+    antiplatelets: bool = False
+    bisphosphonates: bool = False
+    diabetes: Literal["none", "type1", "type2", "gestational"] = "none"
+    smoker: bool = False
+    hypertension: bool = False
+    heart_disease: bool = False
+    pacemaker: bool = False
+    endocarditis_risk: bool = Field(default=False, description="needs antibiotic prophylaxis")
+    immunosuppressed: bool = False
+    head_neck_radiotherapy: bool = False
+    bleeding_disorder: bool = False
+    latex_allergy: bool = False
+    epilepsy: bool = False
+    asthma: bool = False
+    infectious_disease: bool = Field(default=False, description="hepatitis, HIV, TB, ...")
+
+
+class MedicalHistory(Strict):
+    allergies: list[Allergy] = Field(default_factory=list, max_length=50)
+    medications: list[Medication] = Field(default_factory=list, max_length=50)
+    systemic_diseases: list[Disease] = Field(default_factory=list, max_length=50)
+    surgical_history: list[Surgery] = Field(default_factory=list, max_length=50)
+    conditions: SpecialConditions = Field(default_factory=SpecialConditions)
+    notes: str | None = Field(default=None, max_length=4000)
+
+
+class MedicalOut(BaseModel):
+    patient_id: str
+    history: MedicalHistory
+    alerts: list[Alert]
+    updated_at: datetime | None
+    updated_by: str | None

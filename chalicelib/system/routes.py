@@ -1,0 +1,102 @@
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from botocore.exceptions import BotoCoreError, ClientError
+from chalice import Response
+from pydantic import BaseModel
+
+from chalicelib.core import aws
+from chalicelib.core.api import PUBLIC, Req, Router, envelope
+from chalicelib.core.config import settings
+
+router = Router("system")
+
+_openapi: dict[str, Any] | None = None
+_routers: list = []
+
+
+def publish_routers(routers: list) -> None:
+    """app.py hands over every router so /openapi.json can describe them all."""
+    _routers[:] = routers
+
+
+class Health(BaseModel):
+    status: str
+    version: str
+
+
+class Check(BaseModel):
+    name: str
+    ok: bool
+    detail: str | None = None
+
+
+class DetailedHealth(BaseModel):
+    status: str
+    version: str
+    stage: str
+    checks: list[Check]
+
+
+@router.route(
+    "/health", "GET", permission=PUBLIC, response=Health, summary="Liveness", tags=("system",)
+)
+def health(req: Req) -> Health:
+    return Health(status="ok", version=settings().version)
+
+
+def _check(name: str, fn) -> Check:  # type: ignore[no-untyped-def]
+    try:
+        fn()
+        return Check(name=name, ok=True)
+    except (ClientError, BotoCoreError) as exc:
+        code = getattr(exc, "response", {}).get("Error", {}).get("Code", type(exc).__name__)
+        return Check(name=name, ok=False, detail=str(code))
+
+
+@router.route(
+    "/health/detailed",
+    "GET",
+    permission=PUBLIC,
+    response=DetailedHealth,
+    summary="Checks the table, buckets, event bus and queues",
+    tags=("system",),
+)
+def health_detailed(req: Req) -> Any:
+    cfg = settings()
+    checks = [
+        _check("table", lambda: aws.client("dynamodb").describe_table(TableName=cfg.table_name)),
+        _check("media_bucket", lambda: aws.client("s3").head_bucket(Bucket=cfg.media_bucket)),
+        _check("event_bus", lambda: aws.client("events").describe_event_bus(Name=cfg.event_bus)),
+    ]
+    for q in cfg.queue_names:
+        checks.append(
+            _check(f"queue:{q}", lambda q=q: aws.client("sqs").get_queue_url(QueueName=q))
+        )
+    ok = all(c.ok for c in checks)
+    result = DetailedHealth(
+        status="ok" if ok else "degraded", version=cfg.version, stage=cfg.stage, checks=checks
+    )
+    # 503 when degraded, so a monitor needs only the status code.
+    return envelope(result.model_dump(mode="json"), 200 if ok else 503)
+
+
+@router.route(
+    "/openapi.json",
+    "GET",
+    permission=PUBLIC,
+    summary="This API's OpenAPI 3.1 document",
+    tags=("system",),
+)
+def openapi(req: Req) -> Any:
+    global _openapi
+    if _openapi is None:
+        from chalicelib.core import openapi as oa
+
+        _openapi = oa.build(_routers)
+
+    return Response(
+        body=json.dumps(_openapi), status_code=200, headers={"Content-Type": "application/json"}
+    )

@@ -1,0 +1,28 @@
+"""Timeline entries: ``PK = C#<clinic>``, ``SK = PAT#<pid>#TL#<occurred_at>#<event_id>``.
+
+The sort key is derived from the event alone, so a redelivered event maps to the same item and
+the conditional put makes the duplicate a no-op. Newest first is a reverse Query on the prefix.
+"""
+
+from __future__ import annotations
+
+from pynamodb.attributes import JSONAttribute, UnicodeAttribute
+
+from chalicelib.core.db import Item, clinic_pk
+
+
+def entry_key(clinic_id: str, patient_id: str, occurred_at: str, event_id: str) -> tuple[str, str]:
+    return clinic_pk(clinic_id), f"{prefix(patient_id)}{occurred_at}#{event_id}"
+
+
+def prefix(patient_id: str) -> str:
+    return f"PAT#{patient_id}#TL#"
+
+
+class TimelineEntry(Item, discriminator="TimelineEntry"):
+    event_id = UnicodeAttribute()
+    event_type = UnicodeAttribute()
+    occurred_at = UnicodeAttribute()
+    patient_id = UnicodeAttribute()
+    actor = JSONAttribute(null=True)  # {type, id, name}: never ip or user agent
+    data = JSONAttribute(null=True)  # the event's payload, PHI-named keys removed

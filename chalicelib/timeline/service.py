@@ -1,0 +1,95 @@
+"""Each patient's timeline, written from domain events by ``functions/timeline_consumer``.
+
+An event lands on a patient's timeline when it names a ``patient_id`` of the clinic in its own
+``clinic_id``: the entry's key is built from that clinic id only, and an id that is not a
+patient of that clinic is ignored, so no event can write into another clinic.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pynamodb.exceptions import DoesNotExist, PutError
+
+from chalicelib.core.api import Page, Principal
+from chalicelib.core.audit import SENSITIVE_FIELDS
+from chalicelib.core.db import clinic_pk, decode_cursor, encode_cursor
+from chalicelib.core.errors import BadRequest
+from chalicelib.core.observability import logger
+from chalicelib.patients import service as patients
+from chalicelib.patients.models import Patient
+from chalicelib.timeline import schemas
+from chalicelib.timeline.models import TimelineEntry, entry_key, prefix
+
+ENVELOPE_KEYS = frozenset({"event_id", "clinic_id", "occurred_at", "actor"})
+
+
+def _is_conditional_failure(exc: PutError) -> bool:
+    return getattr(exc, "cause_response_code", None) == "ConditionalCheckFailedException"
+
+
+def record(event_type: str, detail: dict[str, Any]) -> str:
+    """Write the timeline entry of one event. Returns ``written``, ``duplicate`` or ``skipped``
+    (the event is not about a patient of its clinic)."""
+    clinic_id = detail.get("clinic_id")
+    patient_id = detail.get("patient_id")
+    event_id = detail.get("event_id")
+    occurred_at = detail.get("occurred_at")
+    if not all(isinstance(v, str) and v for v in (clinic_id, patient_id, event_id, occurred_at)):
+        return "skipped"
+    assert isinstance(clinic_id, str) and isinstance(patient_id, str)
+    try:
+        Patient.get(*Patient.key(clinic_id, patient_id))
+    except DoesNotExist:
+        logger.warning(
+            "timeline: no such patient in the event's clinic",
+            extra={"event_id": event_id, "event_type": event_type},
+        )
+        return "skipped"
+    actor = detail.get("actor") if isinstance(detail.get("actor"), dict) else None
+    entry = TimelineEntry(
+        *entry_key(clinic_id, patient_id, str(occurred_at), str(event_id)),
+        event_id=event_id,
+        event_type=event_type,
+        occurred_at=occurred_at,
+        patient_id=patient_id,
+        actor={k: actor.get(k) for k in ("type", "id", "name")} if actor else None,
+        data={
+            k: v for k, v in detail.items() if k not in ENVELOPE_KEYS and k not in SENSITIVE_FIELDS
+        },
+    )
+    try:
+        entry.save(condition=TimelineEntry.SK.does_not_exist())
+    except PutError as exc:
+        if _is_conditional_failure(exc):
+            return "duplicate"
+        raise
+    return "written"
+
+
+def list_entries(principal: Principal, patient_id: str, q: schemas.TimelineQuery) -> Page:
+    cid = principal.clinic_id
+    patients.load(cid, patient_id)
+    pk = clinic_pk(cid)
+    start = decode_cursor(q.cursor, partition=("PK", pk))
+    if start and not start.get("SK", {}).get("S", "").startswith(prefix(patient_id)):
+        raise BadRequest("The cursor belongs to a different listing; start again without it.")
+    result = TimelineEntry.query(
+        pk,
+        TimelineEntry.SK.startswith(prefix(patient_id)),
+        scan_index_forward=False,
+        limit=q.limit,
+        last_evaluated_key=start,
+    )
+    items = [
+        schemas.TimelineItem(
+            event_id=e.event_id,
+            type=e.event_type,
+            occurred_at=e.occurred_at,  # type: ignore[arg-type]
+            actor=e.actor,  # type: ignore[arg-type]
+            data=e.data or {},
+        )
+        for e in result
+        if isinstance(e, TimelineEntry)
+    ]
+    return Page(items, encode_cursor(result.last_evaluated_key))

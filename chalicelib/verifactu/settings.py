@@ -1,0 +1,164 @@
+"""Per-clinic VERI*FACTU settings: environment (test | production, production locked until the
+clinic admin enables it explicitly), the SIF data, the certificate and the alerts."""
+
+from __future__ import annotations
+
+from chalicelib.core import audit, validators
+from chalicelib.core.api import Principal
+from chalicelib.core.db import clinic_pk
+from chalicelib.core.errors import Conflict, Unprocessable
+from chalicelib.core.ids import now
+from chalicelib.identity.service import get_clinic
+from chalicelib.verifactu import certificates, service, submission
+from chalicelib.verifactu import contracts as c
+from chalicelib.verifactu.models import SeriesBlock
+
+
+def _blocked(clinic_id: str) -> dict[str, dict[str, str]]:
+    out: dict[str, dict[str, str]] = {}
+    for b in SeriesBlock.query(clinic_pk(clinic_id), SeriesBlock.SK.startswith("VFBLOCK#")):
+        if isinstance(b, SeriesBlock) and int(b.count or 0) > 0:
+            out[b.series] = dict(b.records or {})
+    return out
+
+
+def get(principal: Principal) -> c.SettingsOut:
+    cid = principal.clinic_id
+    at = now()
+    s = service.load_settings(cid)
+    clinic = get_clinic(cid)
+    nif = validators.normalise_id(clinic.tax_id) if clinic.tax_id else None
+    cert_item = certificates.find(cid)
+    cert = certificates.certificate_out(cert_item, nif, at) if cert_item else None
+    chains = [
+        c.ChainStatusOut(
+            nif=h.nif,
+            records=int(h.seq or 0),
+            pending=int(h.pending or 0),
+            submission_status=h.submission_status or "idle",
+            last_sent_at=h.last_sent_at,
+            tiempo_espera=int(h.tiempo_espera) if h.tiempo_espera is not None else None,
+            next_attempt_at=h.next_attempt_at,
+            last_error=h.last_error,
+            held=bool(h.held),
+        )
+        for h in service.heads(cid)
+    ]
+    blocked = _blocked(cid)
+    alerts: list[c.AlertOut] = []
+    if not submission.configured():
+        alerts.append(
+            c.AlertOut(
+                code="SUBMISSION_NOT_CONFIGURED",
+                message="This stack has no AEAT endpoint (local development): records are "
+                "written, chained and verifiable, but none is sent. Set AEAT_ENDPOINT_OVERRIDE "
+                "(e.g. to the test stub) to send them.",
+            )
+        )
+    if cert is None:
+        alerts.append(
+            c.AlertOut(
+                code="CERTIFICATE_MISSING",
+                message="Upload the clinic's AEAT certificate: without it no record is sent.",
+            )
+        )
+    elif cert.expired:
+        alerts.append(
+            c.AlertOut(
+                code="CERTIFICATE_EXPIRED",
+                message="The AEAT certificate has expired: upload a new one.",
+            )
+        )
+    elif cert.expires_soon:
+        alerts.append(
+            c.AlertOut(
+                code="CERTIFICATE_EXPIRES_SOON",
+                message=f"The AEAT certificate expires in {cert.days_left} day(s) "
+                f"({cert.not_after.date().isoformat()}): renew it.",
+            )
+        )
+    for ch in chains:
+        if ch.held:
+            alerts.append(
+                c.AlertOut(
+                    code="SUBMISSION_FAILED",
+                    message=f"Sending the records of {ch.nif} stopped: {ch.last_error}",
+                )
+            )
+    for series, records in blocked.items():
+        alerts.append(
+            c.AlertOut(
+                code="SERIES_BLOCKED",
+                message=f"Series {series} is blocked: {len(records)} record(s) rejected by the "
+                "AEAT need a subsanación.",
+            )
+        )
+    return c.SettingsOut(
+        environment=s.environment,  # type: ignore[arg-type]
+        production_locked=s.environment != "production",
+        production_enabled_at=s.production_enabled_at,
+        sistema_informatico=service.sistema_informatico(cid).model_dump(mode="json"),
+        certificate=cert,
+        chains=chains,
+        blocked_series=blocked,
+        alerts=alerts,
+    )
+
+
+def put(principal: Principal, body: c.SettingsIn) -> c.SettingsOut:
+    cid = principal.clinic_id
+    s = service.load_settings(cid)
+    clinic = service.require_es(cid)
+    if body.environment == s.environment:
+        return get(principal)
+    if s.environment == "production":
+        raise Conflict(
+            "Production is enabled for good: records sent to the AEAT cannot go back to the "
+            "test environment.",
+            code="VERIFACTU_PRODUCTION_FINAL",
+        )
+    nif = validators.normalise_id(clinic.tax_id) if clinic.tax_id else None
+    if not nif:
+        raise Conflict("Set the clinic's NIF before enabling production.", code="ISSUER_INCOMPLETE")
+    if (body.confirmation or "").strip().upper() != nif:
+        raise Unprocessable(
+            "To send records to the AEAT's production environment, confirm by typing the "
+            f"clinic's NIF ({nif}) in 'confirmation'.",
+            errors=[{"field": "confirmation", "message": "must be the clinic's NIF"}],
+            code="CONFIRMATION_REQUIRED",
+        )
+    if certificates.find(cid) is None:
+        raise Conflict(
+            "Upload the clinic's AEAT certificate before enabling production.",
+            code="CERTIFICATE_MISSING",
+        )
+    at = now()
+    s.environment = "production"
+    s.production_enabled_at = at
+    s.production_enabled_by = principal.user_id
+    s.updated_at = at
+    s.save()
+    audit.record(
+        cid,
+        principal.actor,
+        "verifactu.production.enabled",
+        "verifactu_settings",
+        "VFSETTINGS",
+        before={"environment": "test"},
+        after={"environment": "production"},
+    )
+    submission.wake(cid)
+    return get(principal)
+
+
+def release(principal: Principal) -> c.SettingsOut:
+    """Resume sending after a held (Client fault) submission, once the cause is fixed."""
+    submission.wake(principal.clinic_id, release=True)
+    audit.record(
+        principal.clinic_id,
+        principal.actor,
+        "verifactu.submission.released",
+        "verifactu_settings",
+        "VFSETTINGS",
+    )
+    return get(principal)

@@ -1,0 +1,189 @@
+import { test, expect, type Page } from '@playwright/test'
+import { fileURLToPath } from 'node:url'
+import { apiGet, base, busyDay, freeOpenDay, shot, signIn } from './helpers'
+
+const FIXTURE = fileURLToPath(new URL('./fixtures/intraoral.jpg', import.meta.url))
+const stamp = Date.now().toString(36).slice(-5)
+const FIRST = 'Lucía'
+const LAST = `Prueba${stamp}`
+
+async function book(page: Page, name: string) {
+  await page.getByTestId('appointment-new').click()
+  const form = page.getByTestId('appointment-form')
+  await form.locator('#ap-patient').fill(LAST)
+  await page.getByRole('option', { name: new RegExp(name) }).first().click()
+  await form.locator('#ap-time').fill('10:00')
+  await form.locator('#ap-reason').fill('Revisión')
+  await page.getByTestId('appointment-save').click()
+}
+
+/** The demo patient whose photos and X-rays the seed uploaded (the first ones it lists). */
+async function patientWithImages(page: Page): Promise<string> {
+  const list = await apiGet<{ items: { patient_id: string }[] }>(page, '/patients?limit=5')
+  for (const p of list.items) {
+    const imgs = await apiGet<{ items: { status: string; kind: string }[] }>(page, `/patients/${p.patient_id}/images`)
+    if (imgs.items.filter((i) => i.status === 'ready').length >= 4 && imgs.items.some((i) => i.kind !== 'photo')) return p.patient_id
+  }
+  throw new Error('the demo seed has no patient with processed images')
+}
+
+test.describe.serial('clinic day', () => {
+  let patientUrl = ''
+
+  test('admin creates a patient with inline validation', async ({ page }) => {
+    await signIn(page, 'admin@demo.clinic')
+    await page.getByTestId('nav-patients').click()
+    await expect(page.getByTestId('patient-list').locator('li').first()).toBeVisible()
+    await shot(page, '20-patients')
+    await page.getByTestId('patient-new').click()
+    const form = page.getByTestId('patient-form')
+    // Inline validation: submit empty, errors appear on the fields.
+    await page.getByTestId('patient-save').click()
+    await expect(form.getByText('Este campo es obligatorio').first()).toBeVisible()
+    await form.locator('#p-idnum').fill('12345678A')
+    await form.locator('#p-idnum').blur()
+    await expect(form.getByText('La letra de control no coincide')).toBeVisible()
+    await shot(page, '21-patient-form-errors')
+    await form.locator('#p-first').fill(FIRST)
+    await form.locator('#p-last').fill(LAST)
+    await form.locator('#p-dob').fill('1985-04-12')
+    await form.locator('#p-idnum').fill('')
+    await form.locator('#p-phone').fill('+34 600 111 222')
+    await form.locator('#p-email').fill(`lucia.${stamp}@example.com`)
+    await form.locator('#p-email').press('Enter') // submits from the keyboard
+    await expect(page.getByTestId('patient-name')).toContainText(LAST)
+    await expect(page.getByTestId('alerts-banner')).toBeVisible()
+    patientUrl = page.url()
+    // A severe allergy becomes an alert in the banner.
+    await page.getByTestId('ptab-medical').click()
+    await page.getByRole('button', { name: 'Editar historia' }).click()
+    await page.getByRole('button', { name: 'Añadir' }).first().click()
+    await page.getByLabel('Sustancia').fill('Penicilina')
+    await page.getByLabel('Gravedad').click()
+    await page.getByRole('option', { name: 'Grave' }).click()
+    await page.getByRole('button', { name: 'Guardar' }).click()
+    await expect(page.getByTestId('medical-history')).toContainText('Penicilina')
+    await expect(page.getByTestId('alerts-banner')).toContainText('Alergia grave: Penicilina')
+    await shot(page, '22-patient-detail-medical')
+    // Search as you type finds her.
+    await page.getByTestId('nav-patients').click()
+    await page.getByTestId('patient-search').fill(LAST.slice(0, 6))
+    await expect(page.getByTestId('patient-list')).toContainText(LAST)
+  })
+
+  test('book an appointment; a second one in the same slot is refused (409)', async ({ page }) => {
+    test.skip(!patientUrl, 'needs the patient')
+    await signIn(page, 'admin@demo.clinic')
+    const day = await freeOpenDay(page)
+    await page.goto(`${base()}/agenda?date=${day}`)
+    await expect(page.getByTestId('agenda-colhead')).toHaveCount(3) // the seeded cabinets
+    await book(page, LAST)
+    await expect(page.getByTestId('appointment-form')).toHaveCount(0)
+    const appt = page.locator('.appt', { hasText: LAST })
+    await expect(appt).toBeVisible()
+    await book(page, LAST)
+    await expect(page.getByTestId('appointment-conflict')).toContainText(/(ya está ocupado|ya tiene cita) de 10:00 a 10:30/)
+    await shot(page, '31-agenda-conflict')
+    await page.getByRole('button', { name: 'Cancelar' }).click()
+    await expect(page.getByTestId('appointment-form')).toHaveCount(0)
+    // Status action from the keyboard: focus the appointment, open its menu, confirm.
+    await appt.focus()
+    await page.keyboard.press('Enter')
+    await page.getByRole('menuitem', { name: 'Confirmar' }).click()
+    await expect(appt).toHaveAttribute('data-status', 'confirmed')
+    await expect(appt).toContainText('Confirmada')
+  })
+
+  test('agenda day and week views of the seeded clinic', async ({ page }) => {
+    await signIn(page, 'admin@demo.clinic')
+    const day = await busyDay(page)
+    await page.goto(`${base()}/agenda?date=${day}`)
+    const grid = page.getByTestId('agenda-grid')
+    await expect(grid).toHaveAttribute('data-view', 'day')
+    await expect(grid.locator('.appt').first()).toBeVisible()
+    await shot(page, '30-agenda-day')
+    await page.getByTestId('agenda-view').getByText('Semana').click()
+    await expect(grid).toHaveAttribute('data-view', 'week')
+    await expect(page.getByTestId('agenda-colhead')).toHaveCount(5) // Monday to Friday: the closed weekend takes no room
+    await expect(page.getByTestId('agenda-resource')).toContainText('Gabinete 1')
+    await expect(grid.locator('.appt').first()).toBeVisible()
+    await shot(page, '32-agenda-week')
+  })
+
+  test('upload an image and see its thumbnail when processing finishes', async ({ page }) => {
+    test.skip(!patientUrl, 'needs the patient')
+    await signIn(page, 'admin@demo.clinic')
+    await page.goto(`${patientUrl.replace(/\/(medical|images)$/, '')}/images`)
+    await expect(page.getByTestId('dropzone')).toBeVisible()
+    await expect(page.getByText('Aún no hay imágenes')).toBeVisible()
+    await page.getByTestId('file-input').setInputFiles(FIXTURE)
+    await expect(page.getByTestId('upload-row')).toBeVisible()
+    // The worker renders the thumbnail; the tile shows it once the record is ready.
+    const thumb = page.getByTestId('gallery').getByTestId('thumb')
+    await expect(thumb).toHaveCount(1, { timeout: 120_000 })
+    await expect(thumb).toHaveJSProperty('complete', true)
+    expect(await thumb.evaluate((i: HTMLImageElement) => i.naturalWidth)).toBeGreaterThan(0)
+  })
+
+  test('gallery, viewer and before/after of a seeded patient', async ({ page }) => {
+    await signIn(page, 'admin@demo.clinic')
+    const pid = await patientWithImages(page)
+    await page.goto(`${base()}/patients/${pid}/images`)
+    const tiles = page.getByTestId('gallery').locator('figure')
+    await expect(tiles.first()).toBeVisible()
+    await shot(page, '40-images-gallery')
+    // An X-ray in the viewer, with zoom and brightness.
+    await page.getByTestId('gallery').locator('figure[data-kind="xray"], figure[data-kind="dicom"]').first().locator('button.thumb').click()
+    const img = page.getByTestId('viewer-image')
+    await expect(img).toBeVisible()
+    await expect(img).toHaveAttribute('data-level', 'preview')
+    await page.getByRole('button', { name: 'Zoom +' }).click()
+    await page.getByRole('button', { name: 'Zoom +' }).click()
+    await expect(img).toHaveAttribute('data-level', 'full') // full resolution only on zoom
+    await shot(page, '41-image-viewer')
+    await page.keyboard.press('Escape')
+    // Before / after: tick two photos.
+    const photos = page.getByTestId('gallery').locator('figure[data-kind="photo"]')
+    await photos.nth(0).getByRole('checkbox').check()
+    await photos.nth(1).getByRole('checkbox').check()
+    await page.getByTestId('compare-open').click()
+    await expect(page.getByTestId('before-after')).toBeVisible()
+    await shot(page, '42-images-before-after')
+  })
+
+  test('a receptionist does not see the medical history', async ({ page }) => {
+    test.skip(!patientUrl, 'needs the patient')
+    await signIn(page, 'reception@demo.clinic')
+    await page.goto(patientUrl.replace(/\/(medical|images)$/, ''))
+    await expect(page.getByTestId('patient-name')).toContainText(LAST)
+    await expect(page.getByTestId('alerts-banner')).toContainText('Penicilina') // alerts are for everyone
+    await expect(page.getByTestId('ptab-medical')).toHaveCount(0)
+    await expect(page.getByTestId('ptab-images')).toHaveCount(0)
+    await page.goto(`${patientUrl.replace(/\/(medical|images)$/, '')}/medical`)
+    await expect(page.getByTestId('patient-name')).toContainText(LAST)
+    await expect(page.getByTestId('medical-history')).toHaveCount(0)
+    await expect(page.getByTestId('ptab-summary')).toHaveAttribute('aria-selected', 'true')
+    await shot(page, '50-receptionist-patient')
+  })
+})
+
+test.describe('tablet (820×1180)', () => {
+  test.use({ viewport: { width: 820, height: 1180 }, hasTouch: true })
+
+  test('dashboard, agenda and a patient on a tablet', async ({ page }) => {
+    await signIn(page, 'admin@demo.clinic')
+    await expect(page.getByTestId('dashboard-agenda').locator('li').first()).toBeVisible()
+    await shot(page, '60-tablet-dashboard')
+    const day = await busyDay(page)
+    await page.goto(`${base()}/agenda?date=${day}`)
+    await expect(page.getByTestId('agenda-grid').locator('.appt').first()).toBeVisible()
+    await shot(page, '61-tablet-agenda-day')
+    const pid = await patientWithImages(page)
+    await page.goto(`${base()}/patients/${pid}`)
+    await expect(page.getByTestId('patient-name')).toBeVisible()
+    await expect(page.getByTestId('patient-appointments').or(page.getByText('Sin citas próximas'))).toBeVisible()
+    await shot(page, '62-tablet-patient')
+    // Nothing wider than the screen: no sideways scrolling of the page.
+    expect(await page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(820)
+  })
+})

@@ -1,0 +1,105 @@
+import { test, expect } from '@playwright/test'
+import { base, shot, signIn, signOut } from './helpers'
+
+test('sign-in page, wrong password shown inline', async ({ page }) => {
+  await page.goto(`${base()}/`)
+  await expect(page).toHaveURL(/\/login/)
+  await shot(page, '01-login')
+  await page.getByTestId('login-submit').click()
+  await expect(page.getByText('Este campo es obligatorio').first()).toBeVisible() // validated before any request
+  await page.getByLabel('Correo electrónico').fill('admin@demo.clinic')
+  await page.locator('#password').fill('wrong-password')
+  await page.keyboard.press('Enter') // the form works from the keyboard
+  await expect(page.getByTestId('login-error')).toContainText('incorrectos', { timeout: 60_000 })
+})
+
+test('admin: dashboard with the seeded day, settings (clinic, staff, role tree)', async ({ page }) => {
+  await signIn(page, 'admin@demo.clinic')
+  // The dashboard shows today's agenda, or the next open day's when the clinic is closed today.
+  await expect(page.getByTestId('dashboard-agenda').locator('li').first()).toBeVisible()
+  await expect(page.getByTestId('dashboard-alerts').getByTestId('alert-chip').first()).toBeVisible()
+  await shot(page, '02-dashboard')
+  await page.getByTestId('nav-settings').click()
+  await expect(page.getByTestId('clinic-save')).toBeVisible()
+  await shot(page, '10-settings-clinic')
+  await page.getByTestId('settings-tab-staff').click()
+  await expect(page.getByText('reception@demo.clinic')).toBeVisible()
+  await shot(page, '11-settings-staff')
+  await page.getByTestId('settings-tab-roles').click()
+  await page.getByTestId('role-receptionist').click()
+  // patients.* is partial for the receptionist: read/write but no medical history.
+  await expect(page.locator('[data-key="patients.*"]')).toHaveAttribute('data-state', 'partial')
+  await expect(page.locator('[data-key="patients.medical.read"]')).toHaveAttribute('data-state', 'unchecked')
+  await shot(page, '12-settings-roles')
+  await signOut(page)
+})
+
+test('receptionist: no settings for roles, no audit', async ({ page }) => {
+  await signIn(page, 'reception@demo.clinic')
+  await page.getByTestId('nav-settings').click()
+  await expect(page.getByTestId('settings-tab-staff')).toBeVisible()
+  await expect(page.getByTestId('settings-tab-roles')).toHaveCount(0)
+  await expect(page.getByTestId('settings-tab-audit')).toHaveCount(0)
+  await expect(page.getByTestId('invite-open')).toHaveCount(0)
+})
+
+test('dentist: clinic switcher', async ({ page }) => {
+  await signIn(page, 'dentist@demo.clinic')
+  const sw = page.getByTestId('clinic-switcher')
+  await expect(sw).toBeVisible()
+  await sw.click()
+  await page.getByRole('option', { name: 'Clínica Norte' }).click()
+  await expect(sw).toContainText('Clínica Norte')
+  await shot(page, '03-clinic-switched')
+  // Back to the demo clinic, so the next sign-in of this user lands there again.
+  await sw.click()
+  await page.getByRole('option', { name: 'Clínica Demo' }).click()
+  await expect(sw).toContainText('Clínica Demo')
+})
+
+test('two tabs refresh an expired token together without revoking the session', async ({ context }) => {
+  const a = await context.newPage()
+  await signIn(a, 'hygienist@demo.clinic')
+  const b = await context.newPage()
+  await b.goto(`${base()}/patients`)
+  await expect(b.getByTestId('user-menu')).toBeVisible()
+  // Both tabs find an expired access token at once: each must refresh, one rotation only.
+  const expire = () => {
+    const s = JSON.parse(localStorage.getItem('cuspide.session')!)
+    localStorage.setItem('cuspide.session', JSON.stringify({ ...s, accessExpiresAt: Date.now() - 1000 }))
+  }
+  await a.evaluate(expire)
+  const before = await a.evaluate(() => JSON.parse(localStorage.getItem('cuspide.session')!).refreshToken as string)
+  await Promise.all([a.reload(), b.reload()])
+  await expect(a.getByTestId('user-menu')).toBeVisible({ timeout: 60_000 })
+  await expect(b.getByTestId('user-menu')).toBeVisible({ timeout: 60_000 })
+  const after = await b.evaluate(() => JSON.parse(localStorage.getItem('cuspide.session')!).refreshToken as string)
+  expect(after).not.toBe(before)
+  // Had a tab presented the spent refresh token, the server would have revoked the session.
+  await b.getByTestId('nav-patients').click()
+  await expect(b.getByTestId('patient-list')).toBeVisible()
+  await a.getByTestId('nav-agenda').click()
+  await expect(a.getByTestId('agenda-grid')).toBeVisible()
+  await expect(a).not.toHaveURL(/login/)
+})
+
+test('a revoked session sends every tab to sign-in with a clear message', async ({ context }) => {
+  const page = await context.newPage()
+  await signIn(page, 'assistant@demo.clinic')
+  const other = await context.newPage()
+  await other.goto(`${base()}/`)
+  await expect(other.getByTestId('user-menu')).toBeVisible()
+  for (const p of [page, other]) await expect(p.locator('.p-skeleton')).toHaveCount(0) // nothing in flight
+  // The session ends elsewhere (signed out on another device, or revoked for reuse).
+  await page.evaluate(async () => {
+    const s = JSON.parse(localStorage.getItem('cuspide.session')!)
+    const res = await fetch('/api/v1/auth/logout', { method: 'POST', headers: { Authorization: `Bearer ${s.accessToken}` } })
+    if (res.status !== 204) throw new Error(`logout: ${res.status}`)
+  })
+  await page.getByTestId('nav-patients').click()
+  await expect(page.getByTestId('session-notice')).toContainText('Tu sesión se ha cerrado')
+  await expect(page).toHaveURL(/\/login\?.*reason=revoked/)
+  await shot(page, '04-session-revoked')
+  // The other tab was told over the BroadcastChannel.
+  await expect(other.getByTestId('session-notice')).toBeVisible()
+})

@@ -1,0 +1,52 @@
+import { api } from './http'
+import type { Page } from './types'
+import type { Alert } from './patients'
+
+export type ApptStatus = 'scheduled' | 'confirmed' | 'checked_in' | 'in_progress' | 'completed' | 'cancelled' | 'no_show'
+export interface Cabinet { cabinet_id: string; name: string; colour: string | null; position: number; active: boolean }
+export interface Professional { user_id: string; name: string; role: string }
+export interface Appointment {
+  appointment_id: string; patient_id: string; patient_name: string | null; patient_alerts: Alert[]; professional_id: string; professional_name: string | null
+  cabinet_id: string; start: string; end: string; time_zone: string; duration_min: number; reason: string; treatment: string | null
+  colour: string | null; notes: string | null; status: ApptStatus; allowed_transitions: ApptStatus[]; outside_hours: boolean
+}
+export interface TimeRange { start: string; end: string }
+export interface Day { date: string; weekday: string; time_zone: string; closed: boolean; holiday: string | null; hours: TimeRange[]; appointments: Appointment[] }
+export interface Week { start: string; end: string; time_zone: string; days: Day[] }
+
+export const PALETTE: Record<string, string> = {
+  teal: '#0d9488', blue: '#2563eb', indigo: '#4f46e5', purple: '#9333ea', pink: '#db2777', red: '#dc2626', orange: '#ea580c', amber: '#d97706', green: '#16a34a', grey: '#64748b',
+}
+export const SLOT_MIN = 5
+
+type Severity = 'success' | 'info' | 'secondary' | 'danger' | 'warn' | undefined
+const SEVERITY: Partial<Record<ApptStatus, Severity>> = {
+  confirmed: 'success', checked_in: 'info', in_progress: 'info', completed: 'secondary', cancelled: 'danger', no_show: 'warn',
+}
+/** The Tag colour of a status (scheduled keeps the neutral default). */
+export const statusSeverity = (s: ApptStatus): Severity => SEVERITY[s]
+
+/** The wall-clock time of an ISO datetime with offset, as written ("2026-11-23T10:00:00+01:00" -> 600). */
+export function minutesOf(iso: string): number {
+  const m = /T(\d{2}):(\d{2})/.exec(iso)
+  return m ? Number(m[1]) * 60 + Number(m[2]) : 0
+}
+export function hhmm(min: number): string {
+  return `${String(Math.floor(min / 60)).padStart(2, '0')}:${String(min % 60).padStart(2, '0')}`
+}
+/** Round to the booking grid. */
+export function snap(min: number, step = 15): number {
+  return Math.round(min / step) * step
+}
+
+export const agendaApi = {
+  cabinets: () => api.get<Cabinet[]>('/agenda/cabinets'),
+  createCabinet: (name: string) => api.post<Cabinet>('/agenda/cabinets', { name }),
+  professionals: () => api.get<Professional[]>('/agenda/professionals'),
+  day: (date: string, filter: Record<string, string> = {}) => api.get<Day>('/agenda/day', { query: { date, ...filter } }),
+  week: (start: string, filter: Record<string, string> = {}, signal?: AbortSignal) => api.get<Week>('/agenda/week', { query: { start, ...filter }, signal }),
+  create: (body: Record<string, unknown>) => api.post<Appointment>('/appointments', body),
+  update: (id: string, body: Record<string, unknown>) => api.patch<Appointment>(`/appointments/${id}`, body),
+  status: (id: string, status: ApptStatus, reason?: string) => api.post<Appointment>(`/appointments/${id}/status`, { status, reason }),
+  forPatient: (pid: string, when: 'upcoming' | 'past') => api.get<Page<Appointment>>(`/patients/${pid}/appointments`, { query: { when } }),
+}

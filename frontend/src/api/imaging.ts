@@ -1,0 +1,43 @@
+import { api } from './http'
+import type { Page } from './types'
+
+export type Kind = 'photo' | 'xray' | 'dicom'
+export interface Rendition { url: string; expires_at: string; content_type: string; width?: number | null; height?: number | null }
+export interface ImageOut {
+  image_id: string; patient_id: string; kind: Kind; status: 'pending' | 'processing' | 'ready' | 'failed'; reason: string | null
+  category: string | null; xray_type: string | null; teeth: number[]; acquired_at: string | null; filename: string
+  width: number | null; height: number | null; urls: Record<string, Rendition>; created_at: string
+}
+export interface UploadForm { url: string; fields: Record<string, string>; expires_in: number; max_bytes: number }
+export const CATEGORIES = ['intraoral_frontal', 'intraoral_left', 'intraoral_right', 'intraoral_occlusal_upper', 'intraoral_occlusal_lower', 'extraoral_frontal', 'extraoral_smile', 'extraoral_profile_left', 'extraoral_profile_right', 'treatment_specific']
+export const XRAY_TYPES = ['panoramic', 'periapical', 'bite-wing', 'cbct', 'cephalometric']
+
+export function kindOf(file: File, wanted: 'photo' | 'xray'): Kind {
+  if (/\.dcm$/i.test(file.name) || file.type === 'application/dicom') return 'dicom'
+  return wanted
+}
+
+/** POST the file to S3 with the presigned form; reports progress 0..1. */
+export function postToS3(form: UploadForm, file: File, onProgress: (p: number) => void): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const fd = new FormData()
+    for (const [k, v] of Object.entries(form.fields)) fd.append(k, v)
+    fd.append('file', file) // must be the last field
+    const xhr = new XMLHttpRequest()
+    xhr.open('POST', form.url)
+    xhr.upload.onprogress = (e) => e.lengthComputable && onProgress(e.loaded / e.total)
+    xhr.onload = () => (xhr.status >= 200 && xhr.status < 300 ? resolve() : reject(new Error(`S3 ${xhr.status}`)))
+    xhr.onerror = () => reject(new Error('network'))
+    xhr.send(fd)
+  })
+}
+
+export const imagingApi = {
+  list: (pid: string, query: Record<string, string | undefined> = {}) => api.get<Page<ImageOut>>(`/patients/${pid}/images`, { query: { limit: 100, ...query } }),
+  get: (pid: string, id: string) => api.get<ImageOut>(`/patients/${pid}/images/${id}`),
+  start: (pid: string, kind: Kind, file: File, extra: Record<string, unknown>) =>
+    api.post<{ image: ImageOut; upload: UploadForm }>(`/patients/${pid}/${kind === 'photo' ? 'images' : 'xrays'}`, {
+      kind, filename: file.name, content_type: file.type || (kind === 'dicom' ? 'application/dicom' : 'application/octet-stream'), size: file.size, ...extra,
+    }),
+  compare: (pid: string, tooth: number) => api.get<ImageOut[]>(`/patients/${pid}/xrays/compare`, { query: { tooth } }),
+}

@@ -1,0 +1,22 @@
+import type { Gated } from '@/auth/permissions'
+
+export interface NavItem extends Gated {
+  to: string
+  label: string // i18n key
+  icon: string
+  name: string
+}
+
+/** The sidebar; an item shows only when the user holds its permission. */
+export const NAV: NavItem[] = [
+  { name: 'dashboard', to: '/', label: 'nav.dashboard', icon: 'pi pi-home' },
+  { name: 'agenda', to: '/agenda', label: 'nav.agenda', icon: 'pi pi-calendar', permission: 'agenda.appointments.read' },
+  { name: 'patients', to: '/patients', label: 'nav.patients', icon: 'pi pi-users', permission: 'patients.read' },
+  {
+    name: 'settings',
+    to: '/settings',
+    label: 'nav.settings',
+    icon: 'pi pi-cog',
+    permission: ['settings.clinic.read', 'settings.staff.read', 'settings.roles.read', 'audit.read'],
+  },
+]

@@ -1,0 +1,67 @@
+import { createRouter, createWebHistory, type RouteRecordRaw } from 'vue-router'
+import { useSession } from '@/stores/session'
+import { can } from '@/auth/permissions'
+
+declare module 'vue-router' {
+  interface RouteMeta {
+    public?: boolean
+    permission?: string | string[]
+    title?: string
+  }
+}
+
+const routes: RouteRecordRaw[] = [
+  { path: '/login', name: 'login', component: () => import('@/views/LoginView.vue'), meta: { public: true } },
+  {
+    path: '/',
+    component: () => import('@/layouts/AppShell.vue'),
+    children: [
+      { path: '', name: 'dashboard', component: () => import('@/views/DashboardView.vue'), meta: { title: 'nav.dashboard' } },
+      {
+        path: 'patients',
+        name: 'patients',
+        component: () => import('@/views/patients/PatientsView.vue'),
+        meta: { permission: 'patients.read', title: 'nav.patients' },
+      },
+      {
+        path: 'patients/:id/:tab?',
+        name: 'patient',
+        component: () => import('@/views/patients/PatientDetailView.vue'),
+        meta: { permission: 'patients.read', title: 'nav.patients' },
+        props: true,
+      },
+      {
+        path: 'agenda',
+        name: 'agenda',
+        component: () => import('@/views/agenda/AgendaView.vue'),
+        meta: { permission: 'agenda.appointments.read', title: 'nav.agenda' },
+      },
+      {
+        path: 'settings/:section?',
+        name: 'settings',
+        component: () => import('@/views/settings/SettingsView.vue'),
+        meta: { permission: ['settings.clinic.read', 'settings.staff.read', 'settings.roles.read', 'audit.read'], title: 'nav.settings' },
+        props: true,
+      },
+      { path: ':pathMatch(.*)*', name: 'notfound', component: () => import('@/views/NotFoundView.vue') },
+    ],
+  },
+]
+
+export const router = createRouter({ history: createWebHistory(), routes })
+
+let restored: Promise<boolean> | null = null
+
+router.beforeEach(async (to) => {
+  const session = useSession()
+  if (!restored) restored = session.restore()
+  await restored
+  if (to.meta.public) return session.signedIn && to.name === 'login' ? { name: 'dashboard' } : true
+  if (!session.signedIn) {
+    // A stored session found revoked or expired on the way in says so on the sign-in page.
+    const reason = session.ended && session.ended !== 'signed_out' ? { reason: session.ended } : {}
+    return { name: 'login', query: { ...(to.fullPath !== '/' ? { next: to.fullPath } : {}), ...reason } }
+  }
+  if (!can(session.permissions, to.meta.permission)) return { name: 'dashboard' }
+  return true
+})

@@ -1,0 +1,33 @@
+import { describe, expect, it } from 'vitest'
+import { agendaDay, withAlerts } from './dashboard'
+import type { Appointment, Day } from '@/api/agenda'
+
+const d = (date: string, closed: boolean): Day => ({ date, weekday: '', time_zone: 'Europe/Madrid', closed, holiday: null, hours: [], appointments: [] })
+
+describe('which day the dashboard shows', () => {
+  it('today when the clinic opens today, even with nothing booked', () => {
+    expect(agendaDay([d('2026-11-25', false), d('2026-11-26', false)])).toEqual({ day: d('2026-11-25', false), todayClosed: false })
+  })
+  it('the next open day on a weekend or a holiday', () => {
+    const r = agendaDay([d('2026-11-28', true), d('2026-11-29', true), d('2026-11-30', false)])
+    expect(r.day?.date).toBe('2026-11-30')
+    expect(r.todayClosed).toBe(true)
+  })
+  it('nothing when the clinic opens on none of the days', () => {
+    expect(agendaDay([d('2026-11-28', true)])).toEqual({ day: null, todayClosed: true })
+    expect(agendaDay([])).toEqual({ day: null, todayClosed: false })
+  })
+})
+
+describe("the day's patients with alerts", () => {
+  const alert = { code: 'allergy_severe', level: 'critical' as const, message: 'Severe allergy: Penicilina' }
+  const appt = (id: string, patient: string, start: string, alerts = [alert], status = 'scheduled') =>
+    ({ appointment_id: id, patient_id: patient, start, status, patient_alerts: alerts }) as unknown as Appointment
+  it('each patient once, by the first visit, without a read per patient', () => {
+    const list = [appt('a3', 'p1', '2026-11-25T12:00'), appt('a1', 'p2', '2026-11-25T09:00', []), appt('a2', 'p1', '2026-11-25T10:00'), appt('a4', 'p3', '2026-11-25T11:00')]
+    expect(withAlerts(list).map((a) => a.appointment_id)).toEqual(['a2', 'a4'])
+  })
+  it('leaves out cancelled visits', () => {
+    expect(withAlerts([appt('a1', 'p1', '2026-11-25T09:00', [alert], 'cancelled')])).toEqual([])
+  })
+})

@@ -1,0 +1,25 @@
+import type { Appointment, Day } from '@/api/agenda'
+
+/**
+ * Which day the dashboard shows, from today and the days after it: today when the clinic
+ * opens today, otherwise the next day it opens (so a weekend or a holiday still shows the
+ * coming work). Null when the clinic opens on none of them.
+ */
+export function agendaDay(days: Day[]): { day: Day | null; todayClosed: boolean } {
+  const [today, ...later] = days
+  if (!today) return { day: null, todayClosed: false }
+  if (!today.closed) return { day: today, todayClosed: false }
+  return { day: later.find((d) => !d.closed) ?? null, todayClosed: true }
+}
+
+/**
+ * The patients of a day who have medical alerts, each once, by their first appointment's
+ * time: the day view already carries every patient's alerts.
+ */
+export function withAlerts(appointments: Appointment[]): Appointment[] {
+  const seen = new Set<string>()
+  return [...appointments]
+    .filter((a) => a.status !== 'cancelled' && a.patient_alerts.length > 0)
+    .sort((a, b) => a.start.localeCompare(b.start))
+    .filter((a) => !seen.has(a.patient_id) && !!seen.add(a.patient_id))
+}

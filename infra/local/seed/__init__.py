@@ -1,0 +1,31 @@
+"""The demo data of the local stack. Each module seeds its own part, in dependency order, on
+top of what the identity seed returns. Idempotent: an already seeded stack is left alone."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from typing import Any
+
+from infra.local.seed import agenda, billing, comms, identity, imaging, patients
+from infra.local.seed.context import DemoContext
+
+
+def run(log: Callable[[str], None] = lambda _m: None) -> DemoContext | None:
+    ctx = identity.seed()
+    if ctx is None:
+        return None  # already seeded
+    log("Seeding the demo clinics (first start only)...")
+
+    def step(name: str, seeder: Callable[..., Any], *args: Any) -> Any:
+        started = time.monotonic()
+        result = seeder(ctx, *args)
+        log(f"  {name}: {time.monotonic() - started:.1f} s")
+        return result
+
+    patient_ids = step("patients", patients.seed)
+    step("agenda", agenda.seed, patient_ids)
+    step("comms", comms.seed, patient_ids)  # right after the agenda: settles its queued events
+    step("imaging", imaging.seed)  # uses the demo patients
+    step("billing", billing.seed, patient_ids)  # budgets, invoices, payments
+    return ctx

@@ -1,0 +1,141 @@
+"""The local HTTP front door: ``/api/*`` to the Chalice app (through Chalice's own
+LocalGateway, which builds the same Lambda proxy events API Gateway does), everything else to
+the built SPA (``frontend/dist``), with the SPA fallback to ``index.html``.
+
+API Gateway answers 403 "Missing Authentication Token" for a path no route matches; the
+deployed stack maps that to 404 (a gateway response in infra/stack.py) and this server does the
+same, in the API's envelope.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import mimetypes
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+
+from chalice.config import Config
+from chalice.local import ForbiddenError, LocalGateway, NotAuthorizedError
+
+ROOT = Path(__file__).resolve().parents[2]
+SPA_DIR = ROOT / "frontend" / "dist"
+
+PLACEHOLDER = """<!doctype html><html lang="en"><meta charset="utf-8"><title>Cúspide</title>
+<body style="font-family:system-ui;max-width:40rem;margin:4rem auto">
+<h1>Cúspide</h1><p>The API is running at <a href="/api/v1/health">/api/v1</a>
+(<a href="/api/v1/openapi.json">OpenAPI</a>). The staff app has not been built yet:
+<code>make run</code> builds it when <code>frontend/</code> has one.</p></body></html>"""
+
+
+@dataclass
+class HttpResponse:
+    status: int
+    headers: dict[str, str]
+    body: bytes
+
+    def json(self) -> Any:
+        return json.loads(self.body)
+
+
+def _not_found(path: str) -> HttpResponse:
+    body = {
+        "data": None,
+        "message": f"No API route matches {path.split('?')[0]}.",
+        "code": "NOT_FOUND",
+        "errors": [],
+    }
+    return HttpResponse(404, {"Content-Type": "application/json"}, json.dumps(body).encode())
+
+
+def make_gateway(app: Any) -> LocalGateway:
+    config = Config.create(
+        chalice_stage="local", app_name="cuspide", lambda_timeout=29, lambda_memory_size=512
+    )
+    return LocalGateway(app, config)
+
+
+def dispatch_api(
+    gateway: LocalGateway,
+    method: str,
+    path: str,
+    headers: dict[str, str],
+    body: bytes | None,
+) -> HttpResponse:
+    try:
+        resp = gateway.handle_request(method=method, path=path, headers=headers, body=body)
+    except (ForbiddenError, NotAuthorizedError):
+        return _not_found(path)
+    raw = resp.get("body") or b""
+    if resp.get("isBase64Encoded"):
+        data = base64.b64decode(raw)
+    else:
+        data = raw.encode() if isinstance(raw, str) else raw
+    out_headers = dict(resp.get("headers") or {})
+    for k, vs in (resp.get("multiValueHeaders") or {}).items():
+        out_headers[k] = ", ".join(vs)
+    return HttpResponse(int(resp["statusCode"]), out_headers, data)
+
+
+def serve_static(path: str) -> HttpResponse:
+    rel = path.split("?")[0].lstrip("/") or "index.html"
+    if not SPA_DIR.is_dir():
+        return HttpResponse(200, {"Content-Type": "text/html; charset=utf-8"}, PLACEHOLDER.encode())
+    target = (SPA_DIR / rel).resolve()
+    if not target.is_relative_to(SPA_DIR.resolve()) or not target.is_file():
+        target = SPA_DIR / "index.html"  # SPA fallback
+    ctype = mimetypes.guess_type(target.name)[0] or "application/octet-stream"
+    cache = "no-cache" if target.name == "index.html" else "public, max-age=31536000, immutable"
+    return HttpResponse(200, {"Content-Type": ctype, "Cache-Control": cache}, target.read_bytes())
+
+
+class _Handler(BaseHTTPRequestHandler):
+    gateway: LocalGateway
+    extra_routes: dict[str, Callable[[str, bytes], HttpResponse]] = {}
+    protocol_version = "HTTP/1.1"
+
+    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002
+        pass  # the app logs each request itself (without PHI)
+
+    def _handle(self) -> None:
+        length = int(self.headers.get("Content-Length") or 0)
+        body = self.rfile.read(length) if length else None
+        path = self.path
+        if path.startswith("/api/"):
+            headers = {k: v for k, v in self.headers.items()}
+            resp = dispatch_api(self.gateway, self.command, path, headers, body)
+        elif path.split("?")[0] in self.extra_routes:
+            resp = self.extra_routes[path.split("?")[0]](self.command, body or b"")
+        elif self.command in ("GET", "HEAD"):
+            resp = serve_static(path)
+        else:
+            resp = HttpResponse(405, {"Content-Type": "text/plain"}, b"Method not allowed")
+        self.send_response(resp.status)
+        for k, v in resp.headers.items():
+            if k.lower() not in ("content-length", "connection"):
+                self.send_header(k, v)
+        self.send_header("Content-Length", str(len(resp.body)))
+        self.end_headers()
+        if self.command != "HEAD":
+            self.wfile.write(resp.body)
+
+    do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = do_HEAD = do_OPTIONS = _handle
+
+
+def start(
+    app: Any,
+    host: str,
+    port: int,
+    extra_routes: dict[str, Callable[[str, bytes], HttpResponse]] | None = None,
+) -> ThreadingHTTPServer:
+    handler = type(
+        "Handler", (_Handler,), {"gateway": make_gateway(app), "extra_routes": extra_routes or {}}
+    )
+    server = ThreadingHTTPServer((host, port), handler)
+    server.daemon_threads = True
+    threading.Thread(target=server.serve_forever, name="http", daemon=True).start()
+    return server

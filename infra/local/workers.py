@@ -1,0 +1,170 @@
+"""Queue workers and the scheduler of the local stack.
+
+Each SQS queue of ``infra/resources.py`` is long-polled and its messages are handed, as the
+same ``{"Records": [...]}`` event Lambda's SQS integration builds, to the queue's handler in
+``functions/``. Messages the handler reports in ``batchItemFailures`` stay on the queue and come
+back after a short delay; after ``max_receive_count`` receives SQS moves them to the DLQ, as in
+the cloud. The scheduler calls each scheduled job's handler at its interval (and on demand).
+"""
+
+from __future__ import annotations
+
+import importlib
+import json
+import threading
+import time
+import uuid
+from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import Any
+
+import boto3
+
+from infra.resources import Queue, Resources, Schedule
+
+RETRY_DELAY_S = 5
+
+
+class FakeLambdaContext:
+    """The attributes Powertools reads from a Lambda context."""
+
+    def __init__(self, name: str) -> None:
+        self.function_name = name
+        self.memory_limit_in_mb = 1024
+        self.invoked_function_arn = f"arn:aws:lambda:local:000000000000:function:{name}"
+        self.aws_request_id = str(uuid.uuid4())
+        self._deadline = time.time() + 300
+
+    def get_remaining_time_in_millis(self) -> int:
+        return max(0, int((self._deadline - time.time()) * 1000))
+
+
+def load_handler(spec: str) -> Callable[[dict, Any], Any]:
+    module, func = spec.split(":")
+    return getattr(importlib.import_module(f"functions.{module}"), func)
+
+
+def sqs_event(messages: list[dict], arn: str, region: str) -> dict:
+    return {
+        "Records": [
+            {
+                "messageId": m["MessageId"],
+                "receiptHandle": m["ReceiptHandle"],
+                "body": m["Body"],
+                "attributes": m.get("Attributes", {}),
+                "messageAttributes": m.get("MessageAttributes", {}),
+                "md5OfBody": m.get("MD5OfBody", ""),
+                "eventSource": "aws:sqs",
+                "eventSourceARN": arn,
+                "awsRegion": region,
+            }
+            for m in messages
+        ]
+    }
+
+
+class QueuePump(threading.Thread):
+    def __init__(
+        self,
+        res: Resources,
+        queue: Queue,
+        sqs: Any,
+        region: str,
+        stop: threading.Event,
+        log: Callable[[str], None],
+    ) -> None:
+        super().__init__(name=f"pump-{queue.name}", daemon=True)
+        self.queue, self.sqs, self.region, self.stop_event, self.log = queue, sqs, region, stop, log
+        self.url = sqs.get_queue_url(QueueName=res.queue_name(queue))["QueueUrl"]
+        self.arn = sqs.get_queue_attributes(QueueUrl=self.url, AttributeNames=["QueueArn"])[
+            "Attributes"
+        ]["QueueArn"]
+        self.handler = load_handler(queue.handler)
+
+    def drain_once(self, wait_s: int = 1) -> int:
+        resp = self.sqs.receive_message(
+            QueueUrl=self.url,
+            MaxNumberOfMessages=self.queue.batch_size,
+            WaitTimeSeconds=wait_s,
+            AttributeNames=["All"],
+        )
+        messages = resp.get("Messages", [])
+        if not messages:
+            return 0
+        try:
+            result = (
+                self.handler(
+                    sqs_event(messages, self.arn, self.region), FakeLambdaContext(self.queue.name)
+                )
+                or {}
+            )
+            failed = {f["itemIdentifier"] for f in result.get("batchItemFailures", [])}
+        except Exception as exc:  # noqa: BLE001 - a crashed invocation fails the whole batch
+            self.log(f"[{self.queue.name}] handler crashed: {type(exc).__name__}")
+            failed = {m["MessageId"] for m in messages}
+        for m in messages:
+            if m["MessageId"] in failed:
+                self.sqs.change_message_visibility(
+                    QueueUrl=self.url,
+                    ReceiptHandle=m["ReceiptHandle"],
+                    VisibilityTimeout=RETRY_DELAY_S,
+                )
+            else:
+                self.sqs.delete_message(QueueUrl=self.url, ReceiptHandle=m["ReceiptHandle"])
+        return len(messages)
+
+    def run(self) -> None:
+        while not self.stop_event.is_set():
+            try:
+                self.drain_once()
+            except Exception as exc:  # noqa: BLE001 - keep pumping after a transient error
+                self.log(f"[{self.queue.name}] pump error: {type(exc).__name__}")
+                self.stop_event.wait(1)
+
+
+def scheduled_event(schedule: Schedule) -> dict:
+    return {
+        "version": "0",
+        "id": str(uuid.uuid4()),
+        "detail-type": "Scheduled Event",
+        "source": "aws.scheduler",
+        "time": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "region": "local",
+        "resources": [f"schedule/{schedule.name}"],
+        "detail": {},
+    }
+
+
+class Scheduler(threading.Thread):
+    def __init__(self, res: Resources, stop: threading.Event, log: Callable[[str], None]) -> None:
+        super().__init__(name="scheduler", daemon=True)
+        self.schedules = {s.name: s for s in res.schedules}
+        self.handlers = {s.name: load_handler(s.handler) for s in res.schedules}
+        self.stop_event, self.log = stop, log
+        self.next_run = {s.name: time.time() + 5 for s in res.schedules}
+
+    def fire(self, name: str) -> Any:
+        schedule = self.schedules[name]
+        result = self.handlers[name](scheduled_event(schedule), FakeLambdaContext(name))
+        self.log(f"[schedule] {name}: {json.dumps(result, default=str)[:200]}")
+        return result
+
+    def run(self) -> None:
+        while not self.stop_event.wait(1):
+            for name, at in list(self.next_run.items()):
+                if time.time() >= at:
+                    self.next_run[name] = time.time() + self.schedules[name].interval_s
+                    try:
+                        self.fire(name)
+                    except Exception as exc:  # noqa: BLE001
+                        self.log(f"[schedule] {name} failed: {type(exc).__name__}")
+
+
+def sqs_client(endpoint: str, region: str) -> Any:
+    return boto3.client(
+        "sqs",
+        endpoint_url=endpoint,
+        region_name=region,
+        aws_access_key_id="local",
+        aws_secret_access_key="local",  # noqa: S106 - moto's dummy credentials
+    )

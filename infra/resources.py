@@ -1,0 +1,240 @@
+"""The one description of Cúspide's AWS resources.
+
+Both the CDK stack (``infra/stack.py``) and the local stack's provisioner (``infra/local``)
+build from these definitions, so the deployed system and the laptop system cannot drift:
+same table keys and GSIs, same queues and DLQs, same rules and event patterns, same schedules.
+
+Names are derived from the stage (``dev``, ``prod``, ``local``, ``test``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+EVENT_SOURCE = "cuspide"
+"""``source`` of every domain event put on the bus."""
+
+ORIGINAL_OBJECT_TAG = ("cuspide-class", "original")
+"""(key, value) of the S3 object tag every uploaded original carries (the presigned POST's
+``tagging`` field sets it). The media bucket's lifecycle moves only objects with this tag to
+colder storage: S3 lifecycle filters match prefixes and tags, and an original's key
+(``clinics/<clinic_id>/uploads/<image_id>/original``) has no prefix common to originals only.
+See docs/adr/0903-media-lifecycle-by-tag.md."""
+
+GRANTS = ("table", "media", "events", "kms", "secrets", "mail")
+"""What a function may be granted (least privilege, per function, in the CDK stack):
+``table`` read/write items of the table and its indexes; ``media`` read/write objects of the
+media bucket; ``events`` put events on the bus; ``kms`` envelope-encryption data keys;
+``secrets`` read the signing keys; ``mail`` send through SES."""
+
+
+@dataclass(frozen=True)
+class Index:
+    name: str
+    hash_key: str
+    range_key: str
+
+
+@dataclass(frozen=True)
+class Table:
+    hash_key: str = "PK"
+    range_key: str = "SK"
+    ttl_attribute: str = "expires_at"
+    indexes: tuple[Index, ...] = (
+        Index("GSI1", "GSI1PK", "GSI1SK"),
+        Index("GSI2", "GSI2PK", "GSI2SK"),
+        Index("GSI3", "GSI3PK", "GSI3SK"),
+    )
+
+
+@dataclass(frozen=True)
+class Queue:
+    """An SQS queue fed by a bus rule and drained by one ``functions/`` handler."""
+
+    name: str
+    handler: str  # "module:function" under functions/
+    event_pattern: dict[str, Any]
+    description: str
+    # S3 sends its notifications to the account's *default* bus; domain events use ours.
+    on_default_bus: bool = False
+    max_receive_count: int = 5
+    visibility_timeout_s: int = 120
+    batch_size: int = 10
+    needs_imaging_layer: bool = False
+    # Deploy-only fields (the local stack ignores them): Lambda memory and what the function's
+    # role may do (see GRANTS). The Lambda timeout is visibility_timeout_s // 6 (AWS's advice).
+    memory_mb: int = 512
+    grants: tuple[str, ...] = ("table", "events")
+
+
+@dataclass(frozen=True)
+class Schedule:
+    name: str
+    expression: str  # EventBridge Scheduler expression: rate(...) or cron(...)
+    handler: str
+    description: str
+    interval_s: int  # how often the local scheduler fires it (same cadence as expression)
+    # Deploy-only fields, as for Queue.
+    memory_mb: int = 512
+    timeout_s: int = 60
+    grants: tuple[str, ...] = ("table", "events")
+
+
+@dataclass(frozen=True)
+class Resources:
+    stage: str
+    table: Table = field(default_factory=Table)
+
+    @property
+    def prefix(self) -> str:
+        return f"cuspide-{self.stage}"
+
+    @property
+    def table_name(self) -> str:
+        return self.prefix
+
+    @property
+    def media_bucket(self) -> str:
+        return f"{self.prefix}-media"
+
+    @property
+    def event_bus(self) -> str:
+        return self.prefix
+
+    @property
+    def kms_alias(self) -> str:
+        return f"alias/{self.prefix}"
+
+    @property
+    def signing_secret(self) -> str:
+        return f"{self.prefix}/signing-keys"
+
+    @property
+    def mail_sender(self) -> str:
+        return "no-reply@cuspide.app" if self.stage in ("dev", "prod") else "no-reply@cuspide.local"
+
+    def queue_name(self, queue: Queue) -> str:
+        return f"{self.prefix}-{queue.name}"
+
+    def dlq_name(self, queue: Queue) -> str:
+        return f"{self.prefix}-{queue.name}-dlq"
+
+    def rule_name(self, queue: Queue) -> str:
+        return f"{self.prefix}-{queue.name}"
+
+    @property
+    def queues(self) -> tuple[Queue, ...]:
+        return (
+            Queue(
+                name="image-worker",
+                handler="image_worker:handler",
+                description="S3 'Object Created' for uploaded originals -> renditions",
+                # EventBridge cannot AND a prefix and a suffix on one field; the worker re-checks
+                # that the key is clinics/<clinic_id>/uploads/<image_id>/original.
+                event_pattern={
+                    "source": ["aws.s3"],
+                    "detail-type": ["Object Created"],
+                    "detail": {
+                        "bucket": {"name": [self.media_bucket]},
+                        "object": {"key": [{"suffix": "/original"}]},
+                    },
+                },
+                on_default_bus=True,
+                visibility_timeout_s=300,
+                batch_size=1,
+                needs_imaging_layer=True,
+                memory_mb=2048,
+                # kms: the DICOM patient check opens the patient's national id and seals the
+                # header's patient name/id (docs/adr/0402-image-worker-idempotency.md).
+                grants=("table", "media", "events", "kms"),
+            ),
+            Queue(
+                name="timeline",
+                handler="timeline_consumer:handler",
+                description="Domain events -> each patient's timeline",
+                event_pattern={
+                    "source": [EVENT_SOURCE],
+                    "detail-type": [
+                        {"prefix": "patient."},
+                        {"prefix": "appointment."},
+                        {"prefix": "image."},
+                        {"prefix": "document."},
+                        {"prefix": "budget."},
+                        {"prefix": "invoice."},
+                        {"prefix": "payment."},
+                        {"prefix": "message."},
+                    ],
+                },
+            ),
+            Queue(
+                name="notifications",
+                handler="notifications_consumer:handler",
+                description="Appointment events -> patient notices (email + ICS, WhatsApp) "
+                "and reminder planning",
+                event_pattern={
+                    "source": [EVENT_SOURCE],
+                    "detail-type": [{"prefix": "appointment."}],
+                },
+                grants=("table", "events", "kms", "secrets", "mail"),
+            ),
+            Queue(
+                name="ses-feedback",
+                handler="ses_feedback:handler",
+                description="SES bounces and complaints -> address marked undeliverable",
+                event_pattern={
+                    "source": ["aws.ses"],
+                    "detail-type": ["Email Bounced", "Email Complaint Received"],
+                },
+                on_default_bus=True,
+                grants=("table",),
+            ),
+        )
+
+    @property
+    def schedules(self) -> tuple[Schedule, ...]:
+        # Each module adds its scheduled jobs here as it lands (reminders, end-of-day email,
+        # AEAT batch submission, budget expiry); the local scheduler and the CDK stack both
+        # read this list.
+        return (
+            Schedule(
+                name="reminders",
+                expression="rate(5 minutes)",
+                handler="reminders:handler",
+                description="Appointment reminders due now (time-bucket index, no scans)",
+                interval_s=300,
+                timeout_s=120,
+                grants=("table", "events", "kms", "secrets", "mail"),
+            ),
+            Schedule(
+                name="end-of-day",
+                expression="cron(0/15 * * * ? *)",
+                handler="end_of_day:handler",
+                description="End-of-day email at 16:00 in each clinic's own time zone",
+                interval_s=900,
+                timeout_s=300,
+                grants=("table", "kms", "mail"),
+            ),
+            Schedule(
+                name="aeat-submit",
+                expression="rate(1 minute)",
+                handler="aeat_submit:handler",
+                description="VERI*FACTU records due -> the AEAT (per chain, due index, "
+                "flow control, at most 1,000 per submission)",
+                interval_s=60,
+                timeout_s=300,
+                grants=("table", "kms"),
+            ),
+            Schedule(
+                name="budget-expiry",
+                expression="cron(5 0 * * ? *)",
+                handler="budget_expiry:handler",
+                description="Sent budgets past their validity date -> expired (expiry index)",
+                interval_s=86400,
+                grants=("table",),
+            ),
+        )
+
+
+def for_stage(stage: str) -> Resources:
+    return Resources(stage=stage)

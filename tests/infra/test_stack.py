@@ -1,0 +1,997 @@
+"""The synthesized CDK stack, resource by resource, against infra/resources.py.
+
+One module on purpose: ``make test`` distributes by file (``--dist loadfile``), so every test
+that needs a synthesized template shares one session's synthesis (dev and prod, ~1 min).
+"""
+
+from __future__ import annotations
+
+import ast
+import json
+import os
+import re
+import subprocess
+import sys
+import zipfile
+from pathlib import Path
+from typing import Any
+
+import pytest
+from aws_cdk.assertions import Annotations, Match
+
+from infra.artifacts import ROOT
+from infra.resources import ORIGINAL_OBJECT_TAG, for_stage
+from infra.settings import NOT_SET_ON_LAMBDA, PRODUCT_OVERRIDES
+from infra.stack import NOT_FOUND_BODY
+from tests.infra.conftest import PROD_CONTEXT, Synth
+
+# -- helpers -----------------------------------------------------------------------------------
+
+
+def one(s: Synth, type_: str, **match: Any) -> tuple[str, dict[str, Any]]:
+    found = [
+        (k, v)
+        for k, v in s.resources(type_).items()
+        if all(v["Properties"].get(key) == val for key, val in match.items())
+    ]
+    assert len(found) == 1, f"expected one {type_} with {match}, found {len(found)}"
+    return found[0]
+
+
+def statements(s: Synth) -> list[tuple[str, dict[str, Any]]]:
+    out = []
+    for k, v in s.json["Resources"].items():
+        p = v.get("Properties", {})
+        docs = []
+        if v["Type"] in ("AWS::IAM::Policy", "AWS::IAM::ManagedPolicy"):
+            docs.append(p["PolicyDocument"])
+        if v["Type"] == "AWS::IAM::Role":
+            docs += [pol["PolicyDocument"] for pol in p.get("Policies", [])]
+        for d in docs:
+            out += [(k, st) for st in d["Statement"]]
+    return out
+
+
+def as_list(x: Any) -> list[Any]:
+    return x if isinstance(x, list) else [x]
+
+
+def policy_of_role(s: Synth, role_id: str) -> list[dict[str, Any]]:
+    return [
+        st
+        for k, v in s.resources("AWS::IAM::Policy").items()
+        if {"Ref": role_id} in v["Properties"]["Roles"]
+        for st in v["Properties"]["PolicyDocument"]["Statement"]
+    ]
+
+
+def actions_of_role(s: Synth, role_id: str) -> set[str]:
+    return {a for st in policy_of_role(s, role_id) for a in as_list(st["Action"])}
+
+
+def data_key(s: Synth) -> str:
+    (alias,) = s.resources("AWS::KMS::Alias").values()
+    return alias["Properties"]["TargetKeyId"]["Fn::GetAtt"][0]
+
+
+def spa_origin(s: Synth) -> Any:
+    """https://<custom domain> in prod (PROD_CONTEXT), the CloudFront domain in dev."""
+    domain = s.stack.settings.domain_name
+    if domain:
+        return f"https://{domain}"
+    dist_id, _ = one(s, "AWS::CloudFront::Distribution")
+    return {"Fn::Join": ["", ["https://", {"Fn::GetAtt": [dist_id, "DomainName"]}]]}
+
+
+def functions(s: Synth) -> dict[str, dict[str, Any]]:
+    """Every Lambda that runs product code: the API handler and each worker and job."""
+    return {
+        k: v["Properties"]
+        for k, v in {
+            **s.resources("AWS::Lambda::Function"),
+            **s.resources("AWS::Serverless::Function"),
+        }.items()
+        if k == "APIHandler" or v["Properties"].get("Handler", "").startswith("functions.")
+    }
+
+
+# -- DynamoDB ----------------------------------------------------------------------------------
+
+
+def test_table_keys_and_indexes_equal_resources(any_stage: Synth) -> None:
+    t = any_stage.res.table
+    _, table = one(any_stage, "AWS::DynamoDB::Table", TableName=any_stage.res.table_name)
+    p = table["Properties"]
+    assert p["KeySchema"] == [
+        {"AttributeName": t.hash_key, "KeyType": "HASH"},
+        {"AttributeName": t.range_key, "KeyType": "RANGE"},
+    ]
+    assert {
+        ix["IndexName"]: (
+            [k["AttributeName"] for k in ix["KeySchema"]],
+            ix["Projection"]["ProjectionType"],
+        )
+        for ix in p["GlobalSecondaryIndexes"]
+    } == {ix.name: ([ix.hash_key, ix.range_key], "ALL") for ix in t.indexes}
+    assert p["BillingMode"] == "PAY_PER_REQUEST"
+    assert p["PointInTimeRecoverySpecification"] == {"PointInTimeRecoveryEnabled": True}
+    assert p["SSESpecification"]["SSEEnabled"] is True
+    assert p["SSESpecification"]["SSEType"] == "KMS"
+    assert p["SSESpecification"]["KMSMasterKeyId"] == {"Fn::GetAtt": [data_key(any_stage), "Arn"]}
+    assert p["TimeToLiveSpecification"] == {"AttributeName": t.ttl_attribute, "Enabled": True}
+
+
+def test_table_serves_every_model_the_code_queries(dev: Synth) -> None:
+    """Keys, GSIs (with their projection) and TTL of every PynamoDB model under the API equal
+    the deployed table's: a model that queried an index the stack lacks would fail only on AWS."""
+    import app  # noqa: F401 - registers every module's models
+    from chalicelib.core import db
+
+    def subclasses(cls: type) -> list[type]:
+        return [c for sub in cls.__subclasses__() for c in (sub, *subclasses(sub))]
+
+    models = [db.Item, *subclasses(db.Item)]
+    assert len(models) > 20  # every module's items, not just the base
+    _, table = one(dev, "AWS::DynamoDB::Table")
+    p = table["Properties"]
+    deployed = {
+        ix["IndexName"]: (
+            tuple(k["AttributeName"] for k in ix["KeySchema"]),
+            ix["Projection"]["ProjectionType"],
+        )
+        for ix in p["GlobalSecondaryIndexes"]
+    }
+    for m in models:
+        assert [m._hash_key_attribute().attr_name, m._range_key_attribute().attr_name] == [
+            k["AttributeName"] for k in p["KeySchema"]
+        ], m
+        ttl = m._ttl_attribute()
+        assert ttl is None or ttl.attr_name == p["TimeToLiveSpecification"]["AttributeName"]
+        for name, ix in m._indexes.items():
+            attrs = ix.Meta.attributes.values()
+            keys = tuple(a.attr_name for a in attrs if a.is_hash_key) + tuple(
+                a.attr_name for a in attrs if a.is_range_key
+            )
+            projection = type(ix.Meta.projection).__name__.removesuffix("Projection").upper()
+            assert deployed.get(name) == (keys, projection), (m, name)
+
+
+def test_deletion_protection_in_prod_only(dev: Synth, prod: Synth) -> None:
+    _, d = one(dev, "AWS::DynamoDB::Table")
+    _, p = one(prod, "AWS::DynamoDB::Table")
+    assert d["Properties"].get("DeletionProtectionEnabled") is False
+    assert p["Properties"]["DeletionProtectionEnabled"] is True
+    assert p["DeletionPolicy"] == "Retain"
+    assert d["DeletionPolicy"] == "Delete"
+
+
+# -- media bucket ------------------------------------------------------------------------------
+
+
+def test_media_bucket(any_stage: Synth) -> None:
+    s = any_stage
+    bid, bucket = one(s, "AWS::S3::Bucket", BucketName=s.res.media_bucket)
+    p = bucket["Properties"]
+    assert p["PublicAccessBlockConfiguration"] == {
+        "BlockPublicAcls": True,
+        "BlockPublicPolicy": True,
+        "IgnorePublicAcls": True,
+        "RestrictPublicBuckets": True,
+    }
+    enc = p["BucketEncryption"]["ServerSideEncryptionConfiguration"][0]
+    assert enc["ServerSideEncryptionByDefault"] == {
+        "SSEAlgorithm": "aws:kms",
+        "KMSMasterKeyID": {"Fn::GetAtt": [data_key(s), "Arn"]},
+    }
+    assert p["VersioningConfiguration"] == {"Status": "Enabled"}
+    assert bucket["DeletionPolicy"] == "Retain"
+    # TLS only
+    s.template.has_resource_properties(
+        "AWS::S3::BucketPolicy",
+        {
+            "Bucket": {"Ref": bid},
+            "PolicyDocument": {
+                "Statement": Match.array_with(
+                    [
+                        Match.object_like(
+                            {
+                                "Effect": "Deny",
+                                "Action": "s3:*",
+                                "Condition": {"Bool": {"aws:SecureTransport": "false"}},
+                            }
+                        )
+                    ]
+                )
+            },
+        },
+    )
+    # CORS: the SPA's origin only (its custom domain, else the CloudFront domain), for
+    # presigned POST uploads
+    (rule,) = p["CorsConfiguration"]["CorsRules"]
+    assert rule["AllowedOrigins"] == [spa_origin(s)]
+    assert "POST" in rule["AllowedMethods"] and "PUT" not in rule["AllowedMethods"]
+    # S3 -> EventBridge
+    s.template.has_resource_properties(
+        "Custom::S3BucketNotifications",
+        {
+            "BucketName": {"Ref": bid},
+            "NotificationConfiguration": {"EventBridgeConfiguration": {}},
+        },
+    )
+
+
+def test_media_lifecycle(any_stage: Synth) -> None:
+    _, bucket = one(any_stage, "AWS::S3::Bucket", BucketName=any_stage.res.media_bucket)
+    rules = {r["Id"]: r for r in bucket["Properties"]["LifecycleConfiguration"]["Rules"]}
+    originals = rules["originals-to-cold-storage"]
+    key, value = ORIGINAL_OBJECT_TAG
+    # Only tagged originals move; renditions (untagged) stay STANDARD.
+    assert originals["TagFilters"] == [{"Key": key, "Value": value}]
+    assert "Prefix" not in originals
+    assert originals["Transitions"] == [
+        {"StorageClass": "STANDARD_IA", "TransitionInDays": 90},
+        {"StorageClass": "GLACIER_IR", "TransitionInDays": 730},
+    ]
+    tiering = [r for r in rules.values() if r.get("Transitions")]
+    assert tiering == [originals]
+    assert rules["abort-incomplete-multipart-uploads"]["AbortIncompleteMultipartUpload"] == {
+        "DaysAfterInitiation": 7
+    }
+
+
+# -- SPA + CloudFront --------------------------------------------------------------------------
+
+
+def test_spa_bucket_and_distribution(dev: Synth) -> None:
+    s = dev
+    buckets = [
+        (k, v)
+        for k, v in s.resources("AWS::S3::Bucket").items()
+        if v["Properties"].get("BucketName") != s.res.media_bucket
+    ]
+    ((spa_id, spa),) = buckets
+    assert spa["Properties"]["PublicAccessBlockConfiguration"]["RestrictPublicBuckets"] is True
+    _, dist = one(s, "AWS::CloudFront::Distribution")
+    cfg = dist["Properties"]["DistributionConfig"]
+    s3_origin = next(o for o in cfg["Origins"] if "S3OriginConfig" in o)
+    assert s3_origin["DomainName"] == {"Fn::GetAtt": [spa_id, "RegionalDomainName"]}
+    assert "OriginAccessControlId" in s3_origin
+    one(s, "AWS::CloudFront::OriginAccessControl")
+    # bucket policy lets only this distribution read
+    s.template.has_resource_properties(
+        "AWS::S3::BucketPolicy",
+        {
+            "Bucket": {"Ref": spa_id},
+            "PolicyDocument": {
+                "Statement": Match.array_with(
+                    [
+                        Match.object_like(
+                            {
+                                "Action": "s3:GetObject",
+                                "Principal": {"Service": "cloudfront.amazonaws.com"},
+                            }
+                        )
+                    ]
+                )
+            },
+        },
+    )
+    # SPA fallback on the default (S3) behaviour only, so API 404s are not rewritten
+    assert cfg["DefaultRootObject"] == "index.html"
+    assert "CustomErrorResponses" not in cfg
+    (assoc,) = cfg["DefaultCacheBehavior"]["FunctionAssociations"]
+    assert assoc["EventType"] == "viewer-request"
+    fn_id = assoc["FunctionARN"]["Fn::GetAtt"][0]
+    code = s.json["Resources"][fn_id]["Properties"]["FunctionCode"]
+    assert "/index.html" in code
+    assert cfg["DefaultCacheBehavior"]["ViewerProtocolPolicy"] == "redirect-to-https"
+
+
+def test_spa_fallback_function_logic(dev: Synth, tmp_path: Any) -> None:
+    """Run the CloudFront Function's JS with node: routes -> index.html, files untouched."""
+    (fn,) = dev.resources("AWS::CloudFront::Function").values()
+    script = tmp_path / "fn.js"
+    script.write_text(
+        fn["Properties"]["FunctionCode"]
+        + "\nfor (const u of ['/', '/patients/42', '/assets/app.3f.js', '/favicon.ico']) "
+        "console.log(u + ' ' + handler({request: {uri: u}}).uri);\n"
+    )
+    out = subprocess.run(["node", str(script)], capture_output=True, text=True, check=True)
+    assert out.stdout.split("\n")[:4] == [
+        "/ /index.html",
+        "/patients/42 /index.html",
+        "/assets/app.3f.js /assets/app.3f.js",
+        "/favicon.ico /favicon.ico",
+    ]
+
+
+def test_security_headers(dev: Synth) -> None:
+    _, policy = one(dev, "AWS::CloudFront::ResponseHeadersPolicy")
+    h = policy["Properties"]["ResponseHeadersPolicyConfig"]["SecurityHeadersConfig"]
+    assert h["StrictTransportSecurity"]["AccessControlMaxAgeSec"] >= 31536000
+    assert h["StrictTransportSecurity"]["IncludeSubdomains"] is True
+    assert "default-src 'self'" in h["ContentSecurityPolicy"]["ContentSecurityPolicy"]
+    assert "frame-ancestors 'none'" in h["ContentSecurityPolicy"]["ContentSecurityPolicy"]
+    assert h["ContentTypeOptions"]["Override"] is True
+    assert h["ReferrerPolicy"]["ReferrerPolicy"] == "strict-origin-when-cross-origin"
+
+
+def test_api_behaviour_uncached_to_api_stage(dev: Synth) -> None:
+    _, dist = one(dev, "AWS::CloudFront::Distribution")
+    cfg = dist["Properties"]["DistributionConfig"]
+    (api,) = [b for b in cfg["CacheBehaviors"] if b["PathPattern"] == "/api/*"]
+    assert api["CachePolicyId"] == "4135ea2d-6df8-44a3-9df3-4b5a84be39ad"  # CachingDisabled
+    # AllViewerExceptHostHeader: with caching disabled it forwards Authorization, query
+    # strings and cookies (Host must stay the execute-api host).
+    assert api["OriginRequestPolicyId"] == "b689b0a8-53d0-40ab-baf2-68738e2966ac"
+    assert set(api["AllowedMethods"]) == {
+        "GET",
+        "HEAD",
+        "OPTIONS",
+        "PUT",
+        "PATCH",
+        "POST",
+        "DELETE",
+    }
+    origin = next(o for o in cfg["Origins"] if o["Id"] == api["TargetOriginId"])
+    # https://<cf>/api/v1/health -> https://<id>.execute-api.../api + /api/v1/health
+    # = stage "api", Chalice route /api/v1/health
+    assert origin["OriginPath"] == "/api"
+    assert origin["DomainName"]["Fn::Join"][1][0] == {"Ref": "RestAPI"}
+    assert origin["CustomOriginConfig"]["OriginProtocolPolicy"] == "https-only"
+    config = json.loads(Path(".chalice/config.json").read_text())
+    assert {st["api_gateway_stage"] for st in config["stages"].values()} == {"api"}
+
+
+# -- the Chalice API ---------------------------------------------------------------------------
+
+
+def test_chalice_api(any_stage: Synth) -> None:
+    from chalice.cdk import Chalice
+
+    import app
+
+    s = any_stage
+    assert isinstance(s.stack.api, Chalice)  # the chalice CDK construct packaged it
+    api = s.json["Resources"]["RestAPI"]["Properties"]
+    assert api["StageName"] == "api"
+    assert set(app.app.routes) == set(api["DefinitionBody"]["paths"])  # every route
+    assert "/api/v1/health" in api["DefinitionBody"]["paths"]
+    assert (
+        api["EndpointConfiguration"] == {"Type": "REGIONAL"}
+        or api["EndpointConfiguration"] == "REGIONAL"
+    )
+    gr = api["GatewayResponses"]["MISSING_AUTHENTICATION_TOKEN"]
+    assert gr["StatusCode"] == "404"
+    assert json.loads(gr["ResponseTemplates"]["application/json"]) == NOT_FOUND_BODY
+    (ms,) = api["MethodSettings"]
+    assert ms["ResourcePath"] == "/*" and ms["HttpMethod"] == "*"
+    assert ms["ThrottlingRateLimit"] > 0 and ms["ThrottlingBurstLimit"] > 0
+    fn = s.json["Resources"]["APIHandler"]["Properties"]
+    assert fn["Handler"] == "app.app"
+    env = fn["Environment"]["Variables"]
+    assert env["TABLE_NAME"] == s.res.table_name
+    assert env["MEDIA_BUCKET"] == s.res.media_bucket
+    assert env["EVENT_BUS_NAME"] == s.res.event_bus
+    assert env["KMS_KEY_ALIAS"] == s.res.kms_alias
+    assert env["SIGNING_SECRET_NAME"] == s.res.signing_secret
+    assert env["MAIL_SENDER"] == s.res.mail_sender
+    # every send names the stage's configuration set, so its bounces reach ses-feedback
+    (_, cset) = one(s, "AWS::SES::ConfigurationSet", Name=s.res.prefix)
+    assert env["MAIL_CONFIGURATION_SET"] == cset["Properties"]["Name"]
+    assert env["TRUSTED_PROXY_HOPS"] == "1"
+    assert env["QUEUE_NAMES"] == ",".join(s.res.queue_name(q) for q in s.res.queues)
+    assert "Layers" not in fn  # the API never gets the imaging layer
+
+
+# -- bus, queues, rules, workers ---------------------------------------------------------------
+
+
+def test_queues_dlqs_rules_equal_resources(any_stage: Synth) -> None:
+    s = any_stage
+    res = s.res
+    one(s, "AWS::Events::EventBus", Name=res.event_bus)
+    for q in res.queues:
+        dlq_id, _ = one(s, "AWS::SQS::Queue", QueueName=res.dlq_name(q))
+        qid, queue = one(s, "AWS::SQS::Queue", QueueName=res.queue_name(q))
+        assert queue["Properties"]["RedrivePolicy"] == {
+            "deadLetterTargetArn": {"Fn::GetAtt": [dlq_id, "Arn"]},
+            "maxReceiveCount": q.max_receive_count,
+        }
+        assert queue["Properties"]["VisibilityTimeout"] == q.visibility_timeout_s
+        _, rule = one(s, "AWS::Events::Rule", Name=res.rule_name(q))
+        p = rule["Properties"]
+        assert p["EventPattern"] == q.event_pattern
+        if q.on_default_bus:
+            assert p["EventBusName"] == "default"
+        else:
+            bus_id, _ = one(s, "AWS::Events::EventBus")
+            assert p["EventBusName"] == {"Ref": bus_id}
+        assert p["Targets"][0]["Arn"] == {"Fn::GetAtt": [qid, "Arn"]}
+        # EventBridge may send to the queue
+        s.template.has_resource_properties(
+            "AWS::SQS::QueuePolicy",
+            {
+                "Queues": [{"Ref": qid}],
+                "PolicyDocument": {
+                    "Statement": Match.array_with(
+                        [
+                            Match.object_like(
+                                {
+                                    "Action": Match.array_with(["sqs:SendMessage"]),
+                                    "Principal": {"Service": "events.amazonaws.com"},
+                                }
+                            )
+                        ]
+                    )
+                },
+            },
+        )
+
+
+def _function_for_queue(s: Synth, qid: str) -> dict[str, Any]:
+    (esm,) = [
+        v
+        for v in s.resources("AWS::Lambda::EventSourceMapping").values()
+        if v["Properties"]["EventSourceArn"] == {"Fn::GetAtt": [qid, "Arn"]}
+    ]
+    fn_id = esm["Properties"]["FunctionName"]["Ref"]
+    return {"esm": esm, "id": fn_id, "fn": s.json["Resources"][fn_id]}
+
+
+def test_workers(any_stage: Synth) -> None:
+    s = any_stage
+    layers = {
+        v["Properties"]["Description"].split(" ")[0]: k
+        for k, v in s.resources("AWS::Lambda::LayerVersion").items()
+    }
+    imaging_layer, deps_layer = layers["Pillow,"], layers["chalicelib"]
+    for q in s.res.queues:
+        qid, _ = one(s, "AWS::SQS::Queue", QueueName=s.res.queue_name(q))
+        w = _function_for_queue(s, qid)
+        esm, fn = w["esm"]["Properties"], w["fn"]["Properties"]
+        assert esm["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
+        assert esm["BatchSize"] == q.batch_size
+        module, func = q.handler.split(":")
+        assert fn["Handler"] == f"functions.{module}.{func}"
+        assert fn["Runtime"] == "python3.11"
+        assert fn["Architectures"] == ["arm64"]
+        assert fn["Timeout"] * 6 <= q.visibility_timeout_s
+        # one layer each: the imaging layer carries the deps layer's packages too
+        assert fn["Layers"] == [{"Ref": imaging_layer if q.needs_imaging_layer else deps_layer}]
+        assert fn["Environment"]["Variables"]["TABLE_NAME"] == s.res.table_name
+    # the imaging layer is attached to exactly the functions that declare it
+    users = [
+        k
+        for k, v in s.resources("AWS::Lambda::Function").items()
+        if {"Ref": imaging_layer} in v["Properties"].get("Layers", [])
+    ]
+    assert len(users) == sum(q.needs_imaging_layer for q in s.res.queues)
+
+
+def test_alarms_on_dlqs_and_function_errors(any_stage: Synth) -> None:
+    s = any_stage
+    alarms = list(s.resources("AWS::CloudWatch::Alarm").values())
+    dlq_alarms = {
+        a["Properties"]["Dimensions"][0]["Value"]["Fn::GetAtt"][0]
+        for a in alarms
+        if a["Properties"]["MetricName"] == "ApproximateNumberOfMessagesVisible"
+    }
+    for name in [*(s.res.dlq_name(q) for q in s.res.queues), f"{s.res.prefix}-schedules-dlq"]:
+        dlq_id, _ = one(s, "AWS::SQS::Queue", QueueName=name)
+        assert dlq_id in dlq_alarms, name
+    error_alarms = {
+        json.dumps(a["Properties"]["Dimensions"][0]["Value"])
+        for a in alarms
+        if a["Properties"]["MetricName"] == "Errors"
+    }
+    fns = [
+        k
+        for k, v in s.resources("AWS::Lambda::Function").items()
+        if v["Properties"].get("Handler", "").startswith("functions.")
+    ]
+    for fn_id in [*fns, "APIHandler"]:
+        assert json.dumps({"Ref": fn_id}) in error_alarms
+    assert all(a["Properties"]["AlarmActions"] for a in alarms)
+
+
+def test_schedules(dev: Synth, prod: Synth) -> None:
+    assert {sc.name for sc in dev.res.schedules} >= {"reminders", "end-of-day", "budget-expiry"}
+    for s in (dev, prod):
+        schedules = s.resources("AWS::Scheduler::Schedule")
+        assert len(schedules) == len(s.res.schedules)
+        for sc in s.res.schedules:
+            _, sched = one(s, "AWS::Scheduler::Schedule", Name=f"{s.res.prefix}-{sc.name}")
+            p = sched["Properties"]
+            assert p["ScheduleExpression"] == sc.expression
+            fn_id = p["Target"]["Arn"]["Fn::GetAtt"][0]
+            module, func = sc.handler.split(":")
+            assert s.json["Resources"][fn_id]["Properties"]["Handler"] == (
+                f"functions.{module}.{func}"
+            )
+            assert "DeadLetterConfig" in p["Target"]
+            role_id = p["Target"]["RoleArn"]["Fn::GetAtt"][0]
+            assert "lambda:InvokeFunction" in actions_of_role(s, role_id)
+
+
+# -- every worker and job is its own Lambda, and gets the environment the product reads --------
+
+
+def test_each_worker_and_job_is_its_own_lambda(any_stage: Synth) -> None:
+    s = any_stage
+    handlers = [q.handler for q in s.res.queues] + [sc.handler for sc in s.res.schedules]
+    deployed = [p["Handler"] for k, p in functions(s).items() if k != "APIHandler"]
+    assert sorted(deployed) == sorted(f"functions.{h.replace(':', '.')}" for h in handlers)
+    # every module in functions/ is deployed: a handler nobody declares would never run
+    modules = {p.stem for p in (ROOT / "functions").glob("*.py") if not p.stem.startswith("_")}
+    assert modules == {h.split(":")[0] for h in handlers}
+
+
+def _is_environ(node: ast.AST) -> bool:
+    return (isinstance(node, ast.Attribute) and node.attr == "environ") or (
+        isinstance(node, ast.Name) and node.id == "environ"
+    )
+
+
+def env_names_read() -> dict[str, str]:
+    """Every environment variable that app.py, chalicelib/ and functions/ read -> a file that
+    reads it: ``os.environ[...]``, ``os.environ.get(...)``, ``os.getenv(...)`` and calls of
+    a module's own helpers that read the environment (``config._env("TABLE_NAME", ...)``)."""
+    found: dict[str, str] = {}
+    files = [
+        ROOT / "app.py",
+        *(ROOT / "chalicelib").rglob("*.py"),
+        *(ROOT / "functions").rglob("*.py"),
+    ]
+    for path in files:
+        tree = ast.parse(path.read_text())
+        readers = {"getenv"} | {
+            fn.name
+            for fn in ast.walk(tree)
+            if isinstance(fn, ast.FunctionDef) and any(_is_environ(n) for n in ast.walk(fn))
+        }
+        for node in ast.walk(tree):
+            arg: ast.AST | None = None
+            if isinstance(node, ast.Subscript) and _is_environ(node.value):
+                arg = node.slice
+            elif isinstance(node, ast.Call) and node.args:
+                func = node.func
+                called = func.attr if isinstance(func, ast.Attribute) else getattr(func, "id", "")
+                if (isinstance(func, ast.Attribute) and _is_environ(func.value)) or (
+                    called in readers
+                ):
+                    arg = node.args[0]
+            name = arg.value if isinstance(arg, ast.Constant) else None
+            if isinstance(name, str) and re.fullmatch(r"[A-Z][A-Z0-9_]+", name):
+                found.setdefault(name, str(path.relative_to(ROOT)))
+    return found
+
+
+def test_environment_scan_finds_what_the_product_reads() -> None:
+    """The scanner itself: names known to be read from config, db, comms, imaging, verifactu."""
+    read = env_names_read()
+    assert {
+        "CUSPIDE_STAGE",
+        "TABLE_NAME",
+        "APP_URL",
+        "QUEUE_NAMES",
+        "WHATSAPP_GRAPH_URL",
+        "IMAGING_MAX_DICOM_MB",
+        "AEAT_ENDPOINT_OVERRIDE",
+        "VERIFACTU_PRODUCER_NIF",
+    } <= read.keys()
+    # the stack's lists name only variables the product still reads (nothing dead)
+    assert set(PRODUCT_OVERRIDES) | set(NOT_SET_ON_LAMBDA) <= read.keys()
+
+
+def test_every_environment_variable_the_product_reads_is_set(any_stage: Synth) -> None:
+    s = any_stage
+    read = env_names_read()
+    given = dict(s.stack.settings.product_env)
+    fns = functions(s)
+    assert "APIHandler" in fns and len(fns) == 1 + len(s.res.queues) + len(s.res.schedules)
+    for fn_id, p in fns.items():
+        env = p["Environment"]["Variables"]
+        for name, where in sorted(read.items()):
+            if name in NOT_SET_ON_LAMBDA:
+                assert name not in env, f"{fn_id} must not set {name}: {NOT_SET_ON_LAMBDA[name]}"
+            elif name in PRODUCT_OVERRIDES:
+                # set exactly when the deployment overrides the code's default
+                assert env.get(name) == given.get(name), (fn_id, name)
+            elif name == "APP_URL" and fn_id == "APIHandler" and not s.stack.settings.public_url:
+                continue  # known only on the second deploy: test_app_url
+            else:
+                assert name in env, f"{fn_id} lacks {name} (read in {where})"
+
+
+def test_prod_passes_its_overrides_to_every_function(prod: Synth) -> None:
+    for fn_id, p in functions(prod).items():
+        env = p["Environment"]["Variables"]
+        assert env["VERIFACTU_PRODUCER_NIF"] == PROD_CONTEXT["VERIFACTU_PRODUCER_NIF"], fn_id
+        assert env["IMAGING_MAX_DICOM_MB"] == PROD_CONTEXT["IMAGING_MAX_DICOM_MB"], fn_id
+        assert "AEAT_ENDPOINT_OVERRIDE" not in env  # prod talks to the real AEAT
+
+
+def test_app_url(dev: Synth, prod: Synth) -> None:
+    """Links in emails point at the SPA: workers always know its URL; the API knows it with a
+    custom domain (prod here), else from -c appUrl on the second deploy, and synth says so."""
+    for fn_id, p in functions(prod).items():
+        assert p["Environment"]["Variables"]["APP_URL"] == "https://app.clinica-ejemplo.es"
+    for fn_id, p in functions(dev).items():
+        env = p["Environment"]["Variables"]
+        if fn_id == "APIHandler":
+            assert "APP_URL" not in env
+        else:
+            assert env["APP_URL"] == spa_origin(dev), fn_id
+    Annotations.from_stack(dev.stack).has_warning("*", Match.string_like_regexp("appUrl"))
+    assert not Annotations.from_stack(prod.stack).find_warning(
+        "*", Match.string_like_regexp("appUrl")
+    )
+
+
+def test_prod_custom_domain(prod: Synth) -> None:
+    _, dist = one(prod, "AWS::CloudFront::Distribution")
+    cfg = dist["Properties"]["DistributionConfig"]
+    assert cfg["Aliases"] == [PROD_CONTEXT["domainName"]]
+    assert cfg["ViewerCertificate"]["AcmCertificateArn"] == PROD_CONTEXT["certificateArn"]
+    assert cfg["ViewerCertificate"]["SslSupportMethod"] == "sni-only"
+    assert prod.json["Outputs"]["SpaUrl"]["Value"] == "https://app.clinica-ejemplo.es"
+
+
+# -- the API package ---------------------------------------------------------------------------
+
+# Imaging libraries that only the imaging layer may ship. Pillow is not among them: reportlab
+# (PDFs, requirements.txt) requires it and imports it, so it ships with the API, loaded on the
+# first PDF only (tests/unit/imaging proves importing the API does not load it).
+IMAGING_ONLY = {"numpy", "numpy.libs", "pydicom", "gdcm", "_gdcm", "pylibjpeg", "pi_heif"}
+IMAGING_ONLY_DISTRIBUTIONS = {"numpy", "pydicom", "pylibjpeg", "python_gdcm", "pi_heif", "pyjpegls"}
+
+
+def _api_package(s: Synth) -> Path:
+    asset = s.stack.api.node.find_child("ChaliceAppCode")
+    return s.path.parent / asset.asset_path  # type: ignore[attr-defined]
+
+
+def test_api_package_is_lean_and_fits_lambda(dev: Synth) -> None:
+    with zipfile.ZipFile(_api_package(dev)) as zf:
+        infos = zf.infolist()
+    names = {i.filename for i in infos}
+    tops = {n.split("/")[0] for n in names}
+    dists = {
+        re.sub(r"-[^-]*\.dist-info$", "", t).lower().replace("-", "_")
+        for t in tops
+        if t.endswith(".dist-info")
+    }
+    # no imaging library, neither its code nor its metadata
+    assert not tops & IMAGING_ONLY
+    assert not dists & IMAGING_ONLY_DISTRIBUTIONS
+    # but everything the API renders with: PDFs (reportlab), XML/XSD (lxml), QR, ICS
+    assert {"app.py", "chalicelib", "reportlab", "lxml", "qrcode", "icalendar"} <= tops
+    assert "chalicelib/verifactu/schemas/SuministroLR.xsd" in names
+    # Lambda: 250 MB unzipped for the function and its layers (the API has none)
+    unzipped = sum(i.file_size for i in infos)
+    assert unzipped < 250 * 1024 * 1024, unzipped
+
+
+def test_api_package_runs_on_its_own(dev: Synth, tmp_path: Path) -> None:
+    """The package alone (manylinux x86_64 wheels, as on Lambda) imports the app without
+    loading any imaging library, and reportlab in it renders a PDF page."""
+    with zipfile.ZipFile(_api_package(dev)) as zf:
+        zf.extractall(tmp_path / "pkg")
+    code = (
+        "import sys, json, io\n"
+        "import app\n"
+        "cold = [m for m in ('PIL', 'numpy', 'pydicom') if m in sys.modules]\n"
+        "from reportlab.pdfgen import canvas\n"
+        "from chalicelib.verifactu.qr import qr_matrix\n"
+        "assert len(qr_matrix('https://prewww2.aeat.es/x?nif=B12345674')) >= 21\n"
+        "buf = io.BytesIO(); c = canvas.Canvas(buf); c.drawString(72, 72, 'Factura'); c.save()\n"
+        "assert buf.getvalue().startswith(b'%PDF-')\n"
+        "print(json.dumps({'cold': cold, 'heavy': [m for m in ('numpy', 'pydicom') "
+        "if m in sys.modules]}))\n"
+    )
+    out = subprocess.run(
+        [sys.executable, "-S", "-c", code],  # -S: no site-packages, only the package
+        cwd=tmp_path / "pkg",
+        env={"PYTHONPATH": str(tmp_path / "pkg"), "AWS_DEFAULT_REGION": "eu-west-3"},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert out.returncode == 0, out.stderr[-3000:]
+    assert json.loads(out.stdout.strip().splitlines()[-1]) == {"cold": [], "heavy": []}
+
+
+# -- mail, keys, secrets -----------------------------------------------------------------------
+
+
+def test_ses_configuration_set_with_feedback(any_stage: Synth) -> None:
+    s = any_stage
+    cs_id, _ = one(s, "AWS::SES::ConfigurationSet", Name=s.res.prefix)
+    dests = [
+        v["Properties"]["EventDestination"]
+        for v in s.resources("AWS::SES::ConfigurationSetEventDestination").values()
+        if v["Properties"]["ConfigurationSetName"] == {"Ref": cs_id}
+    ]
+    assert len(dests) == 2
+    for d in dests:
+        assert set(d["MatchingEventTypes"]) == {"bounce", "complaint"}
+        assert d["Enabled"] is True
+    (sns,) = [d for d in dests if "SnsDestination" in d]
+    topic_id = sns["SnsDestination"]["TopicARN"]["Ref"]
+    assert s.json["Resources"][topic_id]["Type"] == "AWS::SNS::Topic"
+    # ... and to the default bus, where the ses-feedback queue's rule listens
+    (eb,) = [d for d in dests if "EventBridgeDestination" in d]
+    assert "event-bus/default" in json.dumps(eb["EventBridgeDestination"]["EventBusArn"])
+    (feedback,) = [q for q in s.res.queues if q.event_pattern["source"] == ["aws.ses"]]
+    assert feedback.on_default_bus
+    identities = s.resources("AWS::SES::EmailIdentity")
+    if s.stage == "prod":
+        ((_, ident),) = identities.items()
+        assert ident["Properties"]["EmailIdentity"] == s.res.mail_sender.split("@")[1]
+        assert ident["Properties"]["ConfigurationSetAttributes"] == {
+            "ConfigurationSetName": {"Ref": cs_id}
+        }
+    else:
+        assert identities == {}
+
+
+def test_kms_key_rotation_and_alias(any_stage: Synth) -> None:
+    s = any_stage
+    (key_id, key), *_ = s.resources("AWS::KMS::Key").items()
+    assert key["Properties"]["EnableKeyRotation"] is True
+    one(s, "AWS::KMS::Alias", AliasName=s.res.kms_alias)
+
+
+def test_signing_secret_bootstrapped_with_keys_shape(any_stage: Synth) -> None:
+    s = any_stage
+    sid, secret = one(s, "AWS::SecretsManager::Secret", Name=s.res.signing_secret)
+    assert "KmsKeyId" in secret["Properties"]
+    (boot,) = s.resources("Custom::SigningKeys").values()
+    assert boot["Properties"]["SecretId"] == {"Ref": sid}
+    # The inline bootstrap writes a document chalicelib.core.keys can load.
+    fn_id = boot["Properties"]["ServiceToken"]["Fn::GetAtt"][0]
+    code = s.json["Resources"][fn_id]["Properties"]["Code"]["ZipFile"]
+    ns: dict[str, Any] = {}
+    exec(code.replace("import boto3, cfnresponse", ""), ns)  # noqa: S102 - our own code
+    doc = {"jwt": ns["ring"](), "links": ns["ring"]()}
+    import base64
+
+    for section in ("jwt", "links"):
+        ring = doc[section]
+        assert ring["active"] in ring["keys"]
+        assert len(base64.b64decode(ring["keys"][ring["active"]])) == 32
+
+
+# -- IAM ---------------------------------------------------------------------------------------
+
+
+def test_no_star_action_on_star_resource(any_stage: Synth) -> None:
+    for rid, st in statements(any_stage):
+        if st.get("Effect") != "Allow":
+            continue
+        actions = as_list(st.get("Action", []))
+        resources = as_list(st.get("Resource", []))
+        assert not ("*" in actions and "*" in resources), (rid, st)
+        assert "*" not in actions, (rid, st)
+
+
+def test_least_privilege_per_function(dev: Synth) -> None:
+    s = dev
+    by_grants = {q.name: q.grants for q in s.res.queues}
+    for q in s.res.queues:
+        qid, _ = one(s, "AWS::SQS::Queue", QueueName=s.res.queue_name(q))
+        w = _function_for_queue(s, qid)
+        role_id = w["fn"]["Properties"]["Role"]["Fn::GetAtt"][0]
+        acts = actions_of_role(s, role_id)
+        assert ("s3:PutObject" in acts) == ("media" in by_grants[q.name]), q.name
+        assert ("ses:SendEmail" in acts) == ("mail" in by_grants[q.name]), q.name
+        assert ("secretsmanager:GetSecretValue" in acts) == ("secrets" in by_grants[q.name])
+        # it consumes only its own queue
+        consume = [
+            st for st in policy_of_role(s, role_id) if "sqs:ReceiveMessage" in as_list(st["Action"])
+        ]
+        assert [st["Resource"] for st in consume] == [{"Fn::GetAtt": [qid, "Arn"]}]
+    for sc in s.res.schedules:
+        _, sched = one(s, "AWS::Scheduler::Schedule", Name=f"{s.res.prefix}-{sc.name}")
+        fn_id = sched["Properties"]["Target"]["Arn"]["Fn::GetAtt"][0]
+        role_id = s.json["Resources"][fn_id]["Properties"]["Role"]["Fn::GetAtt"][0]
+        acts = actions_of_role(s, role_id)
+        assert ("s3:PutObject" in acts) == ("media" in sc.grants), sc.name
+        assert ("ses:SendEmail" in acts) == ("mail" in sc.grants), sc.name
+        assert ("secretsmanager:GetSecretValue" in acts) == ("secrets" in sc.grants), sc.name
+        assert ("events:PutEvents" in acts) == ("events" in sc.grants), sc.name
+        assert not any(a.startswith("sqs:Receive") for a in acts), sc.name
+
+
+# -- outputs -----------------------------------------------------------------------------------
+
+
+def test_outputs(any_stage: Synth) -> None:
+    s = any_stage
+    outs = {k: v["Value"] for k, v in s.json["Outputs"].items()}
+    spa = spa_origin(s)
+    assert outs["SpaUrl"] == spa
+    if isinstance(spa, str):
+        assert outs["ApiUrl"] == f"{spa}/api/v1"
+    else:
+        assert outs["ApiUrl"] == {"Fn::Join": ["", [*spa["Fn::Join"][1], "/api/v1"]]}
+    bucket_id, _ = one(s, "AWS::S3::Bucket", BucketName=s.res.media_bucket)
+    table_id, _ = one(s, "AWS::DynamoDB::Table")
+    assert outs["MediaBucketName"] == {"Ref": bucket_id}
+    assert outs["TableName"] == {"Ref": table_id}
+    assert "RestAPI" in json.dumps(outs["ApiGatewayUrl"])
+
+
+# -- one source of truth: the local stack and the CDK stack agree ------------------------------
+
+
+class _Recorder:
+    """Stands in for boto3 clients: records what provision() asks moto to create."""
+
+    def __init__(self) -> None:
+        self.calls: list[tuple[str, str, dict[str, Any]]] = []
+
+    def client(self, service: str) -> Any:
+        rec = self
+
+        class C:
+            def __getattr__(self, op: str) -> Any:
+                def call(**kw: Any) -> Any:
+                    rec.calls.append((service, op, kw))
+                    if op == "create_queue":
+                        return {"QueueUrl": f"url:{kw['QueueName']}"}
+                    if op == "get_queue_attributes":
+                        return {"Attributes": {"QueueArn": f"arn:{kw['QueueUrl'][4:]}"}}
+                    if op == "list_aliases":
+                        return {"Aliases": []}
+                    if op == "create_key":
+                        return {"KeyMetadata": {"KeyId": "k"}}
+                    return {}
+
+                return call
+
+        return C()
+
+    def of(self, op: str) -> list[dict[str, Any]]:
+        return [kw for _, o, kw in self.calls if o == op]
+
+
+def test_local_stack_and_cdk_stack_agree(any_stage: Synth, monkeypatch: Any) -> None:
+    from infra.local import provision as prov
+
+    s = any_stage
+    rec = _Recorder()
+    monkeypatch.setattr(prov, "_client", lambda service, endpoint, region: rec.client(service))
+    prov.provision(s.res, "http://unused", secret_value="{}")
+
+    # table
+    (ct,) = rec.of("create_table")
+    _, table = one(s, "AWS::DynamoDB::Table")
+    tp = table["Properties"]
+    assert ct["TableName"] == tp["TableName"]
+    assert ct["KeySchema"] == tp["KeySchema"]
+    assert sorted(ct["AttributeDefinitions"], key=str) == sorted(
+        tp["AttributeDefinitions"], key=str
+    )
+
+    def gsis(items: list[dict[str, Any]]) -> dict[str, Any]:
+        return {g["IndexName"]: (g["KeySchema"], g["Projection"]["ProjectionType"]) for g in items}
+
+    assert gsis(ct["GlobalSecondaryIndexes"]) == gsis(tp["GlobalSecondaryIndexes"])
+    (ttl,) = rec.of("update_time_to_live")
+    assert ttl["TimeToLiveSpecification"] == tp["TimeToLiveSpecification"]
+
+    # queues, DLQs, maxReceiveCount
+    local_queues = {kw["QueueName"]: kw.get("Attributes", {}) for kw in rec.of("create_queue")}
+    cdk_queues = {
+        v["Properties"]["QueueName"]: v["Properties"]
+        for v in s.resources("AWS::SQS::Queue").values()
+        if not v["Properties"]["QueueName"].endswith("-schedules-dlq")
+    }
+    assert set(local_queues) == set(cdk_queues)
+    for name, attrs in local_queues.items():
+        if "RedrivePolicy" in attrs:
+            local_rp = json.loads(attrs["RedrivePolicy"])
+            cdk_rp = cdk_queues[name]["RedrivePolicy"]
+            assert local_rp["maxReceiveCount"] == cdk_rp["maxReceiveCount"]
+            dlq_id = cdk_rp["deadLetterTargetArn"]["Fn::GetAtt"][0]
+            dlq_name = s.json["Resources"][dlq_id]["Properties"]["QueueName"]
+            assert local_rp["deadLetterTargetArn"] == f"arn:{dlq_name}"
+            assert int(attrs["VisibilityTimeout"]) == cdk_queues[name]["VisibilityTimeout"]
+
+    # bus, rules and their patterns, on the same bus
+    assert [kw["Name"] for kw in rec.of("create_event_bus")] == [
+        v["Properties"]["Name"] for v in s.resources("AWS::Events::EventBus").values()
+    ]
+    local_rules = {
+        kw["Name"]: (kw["EventBusName"], json.loads(kw["EventPattern"]))
+        for kw in rec.of("put_rule")
+    }
+    cdk_rules = {}
+    for v in s.resources("AWS::Events::Rule").values():
+        p = v["Properties"]
+        bus = p["EventBusName"]
+        if isinstance(bus, dict):
+            bus = s.json["Resources"][bus["Ref"]]["Properties"]["Name"]
+        cdk_rules[p["Name"]] = (bus, p["EventPattern"])
+    assert local_rules == cdk_rules
+    for kw in rec.of("put_targets"):
+        assert kw["Targets"][0]["Arn"].startswith("arn:")  # each rule targets its queue
+
+    # schedules: the local scheduler and the CDK stack read the same list
+    cdk_schedules = {
+        v["Properties"]["Name"]: v["Properties"]["ScheduleExpression"]
+        for v in s.resources("AWS::Scheduler::Schedule").values()
+    }
+    assert cdk_schedules == {f"{s.res.prefix}-{sc.name}": sc.expression for sc in s.res.schedules}
+
+    # names the product reads from its environment
+    env = prov.env_for(s.res, "http://unused")
+    api_env = s.json["Resources"]["APIHandler"]["Properties"]["Environment"]["Variables"]
+    for k in (
+        "CUSPIDE_STAGE",
+        "TABLE_NAME",
+        "MEDIA_BUCKET",
+        "EVENT_BUS_NAME",
+        "KMS_KEY_ALIAS",
+        "SIGNING_SECRET_NAME",
+        "MAIL_SENDER",
+        "QUEUE_NAMES",
+    ):
+        assert api_env[k] == env[k], k
+    (ck,) = rec.of("create_alias")
+    assert ck["AliasName"] == s.res.kms_alias
+    (cs,) = rec.of("create_secret")
+    assert cs["Name"] == s.res.signing_secret
+
+
+def test_prod_resources_are_for_stage_prod(prod: Synth) -> None:
+    assert prod.res == for_stage("prod")
+
+
+# -- cfn-lint ----------------------------------------------------------------------------------
+
+
+def test_cfn_lint_reports_no_errors(dev: Synth, prod: Synth) -> None:
+    """cfn-lint (with the SAM transform it runs locally) on both synthesized templates."""
+    out = subprocess.run(
+        [
+            str(Path(sys.executable).parent / "cfn-lint"),
+            "--format",
+            "parseable",
+            "--regions",
+            dev.stack.settings.region,
+            "--",
+            str(dev.path),
+            str(prod.path),
+        ],
+        capture_output=True,
+        text=True,
+    )
+    # Exit code is a bit mask: 2 errors, 4 warnings, 8 informational; 1 is a crash.
+    errors = [line for line in out.stdout.splitlines() if ":E" in line]
+    assert not errors, "\n".join(errors)
+    assert out.returncode & 3 == 0, out.stdout + out.stderr
+
+
+@pytest.mark.parametrize("stage", ["dev", "prod"])
+def test_cdk_nag_like_basics(stage: str, request: pytest.FixtureRequest) -> None:
+    """Every SQS queue is encrypted and TLS-only; every Lambda has a bounded log group."""
+    s: Synth = request.getfixturevalue(stage)
+    for q in s.resources("AWS::SQS::Queue").values():
+        assert q["Properties"]["SqsManagedSseEnabled"] is True
+    for v in s.resources("AWS::Lambda::Function").values():
+        if "LoggingConfig" in v["Properties"]:
+            lg = v["Properties"]["LoggingConfig"]["LogGroup"]["Ref"]
+            assert s.json["Resources"][lg]["Properties"]["RetentionInDays"] > 0
+
+
+def test_synthesis_leaves_the_test_environment_alone(dev: Synth, prod: Synth) -> None:
+    """The Chalice construct loads the app with a stage's variables in os.environ; the tests
+    that run after synthesis in the same process must still see the test stage's."""
+    from tests.conftest import RESOURCES
+
+    assert os.environ["CUSPIDE_STAGE"] == RESOURCES.stage
+    assert os.environ["KMS_KEY_ALIAS"] == RESOURCES.kms_alias
+    assert os.environ["TABLE_NAME"] == RESOURCES.table_name

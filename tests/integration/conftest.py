@@ -1,0 +1,170 @@
+from __future__ import annotations
+
+import itertools
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+from moto.server import ThreadedMotoServer
+
+from chalicelib.core import events, rbac
+from chalicelib.core.api import Principal
+from chalicelib.core.config import settings
+from chalicelib.core.keys import generate_secret_value
+from infra.local import moto_dynamodb
+from infra.local.provision import provision, reset_table
+from tests.conftest import ENDPOINT, MOTO_PORT, RESOURCES
+from tests.integration.api import Api
+
+PASSWORD = "correct-horse-battery"
+_n = itertools.count(1)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def moto_server() -> Iterator[str]:
+    moto_dynamodb.apply()  # serialised calls and per-item rollback, as in the local stack
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=MOTO_PORT, verbose=False)
+    server.start()
+    provision(RESOURCES, ENDPOINT, secret_value=generate_secret_value())
+    yield ENDPOINT
+    server.stop()
+
+
+@pytest.fixture(scope="module", autouse=True)
+def fresh_table(moto_server: str) -> None:
+    """Each test module starts from an empty table, so tests stay independent of what earlier
+    modules wrote and the in-memory moto backend does not grow for the whole session."""
+    reset_table(RESOURCES, ENDPOINT, settings().region)
+
+
+@pytest.fixture(scope="session")
+def app() -> Any:
+    import app as app_module
+
+    return app_module.app
+
+
+@pytest.fixture
+def api(app: Any) -> Api:
+    return Api(app)
+
+
+@dataclass
+class Clinic:
+    clinic_id: str
+    admin_token: str
+    admin_refresh: str
+    admin_id: str
+    admin_email: str
+    name: str
+
+
+def unique_email(prefix: str = "user") -> str:
+    return f"{prefix}{next(_n)}-{id(object())}@clinic-tests.com"
+
+
+def signup(api: Api, name: str = "Clínica Test", **clinic: Any) -> Clinic:
+    email = unique_email("admin")
+    body = {
+        "clinic": {
+            "name": name,
+            "country": "ES",
+            "time_zone": "Europe/Madrid",
+            "currency": "EUR",
+            **clinic,
+        },
+        "admin": {"name": "Ana Admin", "email": email, "password": PASSWORD},
+    }
+    r = api.post("/clinics/signup", body)
+    assert r.status == 201, r.body
+    d = r.json()["data"]
+    return Clinic(
+        d["clinic"]["clinic_id"],
+        d["access_token"],
+        d["refresh_token"],
+        d["user"]["user_id"],
+        email,
+        name,
+    )
+
+
+@pytest.fixture
+def clinic(api: Api) -> Clinic:
+    return signup(api, "Clínica Uno")
+
+
+@pytest.fixture
+def other_clinic(api: Api) -> Clinic:
+    return signup(api, "Clínica Otra")
+
+
+def sent_mail() -> list[Any]:
+    """Messages SES (moto) has accepted, newest last."""
+    from moto.core import DEFAULT_ACCOUNT_ID
+    from moto.ses.models import ses_backends
+
+    from chalicelib.core.config import settings
+
+    return list(ses_backends[DEFAULT_ACCOUNT_ID][settings().region].sent_messages)
+
+
+def mails_to(address: str) -> list[Any]:
+    """Sent messages addressed to ``address`` (plain and raw sends), newest last."""
+
+    def recipients(m: Any) -> list[str]:
+        d = m.destinations  # a dict for send_email, a list for send_raw_email
+        return d.get("ToAddresses", []) if isinstance(d, dict) else list(d)
+
+    return [m for m in sent_mail() if any(address in r for r in recipients(m))]
+
+
+def add_member(api: Api, clinic: Clinic, role: str, name: str = "Staff Member") -> dict[str, str]:
+    """Invite someone with ``role`` and accept; returns email, user_id and tokens."""
+    import re
+
+    email = unique_email(role)
+    r = api.post(
+        "/staff/invitations", {"email": email, "role": role, "name": name}, token=clinic.admin_token
+    )
+    assert r.status == 201, r.body
+    msg = mails_to(email)[-1]
+    token = re.search(r"token=([A-Za-z0-9_\-]+)", msg.body).group(1)
+    r = api.post("/invitations/accept", {"token": token, "name": name, "password": PASSWORD})
+    assert r.status == 200, r.body
+    d = r.json()["data"]
+    return {
+        "email": email,
+        "user_id": d["user"]["user_id"],
+        "token": d["access_token"],
+        "refresh": d["refresh_token"],
+        "invite_token": token,
+    }
+
+
+def admin_principal(clinic: Clinic, plan: str = "free") -> Principal:
+    """The clinic's admin with every permission, for tests that call a service directly."""
+    return Principal(
+        user_id=clinic.admin_id,
+        clinic_id=clinic.clinic_id,
+        session_id="t",
+        role="admin",
+        plan=plan,
+        permissions=frozenset(rbac.PERMISSIONS),
+        name="Ana Admin",
+    )
+
+
+@pytest.fixture
+def published(monkeypatch: pytest.MonkeyPatch) -> list[tuple[str, dict]]:
+    """Events as published, in order (the real publish to the bus runs too)."""
+    seen: list[tuple[str, dict]] = []
+    real = events.publish
+
+    def spy(name: str, clinic_id: str, actor: dict, **payload: Any) -> dict:
+        detail = real(name, clinic_id, actor, **payload)
+        seen.append((name, detail))
+        return detail
+
+    monkeypatch.setattr(events, "publish", spy)
+    return seen

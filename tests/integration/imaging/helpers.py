@@ -1,0 +1,73 @@
+"""Helpers of the imaging integration tests."""
+
+from __future__ import annotations
+
+import io
+import json
+import time
+from typing import Any
+
+import numpy as np
+import requests
+from PIL import Image
+
+from chalicelib.core.config import settings
+from infra.local.workers import sqs_client
+from tests.conftest import ENDPOINT, RESOURCES
+
+
+def fetch(url: str) -> requests.Response:
+    r = requests.get(url, timeout=10)
+    assert r.status_code == 200, r.text[:300]
+    return r
+
+
+def pixels(data: bytes) -> np.ndarray:
+    with Image.open(io.BytesIO(data)) as im:
+        return np.asarray(im.convert("L"))
+
+
+def audit_actions(api: Any, token: str, entity_type: str, entity_id: str) -> list[dict]:
+    r = api.get(f"/audit?entity_type={entity_type}&entity_id={entity_id}", token=token)
+    assert r.status == 200, r.body
+    return r.json()["data"]["items"]
+
+
+def bus_events(detail_type: str, wait_s: float = 3) -> list[dict]:
+    """Domain events of ``detail_type`` that reached the timeline queue (consumed here: the
+    imaging tests run no timeline consumer)."""
+    sqs = sqs_client(ENDPOINT, settings().region)
+    queue = next(q for q in RESOURCES.queues if q.name == "timeline")
+    url = sqs.get_queue_url(QueueName=RESOURCES.queue_name(queue))["QueueUrl"]
+    out, deadline = [], time.time() + wait_s
+    while time.time() < deadline:
+        msgs = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10, WaitTimeSeconds=1).get(
+            "Messages", []
+        )
+        for m in msgs:
+            body = json.loads(m["Body"])
+            sqs.delete_message(QueueUrl=url, ReceiptHandle=m["ReceiptHandle"])
+            if body.get("detail-type") == detail_type:
+                out.append(body["detail"])
+        if out and not msgs:
+            break
+    return out
+
+
+def run_timeline_consumer(wait_s: float = 3) -> int:
+    """Hand what reached the timeline queue to the real timeline consumer, as the local stack
+    does; returns how many messages were handled."""
+    import threading
+
+    from infra.local.workers import QueuePump
+
+    queue = next(q for q in RESOURCES.queues if q.name == "timeline")
+    sqs = sqs_client(ENDPOINT, settings().region)
+    pump = QueuePump(RESOURCES, queue, sqs, settings().region, threading.Event(), lambda _m: None)
+    handled, deadline = 0, time.time() + wait_s
+    while time.time() < deadline:
+        n = pump.drain_once(wait_s=1)
+        handled += n
+        if handled and not n:
+            break
+    return handled
