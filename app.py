@@ -21,7 +21,9 @@ from chalicelib.system.routes import router as system_router
 from chalicelib.timeline.routes import router as timeline_router
 from chalicelib.verifactu.routes import router as verifactu_router
 
-app = Chalice(app_name="cuspide")
+# Logging is Powertools' (observability.py): Chalice must not configure the shared "cuspide"
+# logger, or it sets it to ERROR whenever its stdout check misses the Powertools handler.
+app = Chalice(app_name="cuspide", configure_logs=False)
 app.log = logger  # type: ignore[assignment]
 
 ROUTERS = [
