@@ -194,8 +194,8 @@ class Resources:
     @property
     def schedules(self) -> tuple[Schedule, ...]:
         # Each module adds its scheduled jobs here as it lands (reminders, end-of-day email,
-        # AEAT batch submission, budget expiry); the local scheduler and the CDK stack both
-        # read this list.
+        # AEAT batch submission, budget expiry, the redrive of unsent events); the local scheduler
+        # and the CDK stack both read this list.
         return (
             Schedule(
                 name="reminders",
@@ -224,6 +224,14 @@ class Resources:
                 interval_s=60,
                 timeout_s=300,
                 grants=("table", "kms"),
+            ),
+            Schedule(
+                name="events-redrive",
+                expression="rate(1 minute)",
+                handler="events_redrive:handler",
+                description="Domain events the bus refused (parked in the table) -> the bus again",
+                interval_s=60,
+                grants=("table", "events"),
             ),
             Schedule(
                 name="budget-expiry",
