@@ -32,12 +32,42 @@ export function postToS3(form: UploadForm, file: File, onProgress: (p: number) =
   })
 }
 
+// Every read presigns its URLs afresh, and the browser caches by URL: a gallery opened again
+// would download every thumbnail again. A rendition's bytes never change (the API serves them
+// `immutable`), so the URL first seen for it is reused while it has a safe margin left; the
+// browser then answers from its cache. Kept in memory only and forgotten at sign-out: a
+// presigned URL is a bearer credential.
+const URL_MARGIN_MS = 5 * 60_000
+const seenUrls = new Map<string, Rendition>()
+
+export function stableUrls(img: ImageOut, nowMs: number = Date.now()): ImageOut {
+  const urls: Record<string, Rendition> = {}
+  for (const [name, fresh] of Object.entries(img.urls ?? {})) {
+    const key = `${img.image_id}/${name}/${fresh.content_type}`
+    const seen = seenUrls.get(key)
+    if (seen && Date.parse(seen.expires_at) - nowMs > URL_MARGIN_MS) urls[name] = seen
+    else {
+      seenUrls.set(key, fresh)
+      urls[name] = fresh
+    }
+  }
+  return { ...img, urls }
+}
+
+export function forgetImageUrls(): void {
+  seenUrls.clear()
+}
+
 export const imagingApi = {
-  list: (pid: string, query: Record<string, string | undefined> = {}) => api.get<Page<ImageOut>>(`/patients/${pid}/images`, { query: { limit: 100, ...query } }),
-  get: (pid: string, id: string) => api.get<ImageOut>(`/patients/${pid}/images/${id}`),
+  list: async (pid: string, query: Record<string, string | undefined> = {}) => {
+    const page = await api.get<Page<ImageOut>>(`/patients/${pid}/images`, { query: { limit: 100, ...query } })
+    return { ...page, items: page.items.map((i) => stableUrls(i)) }
+  },
+  get: async (pid: string, id: string) => stableUrls(await api.get<ImageOut>(`/patients/${pid}/images/${id}`)),
   start: (pid: string, kind: Kind, file: File, extra: Record<string, unknown>) =>
     api.post<{ image: ImageOut; upload: UploadForm }>(`/patients/${pid}/${kind === 'photo' ? 'images' : 'xrays'}`, {
       kind, filename: file.name, content_type: file.type || (kind === 'dicom' ? 'application/dicom' : 'application/octet-stream'), size: file.size, ...extra,
     }),
-  compare: (pid: string, tooth: number) => api.get<ImageOut[]>(`/patients/${pid}/xrays/compare`, { query: { tooth } }),
+  compare: async (pid: string, tooth: number) =>
+    (await api.get<ImageOut[]>(`/patients/${pid}/xrays/compare`, { query: { tooth } })).map((i) => stableUrls(i)),
 }

@@ -1,6 +1,7 @@
 import { defineStore } from 'pinia'
 import { computed, ref, shallowRef } from 'vue'
 import { api, ApiError, setAuthHooks } from '@/api/http'
+import { forgetImageUrls } from '@/api/imaging'
 import type { MeOut, TokensOut } from '@/api/types'
 import { can as canKey } from '@/auth/permissions'
 import { browserDeps, RefreshRejected, SessionManager, type EndReason } from '@/auth/session'
@@ -40,6 +41,7 @@ export const useSession = defineStore('session', () => {
     })
     m.onEnded((reason) => {
       me.value = null
+      forgetImageUrls()
       ended.value = reason
       onEnd.forEach((fn) => fn(reason))
     })
