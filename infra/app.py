@@ -1,9 +1,8 @@
 """CDK app entry (``make synth STAGE=dev`` / ``make deploy STAGE=dev`` run it from infra/).
 
 Stages: ``dev`` and ``prod`` (``-c stage=...``). Optional context: ``region`` (default eu-west-3),
-``account``, ``domainName`` + ``certificateArn`` (custom domain for the SPA and API), ``appUrl``
-(the SPA's URL when it has no custom domain; see docs/deploy.md), ``alarmEmail``,
-``manageSesIdentity``, ``apiRateLimit``, ``apiBurstLimit``.
+``account``, ``domainName`` + ``certificateArn`` (custom domain for the SPA and API),
+``alarmEmail``, ``manageSesIdentity``, ``apiRateLimit``, ``apiBurstLimit``.
 """
 
 from __future__ import annotations

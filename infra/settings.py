@@ -51,11 +51,10 @@ class StageSettings:
     log_retention_days: int = 30
     # The staff SPA's public URL when it has a custom domain (https://app.example.com), with the
     # ACM certificate (us-east-1) for CloudFront. Without it the SPA lives on the CloudFront
-    # domain, which the API learns through the ``appUrl`` context on the second deploy (see
-    # docs/deploy.md: a Lambda cannot reference the distribution that routes to it).
+    # domain, which the API reads from an SSM parameter the stack writes (docs/deploy.md: a
+    # Lambda cannot reference the distribution that routes to it).
     domain_name: str | None = None
     certificate_arn: str | None = None
-    app_url: str | None = None
     # Create the SES domain identity of MAIL_SENDER (with this stage's configuration set as its
     # default). Only one stack per account and region can own it: prod by default.
     manage_ses_identity: bool = False
@@ -65,9 +64,7 @@ class StageSettings:
 
     @property
     def public_url(self) -> str | None:
-        if self.domain_name:
-            return f"https://{self.domain_name}"
-        return self.app_url.rstrip("/") if self.app_url else None
+        return f"https://{self.domain_name}" if self.domain_name else None
 
 
 def _bool(value: Any) -> bool:
@@ -99,7 +96,6 @@ def from_context(get: Any, stage: str) -> StageSettings:
         log_retention_days=365 if prod else 30,
         domain_name=get("domainName"),
         certificate_arn=get("certificateArn"),
-        app_url=get("appUrl"),
         manage_ses_identity=_bool(ses) if ses is not None else prod,
         alarm_email=get("alarmEmail"),
         product_env=product_env,

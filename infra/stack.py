@@ -32,6 +32,7 @@ from aws_cdk import aws_ses as ses
 from aws_cdk import aws_sns as sns
 from aws_cdk import aws_sns_subscriptions as subs
 from aws_cdk import aws_sqs as sqs
+from aws_cdk import aws_ssm as ssm
 from constructs import Construct
 
 from infra.artifacts import Artifacts
@@ -134,6 +135,7 @@ class CuspideStack(cdk.Stack):
         self.schedule_dlq = self._dlq("schedules-dlq", f"{res.prefix}-schedules-dlq")
         for schedule in res.schedules:
             self._schedule(schedule)
+        self._unsent_events_alarm()
         self._outputs()
 
     # -- data ----------------------------------------------------------------------------------
@@ -320,6 +322,17 @@ class CuspideStack(cdk.Stack):
 
         self.api_role = self._role("ApiRole", "the Chalice API")
         self._grant(self.api_role, GRANTS)
+        # The SPA's URL for emailed links, written by the stack once CloudFront exists (_env).
+        self.api_role.add_to_policy(
+            iam.PolicyStatement(
+                actions=["ssm:GetParameter"],
+                resources=[
+                    self.format_arn(
+                        service="ssm", resource="parameter", resource_name=self._app_url_name[1:]
+                    )
+                ],
+            )
+        )
         # /health/detailed looks up each queue's URL.
         self.api_role.add_to_policy(
             iam.PolicyStatement(
@@ -461,6 +474,13 @@ class CuspideStack(cdk.Stack):
         )
         self.spa_url = self.settings.public_url or cdk.Fn.join(
             "", ["https://", self.distribution.distribution_domain_name]
+        )
+        ssm.StringParameter(
+            self,
+            "AppUrl",
+            parameter_name=self._app_url_name,
+            string_value=self.spa_url,
+            description="The staff SPA's public URL: the API's emailed links start with it",
         )
         if not self.settings.public_url:
             cfn_bucket = self.media_bucket.node.default_child
@@ -729,16 +749,17 @@ class CuspideStack(cdk.Stack):
         if self.settings.public_url:
             env["APP_URL"] = self.settings.public_url
         elif not api:
-            # Workers are not behind CloudFront, so they can reference its domain; the API
-            # cannot (CloudFront routes /api/* to it): it learns appUrl on a second deploy.
+            # Workers are not behind CloudFront, so they can reference its domain.
             env["APP_URL"] = self.spa_url
         else:
-            cdk.Annotations.of(self).add_warning_v2(
-                "cuspide:appUrl",
-                "The API does not know the SPA's URL yet (invitation links): deploy once, then "
-                "again with -c appUrl=<SpaUrl output>, or use -c domainName=... (docs/deploy.md).",
-            )
+            # The API cannot (CloudFront routes /api/* to it: a cycle). It gets the parameter's
+            # name, a plain string, and reads the URL the stack wrote there on first use.
+            env["APP_URL_PARAMETER"] = self._app_url_name
         return env
+
+    @property
+    def _app_url_name(self) -> str:
+        return f"/{self.res.prefix}/app-url"
 
     def _retention(self) -> logs.RetentionDays:
         return (
@@ -768,6 +789,29 @@ class CuspideStack(cdk.Stack):
             threshold=0,
             comparison_operator=cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
             evaluation_periods=1,
+            treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,
+        )
+        alarm.add_alarm_action(cw_actions.SnsAction(self.alarm_topic))
+
+    def _unsent_events_alarm(self) -> None:
+        """Events the bus refused wait in the table for the events-redrive job, which reports how
+        many are left (Powertools EMF metric); a quarter of an hour of leftovers pages someone."""
+        alarm = cloudwatch.Alarm(
+            self,
+            "UnsentEvents",
+            alarm_name=f"{self.res.prefix}-unsent-events",
+            alarm_description="Domain events are parked unsent: the bus keeps refusing them "
+            "(see the events-redrive logs).",
+            metric=cloudwatch.Metric(
+                namespace="Cuspide",
+                metric_name="UnsentEvents",
+                dimensions_map={"service": "cuspide"},
+                statistic="Minimum",
+                period=cdk.Duration.minutes(5),
+            ),
+            threshold=0,
+            comparison_operator=cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+            evaluation_periods=3,
             treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,
         )
         alarm.add_alarm_action(cw_actions.SnsAction(self.alarm_topic))

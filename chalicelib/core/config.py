@@ -8,9 +8,19 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cache, lru_cache
+
+import boto3
 
 VERSION = "0.1.0"
+LOCAL_APP_URL = "http://127.0.0.1:8000"
+
+
+@cache
+def _parameter(region: str, name: str) -> str:
+    """An SSM parameter's value, read once per process (a cold start pays one call)."""
+    value = boto3.client("ssm", region_name=region).get_parameter(Name=name)["Parameter"]["Value"]
+    return str(value)
 
 
 @dataclass(frozen=True)
@@ -23,7 +33,11 @@ class Settings:
     kms_alias: str
     signing_secret: str
     mail_sender: str
-    app_url: str
+    # The staff SPA's public URL, which every emailed link starts with: APP_URL, or the SSM
+    # parameter named by APP_URL_PARAMETER (the deployed API: it cannot reference the CloudFront
+    # distribution that routes to it, so the stack writes the URL there; docs/deploy.md).
+    app_url_env: str | None = None
+    app_url_parameter: str | None = None
     # SES configuration set that reports this stage's bounces and complaints (the CDK stack's);
     # unset locally, where moto's SES has none.
     mail_configuration_set: str | None = None
@@ -37,6 +51,21 @@ class Settings:
     # Gateway is 1). 0 trusts only the connection's source address.
     trusted_proxy_hops: int = 0
     queue_names: tuple[str, ...] = ()
+
+    @property
+    def app_url(self) -> str:
+        if self.app_url_env:
+            url = self.app_url_env
+        elif self.app_url_parameter:
+            url = _parameter(self.region, self.app_url_parameter)
+        elif self.stage == "local":
+            url = LOCAL_APP_URL
+        else:  # a deployed stage must never mail links to a laptop
+            raise RuntimeError(
+                f"Stage {self.stage} has neither APP_URL nor APP_URL_PARAMETER: emailed links "
+                "would be wrong. The CDK stack sets one on every function (infra/stack.py)."
+            )
+        return url.rstrip("/")
 
 
 def _env(name: str, default: str) -> str:
@@ -56,7 +85,8 @@ def settings() -> Settings:
         kms_alias=_env("KMS_KEY_ALIAS", f"alias/{prefix}"),
         signing_secret=_env("SIGNING_SECRET_NAME", f"{prefix}/signing-keys"),
         mail_sender=_env("MAIL_SENDER", "no-reply@cuspide.local"),
-        app_url=_env("APP_URL", "http://127.0.0.1:8000").rstrip("/"),
+        app_url_env=os.environ.get("APP_URL") or None,
+        app_url_parameter=os.environ.get("APP_URL_PARAMETER") or None,
         mail_configuration_set=os.environ.get("MAIL_CONFIGURATION_SET") or None,
         trusted_proxy_hops=int(_env("TRUSTED_PROXY_HOPS", "0")),
         queue_names=tuple(q for q in _env("QUEUE_NAMES", "").split(",") if q),

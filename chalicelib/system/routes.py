@@ -54,6 +54,8 @@ def _check(name: str, fn) -> Check:  # type: ignore[no-untyped-def]
     except (ClientError, BotoCoreError) as exc:
         code = getattr(exc, "response", {}).get("Error", {}).get("Code", type(exc).__name__)
         return Check(name=name, ok=False, detail=str(code))
+    except RuntimeError:  # a setting the stage lacks (config.Settings says which)
+        return Check(name=name, ok=False, detail="not configured")
 
 
 @router.route(
@@ -61,7 +63,7 @@ def _check(name: str, fn) -> Check:  # type: ignore[no-untyped-def]
     "GET",
     permission=PUBLIC,
     response=DetailedHealth,
-    summary="Checks the table, buckets, event bus and queues",
+    summary="Checks the table, buckets, event bus, queues and the public URL",
     tags=("system",),
 )
 def health_detailed(req: Req) -> Any:
@@ -70,6 +72,7 @@ def health_detailed(req: Req) -> Any:
         _check("table", lambda: aws.client("dynamodb").describe_table(TableName=cfg.table_name)),
         _check("media_bucket", lambda: aws.client("s3").head_bucket(Bucket=cfg.media_bucket)),
         _check("event_bus", lambda: aws.client("events").describe_event_bus(Name=cfg.event_bus)),
+        _check("app_url", lambda: cfg.app_url),  # emailed links need it
     ]
     for q in cfg.queue_names:
         checks.append(

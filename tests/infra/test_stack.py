@@ -492,11 +492,21 @@ def test_alarms_on_dlqs_and_function_errors(any_stage: Synth) -> None:
     ]
     for fn_id in [*fns, "APIHandler"]:
         assert json.dumps({"Ref": fn_id}) in error_alarms
+    # Events parked because the bus refused them (ADR 0008) page someone when they stay.
+    [unsent] = [a for a in alarms if a["Properties"]["MetricName"] == "UnsentEvents"]
+    assert unsent["Properties"]["Namespace"] == "Cuspide"
+    assert unsent["Properties"]["Dimensions"] == [{"Name": "service", "Value": "cuspide"}]
     assert all(a["Properties"]["AlarmActions"] for a in alarms)
 
 
 def test_schedules(dev: Synth, prod: Synth) -> None:
-    assert {sc.name for sc in dev.res.schedules} >= {"reminders", "end-of-day", "budget-expiry"}
+    assert {sc.name for sc in dev.res.schedules} >= {
+        "reminders",
+        "end-of-day",
+        "budget-expiry",
+        "aeat-submit",
+        "events-redrive",
+    }
     for s in (dev, prod):
         schedules = s.resources("AWS::Scheduler::Schedule")
         assert len(schedules) == len(s.res.schedules)
@@ -598,8 +608,9 @@ def test_every_environment_variable_the_product_reads_is_set(any_stage: Synth) -
             elif name in PRODUCT_OVERRIDES:
                 # set exactly when the deployment overrides the code's default
                 assert env.get(name) == given.get(name), (fn_id, name)
-            elif name == "APP_URL" and fn_id == "APIHandler" and not s.stack.settings.public_url:
-                continue  # known only on the second deploy: test_app_url
+            elif name in ("APP_URL", "APP_URL_PARAMETER"):
+                # one or the other, on every function: test_app_url
+                assert {"APP_URL", "APP_URL_PARAMETER"} & env.keys(), fn_id
             else:
                 assert name in env, f"{fn_id} lacks {name} (read in {where})"
 
@@ -613,20 +624,27 @@ def test_prod_passes_its_overrides_to_every_function(prod: Synth) -> None:
 
 
 def test_app_url(dev: Synth, prod: Synth) -> None:
-    """Links in emails point at the SPA: workers always know its URL; the API knows it with a
-    custom domain (prod here), else from -c appUrl on the second deploy, and synth says so."""
+    """Links in emails point at the SPA. With a custom domain (prod here) every function knows
+    it; without, workers reference CloudFront and the API, which CloudFront routes to (a cycle),
+    reads the URL from an SSM parameter the stack writes: one deploy is enough either way."""
     for fn_id, p in functions(prod).items():
         assert p["Environment"]["Variables"]["APP_URL"] == "https://app.clinica-ejemplo.es"
     for fn_id, p in functions(dev).items():
         env = p["Environment"]["Variables"]
         if fn_id == "APIHandler":
             assert "APP_URL" not in env
+            assert env["APP_URL_PARAMETER"] == "/cuspide-dev/app-url"
         else:
             assert env["APP_URL"] == spa_origin(dev), fn_id
-    Annotations.from_stack(dev.stack).has_warning("*", Match.string_like_regexp("appUrl"))
-    assert not Annotations.from_stack(prod.stack).find_warning(
-        "*", Match.string_like_regexp("appUrl")
-    )
+    _, param = one(dev, "AWS::SSM::Parameter", Name="/cuspide-dev/app-url")
+    assert param["Properties"]["Value"] == spa_origin(dev)
+    api_role = functions(dev)["APIHandler"]["Role"]["Fn::GetAtt"][0]
+    [read] = [st for st in policy_of_role(dev, api_role) if st["Action"] == "ssm:GetParameter"]
+    assert "parameter/cuspide-dev/app-url" in json.dumps(read["Resource"])
+    for s in (dev, prod):
+        assert not Annotations.from_stack(s.stack).find_warning(
+            "*", Match.string_like_regexp("appUrl")
+        )
 
 
 def test_prod_custom_domain(prod: Synth) -> None:

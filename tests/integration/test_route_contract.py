@@ -110,6 +110,20 @@ def test_detailed_health_reports_a_missing_resource(api, monkeypatch):
     assert [c for c in d["checks"] if c["name"] == "media_bucket"][0]["ok"] is False
 
 
+def test_detailed_health_reports_a_deployed_stage_without_its_public_url(api, monkeypatch):
+    from dataclasses import replace
+
+    import chalicelib.system.routes as sysroutes
+    from chalicelib.core import config
+
+    broken = replace(config.settings(), stage="dev", app_url_env=None, app_url_parameter=None)
+    monkeypatch.setattr(sysroutes, "settings", lambda: broken)
+    r = api.get("/health/detailed")
+    assert r.status == 503
+    [check] = [c for c in r.json()["data"]["checks"] if c["name"] == "app_url"]
+    assert check == {"name": "app_url", "ok": False, "detail": "not configured"}
+
+
 def test_responses_carry_security_headers_and_a_correlation_id(api):
     r = api.get("/health", headers={"X-Correlation-Id": "abc-123"})
     assert r.headers["X-Correlation-Id"] == "abc-123"
