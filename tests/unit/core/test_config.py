@@ -4,9 +4,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-import boto3
 import pytest
-from moto import mock_aws
 
 from chalicelib.core import config
 
@@ -22,31 +20,6 @@ BASE = config.Settings(
 )
 
 
-@pytest.fixture
-def ssm(monkeypatch: pytest.MonkeyPatch):
-    monkeypatch.delenv("AWS_ENDPOINT_URL", raising=False)  # moto's in-process mock, not the server
-    config._parameter.cache_clear()
-    with mock_aws():
-        yield boto3.client("ssm", region_name="eu-west-3")
-    config._parameter.cache_clear()
-
-
-def test_app_url_from_the_environment_wins():
-    s = replace(BASE, app_url_env="https://app.example.es/", app_url_parameter="/x/app-url")
-    assert s.app_url == "https://app.example.es"
-
-
-def test_the_deployed_api_reads_the_url_the_stack_wrote(ssm):
-    ssm.put_parameter(Name="/cuspide-dev/app-url", Value="https://d1.cloudfront.net", Type="String")
-    s = replace(BASE, app_url_parameter="/cuspide-dev/app-url")
-    assert s.app_url == "https://d1.cloudfront.net"
-    # read once per process: a later change needs a new cold start, not a call per link
-    ssm.put_parameter(
-        Name="/cuspide-dev/app-url", Value="https://other.example", Type="String", Overwrite=True
-    )
-    assert s.app_url == "https://d1.cloudfront.net"
-
-
 def test_a_deployed_stage_without_a_url_fails_loudly_instead_of_mailing_localhost():
     with pytest.raises(RuntimeError, match="APP_URL"):
         _ = BASE.app_url
@@ -54,3 +27,8 @@ def test_a_deployed_stage_without_a_url_fails_loudly_instead_of_mailing_localhos
 
 def test_only_the_local_stage_defaults_to_the_local_stack():
     assert replace(BASE, stage="local").app_url == config.LOCAL_APP_URL
+
+
+def test_app_url_from_the_environment_wins():
+    s = replace(BASE, app_url_env="https://app.example.es/", app_url_parameter="/x/app-url")
+    assert s.app_url == "https://app.example.es"
