@@ -92,6 +92,17 @@ test.describe.serial('clinic day', () => {
     await page.getByRole('menuitem', { name: 'Confirmar' }).click()
     await expect(appt).toHaveAttribute('data-status', 'confirmed')
     await expect(appt).toContainText('Confirmada')
+    // Reschedule from the keyboard too: the same menu opens the edit form.
+    await appt.focus()
+    await page.keyboard.press('Enter')
+    await page.getByRole('menuitem', { name: 'Reprogramar…' }).click()
+    await expect(page.getByTestId('appointment-patient')).toContainText(LAST)
+    await page.locator('#ap-time').fill('11:00')
+    await page.locator('#ap-change').fill('Llamó para retrasarla')
+    await page.locator('#ap-change').press('Enter')
+    await expect(page.getByTestId('appointment-form')).toHaveCount(0)
+    await expect(appt).toContainText('11:00–11:30')
+    await expect(appt).toHaveAttribute('data-status', 'confirmed')
   })
 
   test('agenda day and week views of the seeded clinic', async ({ page }) => {

@@ -8,7 +8,7 @@ import { createMemoryHistory, createRouter, type RouteRecordRaw } from 'vue-rout
 import type { Component } from 'vue'
 import { i18n } from '@/i18n'
 
-export async function mountAt(component: Component, path: string, routes: RouteRecordRaw[] = []) {
+export async function mountAt(component: Component, path: string, routes: RouteRecordRaw[] = [], props: Record<string, unknown> = {}) {
   const pinia = createPinia()
   setActivePinia(pinia)
   i18n.global.locale.value = 'es'
@@ -18,7 +18,7 @@ export async function mountAt(component: Component, path: string, routes: RouteR
   })
   await router.push(path)
   await router.isReady()
-  const wrapper = mount(component, { global: { plugins: [pinia, i18n, router, [PrimeVue, { theme: 'none' }], ToastService] }, attachTo: document.body })
+  const wrapper = mount(component, { props, global: { plugins: [pinia, i18n, router, [PrimeVue, { theme: 'none' }], ToastService] }, attachTo: document.body })
   await flushPromises()
   return { wrapper, router }
 }
