@@ -195,7 +195,7 @@ def send(c: Clinic, day: date, at: datetime) -> bool:
     if not service.load_settings(c.clinic_id).eod_enabled:
         return False
     # An address SES reported as bouncing or complaining gets no more mail, staff included.
-    to = [a for a in recipients(c.clinic_id) if not service.is_undeliverable(a)]
+    to = [a for a in recipients(c.clinic_id) if not mail.is_undeliverable(a)]
     if not to:
         return False
     marker = EodSent(

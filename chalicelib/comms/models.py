@@ -13,10 +13,10 @@
 | PatientLink (global) | ALINK#<link id> | LINK | | |
 | WaPhone (global) | WAPHONE#<phone_number_id> | WAPHONE | | |
 | WaMessageRef (global) | WAMID#<sha256(wamid)> | WAMID | | |
-| Undeliverable (global) | UNDELIV#<sha256(email)> | UNDELIV | | |
 | Claim (global, TTL) | CLAIM#<scope>#<id> | CLAIM | | |
 
-Global items carry the clinic id they point at; public callers (patient links, the WhatsApp
+Undeliverable addresses (global, ``UNDELIV#<sha256(email)>``) live in ``chalicelib.core.mail``:
+every sender honours them. Global items carry the clinic id they point at; public callers (patient links, the WhatsApp
 webhook) reach a clinic only through a verified token or a verified signature.
 """  # noqa: E501
 
@@ -185,16 +185,6 @@ class WaMessageRef(Item, discriminator="CommsWaMessageRef"):
     @staticmethod
     def key(wamid_hash: str) -> tuple[str, str]:
         return f"WAMID#{wamid_hash}", "WAMID"
-
-
-class Undeliverable(Item, discriminator="CommsUndeliverable"):
-    reason = UnicodeAttribute()  # bounce | complaint
-    detail = UnicodeAttribute(null=True)  # bounce type / feedback type (no address)
-    at = UTCDateTimeAttribute()
-
-    @staticmethod
-    def key(address_hash: str) -> tuple[str, str]:
-        return f"UNDELIV#{address_hash}", "UNDELIV"
 
 
 class Claim(Item, discriminator="CommsClaim"):

@@ -13,6 +13,7 @@ from pynamodb.exceptions import DoesNotExist
 
 from chalicelib.agenda.models import Appointment
 from chalicelib.comms import scheduling, service
+from chalicelib.core import mail
 from chalicelib.core.observability import logger
 
 NOTICE = {
@@ -100,13 +101,13 @@ def handle_ses_feedback(doc: dict[str, Any]) -> int:
             return 0
         for r in bounce.get("bouncedRecipients") or []:
             if r.get("emailAddress"):
-                service.mark_undeliverable(r["emailAddress"], "bounce", bounce.get("bounceSubType"))
+                mail.mark_undeliverable(r["emailAddress"], "bounce", bounce.get("bounceSubType"))
                 marked += 1
     elif kind == "Complaint":
         complaint = doc.get("complaint") or {}
         for r in complaint.get("complainedRecipients") or []:
             if r.get("emailAddress"):
-                service.mark_undeliverable(
+                mail.mark_undeliverable(
                     r["emailAddress"], "complaint", complaint.get("complaintFeedbackType")
                 )
                 marked += 1

@@ -8,7 +8,6 @@ and consent), else by email.
 
 from __future__ import annotations
 
-import hashlib
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from email.message import EmailMessage
@@ -25,7 +24,6 @@ from chalicelib.comms.models import (
     Consent,
     Message,
     PatientLink,
-    Undeliverable,
 )
 from chalicelib.core import audit, events, mail
 from chalicelib.core.api import Page, Principal
@@ -35,7 +33,6 @@ from chalicelib.core.db import clinic_pk, decode_cursor, page
 from chalicelib.core.errors import NotFound
 from chalicelib.core.ids import new_id, now
 from chalicelib.core.links import LinkSigner
-from chalicelib.core.observability import logger
 from chalicelib.identity.models import Clinic
 from chalicelib.patients import service as patients
 from chalicelib.patients.models import Patient
@@ -56,10 +53,6 @@ def clinic(clinic_id: str) -> Clinic:
         return Clinic.get(*Clinic.key(clinic_id))
     except DoesNotExist as exc:
         raise NotFound("Clinic not found.") from exc
-
-
-def address_hash(email: str) -> str:
-    return hashlib.sha256(email.strip().lower().encode()).hexdigest()
 
 
 def local_start(a: Appointment) -> datetime:
@@ -210,27 +203,6 @@ def set_consent(
     return _consent_out(channel, c)
 
 
-# --- undeliverable addresses -----------------------------------------------------------------
-
-
-def is_undeliverable(email: str) -> bool:
-    try:
-        Undeliverable.get(*Undeliverable.key(address_hash(email)))
-        return True
-    except DoesNotExist:
-        return False
-
-
-def mark_undeliverable(email: str, reason: str, detail: str | None) -> None:
-    Undeliverable(
-        *Undeliverable.key(address_hash(email)),
-        reason=reason,
-        detail=(detail or "")[:60] or None,
-        at=now(),
-    ).save()
-    logger.info("address marked undeliverable", extra={"reason": reason, "detail": detail})
-
-
 # --- messages --------------------------------------------------------------------------------
 
 
@@ -372,7 +344,7 @@ def route_for(clinic_id: str, p: Patient) -> tuple[Route | None, str]:
             if not consent_granted(clinic_id, p.patient_id, "email"):
                 why = "no_consent"
                 continue
-            if is_undeliverable(p.email):
+            if mail.is_undeliverable(p.email):
                 why = "undeliverable"
                 continue
             return Route("email", p.email), ""

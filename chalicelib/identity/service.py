@@ -728,6 +728,14 @@ def invite(principal: Principal, data: schemas.InvitationIn) -> schemas.Invitati
                 f"{email} already has a pending invitation; revoke it to send a new one.",
                 code="ALREADY_INVITED",
             )
+    if mail.is_undeliverable(email):
+        # Checked before anything is written: an invitation nobody can receive is no invitation.
+        raise Unprocessable(
+            f"Mail to {email} bounced or was reported as spam before, so the invitation cannot "
+            "reach it. Check the address with the person, or use another one.",
+            code="EMAIL_UNDELIVERABLE",
+            errors=[{"field": "email", "message": "bounced or reported as spam before"}],
+        )
     cfg = settings()
     at = now()
     iid = new_id()

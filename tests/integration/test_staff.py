@@ -5,6 +5,9 @@ from __future__ import annotations
 import re
 from datetime import timedelta
 
+import pytest
+
+from chalicelib.core import mail
 from tests.integration.conftest import PASSWORD, add_member, mails_to, unique_email
 
 
@@ -109,6 +112,26 @@ def test_cannot_invite_someone_already_on_staff_or_already_invited(api, clinic):
         "/staff/invitations", {"email": email, "role": "dentist"}, token=clinic.admin_token
     )
     assert r.status == 409 and r.json()["code"] == "ALREADY_INVITED"
+
+
+def test_an_address_that_bounced_is_not_invited_and_nothing_is_written(api, clinic):
+    email = unique_email("bounced")
+    mail.mark_undeliverable(email, "bounce", "General")  # as the SES feedback worker does
+    r = api.post(
+        "/staff/invitations",
+        {"email": email.upper(), "role": "dentist", "name": "Nuevo"},
+        token=clinic.admin_token,
+    )
+    assert r.status == 422 and r.json()["code"] == "EMAIL_UNDELIVERABLE"
+    assert "Check the address" in r.json()["message"]
+    assert r.json()["errors"][0]["field"] == "email"
+    assert mails_to(email) == []
+    pending = api.get("/staff/invitations", token=clinic.admin_token).json()["data"]
+    assert email not in [i["email"] for i in pending]
+    # every other sender refuses it too: no mail reaches an undeliverable address
+    with pytest.raises(mail.AddressUndeliverable):
+        mail.send(to=email, subject="s", text="t", html="<p>t</p>")
+    assert mails_to(email) == []
 
 
 def test_change_role_takes_effect_on_the_next_request(api, clinic):

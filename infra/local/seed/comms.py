@@ -32,7 +32,7 @@ from chalicelib.agenda import schemas as agenda_schemas
 from chalicelib.agenda import service as agenda
 from chalicelib.agenda.models import Appointment
 from chalicelib.comms import scheduling, schemas, service, whatsapp
-from chalicelib.core import aws
+from chalicelib.core import aws, mail
 from chalicelib.core.api import Principal
 from chalicelib.core.config import settings
 from chalicelib.core.db import clinic_pk
@@ -121,7 +121,7 @@ def _consents(reception: Principal, patient_ids: list[str]) -> tuple[list[str], 
     email_ok.remove(withdrawn)
     address = patients.load(cid, bounced).email
     assert address
-    service.mark_undeliverable(address, "bounce", "General")
+    mail.mark_undeliverable(address, "bounce", "General")
     email_ok.remove(bounced)
     return email_ok, wa_ok
 

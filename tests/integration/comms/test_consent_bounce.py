@@ -9,10 +9,10 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from chalicelib.comms import scheduling
-from chalicelib.comms.models import Message, Undeliverable
-from chalicelib.comms.service import address_hash
+from chalicelib.comms.models import Message
 from chalicelib.core import aws
 from chalicelib.core.db import clinic_pk
+from chalicelib.core.mail import Undeliverable, address_hash
 from tests.integration.comms.conftest import at, booked, consent, drain, mails_to
 from tests.integration.comms.graph_stub import GraphStub
 from tests.integration.comms.test_whatsapp import connect

@@ -11,6 +11,7 @@ from icalendar import Calendar
 
 from chalicelib.comms import service
 from chalicelib.comms.models import Due
+from chalicelib.core import mail
 from chalicelib.core.db import clinic_pk
 from chalicelib.identity import service as identity
 from infra.local.seed import comms as comms_seed
@@ -60,7 +61,7 @@ def _run(api, clinic, other_clinic, stub):
     email = {i for i, p in enumerate(pids) if service.consent_granted(cid, p, "email")}
     wa = {i for i, p in enumerate(pids) if service.consent_granted(cid, p, "whatsapp")}
     assert email == {0, 1, 2, 3, 4, 7} and wa == {1, 4, 7}
-    assert service.is_undeliverable(patients[3]["email"])
+    assert mail.is_undeliverable(patients[3]["email"])
     # exactly the three fresh notices: a booking with its invitation to 0, a WhatsApp booking
     # template to 1, a cancellation to 2; none of the agenda's old bookings
     sent = {i: mails_to(p["email"]) for i, p in enumerate(patients)}

@@ -7,7 +7,8 @@ import json
 
 import pytest
 
-from chalicelib.comms import notifications, service
+from chalicelib.comms import notifications
+from chalicelib.core import mail
 
 # The shapes of AWS's "Amazon SES notification examples" (SNS) and of SES event publishing.
 BOUNCE = {
@@ -36,7 +37,7 @@ COMPLAINT = {
 @pytest.fixture
 def marked(monkeypatch):
     calls: list[tuple[str, str, str | None]] = []
-    monkeypatch.setattr(service, "mark_undeliverable", lambda *a: calls.append(a))
+    monkeypatch.setattr(mail, "mark_undeliverable", lambda *a: calls.append(a))
     return calls
 
 
@@ -70,4 +71,4 @@ def test_transient_bounce_and_other_notifications_mark_nothing(marked):
 
 
 def test_address_hash_ignores_case_and_spaces():
-    assert service.address_hash(" Gone@Example.com ") == service.address_hash("gone@example.com")
+    assert mail.address_hash(" Gone@Example.com ") == mail.address_hash("gone@example.com")
