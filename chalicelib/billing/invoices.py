@@ -669,6 +669,27 @@ def _prepare(cid: str, inv: Invoice, clinic: Clinic) -> list[Invoice]:
     return originals
 
 
+def undo_rectification(cid: str, inv: Invoice) -> list[Invoice]:
+    """The invoices a rectifying ``inv`` changed when it was issued, as they are without it:
+    what annulling it (a rectifying invoice issued by mistake) writes back, in the annulment's
+    own transaction. The inverse of ``_prepare``: the original is no longer rectified by it, one
+    replaced by substitution is in force again, and differences no longer move what it asks."""
+    originals: list[Invoice] = []
+    if inv.kind != "rectifying":
+        return originals
+    for ref in inv.rectifies or []:
+        o = load(cid, ref["invoice_id"], consistent=True)
+        o.rectified_by = [r for r in o.rectified_by or [] if r != inv.invoice_id] or None
+        if inv.rectification_mode == "S":
+            o.cancelled = False
+        else:
+            o.differences_cents = int(o.differences_cents or 0) - int(inv.total_cents)
+            o.cancelled = int(o.total_cents) + int(o.differences_cents) == 0
+        o.status = payment_status(due_cents(o), int(o.paid_cents))
+        originals.append(o)
+    return originals
+
+
 def issue(principal: Principal, invoice_id: str) -> schemas.InvoiceOut:
     """draft -> issued: number, date, customer and type fixed for good (see module doc)."""
     cid = principal.clinic_id

@@ -599,11 +599,16 @@ def annul(principal: Principal, invoice_id: str, data: c.AnnulIn) -> c.InvoiceVe
             SistemaInformatico=sistema_informatico(cid),
             FechaHoraHusoGenRegistro=_generated(head, clinic, at),
         )
+        originals = invoices.undo_rectification(cid, inv)
         old = int(inv.version)
         inv.cancelled = True
         inv.version, inv.updated_at = old + 1, at
         try:
             with transaction() as tx:
+                for o in originals:  # what this rectifying invoice had changed, restored
+                    ov = int(o.version)
+                    o.version, o.updated_at = ov + 1, at
+                    tx.save(o, condition=Invoice.version == ov)
                 item = append_record(
                     tx,
                     head,
@@ -626,6 +631,7 @@ def annul(principal: Principal, invoice_id: str, data: c.AnnulIn) -> c.InvoiceVe
                             "num_serie": inv.num_serie,
                             "record_id": item.record_id,
                             "reason": data.reason,
+                            "restored": [o.num_serie for o in originals] or None,
                         },
                     )
                 )

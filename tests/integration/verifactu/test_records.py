@@ -272,3 +272,51 @@ def test_invoice_pdf_carries_the_records_qr_at_the_top_of_the_first_page(billing
 def _ddmmyyyy(iso_date: str) -> str:
     y, m, d = iso_date.split("-")
     return f"{d}-{m}-{y}"
+
+
+def test_annulling_a_rectifying_invoice_puts_its_original_back_in_force(billing, api):
+    """A rectifying invoice issued by mistake is annulled like any other: the invoice it had
+    cancelled or reduced asks again what it asked before, and can be rectified again."""
+    # by substitution: the original was replaced
+    orig = issue_one(billing, iva=False)
+    limp = billing.treatment("LIM2", "60.00")
+    sub = billing.post(
+        f"/billing/invoices/{orig['invoice_id']}/rectify",
+        {"reason": "Precio corregido", "mode": "S", "lines": [{"treatment_id": limp}]},
+        201,
+    )
+    sub = billing.issue(sub["invoice_id"])
+    replaced = billing.get(f"/billing/invoices/{orig['invoice_id']}")
+    assert replaced["cancelled"] is True and replaced["outstanding"] == "0.00"
+    billing.post(f"/verifactu/invoices/{sub['invoice_id']}/annul", {"reason": "Emitida por error"})
+    back = billing.get(f"/billing/invoices/{orig['invoice_id']}")
+    assert back["cancelled"] is False and back["rectified_by"] is None
+    assert back["outstanding"] == orig["total"]
+    assert billing.get(f"/billing/invoices/{sub['invoice_id']}")["cancelled"] is True
+
+    # by differences: the reduction no longer applies
+    reduce = billing.post(
+        f"/billing/invoices/{orig['invoice_id']}/rectify",
+        {
+            "reason": "Descuento olvidado",
+            "mode": "I",
+            "lines": [{"treatment_id": limp, "unit_price": "-10.00"}],
+        },
+        201,
+    )
+    reduce = billing.issue(reduce["invoice_id"])
+    assert billing.get(f"/billing/invoices/{orig['invoice_id']}")["outstanding"] == "50.00"
+    billing.post(f"/verifactu/invoices/{reduce['invoice_id']}/annul", {"reason": "Duplicada"})
+    back = billing.get(f"/billing/invoices/{orig['invoice_id']}")
+    assert back["outstanding"] == orig["total"] and back["rectified_by"] is None
+    # ...and it can be corrected again, which the dangling reference used to refuse
+    again = api.post(
+        f"/billing/invoices/{orig['invoice_id']}/rectify",
+        {"reason": "Anulación por error", "code": "R1", "mode": "I"},
+        token=billing.token,
+    )
+    assert again.status == 201, again.body
+    trail = billing.get(f"/audit?entity_type=invoice&entity_id={sub['invoice_id']}")["items"]
+    [annulled] = [e for e in trail if e["action"] == "verifactu.invoice.annulled"]
+    assert annulled["changes"]["restored"]["after"] == [orig["num_serie"]]
+    assert billing.get("/verifactu/chain/verify")["intact"] is True
