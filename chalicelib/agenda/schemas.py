@@ -8,6 +8,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from chalicelib.core import validators
+from chalicelib.core.i18n import tr
 from chalicelib.patients.schemas import Alert
 
 Status = Literal[
@@ -64,7 +65,7 @@ class TimeRange(Strict):
     @model_validator(mode="after")
     def _order(self) -> TimeRange:
         if self.end <= self.start:
-            raise ValueError("end must be after start")
+            raise ValueError(tr("end must be after start", "el fin debe ser posterior al inicio"))
         return self
 
 
@@ -85,7 +86,7 @@ class OpeningHoursIn(Strict):
             ranges = sorted(getattr(self, day), key=lambda r: r.start)
             for a, b in zip(ranges, ranges[1:], strict=False):
                 if b.start < a.end:
-                    raise ValueError(f"{day}: ranges overlap")
+                    raise ValueError(tr(f"{day}: ranges overlap", f"{day}: los tramos se solapan"))
             setattr(self, day, ranges)
         return self
 
@@ -114,13 +115,23 @@ class HolidayQuery(Strict):
 
 def _check_duration(v: int | None) -> int | None:
     if v is not None and v % SLOT_MIN:
-        raise ValueError(f"must be a multiple of {SLOT_MIN} minutes")
+        raise ValueError(
+            tr(
+                f"must be a multiple of {SLOT_MIN} minutes",
+                f"debe ser múltiplo de {SLOT_MIN} minutos",
+            )
+        )
     return v
 
 
 def _check_start(v: datetime | None) -> datetime | None:
     if v is not None and (v.minute % SLOT_MIN or v.second or v.microsecond):
-        raise ValueError(f"must be on a {SLOT_MIN}-minute boundary (e.g. 10:05, 10:10)")
+        raise ValueError(
+            tr(
+                f"must be on a {SLOT_MIN}-minute boundary (e.g. 10:05, 10:10)",
+                f"debe caer en un múltiplo de {SLOT_MIN} minutos (p. ej. 10:05, 10:10)",
+            )
+        )
     return v
 
 
@@ -182,7 +193,7 @@ class AppointmentUpdate(Strict):
     def _not_cleared(self) -> AppointmentUpdate:
         for name in ("professional_id", "cabinet_id", "start", "duration_min", "reason"):
             if name in self.model_fields_set and getattr(self, name) is None:
-                raise ValueError(f"{name} cannot be cleared")
+                raise ValueError(tr(f"{name} cannot be cleared", f"{name} no se puede dejar vacío"))
         return self
 
 
@@ -250,7 +261,12 @@ class ViewQuery(Strict):
     @model_validator(mode="after")
     def _one(self) -> ViewQuery:
         if self.cabinet_id and self.professional_id:
-            raise ValueError("filter by cabinet_id or by professional_id, not both")
+            raise ValueError(
+                tr(
+                    "filter by cabinet_id or by professional_id, not both",
+                    "filtra por cabinet_id o por professional_id, no por los dos",
+                )
+            )
         return self
 
 

@@ -39,6 +39,7 @@ from chalicelib.core.api import Page, Principal
 from chalicelib.core.audit import AuditEntry
 from chalicelib.core.db import Item, clinic_pk, decode_cursor, encode_cursor, transaction
 from chalicelib.core.errors import Conflict, Forbidden, NotFound, Unprocessable
+from chalicelib.core.i18n import render, tr
 from chalicelib.core.ids import new_id, now
 from chalicelib.identity.models import Clinic, Membership
 from chalicelib.patients import service as patients
@@ -84,7 +85,7 @@ def clinic_zone(clinic_id: str) -> ZoneInfo:
     try:
         return ZoneInfo(Clinic.get(*Clinic.key(clinic_id)).time_zone)
     except DoesNotExist as exc:
-        raise NotFound("Clinic not found.") from exc
+        raise NotFound(tr("Clinic not found.", "No se encuentra la clínica.")) from exc
 
 
 def localise(start: datetime, tz: ZoneInfo) -> datetime:
@@ -93,7 +94,13 @@ def localise(start: datetime, tz: ZoneInfo) -> datetime:
         return start.astimezone(tz)
     local = start.replace(tzinfo=tz)
     if local.astimezone(UTC).astimezone(tz).replace(tzinfo=None) != start:
-        raise _field_error("start", "does not exist in the clinic's time zone (DST change)")
+        raise _field_error(
+            "start",
+            tr(
+                "does not exist in the clinic's time zone (DST change)",
+                "no existe en la zona horaria de la clínica (cambio de hora)",
+            ),
+        )
     return local
 
 
@@ -137,7 +144,13 @@ def load_cabinet(clinic_id: str, cabinet_id: str) -> Cabinet:
     try:
         return Cabinet.get(*Cabinet.key(clinic_id, cabinet_id))
     except DoesNotExist as exc:
-        raise NotFound("No cabinet with that id in this clinic.", code="CABINET_NOT_FOUND") from exc
+        raise NotFound(
+            tr(
+                "No cabinet with that id in this clinic.",
+                "No hay ningún gabinete con ese id en esta clínica.",
+            ),
+            code="CABINET_NOT_FOUND",
+        ) from exc
 
 
 def create_cabinet(principal: Principal, data: schemas.CabinetIn) -> schemas.CabinetOut:
@@ -165,7 +178,7 @@ def update_cabinet(
     c = load_cabinet(cid, cabinet_id)
     changes = data.model_dump(exclude_unset=True)
     if "name" in changes and changes["name"] is None:
-        raise _field_error("name", "cannot be cleared")
+        raise _field_error("name", tr("cannot be cleared", "no se puede dejar vacío"))
     if changes:
         before = {k: getattr(c, k) for k in changes}
         c.update(
@@ -211,7 +224,13 @@ def _professional(clinic_id: str, user_id: str) -> Membership:
     except DoesNotExist:
         m = None
     if m is None or m.status != "active" or not m.is_professional:
-        raise _field_error("professional_id", "is not an active professional of this clinic")
+        raise _field_error(
+            "professional_id",
+            tr(
+                "is not an active professional of this clinic",
+                "no es un profesional en activo de esta clínica",
+            ),
+        )
     return m
 
 
@@ -221,7 +240,13 @@ def _active_cabinet(clinic_id: str, cabinet_id: str) -> Cabinet:
     except DoesNotExist:
         c = None
     if c is None or not c.active:
-        raise _field_error("cabinet_id", "is not an active cabinet of this clinic")
+        raise _field_error(
+            "cabinet_id",
+            tr(
+                "is not an active cabinet of this clinic",
+                "no es un gabinete activo de esta clínica",
+            ),
+        )
     return c
 
 
@@ -283,7 +308,10 @@ def add_holiday(principal: Principal, data: schemas.HolidayIn) -> schemas.Holida
         )
     except Exception as exc:  # PutError on the condition
         if "ConditionalCheckFailed" in repr(exc):
-            raise Conflict("That day is already a closed day.", code="HOLIDAY_EXISTS") from exc
+            raise Conflict(
+                tr("That day is already a closed day.", "Ese día ya está marcado como cerrado."),
+                code="HOLIDAY_EXISTS",
+            ) from exc
         raise
     audit.record(
         cid, principal.actor, "agenda.holiday_added", "holiday", day, after={"name": data.name}
@@ -296,12 +324,24 @@ def remove_holiday(principal: Principal, day: str) -> None:
     try:
         date.fromisoformat(day)
     except ValueError as exc:
-        raise NotFound("No closed day on that date.") from exc
+        raise NotFound(_NO_CLOSED_DAY) from exc
     try:
         Holiday(*Holiday.key(cid, day)).delete(condition=Holiday.SK.exists())
     except DeleteError as exc:
-        raise NotFound("No closed day on that date.") from exc
+        raise NotFound(_NO_CLOSED_DAY) from exc
     audit.record(cid, principal.actor, "agenda.holiday_removed", "holiday", day)
+
+
+_NO_CLOSED_DAY = tr("No closed day on that date.", "No hay ningún día cerrado en esa fecha.")
+_WEEKDAYS_ES = {
+    "monday": "los lunes",
+    "tuesday": "los martes",
+    "wednesday": "los miércoles",
+    "thursday": "los jueves",
+    "friday": "los viernes",
+    "saturday": "los sábados",
+    "sunday": "los domingos",
+}
 
 
 def hours_problem(clinic_id: str, local_start: datetime, duration_min: int) -> str | None:
@@ -312,23 +352,32 @@ def hours_problem(clinic_id: str, local_start: datetime, duration_min: int) -> s
     day = local_start.date()
     holiday = _holidays_between(clinic_id, day, day).get(day.isoformat())
     if holiday:
-        return f"the clinic is closed on {day.isoformat()} ({holiday})"
+        return tr(
+            f"the clinic is closed on {day.isoformat()} ({holiday})",
+            f"la clínica está cerrada el {day.isoformat()} ({holiday})",
+        )
     hours, _ = _hours(clinic_id)
     weekday = WEEKDAYS[day.weekday()]
     ranges = hours.get(weekday) or []
     if not ranges:
-        return f"the clinic is closed on {weekday}s"
+        return tr(
+            f"the clinic is closed on {weekday}s",
+            f"la clínica cierra {_WEEKDAYS_ES[weekday]}",
+        )
     end_hhmm = local_end.strftime("%H:%M")
     if local_end.date() != day:
         if local_end.date() == day + timedelta(days=1) and end_hhmm == "00:00":
             end_hhmm = "24:00"
         else:
-            return "the appointment runs past midnight"
+            return tr("the appointment runs past midnight", "la cita pasa de la medianoche")
     start_hhmm = local_start.strftime("%H:%M")
     if any(r["start"] <= start_hhmm and end_hhmm <= r["end"] for r in ranges):
         return None
     shown = ", ".join(f"{r['start']}-{r['end']}" for r in ranges)
-    return f"outside opening hours ({weekday}: {shown})"
+    return tr(
+        f"outside opening hours ({weekday}: {shown})",
+        f"fuera del horario de apertura ({_WEEKDAYS_ES[weekday]}: {shown})",
+    )
 
 
 def _check_hours(principal: Principal, local: datetime, duration: int, override: bool) -> bool:
@@ -340,11 +389,18 @@ def _check_hours(principal: Principal, local: datetime, duration: int, override:
         raise _field_error(
             "start",
             problem,
-            f"Cannot book: {problem}. Choose another time, or override if you are allowed to.",
+            tr(
+                f"Cannot book: {problem}. Choose another time, or override if you are allowed to.",
+                f"No se puede citar: {render(problem, 'es')}. Elige otra hora, o cita fuera del "
+                "horario si tu rol lo permite.",
+            ),
         )
     if not principal.can(OVERRIDE):
         raise Forbidden(
-            f"Booking outside opening hours needs the '{OVERRIDE}' permission.",
+            tr(
+                f"Booking outside opening hours needs the '{OVERRIDE}' permission.",
+                f"Citar fuera del horario necesita el permiso '{OVERRIDE}'.",
+            ),
             code="FORBIDDEN",
             data={"permission": OVERRIDE},
         )
@@ -436,8 +492,12 @@ def _conflict_error(principal: Principal, holder: Appointment, resource: str) ->
         facts = _patient_facts(principal, [holder.patient_id])
         info["patient_name"] = facts[holder.patient_id].name if holder.patient_id in facts else None
     what = "cabinet" if resource == "cabinet" else "professional"
+    what_es = "El gabinete" if resource == "cabinet" else "El profesional"
     return Conflict(
-        f"The {what} is already booked at that time (appointment at {holder.start}).",
+        tr(
+            f"The {what} is already booked at that time (appointment at {holder.start}).",
+            f"{what_es} ya tiene una cita a esa hora (la de las {holder.start}).",
+        ),
         code="APPOINTMENT_CONFLICT",
         data={"conflict_with": info, "resource": resource},
     )
@@ -449,7 +509,10 @@ def _write(
     body: Callable[[TransactWrite], None],
     add: Iterable[tuple[str, str]] = (),
     release: Iterable[tuple[str, str]] = (),
-    stale_message: str = "The appointment changed meanwhile; reload and try again.",
+    stale_message: str = tr(
+        "The appointment changed meanwhile; reload and try again.",
+        "La cita ha cambiado mientras tanto; recarga e inténtalo de nuevo.",
+    ),
 ) -> None:
     """Write ``body`` together with the slot locks to take and to release, atomically when it
     fits in one transaction (always, for bookings up to 4 hours)."""
@@ -548,7 +611,11 @@ def load(clinic_id: str, appointment_id: str) -> Appointment:
         return Appointment.get(*Appointment.key(clinic_id, appointment_id), consistent_read=True)
     except DoesNotExist as exc:
         raise NotFound(
-            "No appointment with that id in this clinic.", code="APPOINTMENT_NOT_FOUND"
+            tr(
+                "No appointment with that id in this clinic.",
+                "No hay ninguna cita con ese id en esta clínica.",
+            ),
+            code="APPOINTMENT_NOT_FOUND",
         ) from exc
 
 
@@ -595,9 +662,17 @@ def _bookable_patient(clinic_id: str, patient_id: str) -> Patient:
     try:
         p = patients.load(clinic_id, patient_id)
     except NotFound as exc:
-        raise _field_error("patient_id", "is not a patient of this clinic") from exc
+        raise _field_error(
+            "patient_id", tr("is not a patient of this clinic", "no es paciente de esta clínica")
+        ) from exc
     if p.archived:
-        raise _field_error("patient_id", "is archived; unarchive the patient first")
+        raise _field_error(
+            "patient_id",
+            tr(
+                "is archived; unarchive the patient first",
+                "está archivado; recupéralo primero",
+            ),
+        )
     return p
 
 
@@ -658,7 +733,10 @@ def create(principal: Principal, data: schemas.AppointmentIn) -> schemas.Appoint
         aid,
         body,
         add=_keys_of(a),
-        stale_message="The patient was archived meanwhile; reload and try again.",
+        stale_message=tr(
+            "The patient was archived meanwhile; reload and try again.",
+            "El paciente se ha archivado mientras tanto; recarga e inténtalo de nuevo.",
+        ),
     )
     events.publish("appointment.scheduled", cid, principal.actor, **_event_payload(a))
     return _outs(principal, [a])[0]
@@ -687,7 +765,10 @@ def update(
     moved = [k for k in new_place if new_place[k] != before_place[k]]
     if moved and a.status not in RESCHEDULABLE:
         raise Conflict(
-            f"A {a.status} appointment cannot be rescheduled; book a new one.",
+            tr(
+                f"A {a.status} appointment cannot be rescheduled; book a new one.",
+                f"Una cita en estado {a.status} no se puede reprogramar; crea una nueva.",
+            ),
             code="INVALID_STATUS",
             data={"current_status": a.status},
         )
@@ -766,7 +847,10 @@ def change_status(
     allowed = TRANSITIONS[a.status]
     if data.status not in allowed:
         raise Conflict(
-            f"The appointment is {a.status}; it cannot become {data.status}.",
+            tr(
+                f"The appointment is {a.status}; it cannot become {data.status}.",
+                f"La cita está en estado {a.status}; no puede pasar a {data.status}.",
+            ),
             code="INVALID_TRANSITION",
             data={"current_status": a.status, "allowed": list(allowed)},
         )

@@ -5,6 +5,8 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from chalicelib.core.i18n import tr
+
 
 class AuditQuery(BaseModel):
     model_config = ConfigDict(extra="forbid")
@@ -20,12 +22,19 @@ class AuditQuery(BaseModel):
     @model_validator(mode="after")
     def _check(self) -> AuditQuery:
         if self.entity_id and not self.entity_type:
-            raise ValueError("entity_id needs entity_type")
+            raise ValueError(tr("entity_id needs entity_type", "entity_id necesita entity_type"))
         for d in (self.date_from, self.date_to):
             if d is not None and d.tzinfo is None:
-                raise ValueError("dates need a time zone offset, e.g. 2026-11-21T00:00:00+01:00")
+                raise ValueError(
+                    tr(
+                        "dates need a time zone offset, e.g. 2026-11-21T00:00:00+01:00",
+                        "las fechas necesitan la zona horaria, p. ej. 2026-11-21T00:00:00+01:00",
+                    )
+                )
         if self.date_from and self.date_to and self.date_from > self.date_to:
-            raise ValueError("'from' must not be after 'to'")
+            raise ValueError(
+                tr("'from' must not be after 'to'", "'from' no puede ser posterior a 'to'")
+            )
         return self
 
 

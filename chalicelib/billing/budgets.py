@@ -26,6 +26,7 @@ from chalicelib.core.api import Page, Principal
 from chalicelib.core.config import settings
 from chalicelib.core.db import decode_cursor, encode_cursor, transaction
 from chalicelib.core.errors import Conflict, NotFound, Unprocessable
+from chalicelib.core.i18n import tr
 from chalicelib.core.ids import new_id, now
 from chalicelib.core.links import InvalidLink, LinkSigner
 from chalicelib.core.observability import logger
@@ -37,11 +38,24 @@ OPEN = ("draft", "sent")
 REVISABLE = ("sent", "rejected", "expired")
 MAX_SIGNATURE_BYTES = 300_000
 _SVG_PATH = re.compile(r"^[MLHVCSQTAZmlhvcsqtaz0-9\s,.\-eE]+$")
+# What ``_need`` says cannot be done, in Spanish.
+_ACTION_ES = {
+    "edited": "editar",
+    "sent": "enviar",
+    "accepted": "aceptar",
+    "rejected": "rechazar",
+    "cancelled": "anular",
+    "revised": "revisar",
+}
+
+
+_VALIDITY_PAST = tr("the validity date is in the past", "la fecha de validez ya ha pasado")
 
 
 def _unprocessable(field: str, message: str) -> Unprocessable:
     return Unprocessable(
-        "Some fields are not valid.", errors=[{"field": field, "message": message}]
+        tr("Some fields are not valid.", "Algunos campos no son válidos."),
+        errors=[{"field": field, "message": message}],
     )
 
 
@@ -91,7 +105,13 @@ def load(clinic_id: str, budget_id: str, *, consistent: bool = False) -> Budget:
     try:
         return Budget.get(*Budget.key(clinic_id, budget_id), consistent_read=consistent)
     except DoesNotExist as exc:
-        raise NotFound("No budget with that id in this clinic.", code="BUDGET_NOT_FOUND") from exc
+        raise NotFound(
+            tr(
+                "No budget with that id in this clinic.",
+                "No hay ningún presupuesto con ese id en esta clínica.",
+            ),
+            code="BUDGET_NOT_FOUND",
+        ) from exc
 
 
 def acceptance_of(clinic_id: str, budget_id: str) -> BudgetAcceptance | None:
@@ -118,7 +138,12 @@ def build_lines(
     for i, ln in enumerate(lines_in):
         t = treatments.get(ln.treatment_id)
         if t is None:
-            errors.append({"field": f"lines.{i}.treatment_id", "message": "unknown treatment"})
+            errors.append(
+                {
+                    "field": f"lines.{i}.treatment_id",
+                    "message": tr("unknown treatment", "tratamiento desconocido"),
+                }
+            )
             continue
         problem = rules.check_placement(t.scope, ln.tooth, ln.surfaces)
         if problem:
@@ -126,7 +151,12 @@ def build_lines(
         vat_code = ln.vat_code or t.vat_code
         vat = vats.get(vat_code)
         if vat is None:
-            errors.append({"field": f"lines.{i}.vat_code", "message": "unknown VAT type"})
+            errors.append(
+                {
+                    "field": f"lines.{i}.vat_code",
+                    "message": tr("unknown VAT type", "tipo de IVA desconocido"),
+                }
+            )
             continue
         unit = ln.unit_price if ln.unit_price is not None else catalog.price_of(t)
         rate = Decimal(vat.rate)
@@ -164,7 +194,9 @@ def build_lines(
             }
         )
     if errors:
-        raise Unprocessable("Some fields are not valid.", errors=errors)
+        raise Unprocessable(
+            tr("Some fields are not valid.", "Algunos campos no son válidos."), errors=errors
+        )
     try:
         amounts, totals = money.compute(
             inputs,
@@ -229,7 +261,7 @@ def create(principal: Principal, data: schemas.BudgetIn) -> schemas.BudgetOut:
     today = common.local_today(clinic.time_zone)
     valid_until = data.valid_until or today + timedelta(days=data.valid_days or DEFAULT_VALID_DAYS)
     if valid_until < today:
-        raise _unprocessable("valid_until", "the validity date is in the past")
+        raise _unprocessable("valid_until", _VALIDITY_PAST)
     bid = new_id()
     at = now()
     for _ in range(20):
@@ -277,7 +309,12 @@ def create(principal: Principal, data: schemas.BudgetIn) -> schemas.BudgetOut:
         except TransactWriteError:
             time.sleep(0.01)
     else:
-        raise Conflict("Could not number the budget; try again.")
+        raise Conflict(
+            tr(
+                "Could not number the budget; try again.",
+                "No se ha podido numerar el presupuesto; inténtalo de nuevo.",
+            )
+        )
     events.publish(
         "budget.created",
         cid,
@@ -329,8 +366,12 @@ def _save(
             )
     except TransactWriteError as exc:
         raise Conflict(
-            "The budget changed meanwhile (or is no longer in a state that allows this); "
-            "reload it and try again.",
+            tr(
+                "The budget changed meanwhile (or is no longer in a state that allows this); "
+                "reload it and try again.",
+                "El presupuesto ha cambiado mientras tanto (o ya no está en un estado que lo "
+                "permita); recárgalo y vuelve a intentarlo.",
+            ),
             code="BUDGET_CONFLICT",
         ) from exc
 
@@ -338,7 +379,12 @@ def _save(
 def _need(b: Budget, statuses: tuple[str, ...], what: str) -> None:
     if b.status not in statuses:
         raise Conflict(
-            f"A budget that is {b.status} cannot be {what} (only {', '.join(statuses)}).",
+            tr(
+                f"A budget that is {b.status} cannot be {what} (only {', '.join(statuses)}).",
+                f"Un presupuesto {common.budget_status_es(b.status)} no se puede "
+                f"{_ACTION_ES.get(what, what)} (solo si está "
+                f"{common.either_es([common.budget_status_es(s) for s in statuses])}).",
+            ),
             code="BUDGET_STATE",
             data={"status": b.status},
         )
@@ -361,7 +407,7 @@ def update(principal: Principal, budget_id: str, data: schemas.BudgetUpdate) -> 
         b.notes = data.notes
     if data.valid_until is not None:
         if data.valid_until < common.local_today(b.time_zone):
-            raise _unprocessable("valid_until", "the validity date is in the past")
+            raise _unprocessable("valid_until", _VALIDITY_PAST)
         b.valid_until = data.valid_until.isoformat()
     gd = (
         None
@@ -434,7 +480,11 @@ def send(principal: Principal, budget_id: str, data: schemas.SendBudgetIn) -> sc
     _need(b, ("draft", "sent"), "sent")
     if date.fromisoformat(b.valid_until) < common.local_today(b.time_zone):
         raise Conflict(
-            "The budget's validity date has passed; change it first.", code="BUDGET_EXPIRED"
+            tr(
+                "The budget's validity date has passed; change it first.",
+                "La fecha de validez del presupuesto ya ha pasado; cámbiala primero.",
+            ),
+            code="BUDGET_EXPIRED",
         )
     was = b.status
     old = int(b.version)
@@ -486,9 +536,21 @@ def _accepted_ids(b: Budget, line_ids: list[str] | None) -> list[str]:
         return all_ids
     unknown = [i for i in line_ids if i not in all_ids]
     if unknown:
-        raise _unprocessable("line_ids", f"not lines of this budget: {', '.join(unknown)}")
+        raise _unprocessable(
+            "line_ids",
+            tr(
+                f"not lines of this budget: {', '.join(unknown)}",
+                f"no son líneas de este presupuesto: {', '.join(unknown)}",
+            ),
+        )
     if not line_ids:
-        raise _unprocessable("line_ids", "accept at least one line (or reject the budget)")
+        raise _unprocessable(
+            "line_ids",
+            tr(
+                "accept at least one line (or reject the budget)",
+                "acepta al menos una línea (o rechaza el presupuesto)",
+            ),
+        )
     return [i for i in all_ids if i in set(line_ids)]
 
 

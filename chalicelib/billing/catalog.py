@@ -16,6 +16,7 @@ from chalicelib.core import audit
 from chalicelib.core.api import Page, Principal
 from chalicelib.core.db import clinic_pk, decode_cursor, encode_cursor, transaction
 from chalicelib.core.errors import Conflict, NotFound, Unprocessable
+from chalicelib.core.i18n import tr
 from chalicelib.core.ids import new_id, now
 
 # --- VAT types -----------------------------------------------------------------------------
@@ -71,8 +72,15 @@ def vat_type(clinic_id: str, code: str) -> VatType:
     v = vat_types(clinic_id).get(code)
     if v is None:
         raise Unprocessable(
-            "Some fields are not valid.",
-            errors=[{"field": "vat_code", "message": f"unknown VAT type {code!r}"}],
+            tr("Some fields are not valid.", "Algunos campos no son válidos."),
+            errors=[
+                {
+                    "field": "vat_code",
+                    "message": tr(
+                        f"unknown VAT type {code!r}", f"tipo de IVA desconocido: {code!r}"
+                    ),
+                }
+            ],
         )
     return v
 
@@ -90,7 +98,8 @@ def create_vat_type(principal: Principal, data: schemas.VatTypeIn) -> schemas.Va
     problem = rules.classification_ok(data.classification, data.rate)
     if problem:
         raise Unprocessable(
-            "Some fields are not valid.", errors=[{"field": "rate", "message": problem}]
+            tr("Some fields are not valid.", "Algunos campos no son válidos."),
+            errors=[{"field": "rate", "message": problem}],
         )
     vat_types(principal.clinic_id)  # defaults first
     v = VatType(
@@ -117,7 +126,12 @@ def create_vat_type(principal: Principal, data: schemas.VatTypeIn) -> schemas.Va
                 )
             )
     except TransactWriteError as exc:
-        raise Conflict(f"A VAT type with code {data.code} already exists.") from exc
+        raise Conflict(
+            tr(
+                f"A VAT type with code {data.code} already exists.",
+                f"Ya existe un tipo de IVA con el código {data.code}.",
+            )
+        ) from exc
     return _vat_out(v)
 
 
@@ -126,7 +140,12 @@ def update_vat_type(
 ) -> schemas.VatTypeOut:
     v = vat_types(principal.clinic_id).get(code)
     if v is None:
-        raise NotFound("No VAT type with that code in this clinic.")
+        raise NotFound(
+            tr(
+                "No VAT type with that code in this clinic.",
+                "No hay ningún tipo de IVA con ese código en esta clínica.",
+            )
+        )
     changes = data.model_dump(exclude_none=True)
     for k, val in changes.items():
         setattr(v, k, val)
@@ -170,7 +189,12 @@ def load_treatment(clinic_id: str, treatment_id: str) -> Treatment:
     try:
         return Treatment.get(*Treatment.key(clinic_id, treatment_id))
     except DoesNotExist as exc:
-        raise NotFound("No treatment with that id in this clinic.") from exc
+        raise NotFound(
+            tr(
+                "No treatment with that id in this clinic.",
+                "No hay ningún tratamiento con ese id en esta clínica.",
+            )
+        ) from exc
 
 
 def load_treatments(clinic_id: str, ids: list[str]) -> dict[str, Treatment]:
@@ -223,8 +247,15 @@ def _check_vat(clinic_id: str, code: str, vats: dict[str, VatType] | None = None
     vats = vats if vats is not None else vat_types(clinic_id)
     if code not in vats:
         raise Unprocessable(
-            "Some fields are not valid.",
-            errors=[{"field": "vat_code", "message": f"unknown VAT type {code!r}"}],
+            tr("Some fields are not valid.", "Algunos campos no son válidos."),
+            errors=[
+                {
+                    "field": "vat_code",
+                    "message": tr(
+                        f"unknown VAT type {code!r}", f"tipo de IVA desconocido: {code!r}"
+                    ),
+                }
+            ],
         )
 
 
@@ -251,7 +282,11 @@ def create_treatment(principal: Principal, data: schemas.TreatmentIn) -> schemas
             )
     except TransactWriteError as exc:
         raise Conflict(
-            f"A treatment with code {t.code} already exists.", code="TREATMENT_CODE_TAKEN"
+            tr(
+                f"A treatment with code {t.code} already exists.",
+                f"Ya existe un tratamiento con el código {t.code}.",
+            ),
+            code="TREATMENT_CODE_TAKEN",
         ) from exc
     return treatment_out(t)
 
@@ -297,7 +332,12 @@ def update_treatment(
                 )
             )
     except TransactWriteError as exc:
-        raise Conflict("The treatment changed meanwhile; reload and try again.") from exc
+        raise Conflict(
+            tr(
+                "The treatment changed meanwhile; reload and try again.",
+                "El tratamiento ha cambiado mientras tanto; recárgalo y vuelve a intentarlo.",
+            )
+        ) from exc
     return treatment_out(t)
 
 
@@ -462,7 +502,11 @@ def import_csv(principal: Principal, data: schemas.CsvImportIn) -> schemas.CsvIm
         return result
     if errors:
         raise Unprocessable(
-            "The file has errors; nothing was imported. Fix the rows and try again.",
+            tr(
+                "The file has errors; nothing was imported. Fix the rows and try again.",
+                "El archivo tiene errores; no se ha importado nada. Corrige las filas y vuelve "
+                "a intentarlo.",
+            ),
             code="CSV_ROW_ERRORS",
             errors=[e.model_dump() for e in errors],
         )

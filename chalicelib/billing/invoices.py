@@ -38,6 +38,7 @@ from chalicelib.core.api import Page, Principal
 from chalicelib.core.crypto import open_sealed
 from chalicelib.core.db import decode_cursor, encode_cursor, transaction
 from chalicelib.core.errors import Conflict, NotFound, Unprocessable
+from chalicelib.core.i18n import tr
 from chalicelib.core.ids import new_id, now
 from chalicelib.identity.models import Clinic
 
@@ -62,14 +63,19 @@ def num_serie(series: str, year: int, number: int) -> str:
 
 def _bad(field: str, message: str) -> Unprocessable:
     return Unprocessable(
-        "Some fields are not valid.", errors=[{"field": field, "message": message}]
+        tr("Some fields are not valid.", "Algunos campos no son válidos."),
+        errors=[{"field": field, "message": message}],
     )
 
 
 def _immutable(inv: Invoice) -> Conflict:
     return Conflict(
-        f"Invoice {inv.num_serie} is issued and cannot change; correct or cancel it with a "
-        "rectifying invoice (POST /billing/invoices/{id}/rectify).",
+        tr(
+            f"Invoice {inv.num_serie} is issued and cannot change; correct or cancel it with a "
+            "rectifying invoice (POST /billing/invoices/{id}/rectify).",
+            f"La factura {inv.num_serie} está emitida y no se puede modificar; corrígela o "
+            "anúlala con una factura rectificativa (POST /billing/invoices/{id}/rectify).",
+        ),
         code="INVOICE_IMMUTABLE",
         data={"status": inv.status, "num_serie": inv.num_serie},
     )
@@ -149,7 +155,13 @@ def load(clinic_id: str, invoice_id: str, *, consistent: bool = False) -> Invoic
     try:
         return Invoice.get(*Invoice.key(clinic_id, invoice_id), consistent_read=consistent)
     except DoesNotExist as exc:
-        raise NotFound("No invoice with that id in this clinic.", code="INVOICE_NOT_FOUND") from exc
+        raise NotFound(
+            tr(
+                "No invoice with that id in this clinic.",
+                "No hay ninguna factura con ese id en esta clínica.",
+            ),
+            code="INVOICE_NOT_FOUND",
+        ) from exc
 
 
 def get(principal: Principal, invoice_id: str) -> schemas.InvoiceOut:
@@ -195,29 +207,57 @@ def manual_lines(
     for i, ln in enumerate(lines_in):
         t = treatments.get(ln.treatment_id) if ln.treatment_id else None
         if ln.treatment_id and t is None:
-            errors.append({"field": f"lines.{i}.treatment_id", "message": "unknown treatment"})
+            errors.append(
+                {
+                    "field": f"lines.{i}.treatment_id",
+                    "message": tr("unknown treatment", "tratamiento desconocido"),
+                }
+            )
             continue
         if ln.quantity == 0 or (ln.quantity < 0 and not allow_negative):
-            errors.append({"field": f"lines.{i}.quantity", "message": "must be greater than 0"})
+            errors.append(
+                {
+                    "field": f"lines.{i}.quantity",
+                    "message": tr("must be greater than 0", "debe ser mayor que 0"),
+                }
+            )
             continue
         if ln.tooth is not None and ln.tooth not in rules.TEETH:
-            errors.append({"field": f"lines.{i}.tooth", "message": "not an FDI tooth"})
+            errors.append(
+                {
+                    "field": f"lines.{i}.tooth",
+                    "message": tr("not an FDI tooth", "no es una pieza FDI"),
+                }
+            )
         unit = ln.unit_price if ln.unit_price is not None else (catalog.price_of(t) if t else None)
         description = ln.description or (t.name_es if t else None)
         if unit is None or description is None:
             errors.append(
                 {
                     "field": f"lines.{i}",
-                    "message": "a line without a treatment needs description and unit_price",
+                    "message": tr(
+                        "a line without a treatment needs description and unit_price",
+                        "una línea sin tratamiento necesita description y unit_price",
+                    ),
                 }
             )
             continue
         if unit < 0 and not allow_negative:
-            errors.append({"field": f"lines.{i}.unit_price", "message": "cannot be negative"})
+            errors.append(
+                {
+                    "field": f"lines.{i}.unit_price",
+                    "message": tr("cannot be negative", "no puede ser negativo"),
+                }
+            )
             continue
         vat = vats.get(ln.vat_code or (t.vat_code if t else rules.DEFAULT_VAT_CODE))
         if vat is None:
-            errors.append({"field": f"lines.{i}.vat_code", "message": "unknown VAT type"})
+            errors.append(
+                {
+                    "field": f"lines.{i}.vat_code",
+                    "message": tr("unknown VAT type", "tipo de IVA desconocido"),
+                }
+            )
             continue
         try:
             (a,), _ = money.compute(
@@ -251,7 +291,9 @@ def manual_lines(
             )
         )
     if errors:
-        raise Unprocessable("Some fields are not valid.", errors=errors)
+        raise Unprocessable(
+            tr("Some fields are not valid.", "Algunos campos no son válidos."), errors=errors
+        )
     return out
 
 
@@ -296,7 +338,11 @@ def _from_budget(
     budget's lines with their invoiced quantity/base moved on."""
     if b.status != "accepted":
         raise Conflict(
-            f"Only an accepted budget can be invoiced (this one is {b.status}).",
+            tr(
+                f"Only an accepted budget can be invoiced (this one is {b.status}).",
+                "Solo se puede facturar un presupuesto aceptado "
+                f"(este está {common.budget_status_es(b.status)}).",
+            ),
             code="BUDGET_STATE",
         )
     by_id = {ln["line_id"]: dict(ln) for ln in b.lines}
@@ -308,34 +354,63 @@ def _from_budget(
         ]
         if not picks:
             raise Conflict(
-                "Every accepted line of this budget is already invoiced.", code="NOTHING_TO_INVOICE"
+                tr(
+                    "Every accepted line of this budget is already invoiced.",
+                    "Todas las líneas aceptadas de este presupuesto ya están facturadas.",
+                ),
+                code="NOTHING_TO_INVOICE",
             )
     out, errors, seen = [], [], set()
     for i, pick in enumerate(picks):
         ln = by_id.get(pick.line_id)
         where = f"budget_lines.{i}"
         if ln is None:
-            errors.append({"field": where + ".line_id", "message": "not a line of this budget"})
+            errors.append(
+                {
+                    "field": where + ".line_id",
+                    "message": tr(
+                        "not a line of this budget", "no es una línea de este presupuesto"
+                    ),
+                }
+            )
             continue
         if pick.line_id in seen:
-            errors.append({"field": where + ".line_id", "message": "line picked twice"})
+            errors.append(
+                {
+                    "field": where + ".line_id",
+                    "message": tr("line picked twice", "línea elegida dos veces"),
+                }
+            )
             continue
         seen.add(pick.line_id)
         if not ln.get("accepted"):
-            errors.append({"field": where + ".line_id", "message": "this line was not accepted"})
+            errors.append(
+                {
+                    "field": where + ".line_id",
+                    "message": tr("this line was not accepted", "esta línea no se aceptó"),
+                }
+            )
             continue
         qty, done = Decimal(ln["quantity"]), Decimal(ln["invoiced_quantity"])
         base, done_base = Decimal(ln["base"]), Decimal(ln["invoiced_base"])
         left = qty - done
         q = pick.quantity if pick.quantity is not None else left
         if left <= 0:
-            errors.append({"field": where + ".line_id", "message": "already fully invoiced"})
+            errors.append(
+                {
+                    "field": where + ".line_id",
+                    "message": tr("already fully invoiced", "ya está facturada por completo"),
+                }
+            )
             continue
         if q > left:
             errors.append(
                 {
                     "field": where + ".quantity",
-                    "message": f"only {money.fmt_qty(left)} left to invoice on this line",
+                    "message": tr(
+                        f"only {money.fmt_qty(left)} left to invoice on this line",
+                        f"solo quedan {money.fmt_qty(left)} por facturar en esta línea",
+                    ),
                 }
             )
             continue
@@ -362,7 +437,13 @@ def _from_budget(
         ln["invoiced_base"] = money.fmt(done_base + part)
         by_id[pick.line_id] = ln
     if errors:
-        raise Unprocessable("Some budget lines cannot be invoiced.", errors=errors)
+        raise Unprocessable(
+            tr(
+                "Some budget lines cannot be invoiced.",
+                "Algunas líneas del presupuesto no se pueden facturar.",
+            ),
+            errors=errors,
+        )
     return out, [by_id[ln["line_id"]] for ln in b.lines]
 
 
@@ -411,7 +492,13 @@ def _third_party(p: schemas.Party | None) -> dict[str, Any] | None:
         return None
     tax_id = validators.normalise_id(p.tax_id)
     if not validators.valid_spanish_nif(tax_id):
-        raise _bad("third_party.tax_id", "not a valid Spanish NIF (DNI, NIE or CIF)")
+        raise _bad(
+            "third_party.tax_id",
+            tr(
+                "not a valid Spanish NIF (DNI, NIE or CIF)",
+                "no es un NIF español válido (DNI, NIE o CIF)",
+            ),
+        )
     return {"name": p.name, "tax_id": tax_id, "address": p.address}
 
 
@@ -423,17 +510,37 @@ def create(principal: Principal, data: schemas.InvoiceIn) -> schemas.InvoiceOut:
 
         budget = budgets.load(cid, data.budget_id, consistent=True)
         if data.patient_id and data.patient_id != budget.patient_id:
-            raise _bad("patient_id", "the budget belongs to another patient")
+            raise _bad(
+                "patient_id",
+                tr("the budget belongs to another patient", "el presupuesto es de otro paciente"),
+            )
         patient_id = budget.patient_id
         if data.lines:
-            raise _bad("lines", "an invoice from a budget takes budget_lines, not lines")
+            raise _bad(
+                "lines",
+                tr(
+                    "an invoice from a budget takes budget_lines, not lines",
+                    "una factura de un presupuesto lleva budget_lines, no lines",
+                ),
+            )
     else:
         if not data.patient_id:
-            raise _bad("patient_id", "give the patient (or a budget)")
+            raise _bad(
+                "patient_id",
+                tr("give the patient (or a budget)", "indica el paciente (o un presupuesto)"),
+            )
         if not data.lines:
-            raise _bad("lines", "give at least one line (or a budget)")
+            raise _bad(
+                "lines",
+                tr(
+                    "give at least one line (or a budget)",
+                    "añade al menos una línea (o un presupuesto)",
+                ),
+            )
         if data.budget_lines:
-            raise _bad("budget_lines", "budget_lines need budget_id")
+            raise _bad(
+                "budget_lines", tr("budget_lines need budget_id", "budget_lines necesita budget_id")
+            )
         patient_id = data.patient_id
     common.patient(cid, patient_id)
     inv = _new_invoice(cid, principal, patient_id, ORDINARY_SERIES)
@@ -466,7 +573,11 @@ def create(principal: Principal, data: schemas.InvoiceIn) -> schemas.InvoiceOut:
             tx.save(_audit(principal, inv, "billing.invoice.created"))
     except TransactWriteError as exc:
         raise Conflict(
-            "The budget changed meanwhile (lines invoiced by someone else?); reload and retry.",
+            tr(
+                "The budget changed meanwhile (lines invoiced by someone else?); reload and retry.",
+                "El presupuesto ha cambiado mientras tanto (¿alguien ha facturado esas líneas?); "
+                "recarga y vuelve a intentarlo.",
+            ),
             code="BUDGET_CONFLICT",
         ) from exc
     events.publish(
@@ -503,8 +614,12 @@ def update(
     if data.lines is not None:
         if inv.budget_id or inv.kind == "rectifying":
             raise Conflict(
-                "The lines of this draft come from a budget or an invoice it rectifies; delete "
-                "the draft and create it again.",
+                tr(
+                    "The lines of this draft come from a budget or an invoice it rectifies; delete "
+                    "the draft and create it again.",
+                    "Las líneas de este borrador vienen de un presupuesto o de la factura que "
+                    "rectifica; borra el borrador y vuelve a crearlo.",
+                ),
                 code="LINES_LOCKED",
             )
         _set_amounts(inv, manual_lines(cid, data.lines))
@@ -528,7 +643,11 @@ def update(
             tx.save(_audit(principal, inv, "billing.invoice.updated"))
     except TransactWriteError as exc:
         raise Conflict(
-            "The invoice changed meanwhile; reload it.", code="INVOICE_CONFLICT"
+            tr(
+                "The invoice changed meanwhile; reload it.",
+                "La factura ha cambiado mientras tanto; recárgala.",
+            ),
+            code="INVOICE_CONFLICT",
         ) from exc
     return invoice_out(inv)
 
@@ -555,7 +674,11 @@ def delete(principal: Principal, invoice_id: str) -> None:
             tx.save(_audit(principal, inv, "billing.invoice.deleted"))
     except TransactWriteError as exc:
         raise Conflict(
-            "The invoice changed meanwhile; reload it.", code="INVOICE_CONFLICT"
+            tr(
+                "The invoice changed meanwhile; reload it.",
+                "La factura ha cambiado mientras tanto; recárgala.",
+            ),
+            code="INVOICE_CONFLICT",
         ) from exc
 
 
@@ -602,8 +725,18 @@ def _customer(cid: str, inv: Invoice) -> dict[str, Any]:
 def _issuer(clinic: Clinic) -> dict[str, Any]:
     if not clinic.tax_id:
         raise Unprocessable(
-            "The clinic's NIF is missing: set it in the clinic profile before issuing invoices.",
-            errors=[{"field": "clinic.tax_id", "message": "required to issue invoices"}],
+            tr(
+                "The clinic's NIF is missing: set it in the clinic profile before issuing "
+                "invoices.",
+                "Falta el NIF de la clínica: añádelo en el perfil de la clínica antes de emitir "
+                "facturas.",
+            ),
+            errors=[
+                {
+                    "field": "clinic.tax_id",
+                    "message": tr("required to issue invoices", "obligatorio para emitir facturas"),
+                }
+            ],
             code="ISSUER_INCOMPLETE",
         )
     return {
@@ -621,7 +754,10 @@ def _prepare(cid: str, inv: Invoice, clinic: Clinic) -> list[Invoice]:
     """Fill what issuing fixes (issuer, customer, type) and return the invoices a rectifying
     invoice references, updated; raises 422/409 when the invoice cannot be issued."""
     if not inv.lines:
-        raise _bad("lines", "an invoice needs at least one line")
+        raise _bad(
+            "lines",
+            tr("an invoice needs at least one line", "una factura necesita al menos una línea"),
+        )
     inv.issuer = _issuer(clinic)
     total = money.from_cents(int(inv.total_cents))
     originals: list[Invoice] = []
@@ -629,10 +765,21 @@ def _prepare(cid: str, inv: Invoice, clinic: Clinic) -> list[Invoice]:
         for ref in inv.rectifies or []:
             o = load(cid, ref["invoice_id"], consistent=True)
             if o.status == "draft":
-                raise Conflict("The rectified invoice is not issued.", code="INVOICE_STATE")
+                raise Conflict(
+                    tr(
+                        "The rectified invoice is not issued.",
+                        "La factura rectificada no está emitida.",
+                    ),
+                    code="INVOICE_STATE",
+                )
             if o.cancelled:
                 raise Conflict(
-                    f"Invoice {o.num_serie} is already cancelled; this draft can only be deleted.",
+                    tr(
+                        f"Invoice {o.num_serie} is already cancelled; this draft can only be "
+                        "deleted.",
+                        f"La factura {o.num_serie} ya está anulada; este borrador solo se puede "
+                        "borrar.",
+                    ),
                     code="INVOICE_CANCELLED",
                 )
             o.rectified_by = [*(o.rectified_by or []), inv.invoice_id]
@@ -650,17 +797,35 @@ def _prepare(cid: str, inv: Invoice, clinic: Clinic) -> list[Invoice]:
         )
     else:
         if total <= 0:
-            raise _bad("lines", "an ordinary invoice must have a positive total")
+            raise _bad(
+                "lines",
+                tr(
+                    "an ordinary invoice must have a positive total",
+                    "una factura ordinaria debe tener un total positivo",
+                ),
+            )
         inv.customer = _customer(cid, inv)
         inv.tipo_factura = rules.invoice_type(
             total, inv.customer.get("tax_id"), art4_2=bool(inv.art4_2)
         )
         if inv.tipo_factura == "F1" and not inv.customer.get("tax_id"):
             raise Unprocessable(
-                f"A full invoice (total {money.fmt_eur(total)}, above the "
-                f"{money.fmt_eur(rules.SIMPLIFIED_LIMIT)} of a simplified one) needs the "
-                "customer's tax id: add the patient's national id or bill a third party.",
-                errors=[{"field": "customer.tax_id", "message": "required for a full invoice"}],
+                tr(
+                    f"A full invoice (total {money.fmt_eur(total)}, above the "
+                    f"{money.fmt_eur(rules.SIMPLIFIED_LIMIT)} of a simplified one) needs the "
+                    "customer's tax id: add the patient's national id or bill a third party.",
+                    f"Una factura completa (total {money.fmt_eur(total)}, por encima de los "
+                    f"{money.fmt_eur(rules.SIMPLIFIED_LIMIT)} de una simplificada) necesita el "
+                    "NIF del cliente: añade el NIF del paciente o factura a un tercero.",
+                ),
+                errors=[
+                    {
+                        "field": "customer.tax_id",
+                        "message": tr(
+                            "required for a full invoice", "obligatorio en una factura completa"
+                        ),
+                    }
+                ],
                 code="CUSTOMER_TAX_ID_REQUIRED",
             )
     if inv.tipo_factura in ("F2", "R5"):
@@ -744,7 +909,13 @@ def issue(principal: Principal, invoice_id: str) -> schemas.InvoiceOut:
         except TransactWriteError:
             time.sleep(random.uniform(0.002, 0.02) * min(attempt + 1, 8))  # noqa: S311
     else:
-        raise Conflict("Too many invoices are being issued at once; try again.", code="BUSY")
+        raise Conflict(
+            tr(
+                "Too many invoices are being issued at once; try again.",
+                "Se están emitiendo demasiadas facturas a la vez; inténtalo de nuevo.",
+            ),
+            code="BUSY",
+        )
     events.publish(
         "invoice.issued",
         cid,
@@ -771,21 +942,39 @@ def rectify(principal: Principal, invoice_id: str, data: schemas.RectifyIn) -> s
     cid = principal.clinic_id
     o = load(cid, invoice_id, consistent=True)
     if o.status == "draft":
-        raise Conflict("A draft is edited or deleted, not rectified.", code="INVOICE_STATE")
+        raise Conflict(
+            tr(
+                "A draft is edited or deleted, not rectified.",
+                "Un borrador se edita o se borra, no se rectifica.",
+            ),
+            code="INVOICE_STATE",
+        )
     if o.cancelled:
         raise Conflict(
-            "This invoice is already cancelled by a rectifying invoice.", code="INVOICE_CANCELLED"
+            tr(
+                "This invoice is already cancelled by a rectifying invoice.",
+                "Esta factura ya está anulada por una factura rectificativa.",
+            ),
+            code="INVOICE_CANCELLED",
         )
     if o.kind == "rectifying" and o.rectification_mode != "S":
         raise Conflict(
-            "A rectifying invoice by differences is corrected by rectifying the invoice it "
-            f"rectifies ({o.rectifies[0]['num_serie'] if o.rectifies else 'the original'}).",
+            tr(
+                "A rectifying invoice by differences is corrected by rectifying the invoice it "
+                f"rectifies ({o.rectifies[0]['num_serie'] if o.rectifies else 'the original'}).",
+                "Una factura rectificativa por diferencias se corrige rectificando la factura "
+                f"que rectifica ({o.rectifies[0]['num_serie'] if o.rectifies else 'la original'}).",
+            ),
             code="INVOICE_STATE",
         )
     if o.rectified_by and (data.mode == "S" or not data.lines):
         raise Conflict(
-            f"Invoice {o.num_serie} already has rectifying invoices: rectify it again by "
-            "differences, giving the lines of the difference.",
+            tr(
+                f"Invoice {o.num_serie} already has rectifying invoices: rectify it again by "
+                "differences, giving the lines of the difference.",
+                f"La factura {o.num_serie} ya tiene facturas rectificativas: vuelve a "
+                "rectificarla por diferencias, con las líneas de la diferencia.",
+            ),
             code="INVOICE_RECTIFIED",
         )
     inv = _new_invoice(cid, principal, o.patient_id, RECTIFYING_SERIES)
@@ -805,7 +994,13 @@ def rectify(principal: Principal, invoice_id: str, data: schemas.RectifyIn) -> s
             for ln in o.lines
         ]
     else:
-        raise _bad("lines", "a rectifying invoice by substitution needs the corrected lines")
+        raise _bad(
+            "lines",
+            tr(
+                "a rectifying invoice by substitution needs the corrected lines",
+                "una factura rectificativa por sustitución necesita las líneas corregidas",
+            ),
+        )
     _set_amounts(inv, lines)
     inv.third_party = o.third_party
     inv.description = f"Rectificación de {o.num_serie}: {data.reason}"[:500]

@@ -22,6 +22,8 @@ from dataclasses import dataclass
 from decimal import ROUND_FLOOR, ROUND_HALF_UP, Decimal, InvalidOperation
 from typing import Any, Literal
 
+from chalicelib.core.i18n import tr
+
 CENT = Decimal("0.01")
 ZERO = Decimal("0.00")
 HUNDRED = Decimal(100)
@@ -30,7 +32,14 @@ DiscountKind = Literal["percent", "amount"]
 
 
 class MoneyError(ValueError):
-    pass
+    """A money input or discount the API refuses; its message is ``tr(english, spanish)``."""
+
+    def __str__(self) -> str:
+        # The message itself (not a plain copy), so ``str(exc)`` passed on as a field error
+        # keeps its Spanish wording (docs/adr/0009).
+        if len(self.args) == 1 and isinstance(self.args[0], str):
+            return self.args[0]
+        return super().__str__()
 
 
 def q2(value: Decimal) -> Decimal:
@@ -42,9 +51,14 @@ def dec(value: Any, *, places: int = 2, field: str = "amount") -> Decimal:
     """A Decimal from text/int/Decimal (never float), with at most ``places`` decimals.
     Accepts a Spanish decimal comma ("45,50")."""
     if isinstance(value, float):
-        raise MoneyError(f"{field}: send money as a string or integer, not a float")
+        raise MoneyError(
+            tr(
+                f"{field}: send money as a string or integer, not a float",
+                f"{field}: envía el importe como texto o como entero, no como float",
+            )
+        )
     if isinstance(value, bool):
-        raise MoneyError(f"{field}: not a number")
+        raise MoneyError(tr(f"{field}: not a number", f"{field}: no es un número"))
     if isinstance(value, str):
         text = value.strip().replace("€", "").strip()
         if "," in text and "." in text:
@@ -55,11 +69,13 @@ def dec(value: Any, *, places: int = 2, field: str = "amount") -> Decimal:
     try:
         d = Decimal(value)
     except (InvalidOperation, TypeError, ValueError) as exc:
-        raise MoneyError(f"{field}: not a number") from exc
+        raise MoneyError(tr(f"{field}: not a number", f"{field}: no es un número")) from exc
     if not d.is_finite():
-        raise MoneyError(f"{field}: not a number")
+        raise MoneyError(tr(f"{field}: not a number", f"{field}: no es un número"))
     if d.as_tuple().exponent < -places:  # type: ignore[operator]
-        raise MoneyError(f"{field}: at most {places} decimals")
+        raise MoneyError(
+            tr(f"{field}: at most {places} decimals", f"{field}: como mucho {places} decimales")
+        )
     return d
 
 
@@ -135,17 +151,25 @@ class Totals:
     total: Decimal
 
 
+_NEGATIVE_DISCOUNT = tr("a discount cannot be negative", "un descuento no puede ser negativo")
+_PERCENT_ABOVE_100 = tr(
+    "a percent discount cannot exceed 100", "un descuento en porcentaje no puede pasar de 100"
+)
+
+
 def line_discount(gross: Decimal, kind: DiscountKind | None, value: Decimal) -> Decimal:
     if kind is None or value == 0:
         return ZERO
     if value < 0:
-        raise MoneyError("a discount cannot be negative")
+        raise MoneyError(_NEGATIVE_DISCOUNT)
     if kind == "percent":
         if value > HUNDRED:
-            raise MoneyError("a percent discount cannot exceed 100")
+            raise MoneyError(_PERCENT_ABOVE_100)
         return q2(gross * value / HUNDRED)
     if gross >= 0 and value > gross:
-        raise MoneyError("the discount is larger than the line")
+        raise MoneyError(
+            tr("the discount is larger than the line", "el descuento es mayor que la línea")
+        )
     return q2(value)
 
 
@@ -156,9 +180,19 @@ def distribute(total_cents: int, weights: Sequence[int]) -> list[int]:
         return [0] * len(weights)
     whole = sum(weights)
     if whole <= 0:
-        raise MoneyError("a global discount needs lines with a positive amount")
+        raise MoneyError(
+            tr(
+                "a global discount needs lines with a positive amount",
+                "un descuento global necesita líneas con importe positivo",
+            )
+        )
     if total_cents > whole:
-        raise MoneyError("the global discount is larger than the budget")
+        raise MoneyError(
+            tr(
+                "the global discount is larger than the budget",
+                "el descuento global es mayor que el presupuesto",
+            )
+        )
     shares, remainders = [], []
     for i, w in enumerate(weights):
         exact = Decimal(total_cents) * Decimal(w) / Decimal(whole)
@@ -186,10 +220,10 @@ def compute(
     global_total = ZERO
     if global_kind is not None and global_value:
         if global_value < 0:
-            raise MoneyError("a discount cannot be negative")
+            raise MoneyError(_NEGATIVE_DISCOUNT)
         if global_kind == "percent":
             if global_value > HUNDRED:
-                raise MoneyError("a percent discount cannot exceed 100")
+                raise MoneyError(_PERCENT_ABOVE_100)
             global_total = q2(subtotal * global_value / HUNDRED)
         else:
             global_total = q2(global_value)

@@ -17,6 +17,7 @@ from chalicelib.core import audit, events
 from chalicelib.core.api import Principal
 from chalicelib.core.db import clinic_pk, transaction
 from chalicelib.core.errors import BadRequest, Conflict
+from chalicelib.core.i18n import tr
 from chalicelib.core.ids import new_id, now
 
 
@@ -49,26 +50,43 @@ def _apply(
     for _ in range(5):
         inv = invoices.load(cid, invoice_id, consistent=True)
         if inv.status == "draft":
-            raise Conflict("Issue the invoice before recording payments.", code="INVOICE_STATE")
+            raise Conflict(
+                tr(
+                    "Issue the invoice before recording payments.",
+                    "Emite la factura antes de registrar cobros.",
+                ),
+                code="INVOICE_STATE",
+            )
         due, paid = invoices.due_cents(inv), int(inv.paid_cents)
         amount_c = money.cents(amount)
         if kind == "payment":
             if inv.cancelled:
                 raise Conflict(
-                    f"Invoice {inv.num_serie} is cancelled: it takes no payments (money paid "
-                    "on it can be refunded).",
+                    tr(
+                        f"Invoice {inv.num_serie} is cancelled: it takes no payments (money paid "
+                        "on it can be refunded).",
+                        f"La factura {inv.num_serie} está anulada: no admite cobros (lo ya "
+                        "cobrado se puede devolver).",
+                    ),
                     code="INVOICE_CANCELLED",
                 )
             if due <= 0:
                 raise Conflict(
-                    "This invoice has nothing to collect (it cancels or reduces another one).",
+                    tr(
+                        "This invoice has nothing to collect (it cancels or reduces another one).",
+                        "Esta factura no tiene nada que cobrar (anula o reduce otra).",
+                    ),
                     code="NOTHING_TO_COLLECT",
                 )
             outstanding = due - paid
             if amount_c > outstanding:
                 raise BadRequest(
-                    f"The amount {money.fmt_eur(amount_c)} is above the outstanding balance of "
-                    f"{money.fmt_eur(outstanding)} of invoice {inv.num_serie}.",
+                    tr(
+                        f"The amount {money.fmt_eur(amount_c)} is above the outstanding balance "
+                        f"of {money.fmt_eur(outstanding)} of invoice {inv.num_serie}.",
+                        f"El importe {money.fmt_eur(amount_c)} supera lo pendiente de cobro "
+                        f"({money.fmt_eur(outstanding)}) de la factura {inv.num_serie}.",
+                    ),
                     code="AMOUNT_ABOVE_OUTSTANDING",
                     data={"outstanding": money.fmt(outstanding), "amount": money.fmt(amount_c)},
                 )
@@ -76,8 +94,12 @@ def _apply(
         else:
             if amount_c > paid:
                 raise BadRequest(
-                    f"The refund {money.fmt_eur(amount_c)} is above what was paid "
-                    f"({money.fmt_eur(paid)}).",
+                    tr(
+                        f"The refund {money.fmt_eur(amount_c)} is above what was paid "
+                        f"({money.fmt_eur(paid)}).",
+                        f"La devolución {money.fmt_eur(amount_c)} supera lo cobrado "
+                        f"({money.fmt_eur(paid)}).",
+                    ),
                     code="REFUND_ABOVE_PAID",
                     data={"paid": money.fmt(paid), "amount": money.fmt(amount_c)},
                 )
@@ -133,7 +155,11 @@ def _apply(
             continue
     else:
         raise Conflict(
-            "The invoice changed meanwhile; reload and try again.", code="INVOICE_CONFLICT"
+            tr(
+                "The invoice changed meanwhile; reload and try again.",
+                "La factura ha cambiado mientras tanto; recárgala y vuelve a intentarlo.",
+            ),
+            code="INVOICE_CONFLICT",
         )
     inv.paid_cents, inv.status, inv.version, inv.updated_at = new_paid, status, old + 1, at
     events.publish(

@@ -16,6 +16,8 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Literal
 
+from chalicelib.core.i18n import tr
+
 Classification = Literal["S1", "S2", "N1", "N2", "E1", "E2", "E3", "E4", "E5", "E6"]
 EXEMPT = frozenset({"E1", "E2", "E3", "E4", "E5", "E6"})
 NOT_SUBJECT = frozenset({"N1", "N2"})
@@ -51,9 +53,12 @@ Scope = Literal["tooth", "surface", "mouth"]
 def classification_ok(classification: str, rate: Decimal) -> str | None:
     """Why a (classification, rate) pair is wrong, or None."""
     if classification == "S1" and rate <= 0:
-        return "S1 (taxable) needs a rate above 0"
+        return tr("S1 (taxable) needs a rate above 0", "S1 (sujeta) necesita un tipo mayor que 0")
     if classification in EXEMPT | NOT_SUBJECT | {"S2"} and rate != 0:
-        return f"{classification} lines carry no VAT: the rate must be 0"
+        return tr(
+            f"{classification} lines carry no VAT: the rate must be 0",
+            f"las líneas {classification} no llevan IVA: el tipo debe ser 0",
+        )
     return None
 
 
@@ -62,7 +67,12 @@ def normalise_surfaces(values: list[str]) -> list[str]:
     for v in values:
         s = SURFACE_ALIASES.get(v.strip().upper(), v.strip().upper())
         if s not in SURFACES:
-            raise ValueError(f"unknown surface {v!r}: use M, O, D, V (or B), L (or P)")
+            raise ValueError(
+                tr(
+                    f"unknown surface {v!r}: use M, O, D, V (or B), L (or P)",
+                    f"superficie desconocida {v!r}: usa M, O, D, V (o B), L (o P)",
+                )
+            )
         if s not in out:
             out.append(s)
     return [s for s in SURFACES if s in out]
@@ -71,18 +81,36 @@ def normalise_surfaces(values: list[str]) -> list[str]:
 def check_placement(scope: str, tooth: int | None, surfaces: list[str]) -> str | None:
     """Why a line's tooth/surfaces do not fit the treatment's scope, or None."""
     if tooth is not None and tooth not in TEETH:
-        return f"{tooth} is not an FDI tooth (permanent 11-48, deciduous 51-85)"
+        return tr(
+            f"{tooth} is not an FDI tooth (permanent 11-48, deciduous 51-85)",
+            f"{tooth} no es una pieza FDI (permanentes 11-48, temporales 51-85)",
+        )
     if scope == "tooth" and tooth is None:
-        return "this treatment is per tooth: give the tooth (FDI)"
+        return tr(
+            "this treatment is per tooth: give the tooth (FDI)",
+            "este tratamiento es por pieza: indica la pieza (FDI)",
+        )
     if scope == "surface":
         if tooth is None:
-            return "this treatment is per surface: give the tooth (FDI)"
+            return tr(
+                "this treatment is per surface: give the tooth (FDI)",
+                "este tratamiento es por superficie: indica la pieza (FDI)",
+            )
         if not surfaces:
-            return "this treatment is per surface: give at least one surface"
+            return tr(
+                "this treatment is per surface: give at least one surface",
+                "este tratamiento es por superficie: indica al menos una superficie",
+            )
     if scope != "surface" and surfaces:
-        return "surfaces only apply to treatments whose scope is 'surface'"
+        return tr(
+            "surfaces only apply to treatments whose scope is 'surface'",
+            "las superficies solo se aplican a tratamientos con scope 'surface'",
+        )
     if scope == "mouth" and tooth is not None:
-        return "this treatment is for the whole mouth: no tooth"
+        return tr(
+            "this treatment is for the whole mouth: no tooth",
+            "este tratamiento es para toda la boca: sin pieza",
+        )
     return None
 
 

@@ -7,6 +7,8 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, EmailStr, Field, field_validator
 
+from chalicelib.core.i18n import tr
+
 ConsentChannel = Literal["email", "whatsapp"]
 
 
@@ -42,7 +44,12 @@ class SettingsIn(Strict):
     def _leads(cls, v: list[int]) -> list[int]:
         for m in v:
             if m < 15 or m > 14 * 24 * 60 or m % 5:
-                raise ValueError("each lead time is 15 minutes to 14 days, in steps of 5")
+                raise ValueError(
+                    tr(
+                        "each lead time is 15 minutes to 14 days, in steps of 5",
+                        "cada antelación va de 15 minutos a 14 días, en múltiplos de 5",
+                    )
+                )
         return sorted(set(v), reverse=True)
 
 

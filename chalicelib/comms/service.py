@@ -31,6 +31,7 @@ from chalicelib.core.config import settings
 from chalicelib.core.crypto import open_sealed, seal
 from chalicelib.core.db import clinic_pk, decode_cursor, page
 from chalicelib.core.errors import NotFound
+from chalicelib.core.i18n import tr
 from chalicelib.core.ids import new_id, now
 from chalicelib.core.links import LinkSigner
 from chalicelib.identity.models import Clinic
@@ -52,7 +53,7 @@ def clinic(clinic_id: str) -> Clinic:
     try:
         return Clinic.get(*Clinic.key(clinic_id))
     except DoesNotExist as exc:
-        raise NotFound("Clinic not found.") from exc
+        raise NotFound(tr("Clinic not found.", "No se ha encontrado la clínica.")) from exc
 
 
 def local_start(a: Appointment) -> datetime:
@@ -195,7 +196,13 @@ def set_consent(
     principal: Principal, patient_id: str, channel: str, data: schemas.ConsentIn
 ) -> schemas.ConsentOut:
     if channel not in ("email", "whatsapp"):
-        raise NotFound("Consent channels are 'email' and 'whatsapp'.", code="NO_SUCH_CHANNEL")
+        raise NotFound(
+            tr(
+                "Consent channels are 'email' and 'whatsapp'.",
+                "Los canales de consentimiento son 'email' y 'whatsapp'.",
+            ),
+            code="NO_SUCH_CHANNEL",
+        )
     patients.load(principal.clinic_id, patient_id)
     c = record_consent(
         principal.clinic_id, patient_id, channel, data.granted, data.source, principal.actor
@@ -431,7 +438,7 @@ def notify_appointment(clinic_id: str, a: Appointment, kind: str) -> Message | N
             kind=kind,
             status="skipped",
             appointment_id=a.appointment_id,
-            error={"code": why, "message": "not sent", "retryable": False},
+            error={"code": why, "message": tr("not sent", "no enviado"), "retryable": False},
         )
         m.save()
         return m

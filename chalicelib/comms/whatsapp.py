@@ -37,6 +37,7 @@ from chalicelib.core.config import settings
 from chalicelib.core.crypto import open_sealed, seal
 from chalicelib.core.db import clinic_pk, decode_cursor, page, transaction
 from chalicelib.core.errors import Conflict, NotFound, TooManyRequests
+from chalicelib.core.i18n import tr
 from chalicelib.core.ids import now
 from chalicelib.core.observability import logger
 from chalicelib.patients import search
@@ -158,7 +159,10 @@ def put_config(principal: Principal, data: schemas.WhatsAppIn) -> schemas.WhatsA
             "TransactionCanceled" in str(exc)
         ):
             raise Conflict(
-                "That phone_number_id is already connected to another clinic.",
+                tr(
+                    "That phone_number_id is already connected to another clinic.",
+                    "Ese phone_number_id ya está conectado a otra clínica.",
+                ),
                 code="WHATSAPP_NUMBER_TAKEN",
             ) from exc
         raise
@@ -181,7 +185,10 @@ def delete_config(principal: Principal) -> None:
     cid = principal.clinic_id
     old = config(cid)
     if old is None:
-        raise NotFound("WhatsApp is not connected.", code="WHATSAPP_NOT_CONNECTED")
+        raise NotFound(
+            tr("WhatsApp is not connected.", "WhatsApp no está conectado."),
+            code="WHATSAPP_NOT_CONNECTED",
+        )
     with transaction() as tx:
         tx.delete(old)
         tx.delete(WaPhone(*WaPhone.key(old.phone_number_id)), condition=WaPhone.clinic_id == cid)
@@ -208,7 +215,10 @@ def test_connection(principal: Principal) -> schemas.WhatsAppOut:
     cid = principal.clinic_id
     cfg = config(cid)
     if cfg is None:
-        raise NotFound("Connect WhatsApp first.", code="WHATSAPP_NOT_CONNECTED")
+        raise NotFound(
+            tr("Connect WhatsApp first.", "Conecta WhatsApp primero."),
+            code="WHATSAPP_NOT_CONNECTED",
+        )
     try:
         info = graph(
             "GET",
@@ -380,18 +390,32 @@ def reply(principal: Principal, patient_id: str, data: schemas.ReplyIn) -> schem
     p = patients.load(cid, patient_id)
     cfg = config(cid)
     if cfg is None:
-        raise Conflict("WhatsApp is not connected for this clinic.", code="WHATSAPP_NOT_CONNECTED")
+        raise Conflict(
+            tr(
+                "WhatsApp is not connected for this clinic.",
+                "WhatsApp no está conectado en esta clínica.",
+            ),
+            code="WHATSAPP_NOT_CONNECTED",
+        )
     number = service.whatsapp_number(cid, p)
     if not number or not service.consent_granted(cid, patient_id, "whatsapp"):
         raise Conflict(
-            "The patient has no WhatsApp number or has not consented to WhatsApp.",
+            tr(
+                "The patient has no WhatsApp number or has not consented to WhatsApp.",
+                "El paciente no tiene número de WhatsApp o no ha dado su consentimiento para "
+                "WhatsApp.",
+            ),
             code="WHATSAPP_NOT_ALLOWED",
         )
     conv = _conversation(cid, patient_id)
     if not window_open(conv):
         raise Conflict(
-            "Free-form replies are only possible within 24 hours of the patient's last "
-            "message; send a template message instead.",
+            tr(
+                "Free-form replies are only possible within 24 hours of the patient's last "
+                "message; send a template message instead.",
+                "Solo puedes responder con texto libre en las 24 horas siguientes al último "
+                "mensaje del paciente; envía un mensaje de plantilla.",
+            ),
             code="WHATSAPP_WINDOW_CLOSED",
         )
     m = service.new_message(
@@ -407,7 +431,13 @@ def reply(principal: Principal, patient_id: str, data: schemas.ReplyIn) -> schem
         m = _send(cid, cfg, number, {"type": "text", "text": {"body": data.text}}, m)
     except RetryLater as exc:
         # Meta throttled or had trouble: nothing was stored; the staff try again.
-        busy = TooManyRequests("WhatsApp is busy right now; try again in a minute.", retry_after=60)
+        busy = TooManyRequests(
+            tr(
+                "WhatsApp is busy right now; try again in a minute.",
+                "WhatsApp está saturado ahora mismo; inténtalo de nuevo en un minuto.",
+            ),
+            retry_after=60,
+        )
         busy.code = "WHATSAPP_RETRY_LATER"
         raise busy from exc
     _touch(cid, patient_id, inbound=False)

@@ -25,8 +25,10 @@ from typing import Any
 from chalice import Blueprint, Response
 from pydantic import BaseModel, ValidationError
 
+from chalicelib.core import i18n
 from chalicelib.core.config import settings
 from chalicelib.core.errors import ApiError, BadRequest, Forbidden, Unauthorized, Unprocessable
+from chalicelib.core.i18n import tr
 from chalicelib.core.observability import logger
 
 PUBLIC = "public"
@@ -139,17 +141,23 @@ def envelope(data: Any, status: int = 200, headers: dict[str, str] | None = None
     )
 
 
-def error_response(err: ApiError) -> Response:
+def error_response(err: ApiError, lang: str = i18n.DEFAULT) -> Response:
+    """The error envelope, its messages in ``lang`` (ADR 0009); the code never changes."""
     body: dict[str, Any] = {
         "data": err.data,
-        "message": err.message,
+        "message": i18n.render(err.message, lang),
         "code": err.code,
-        "errors": err.errors,
+        "errors": [{**e, "message": i18n.render(e.get("message"), lang)} for e in err.errors],
     }
     return Response(
         body=json.dumps(body, default=str),
         status_code=err.status,
-        headers={"Content-Type": JSON, **err.headers},
+        headers={
+            "Content-Type": JSON,
+            "Content-Language": lang,
+            "Vary": "Accept-Language",
+            **err.headers,
+        },
     )
 
 
@@ -157,7 +165,12 @@ class InternalError(ApiError):
     status, code = 500, "INTERNAL"
 
     def __init__(self) -> None:
-        super().__init__("Something went wrong on our side; it has been logged.")
+        super().__init__(
+            tr(
+                "Something went wrong on our side; it has been logged.",
+                "Algo ha fallado por nuestra parte; ha quedado registrado.",
+            )
+        )
 
 
 def _field_errors(exc: ValidationError, prefix: str = "") -> list[dict[str, str]]:
@@ -167,7 +180,7 @@ def _field_errors(exc: ValidationError, prefix: str = "") -> list[dict[str, str]
         out.append(
             {
                 "field": (prefix + loc) if loc else prefix.rstrip(".") or "body",
-                "message": e.get("msg", "invalid"),
+                "message": tr(i18n.field_message(e, "en"), i18n.field_message(e, "es")),
             }
         )
     return out
@@ -231,16 +244,21 @@ class Router:
                 try:
                     return _handle(spec, view, request, path_params)
                 except ApiError as err:
-                    return error_response(err)
+                    return error_response(err, _language(request))
                 except Exception:  # noqa: BLE001 - the one place that turns bugs into a 500
                     logger.exception("unhandled error", extra={"route": spec.operation_id})
-                    return error_response(InternalError())
+                    return error_response(InternalError(), _language(request))
 
             handler.__name__ = view.__name__
             bp.route(path, methods=[spec.method], content_types=list(content_types))(handler)
             return view
 
         return decorator
+
+
+def _language(request: Any) -> str:
+    headers = {k.lower(): v for k, v in (request.headers or {}).items()}
+    return i18n.negotiate(headers.get("accept-language"))
 
 
 def _handle(spec: RouteSpec, view: Callable[..., Any], request: Any, path_params: dict) -> Any:
@@ -256,7 +274,11 @@ def _handle(spec: RouteSpec, view: Callable[..., Any], request: Any, path_params
         scheme, _, token = auth.partition(" ")
         if scheme.lower() != "bearer" or not token.strip():
             raise Unauthorized(
-                "Sign in first: this request needs an 'Authorization: Bearer <token>' header.",
+                tr(
+                    "Sign in first: this request needs an 'Authorization: Bearer <token>' header.",
+                    "Inicia sesión primero: esta petición necesita la cabecera "
+                    "'Authorization: Bearer <token>'.",
+                ),
                 code="UNAUTHENTICATED",
             )
         assert _resolver is not None, "app.py must install the principal resolver"
@@ -264,7 +286,10 @@ def _handle(spec: RouteSpec, view: Callable[..., Any], request: Any, path_params
         logger.append_keys(clinic_id=principal.clinic_id)
         if spec.permission != AUTHENTICATED and not principal.can(spec.permission):
             raise Forbidden(
-                f"Your role does not allow this: it needs the '{spec.permission}' permission.",
+                tr(
+                    f"Your role does not allow this: it needs the '{spec.permission}' permission.",
+                    f"Tu rol no permite hacer esto: hace falta el permiso '{spec.permission}'.",
+                ),
                 code="FORBIDDEN",
                 data={"permission": spec.permission},
             )
@@ -276,22 +301,36 @@ def _handle(spec: RouteSpec, view: Callable[..., Any], request: Any, path_params
             query = spec.query.model_validate(raw_q)
         except ValidationError as exc:
             raise Unprocessable(
-                "Some query parameters are not valid.", errors=_field_errors(exc, "query.")
+                tr(
+                    "Some query parameters are not valid.",
+                    "Algunos parámetros de la consulta no son válidos.",
+                ),
+                errors=_field_errors(exc, "query."),
             ) from exc
 
     raw_body = request.raw_body or b""
     body = None
     if spec.body is not None:
         if not raw_body.strip():
-            raise BadRequest("This request needs a JSON body.")
+            raise BadRequest(
+                tr("This request needs a JSON body.", "Esta petición necesita un cuerpo JSON.")
+            )
         try:
             payload = json.loads(raw_body)
         except (ValueError, UnicodeDecodeError) as exc:
-            raise BadRequest("The request body is not valid JSON.") from exc
+            raise BadRequest(
+                tr(
+                    "The request body is not valid JSON.",
+                    "El cuerpo de la petición no es JSON válido.",
+                )
+            ) from exc
         try:
             body = spec.body.model_validate(payload)
         except ValidationError as exc:
-            raise Unprocessable("Some fields are not valid.", errors=_field_errors(exc)) from exc
+            raise Unprocessable(
+                tr("Some fields are not valid.", "Algunos campos no son válidos."),
+                errors=_field_errors(exc),
+            ) from exc
 
     req = Req(
         principal=principal,

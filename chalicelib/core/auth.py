@@ -20,6 +20,7 @@ from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatc
 
 from chalicelib.core.config import settings
 from chalicelib.core.errors import Unauthorized, Unprocessable
+from chalicelib.core.i18n import tr
 from chalicelib.core.ids import new_id, now
 from chalicelib.core.keys import jwt_keys
 
@@ -77,15 +78,21 @@ def issue_access_token(*, user_id: str, clinic_id: str, session_id: str, role: s
     )
 
 
+_INVALID = tr("The access token is not valid.", "El token de acceso no es válido.")
+
+
 def verify_access_token(token: str) -> AccessClaims:
     cfg = settings()
     try:
         header = jwt.get_unverified_header(token)
     except jwt.PyJWTError as exc:
-        raise Unauthorized("The access token is malformed.", code="INVALID_TOKEN") from exc
+        raise Unauthorized(
+            tr("The access token is malformed.", "El token de acceso está mal formado."),
+            code="INVALID_TOKEN",
+        ) from exc
     key = jwt_keys().get(str(header.get("kid", "")))
     if key is None or header.get("alg") != ALGORITHM:
-        raise Unauthorized("The access token is not valid.", code="INVALID_TOKEN")
+        raise Unauthorized(_INVALID, code="INVALID_TOKEN")
     try:
         claims = jwt.decode(
             token,
@@ -97,10 +104,14 @@ def verify_access_token(token: str) -> AccessClaims:
         )
     except jwt.ExpiredSignatureError as exc:
         raise Unauthorized(
-            "The access token has expired; refresh it.", code="TOKEN_EXPIRED"
+            tr(
+                "The access token has expired; refresh it.",
+                "El token de acceso ha caducado; renuévalo.",
+            ),
+            code="TOKEN_EXPIRED",
         ) from exc
     except jwt.PyJWTError as exc:
-        raise Unauthorized("The access token is not valid.", code="INVALID_TOKEN") from exc
+        raise Unauthorized(_INVALID, code="INVALID_TOKEN") from exc
     try:
         return AccessClaims(
             user_id=str(claims["sub"]),
@@ -110,7 +121,7 @@ def verify_access_token(token: str) -> AccessClaims:
             expires_at=datetime.fromtimestamp(claims["exp"]).astimezone(),
         )
     except KeyError as exc:
-        raise Unauthorized("The access token is not valid.", code="INVALID_TOKEN") from exc
+        raise Unauthorized(_INVALID, code="INVALID_TOKEN") from exc
 
 
 def new_opaque_token() -> str:
@@ -126,17 +137,40 @@ def token_hash(token: str) -> str:
 def check_password_policy(password: str, *, email: str = "") -> None:
     problems = []
     if len(password) < MIN_PASSWORD_LENGTH:
-        problems.append(f"must be at least {MIN_PASSWORD_LENGTH} characters long")
+        problems.append(
+            tr(
+                f"Password must be at least {MIN_PASSWORD_LENGTH} characters long.",
+                f"La contraseña debe tener al menos {MIN_PASSWORD_LENGTH} caracteres.",
+            )
+        )
     if len(password) > 256:
-        problems.append("must be at most 256 characters long")
+        problems.append(
+            tr(
+                "Password must be at most 256 characters long.",
+                "La contraseña puede tener como mucho 256 caracteres.",
+            )
+        )
     if password.lower() in COMMON_PASSWORDS or len(set(password)) < 4:
-        problems.append("is too common or too simple")
+        problems.append(
+            tr(
+                "Password is too common or too simple.",
+                "La contraseña es demasiado común o demasiado simple.",
+            )
+        )
     if email and password.lower() == email.lower():
-        problems.append("must not be your email address")
+        problems.append(
+            tr(
+                "Password must not be your email address.",
+                "La contraseña no puede ser tu dirección de correo.",
+            )
+        )
     if problems:
         raise Unprocessable(
-            "The password does not meet the policy.",
-            errors=[{"field": "password", "message": f"Password {p}."} for p in problems],
+            tr(
+                "The password does not meet the policy.",
+                "La contraseña no cumple la política de seguridad.",
+            ),
+            errors=[{"field": "password", "message": p} for p in problems],
         )
 
 

@@ -27,6 +27,7 @@ from pynamodb.models import Model
 from pynamodb.transactions import TransactWrite
 
 from chalicelib.core.errors import BadRequest
+from chalicelib.core.i18n import tr
 
 
 def _region() -> str:
@@ -129,10 +130,20 @@ def decode_cursor(cursor: str | None, *, partition: tuple[str, str]) -> dict[str
         ):
             raise ValueError
     except (ValueError, TypeError) as exc:
-        raise BadRequest("The cursor is not valid; start again without it.") from exc
+        raise BadRequest(
+            tr(
+                "The cursor is not valid; start again without it.",
+                "El cursor no es válido; empieza de nuevo sin él.",
+            )
+        ) from exc
     key_name, key_value = partition
     if flat.get(key_name) != key_value:
-        raise BadRequest("The cursor belongs to a different listing; start again without it.")
+        raise BadRequest(
+            tr(
+                "The cursor belongs to a different listing; start again without it.",
+                "El cursor es de otro listado; empieza de nuevo sin él.",
+            )
+        )
     return {k: {"S": v} for k, v in flat.items()}
 
 

@@ -8,6 +8,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, EmailStr, Field, field_validator, model_validator
 
 from chalicelib.core import validators
+from chalicelib.core.i18n import tr
 from chalicelib.core.rbac import PLANS, ROLES
 
 Role = Literal["admin", "dentist", "hygienist", "assistant", "receptionist"]
@@ -49,7 +50,12 @@ class ClinicFields(Strict):
     @classmethod
     def _tz(cls, v: str) -> str:
         if not validators.valid_time_zone(v):
-            raise ValueError("must be an IANA time zone such as Europe/Madrid")
+            raise ValueError(
+                tr(
+                    "must be an IANA time zone such as Europe/Madrid",
+                    "debe ser una zona horaria IANA, como Europe/Madrid",
+                )
+            )
         return v
 
     @field_validator("currency")
@@ -57,7 +63,12 @@ class ClinicFields(Strict):
     def _currency(cls, v: str) -> str:
         v = v.upper()
         if v not in validators.CURRENCIES:
-            raise ValueError(f"must be one of {', '.join(sorted(validators.CURRENCIES))}")
+            raise ValueError(
+                tr(
+                    f"must be one of {', '.join(sorted(validators.CURRENCIES))}",
+                    f"debe ser una de estas: {', '.join(sorted(validators.CURRENCIES))}",
+                )
+            )
         return v
 
     @field_validator("country")
@@ -70,7 +81,12 @@ class ClinicFields(Strict):
         if self.tax_id:
             self.tax_id = validators.normalise_id(self.tax_id)
             if self.country == "ES" and not validators.valid_spanish_nif(self.tax_id):
-                raise ValueError("tax_id is not a valid Spanish NIF (check the control character)")
+                raise ValueError(
+                    tr(
+                        "tax_id is not a valid Spanish NIF (check the control character)",
+                        "tax_id no es un NIF español válido (revisa el carácter de control)",
+                    )
+                )
         return self
 
 
@@ -88,7 +104,12 @@ class ClinicUpdate(Strict):
     @classmethod
     def _tz(cls, v: str | None) -> str | None:
         if v is not None and not validators.valid_time_zone(v):
-            raise ValueError("must be an IANA time zone such as Europe/Madrid")
+            raise ValueError(
+                tr(
+                    "must be an IANA time zone such as Europe/Madrid",
+                    "debe ser una zona horaria IANA, como Europe/Madrid",
+                )
+            )
         return v
 
     @field_validator("currency")
@@ -98,7 +119,12 @@ class ClinicUpdate(Strict):
             return v
         v = v.upper()
         if v not in validators.CURRENCIES:
-            raise ValueError(f"must be one of {', '.join(sorted(validators.CURRENCIES))}")
+            raise ValueError(
+                tr(
+                    f"must be one of {', '.join(sorted(validators.CURRENCIES))}",
+                    f"debe ser una de estas: {', '.join(sorted(validators.CURRENCIES))}",
+                )
+            )
         return v
 
     @field_validator("tax_id")

@@ -23,6 +23,7 @@ from chalicelib.core.config import settings
 from chalicelib.core.crypto import create_clinic_key
 from chalicelib.core.db import Item, clinic_pk, transaction
 from chalicelib.core.errors import Conflict, Forbidden, NotFound, Unauthorized, Unprocessable
+from chalicelib.core.i18n import tr
 from chalicelib.core.ids import new_id, now
 from chalicelib.core.observability import logger
 from chalicelib.identity import emails, schemas
@@ -54,7 +55,7 @@ def get_clinic(clinic_id: str) -> Clinic:
     try:
         return Clinic.get(*Clinic.key(clinic_id))
     except DoesNotExist as exc:
-        raise NotFound("Clinic not found.") from exc
+        raise NotFound(tr("Clinic not found.", "No se ha encontrado la clínica.")) from exc
 
 
 def clinic_out(c: Clinic) -> schemas.ClinicOut:
@@ -139,13 +140,19 @@ def signup(data: schemas.SignupIn, ip: str | None, user_agent: str | None) -> sc
         ip or "unknown",
         limit=SIGNUPS_PER_IP,
         window_s=PUBLIC_WINDOW_S,
-        message="Too many clinics created from this address; try again later.",
+        message=tr(
+            "Too many clinics created from this address; try again later.",
+            "Se han creado demasiadas clínicas desde esta dirección; inténtalo de nuevo más tarde.",
+        ),
     )
     auth.check_password_policy(data.admin.password, email=data.admin.email)
     email = data.admin.email.lower()
     if _user_by_email(email) is not None:
         raise Conflict(
-            "An account with this email already exists: sign in, or use another email.",
+            tr(
+                "An account with this email already exists: sign in, or use another email.",
+                "Ya existe una cuenta con este correo electrónico: inicia sesión o usa otro.",
+            ),
             code="EMAIL_TAKEN",
         )
     clinic_id, user_id = new_id(), new_id()
@@ -218,7 +225,13 @@ def signup(data: schemas.SignupIn, ip: str | None, user_agent: str | None) -> sc
             )
     except TransactWriteError as exc:
         # Only the email lookup can collide: a concurrent sign-up with the same email.
-        raise Conflict("An account with this email already exists.", code="EMAIL_TAKEN") from exc
+        raise Conflict(
+            tr(
+                "An account with this email already exists.",
+                "Ya existe una cuenta con este correo electrónico.",
+            ),
+            code="EMAIL_TAKEN",
+        ) from exc
     logger.info("clinic signed up", extra={"clinic_id": clinic_id})
     return _start_session(user, clinic, member, ip, user_agent)
 
@@ -280,7 +293,10 @@ def _start_session(
 
 def login(data: schemas.LoginIn, ip: str | None, user_agent: str | None) -> schemas.TokensOut:
     email = data.email.lower()
-    too_many = "Too many failed sign-in attempts; wait and try again."
+    too_many = tr(
+        "Too many failed sign-in attempts; wait and try again.",
+        "Demasiados intentos fallidos de inicio de sesión; espera un poco y vuelve a intentarlo.",
+    )
     ratelimit.check(
         "login-ip",
         ip or "unknown",
@@ -311,16 +327,30 @@ def login(data: schemas.LoginIn, ip: str | None, user_agent: str | None) -> sche
             window_s=LOGIN_WINDOW_S,
             message=too_many,
         )
-        raise Unauthorized("Wrong email or password.", code="INVALID_CREDENTIALS")
+        raise Unauthorized(
+            tr("Wrong email or password.", "Correo electrónico o contraseña incorrectos."),
+            code="INVALID_CREDENTIALS",
+        )
     members = memberships_of(user.user_id)
     if not members:
         raise Forbidden(
-            "This account has no active clinic; ask your clinic admin.", code="NO_ACTIVE_CLINIC"
+            tr(
+                "This account has no active clinic; ask your clinic admin.",
+                "Esta cuenta no tiene ninguna clínica activa; pregunta al administrador de tu "
+                "clínica.",
+            ),
+            code="NO_ACTIVE_CLINIC",
         )
     wanted = data.clinic_id or user.last_clinic_id
     member = next((m for m in members if m.clinic_id == wanted), None)
     if data.clinic_id and member is None:
-        raise Forbidden("You are not an active member of that clinic.", code="NOT_A_MEMBER")
+        raise Forbidden(
+            tr(
+                "You are not an active member of that clinic.",
+                "No eres miembro activo de esa clínica.",
+            ),
+            code="NOT_A_MEMBER",
+        )
     member = member or members[0]
     clinic = get_clinic(member.clinic_id)
     ratelimit.clear("login-account", email, window_s=LOGIN_WINDOW_S)
@@ -351,7 +381,10 @@ def refresh(data: schemas.RefreshIn, ip: str | None, user_agent: str | None) -> 
         ip or "unknown",
         limit=REFRESHES_PER_IP_PER_MINUTE,
         window_s=60,
-        message="Too many token refreshes from this address; slow down.",
+        message=tr(
+            "Too many token refreshes from this address; slow down.",
+            "Demasiadas renovaciones de sesión desde esta dirección; espera un momento.",
+        ),
     )
     old_hash = auth.token_hash(data.refresh_token)
     try:
@@ -359,9 +392,19 @@ def refresh(data: schemas.RefreshIn, ip: str | None, user_agent: str | None) -> 
         session = Session.get(*Session.key(old.session_id), consistent_read=True)
     except DoesNotExist as exc:
         raise Unauthorized(
-            "This refresh token is not valid; sign in again.", code="INVALID_REFRESH_TOKEN"
+            tr(
+                "This refresh token is not valid; sign in again.",
+                "Este token de renovación no es válido; inicia sesión de nuevo.",
+            ),
+            code="INVALID_REFRESH_TOKEN",
         ) from exc
-    revoked = Unauthorized("This session has ended; sign in again.", code="SESSION_REVOKED")
+    revoked = Unauthorized(
+        tr(
+            "This session has ended; sign in again.",
+            "Esta sesión ha terminado; inicia sesión de nuevo.",
+        ),
+        code="SESSION_REVOKED",
+    )
     if session.status != "active" or (session.expires_at and session.expires_at <= now()):
         raise revoked
     if session.current_rt != old_hash:
@@ -430,7 +473,13 @@ def switch_clinic(principal: Principal, clinic_id: str) -> schemas.TokensOut:
     except DoesNotExist:
         member = None
     if member is None or member.status != "active":
-        raise Forbidden("You are not an active member of that clinic.", code="NOT_A_MEMBER")
+        raise Forbidden(
+            tr(
+                "You are not an active member of that clinic.",
+                "No eres miembro activo de esa clínica.",
+            ),
+            code="NOT_A_MEMBER",
+        )
     clinic = get_clinic(clinic_id)
     user = User.get(*User.key(principal.user_id))
     session = Session.get(*Session.key(principal.session_id))
@@ -478,7 +527,13 @@ def resolve_principal(token: str, ip: str | None, user_agent: str | None) -> Pri
     for item in Item.batch_get(keys, consistent_read=True):
         found[type(item).__name__] = item
     session, member, clinic = found.get("Session"), found.get("Membership"), found.get("Clinic")
-    revoked = Unauthorized("This session has ended; sign in again.", code="SESSION_REVOKED")
+    revoked = Unauthorized(
+        tr(
+            "This session has ended; sign in again.",
+            "Esta sesión ha terminado; inicia sesión de nuevo.",
+        ),
+        code="SESSION_REVOKED",
+    )
     if (
         not isinstance(session, Session)
         or session.status != "active"
@@ -530,8 +585,13 @@ def update_clinic(principal: Principal, data: schemas.ClinicUpdate) -> schemas.C
     tax_id = changes.get("tax_id")
     if tax_id and clinic.country == "ES" and not validators.valid_spanish_nif(tax_id):
         raise Unprocessable(
-            "Some fields are not valid.",
-            errors=[{"field": "tax_id", "message": "Not a valid Spanish NIF."}],
+            tr("Some fields are not valid.", "Algunos campos no son válidos."),
+            errors=[
+                {
+                    "field": "tax_id",
+                    "message": tr("Not a valid Spanish NIF.", "No es un NIF español válido."),
+                }
+            ],
         )
     before = {k: getattr(clinic, k) for k in changes}
     actions = [getattr(Clinic, k).set(v) for k, v in changes.items()]
@@ -567,7 +627,12 @@ def _member(clinic_id: str, user_id: str) -> Membership:
     try:
         return Membership.get(*Membership.key(clinic_id, user_id))
     except DoesNotExist as exc:
-        raise NotFound("No staff member with that id in this clinic.") from exc
+        raise NotFound(
+            tr(
+                "No staff member with that id in this clinic.",
+                "No hay ningún miembro del equipo con ese id en esta clínica.",
+            )
+        ) from exc
 
 
 def _active_admins(clinic_id: str) -> list[Membership]:
@@ -591,7 +656,12 @@ def update_member(
         and len(_active_admins(principal.clinic_id)) <= 1
     ):
         raise Conflict(
-            "The clinic needs at least one admin: make someone else admin first.", code="LAST_ADMIN"
+            tr(
+                "The clinic needs at least one admin: make someone else admin first.",
+                "La clínica necesita al menos un administrador: haz administrador a otra persona "
+                "primero.",
+            ),
+            code="LAST_ADMIN",
         )
     before = {k: getattr(m, k) for k in changes}
     m.update(actions=[getattr(Membership, k).set(v) for k, v in changes.items()])
@@ -611,9 +681,18 @@ def set_member_active(principal: Principal, user_id: str, active: bool) -> schem
     m = _member(principal.clinic_id, user_id)
     if not active:
         if user_id == principal.user_id:
-            raise Conflict("You cannot deactivate yourself.", code="SELF_DEACTIVATION")
+            raise Conflict(
+                tr("You cannot deactivate yourself.", "No puedes desactivar tu propia cuenta."),
+                code="SELF_DEACTIVATION",
+            )
         if m.role == "admin" and len(_active_admins(principal.clinic_id)) <= 1:
-            raise Conflict("The clinic needs at least one active admin.", code="LAST_ADMIN")
+            raise Conflict(
+                tr(
+                    "The clinic needs at least one active admin.",
+                    "La clínica necesita al menos un administrador activo.",
+                ),
+                code="LAST_ADMIN",
+            )
     status = "active" if active else "deactivated"
     if m.status == status:
         return member_out(m)
@@ -717,7 +796,13 @@ def invite(principal: Principal, data: schemas.InvitationIn) -> schemas.Invitati
     if existing is not None:
         try:
             m = Membership.get(*Membership.key(principal.clinic_id, existing.user_id))
-            raise Conflict(f"{email} is already on the staff ({m.status}).", code="ALREADY_MEMBER")
+            raise Conflict(
+                tr(
+                    f"{email} is already on the staff ({m.status}).",
+                    f"{email} ya forma parte del equipo ({m.status}).",
+                ),
+                code="ALREADY_MEMBER",
+            )
         except DoesNotExist:
             pass
     for inv in Invitation.query(
@@ -725,16 +810,31 @@ def invite(principal: Principal, data: schemas.InvitationIn) -> schemas.Invitati
     ):
         if inv.email == email and inv.status == "pending" and inv.valid_until > now():
             raise Conflict(
-                f"{email} already has a pending invitation; revoke it to send a new one.",
+                tr(
+                    f"{email} already has a pending invitation; revoke it to send a new one.",
+                    f"{email} ya tiene una invitación pendiente; revócala para enviar una nueva.",
+                ),
                 code="ALREADY_INVITED",
             )
     if mail.is_undeliverable(email):
         # Checked before anything is written: an invitation nobody can receive is no invitation.
         raise Unprocessable(
-            f"Mail to {email} bounced or was reported as spam before, so the invitation cannot "
-            "reach it. Check the address with the person, or use another one.",
+            tr(
+                f"Mail to {email} bounced or was reported as spam before, so the invitation "
+                "cannot reach it. Check the address with the person, or use another one.",
+                f"El correo a {email} se devolvió o se marcó como spam anteriormente, así que la "
+                "invitación no puede llegar. Revisa la dirección con la persona o usa otra.",
+            ),
             code="EMAIL_UNDELIVERABLE",
-            errors=[{"field": "email", "message": "bounced or reported as spam before"}],
+            errors=[
+                {
+                    "field": "email",
+                    "message": tr(
+                        "bounced or reported as spam before",
+                        "se devolvió o se marcó como spam anteriormente",
+                    ),
+                }
+            ],
         )
     cfg = settings()
     at = now()
@@ -797,9 +897,20 @@ def revoke_invitation(principal: Principal, invitation_id: str) -> None:
     try:
         inv = Invitation.get(*Invitation.key(principal.clinic_id, invitation_id))
     except DoesNotExist as exc:
-        raise NotFound("No invitation with that id in this clinic.") from exc
+        raise NotFound(
+            tr(
+                "No invitation with that id in this clinic.",
+                "No hay ninguna invitación con ese id en esta clínica.",
+            )
+        ) from exc
     if inv.status != "pending":
-        raise Conflict(f"The invitation is already {inv.status}.", code="NOT_PENDING")
+        raise Conflict(
+            tr(
+                f"The invitation is already {inv.status}.",
+                f"La invitación ya no está pendiente ({inv.status}).",
+            ),
+            code="NOT_PENDING",
+        )
     inv.update(actions=[Invitation.status.set("revoked")])
     audit.record(
         principal.clinic_id,
@@ -812,7 +923,10 @@ def revoke_invitation(principal: Principal, invitation_id: str) -> None:
 
 def _invitation_by_token(token: str) -> tuple[InviteToken, Invitation]:
     invalid = NotFound(
-        "This invitation link is not valid. Ask the clinic for a new one.",
+        tr(
+            "This invitation link is not valid. Ask the clinic for a new one.",
+            "Este enlace de invitación no es válido. Pide uno nuevo a la clínica.",
+        ),
         code="INVITATION_INVALID",
     )
     try:
@@ -822,13 +936,27 @@ def _invitation_by_token(token: str) -> tuple[InviteToken, Invitation]:
         raise invalid from exc
     if it.used or inv.status == "accepted":
         raise Conflict(
-            "This invitation has already been used; sign in instead.", code="INVITATION_USED"
+            tr(
+                "This invitation has already been used; sign in instead.",
+                "Esta invitación ya se ha usado; inicia sesión.",
+            ),
+            code="INVITATION_USED",
         )
     if inv.status == "revoked":
-        raise Conflict("This invitation was withdrawn by the clinic.", code="INVITATION_REVOKED")
+        raise Conflict(
+            tr(
+                "This invitation was withdrawn by the clinic.",
+                "La clínica ha retirado esta invitación.",
+            ),
+            code="INVITATION_REVOKED",
+        )
     if inv.valid_until <= now():
         raise Conflict(
-            "This invitation has expired. Ask the clinic for a new one.", code="INVITATION_EXPIRED"
+            tr(
+                "This invitation has expired. Ask the clinic for a new one.",
+                "Esta invitación ha caducado. Pide una nueva a la clínica.",
+            ),
+            code="INVITATION_EXPIRED",
         )
     return it, inv
 
@@ -839,7 +967,10 @@ def preview_invitation(token: str, ip: str | None) -> schemas.InvitationPreview:
         ip or "unknown",
         limit=INVITE_ACCEPTS_PER_IP * 5,
         window_s=PUBLIC_WINDOW_S,
-        message="Too many requests; try again later.",
+        message=tr(
+            "Too many requests; try again later.",
+            "Demasiadas solicitudes; inténtalo de nuevo más tarde.",
+        ),
     )
     _, inv = _invitation_by_token(token)
     clinic = get_clinic(inv.clinic_id)
@@ -860,7 +991,10 @@ def accept_invitation(
         ip or "unknown",
         limit=INVITE_ACCEPTS_PER_IP,
         window_s=PUBLIC_WINDOW_S,
-        message="Too many attempts; try again later.",
+        message=tr(
+            "Too many attempts; try again later.",
+            "Demasiados intentos; inténtalo de nuevo más tarde.",
+        ),
     )
     it, inv = _invitation_by_token(data.token)
     at = now()
@@ -870,8 +1004,13 @@ def accept_invitation(
         auth.check_password_policy(data.password, email=inv.email)
         if not data.name and not inv.name:
             raise Unprocessable(
-                "Some fields are not valid.",
-                errors=[{"field": "name", "message": "Your name is required."}],
+                tr("Some fields are not valid.", "Algunos campos no son válidos."),
+                errors=[
+                    {
+                        "field": "name",
+                        "message": tr("Your name is required.", "Tu nombre es obligatorio."),
+                    }
+                ],
             )
         uid = new_id()
         user = User(
@@ -886,7 +1025,10 @@ def accept_invitation(
         )
     elif not auth.verify_password(user.password_hash, data.password):
         raise Unauthorized(
-            "You already have an account: enter its current password to join this clinic.",
+            tr(
+                "You already have an account: enter its current password to join this clinic.",
+                "Ya tienes una cuenta: introduce su contraseña actual para unirte a esta clínica.",
+            ),
             code="INVALID_CREDENTIALS",
         )
     member = Membership(
@@ -931,7 +1073,11 @@ def accept_invitation(
             )
     except TransactWriteError as exc:
         raise Conflict(
-            "This invitation has already been used; sign in instead.", code="INVITATION_USED"
+            tr(
+                "This invitation has already been used; sign in instead.",
+                "Esta invitación ya se ha usado; inicia sesión.",
+            ),
+            code="INVITATION_USED",
         ) from exc
     clinic = get_clinic(inv.clinic_id)
     return _start_session(user, clinic, member, ip, user_agent)
@@ -957,17 +1103,31 @@ def list_roles(principal: Principal) -> list[schemas.RoleOut]:
 
 def set_role(principal: Principal, role: str, grants: list[str]) -> schemas.RoleOut:
     if role not in rbac.ROLES:
-        raise NotFound(f"Unknown role '{role}'. Roles: {', '.join(rbac.ROLES)}.")
+        raise NotFound(
+            tr(
+                f"Unknown role '{role}'. Roles: {', '.join(rbac.ROLES)}.",
+                f"El rol '{role}' no existe. Roles: {', '.join(rbac.ROLES)}.",
+            )
+        )
     if role == "admin":
         raise Conflict(
-            "The admin role always has every permission and cannot be edited.",
+            tr(
+                "The admin role always has every permission and cannot be edited.",
+                "El rol admin siempre tiene todos los permisos y no se puede editar.",
+            ),
             code="ADMIN_ROLE_FIXED",
         )
     bad = rbac.validate_grants(grants)
     if bad:
         raise Unprocessable(
-            "Some permissions do not exist.",
-            errors=[{"field": "grants", "message": f"Unknown permission '{g}'."} for g in bad],
+            tr("Some permissions do not exist.", "Algunos permisos no existen."),
+            errors=[
+                {
+                    "field": "grants",
+                    "message": tr(f"Unknown permission '{g}'.", f"El permiso '{g}' no existe."),
+                }
+                for g in bad
+            ],
         )
     before, _ = role_grants(principal.clinic_id, role)
     grants = sorted(set(grants))
@@ -997,7 +1157,7 @@ def set_role(principal: Principal, role: str, grants: list[str]) -> schemas.Role
 
 def reset_role(principal: Principal, role: str) -> schemas.RoleOut:
     if role not in rbac.ROLES:
-        raise NotFound(f"Unknown role '{role}'.")
+        raise NotFound(tr(f"Unknown role '{role}'.", f"El rol '{role}' no existe."))
     before, customized = role_grants(principal.clinic_id, role)
     if customized:
         RoleTemplate(*RoleTemplate.key(principal.clinic_id, role)).delete()

@@ -17,6 +17,7 @@ from chalicelib.core import audit, events, storage
 from chalicelib.core.api import Page, Principal
 from chalicelib.core.db import clinic_pk, decode_cursor, encode_cursor, transaction
 from chalicelib.core.errors import Conflict, NotFound, Unprocessable
+from chalicelib.core.i18n import tr
 from chalicelib.core.ids import new_id, now
 from chalicelib.core.observability import logger
 from chalicelib.imaging import schemas
@@ -50,7 +51,13 @@ def _download_name(d: Document) -> str:
 
 
 def _not_found() -> NotFound:
-    return NotFound("No document with that id for this patient.", code="DOCUMENT_NOT_FOUND")
+    return NotFound(
+        tr(
+            "No document with that id for this patient.",
+            "No hay ningún documento con ese id para este paciente.",
+        ),
+        code="DOCUMENT_NOT_FOUND",
+    )
 
 
 def load(clinic_id: str, patient_id: str, document_id: str) -> Document:
@@ -107,12 +114,16 @@ def create_upload(
     max_bytes = effective_settings(cid).max_document_bytes
     if data.size > max_bytes:
         raise Unprocessable(
-            "The file is too large.",
+            tr("The file is too large.", "El archivo es demasiado grande."),
             errors=[
                 {
                     "field": "size",
-                    "message": f"{data.size / MB:.1f} MB is over the "
-                    f"{max_bytes // MB} MB limit for documents",
+                    "message": tr(
+                        f"{data.size / MB:.1f} MB is over the "
+                        f"{max_bytes // MB} MB limit for documents",
+                        f"{data.size / MB:.1f} MB supera el límite de "
+                        f"{max_bytes // MB} MB para documentos",
+                    ),
                 }
             ],
         )
@@ -165,21 +176,33 @@ def complete(principal: Principal, patient_id: str, document_id: str) -> schemas
         h = storage.head(key)
     except storage.ObjectMissing as exc:
         raise Conflict(
-            "The file has not been uploaded yet: upload it with the form, then complete.",
+            tr(
+                "The file has not been uploaded yet: upload it with the form, then complete.",
+                "El archivo aún no se ha subido: súbelo con el formulario y después completa "
+                "la subida.",
+            ),
             code="UPLOAD_MISSING",
         ) from exc
     max_bytes = effective_settings(cid).max_document_bytes
     if h.size <= 0 or h.size > max_bytes:
         raise Unprocessable(
-            f"The uploaded file is {h.size / MB:.1f} MB; documents must be under "
-            f"{max_bytes // MB} MB. Upload a smaller file.",
+            tr(
+                f"The uploaded file is {h.size / MB:.1f} MB; documents must be under "
+                f"{max_bytes // MB} MB. Upload a smaller file.",
+                f"El archivo subido ocupa {h.size / MB:.1f} MB; los documentos deben ocupar "
+                f"menos de {max_bytes // MB} MB. Sube un archivo más pequeño.",
+            ),
             code="UPLOAD_INVALID",
         )
     detected = sniff_document(storage.read(key, first=SNIFF_BYTES))
     if detected is None:
         raise Unprocessable(
-            "The uploaded file is not a PDF, JPEG or PNG: upload the document in one of "
-            "those formats.",
+            tr(
+                "The uploaded file is not a PDF, JPEG or PNG: upload the document in one of "
+                "those formats.",
+                "El archivo subido no es un PDF, JPEG ni PNG: sube el documento en uno de esos "
+                "formatos.",
+            ),
             code="UPLOAD_INVALID",
         )
     at = now()
@@ -257,7 +280,9 @@ def update(
     d = load(cid, patient_id, document_id)
     sent = data.model_dump(exclude_unset=True)
     if sent.get("type", "x") is None or sent.get("title", "x") is None:
-        raise Unprocessable("type and title cannot be cleared.")
+        raise Unprocessable(
+            tr("type and title cannot be cleared.", "type y title no se pueden dejar vacíos.")
+        )
     before = _fields(d)
     actions = []
     for field, value in sent.items():

@@ -7,6 +7,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from chalicelib.core.i18n import tr
+
 Kind = Literal["photo", "xray", "dicom"]
 Status = Literal["pending", "processing", "ready", "failed"]
 Category = Literal[
@@ -47,8 +49,12 @@ FDI_TEETH = _fdi_teeth()
 def check_tooth(t: int) -> int:
     if t not in FDI_TEETH:
         raise ValueError(
-            f"{t} is not an FDI tooth number (11-18, 21-28, 31-38, 41-48; "
-            "deciduous 51-55, 61-65, 71-75, 81-85)"
+            tr(
+                f"{t} is not an FDI tooth number (11-18, 21-28, 31-38, 41-48; "
+                "deciduous 51-55, 61-65, 71-75, 81-85)",
+                f"{t} no es un número de diente FDI (11-18, 21-28, 31-38, 41-48; "
+                "temporales 51-55, 61-65, 71-75, 81-85)",
+            )
         )
     return t
 
@@ -96,13 +102,27 @@ class ImageIn(Strict):
         allowed = IMAGE_TYPES[self.kind]
         if self.content_type not in allowed:
             raise ValueError(
-                f"content_type {self.content_type!r} is not accepted for kind {self.kind!r}: "
-                f"use one of {', '.join(sorted(allowed))}"
+                tr(
+                    f"content_type {self.content_type!r} is not accepted for kind "
+                    f"{self.kind!r}: use one of {', '.join(sorted(allowed))}",
+                    f"content_type {self.content_type!r} no se admite para kind "
+                    f"{self.kind!r}: usa uno de {', '.join(sorted(allowed))}",
+                )
             )
         if self.kind == "photo" and self.xray_type is not None:
-            raise ValueError("xray_type is only for X-rays and DICOM, not photos")
+            raise ValueError(
+                tr(
+                    "xray_type is only for X-rays and DICOM, not photos",
+                    "xray_type es solo para radiografías y estudios DICOM, no para fotos",
+                )
+            )
         if self.kind != "photo" and self.category is not None:
-            raise ValueError("category is only for photos; use xray_type for X-rays")
+            raise ValueError(
+                tr(
+                    "category is only for photos; use xray_type for X-rays",
+                    "category es solo para fotos; para las radiografías usa xray_type",
+                )
+            )
         return self
 
 
@@ -218,7 +238,9 @@ class ImageQuery(BaseModel):
     @model_validator(mode="after")
     def _range(self) -> ImageQuery:
         if self.date_from and self.date_to and self.date_from > self.date_to:
-            raise ValueError("'from' must not be after 'to'")
+            raise ValueError(
+                tr("'from' must not be after 'to'", "'from' no puede ser posterior a 'to'")
+            )
         return self
 
 
@@ -241,7 +263,12 @@ class PairIn(Strict):
     @model_validator(mode="after")
     def _different(self) -> PairIn:
         if self.before_id == self.after_id:
-            raise ValueError("before_id and after_id must be different images")
+            raise ValueError(
+                tr(
+                    "before_id and after_id must be different images",
+                    "before_id y after_id deben ser imágenes distintas",
+                )
+            )
         return self
 
 
@@ -284,7 +311,9 @@ class DocumentIn(Strict):
     def _type(cls, v: str) -> str:
         v = v.split(";")[0].strip().lower()
         if v not in DOCUMENT_TYPES:
-            raise ValueError("documents must be PDF, JPEG or PNG")
+            raise ValueError(
+                tr("documents must be PDF, JPEG or PNG", "los documentos deben ser PDF, JPEG o PNG")
+            )
         return v
 
 

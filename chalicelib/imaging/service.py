@@ -24,6 +24,7 @@ from chalicelib.core.api import Page, Principal
 from chalicelib.core.crypto import open_sealed
 from chalicelib.core.db import Item, clinic_pk, decode_cursor, encode_cursor, transaction
 from chalicelib.core.errors import Conflict, Forbidden, NotFound, Unprocessable
+from chalicelib.core.i18n import tr
 from chalicelib.core.ids import new_id, now
 from chalicelib.core.observability import logger
 from chalicelib.imaging import schemas
@@ -43,6 +44,8 @@ from chalicelib.patients.models import Patient
 MB = 1024 * 1024
 XRAY_KINDS = frozenset({"xray", "dicom"})
 MAX_COMPARE = 200
+#: The kinds, in plural, as the Spanish messages name them.
+_KINDS_ES = {"photo": "fotos", "xray": "radiografías", "dicom": "estudios DICOM"}
 
 
 # --- settings ------------------------------------------------------------------------------
@@ -132,7 +135,13 @@ def patient_of(principal: Principal, patient_id: str) -> Patient:
 
 
 def _not_found() -> NotFound:
-    return NotFound("No image with that id for this patient.", code="IMAGE_NOT_FOUND")
+    return NotFound(
+        tr(
+            "No image with that id for this patient.",
+            "No hay ninguna imagen con ese id para este paciente.",
+        ),
+        code="IMAGE_NOT_FOUND",
+    )
 
 
 def load_image(clinic_id: str, patient_id: str, image_id: str, *, consistent: bool = True) -> Image:
@@ -158,7 +167,10 @@ def _require_kind_write(principal: Principal, kind: str) -> None:
     needed = "imaging.xrays.write" if kind in XRAY_KINDS else "imaging.images.write"
     if not principal.can(needed):
         raise Forbidden(
-            f"Your role does not allow this: it needs the '{needed}' permission.",
+            tr(
+                f"Your role does not allow this: it needs the '{needed}' permission.",
+                f"Tu rol no permite hacer esto: hace falta el permiso '{needed}'.",
+            ),
             code="FORBIDDEN",
             data={"permission": needed},
         )
@@ -308,12 +320,16 @@ def create_upload(
     max_bytes = limits.max_bytes(data.kind)
     if data.size > max_bytes:
         raise Unprocessable(
-            "The file is too large.",
+            tr("The file is too large.", "El archivo es demasiado grande."),
             errors=[
                 {
                     "field": "size",
-                    "message": f"{data.size / MB:.1f} MB is over the {max_bytes // MB} MB "
-                    f"limit for {'DICOM' if data.kind == 'dicom' else data.kind + 's'}",
+                    "message": tr(
+                        f"{data.size / MB:.1f} MB is over the {max_bytes // MB} MB "
+                        f"limit for {'DICOM' if data.kind == 'dicom' else data.kind + 's'}",
+                        f"{data.size / MB:.1f} MB supera el límite de {max_bytes // MB} MB "
+                        f"para {_KINDS_ES.get(data.kind, data.kind)}",
+                    ),
                 }
             ],
         )
@@ -458,11 +474,13 @@ def update_image(
     sent = data.model_dump(exclude_unset=True)
     if img.kind == "photo" and sent.get("xray_type"):
         raise Unprocessable(
-            "xray_type is only for X-rays.", errors=[{"field": "xray_type", "message": "photo"}]
+            tr("xray_type is only for X-rays.", "xray_type es solo para radiografías."),
+            errors=[{"field": "xray_type", "message": tr("photo", "foto")}],
         )
     if img.kind != "photo" and sent.get("category"):
         raise Unprocessable(
-            "category is only for photos.", errors=[{"field": "category", "message": "X-ray"}]
+            tr("category is only for photos.", "category es solo para fotos."),
+            errors=[{"field": "category", "message": tr("X-ray", "radiografía")}],
         )
     before = _fields(img)
     old_keys = tooth_keys(cid, img)
@@ -503,7 +521,12 @@ def update_image(
                 )
             )
     except TransactWriteError as exc:
-        raise Conflict("The image changed meanwhile (or was deleted); reload it.") from exc
+        raise Conflict(
+            tr(
+                "The image changed meanwhile (or was deleted); reload it.",
+                "La imagen ha cambiado mientras tanto (o se ha eliminado); vuelve a cargarla.",
+            )
+        ) from exc
     return to_out(principal, load_image(cid, patient_id, image_id), detail=True)
 
 
@@ -567,13 +590,35 @@ def create_pair(principal: Principal, patient_id: str, data: schemas.PairIn) -> 
             img = load_image(cid, patient_id, iid)
         except NotFound as exc:
             raise Unprocessable(
-                "Both images must be photos of this patient.",
-                errors=[{"field": field, "message": "no such image for this patient"}],
+                tr(
+                    "Both images must be photos of this patient.",
+                    "Las dos imágenes deben ser fotos de este paciente.",
+                ),
+                errors=[
+                    {
+                        "field": field,
+                        "message": tr(
+                            "no such image for this patient",
+                            "no existe esa imagen para este paciente",
+                        ),
+                    }
+                ],
             ) from exc
         if img.kind != "photo":
             raise Unprocessable(
-                "Both images must be photos of this patient.",
-                errors=[{"field": field, "message": "before/after pairs are of photos"}],
+                tr(
+                    "Both images must be photos of this patient.",
+                    "Las dos imágenes deben ser fotos de este paciente.",
+                ),
+                errors=[
+                    {
+                        "field": field,
+                        "message": tr(
+                            "before/after pairs are of photos",
+                            "los pares antes/después son de fotos",
+                        ),
+                    }
+                ],
             )
         imgs[iid] = img
     pair_id = new_id()
@@ -631,7 +676,12 @@ def delete_pair(principal: Principal, patient_id: str, pair_id: str) -> None:
     try:
         pair = ImagePair.get(*ImagePair.key(cid, patient_id, pair_id))
     except DoesNotExist as exc:
-        raise NotFound("No such before/after pair for this patient.") from exc
+        raise NotFound(
+            tr(
+                "No such before/after pair for this patient.",
+                "No existe ese par antes/después para este paciente.",
+            )
+        ) from exc
     with transaction() as tx:
         tx.delete(pair)
         tx.save(

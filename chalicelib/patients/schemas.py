@@ -8,6 +8,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, EmailStr, Field, field_validator, model_validator
 
 from chalicelib.core import validators
+from chalicelib.core.i18n import tr
 from chalicelib.core.ids import now
 from chalicelib.patients.search import normalise_phone
 
@@ -39,9 +40,19 @@ class NationalId(Strict):
     def _check(self) -> NationalId:
         self.number = validators.normalise_id(self.number)
         if self.type == "dni" and not validators.valid_dni(self.number):
-            raise ValueError("national_id.number is not a valid DNI (8 digits and check letter)")
+            raise ValueError(
+                tr(
+                    "national_id.number is not a valid DNI (8 digits and check letter)",
+                    "national_id.number no es un DNI válido (8 cifras y letra de control)",
+                )
+            )
         if self.type == "nie" and not validators.valid_nie(self.number):
-            raise ValueError("national_id.number is not a valid NIE (X/Y/Z, 7 digits, letter)")
+            raise ValueError(
+                tr(
+                    "national_id.number is not a valid NIE (X/Y/Z, 7 digits, letter)",
+                    "national_id.number no es un NIE válido (X/Y/Z, 7 cifras y letra)",
+                )
+            )
         return self
 
 
@@ -104,9 +115,9 @@ class _PatientFields(Strict):
     @classmethod
     def _dob(cls, v: date) -> date:
         if v > now().date():
-            raise ValueError("cannot be in the future")
+            raise ValueError(tr("cannot be in the future", "no puede ser una fecha futura"))
         if v.year < 1900:
-            raise ValueError("is too far in the past")
+            raise ValueError(tr("is too far in the past", "es demasiado antigua"))
         return v
 
 
@@ -120,7 +131,12 @@ class PatientIn(_PatientFields):
     @model_validator(mode="after")
     def _minor(self) -> PatientIn:
         if age_on(self.date_of_birth, now().date()) < ADULT_AGE and self.legal_guardian is None:
-            raise ValueError("legal_guardian is required for a patient under 18")
+            raise ValueError(
+                tr(
+                    "legal_guardian is required for a patient under 18",
+                    "un paciente menor de 18 años necesita tutor legal (legal_guardian)",
+                )
+            )
         return self
 
 
@@ -152,14 +168,14 @@ class PatientUpdate(Strict):
     @classmethod
     def _dob(cls, v: date | None) -> date | None:
         if v is not None and v > now().date():
-            raise ValueError("cannot be in the future")
+            raise ValueError(tr("cannot be in the future", "no puede ser una fecha futura"))
         return v
 
     @model_validator(mode="after")
     def _required_stay(self) -> PatientUpdate:
         for name in ("first_name", "last_name", "date_of_birth"):
             if name in self.model_fields_set and getattr(self, name) is None:
-                raise ValueError(f"{name} cannot be cleared")
+                raise ValueError(tr(f"{name} cannot be cleared", f"{name} no se puede dejar vacío"))
         return self
 
 
@@ -231,7 +247,12 @@ class PatientSearch(Strict):
     def _one(self) -> PatientSearch:
         given = [n for n in ("q", "phone", "email", "national_id") if getattr(self, n)]
         if len(given) > 1:
-            raise ValueError("search by one of q, phone, email or national_id at a time")
+            raise ValueError(
+                tr(
+                    "search by one of q, phone, email or national_id at a time",
+                    "busca por q, phone, email o national_id, de uno en uno",
+                )
+            )
         return self
 
 

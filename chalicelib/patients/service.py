@@ -21,6 +21,7 @@ from chalicelib.core.audit import AuditEntry
 from chalicelib.core.crypto import open_sealed, seal
 from chalicelib.core.db import Item, clinic_pk, decode_cursor, encode_cursor, transaction
 from chalicelib.core.errors import Conflict, NotFound, Unprocessable
+from chalicelib.core.i18n import tr
 from chalicelib.core.ids import new_id, now
 from chalicelib.core.observability import logger
 from chalicelib.patients import schemas, search
@@ -56,7 +57,13 @@ def load(clinic_id: str, patient_id: str) -> Patient:
     try:
         return Patient.get(*Patient.key(clinic_id, patient_id))
     except DoesNotExist as exc:
-        raise NotFound("No patient with that id in this clinic.", code="PATIENT_NOT_FOUND") from exc
+        raise NotFound(
+            tr(
+                "No patient with that id in this clinic.",
+                "No hay ningún paciente con ese id en esta clínica.",
+            ),
+            code="PATIENT_NOT_FOUND",
+        ) from exc
 
 
 def load_many(clinic_id: str, patient_ids: Iterable[str]) -> dict[str, Patient]:
@@ -240,15 +247,29 @@ def _check_guardian(v: dict[str, Any]) -> None:
     dob = date.fromisoformat(str(v["date_of_birth"]))
     if schemas.age_on(dob, now().date()) < schemas.ADULT_AGE and not v.get("legal_guardian"):
         raise Unprocessable(
-            "A patient under 18 needs a legal guardian.",
-            errors=[{"field": "legal_guardian", "message": "required for a patient under 18"}],
+            tr(
+                "A patient under 18 needs a legal guardian.",
+                "Un paciente menor de 18 años necesita un tutor legal.",
+            ),
+            errors=[
+                {
+                    "field": "legal_guardian",
+                    "message": tr(
+                        "required for a patient under 18", "obligatorio para menores de 18 años"
+                    ),
+                }
+            ],
         )
 
 
 def _duplicate_conflict(existing: str) -> Conflict:
     return Conflict(
-        "A patient with the same national id, or the same name and date of birth, already "
-        "exists. Open it, or send confirm_duplicate: true to create another.",
+        tr(
+            "A patient with the same national id, or the same name and date of birth, already "
+            "exists. Open it, or send confirm_duplicate: true to create another.",
+            "Ya existe un paciente con el mismo documento, o con el mismo nombre y fecha de "
+            "nacimiento. Ábrelo, o envía confirm_duplicate: true para crear otro.",
+        ),
         code="PATIENT_DUPLICATE",
         data={"existing_patient_id": existing},
     )
@@ -312,7 +333,10 @@ def update(
             tx.save(entry, condition=AuditEntry.SK.does_not_exist())
     except TransactWriteError as exc:
         raise Conflict(
-            "The patient changed while you were editing; reload and try again.",
+            tr(
+                "The patient changed while you were editing; reload and try again.",
+                "El paciente ha cambiado mientras lo editabas; recarga e inténtalo de nuevo.",
+            ),
             code="PATIENT_CHANGED",
         ) from exc
     events.publish("patient.updated", cid, principal.actor, patient_id=patient_id, changes=changes)
@@ -432,8 +456,18 @@ def search_patients(principal: Principal, q: schemas.PatientSearch) -> Page:
             wanted = search.tokens(q.q)
             if not wanted:
                 raise Unprocessable(
-                    "Type at least one letter or digit of a name.",
-                    errors=[{"field": "query.q", "message": "no searchable characters"}],
+                    tr(
+                        "Type at least one letter or digit of a name.",
+                        "Escribe al menos una letra o cifra del nombre.",
+                    ),
+                    errors=[
+                        {
+                            "field": "query.q",
+                            "message": tr(
+                                "no searchable characters", "no hay caracteres que buscar"
+                            ),
+                        }
+                    ],
                 )
             prefix = f"{IDX}N#{max(wanted, key=len)}"
         elif q.phone:

@@ -15,6 +15,7 @@ from chalicelib.core.api import Page, Principal
 from chalicelib.core.audit import SENSITIVE_FIELDS
 from chalicelib.core.db import clinic_pk, decode_cursor, encode_cursor
 from chalicelib.core.errors import BadRequest
+from chalicelib.core.i18n import tr
 from chalicelib.core.observability import logger
 from chalicelib.patients import service as patients
 from chalicelib.patients.models import Patient
@@ -73,7 +74,12 @@ def list_entries(principal: Principal, patient_id: str, q: schemas.TimelineQuery
     pk = clinic_pk(cid)
     start = decode_cursor(q.cursor, partition=("PK", pk))
     if start and not start.get("SK", {}).get("S", "").startswith(prefix(patient_id)):
-        raise BadRequest("The cursor belongs to a different listing; start again without it.")
+        raise BadRequest(
+            tr(
+                "The cursor belongs to a different listing; start again without it.",
+                "El cursor es de otro listado; empieza de nuevo sin él.",
+            )
+        )
     result = TimelineEntry.query(
         pk,
         TimelineEntry.SK.startswith(prefix(patient_id)),

@@ -29,6 +29,7 @@ from chalicelib.core import audit, validators
 from chalicelib.core.api import Principal
 from chalicelib.core.crypto import open_sealed, seal
 from chalicelib.core.errors import NotFound, Unprocessable
+from chalicelib.core.i18n import tr
 from chalicelib.core.ids import now
 from chalicelib.identity.service import get_clinic
 from chalicelib.verifactu import contracts as c
@@ -83,11 +84,20 @@ def load(data: bytes, password: str) -> tuple[object, x509.Certificate, list[x50
         key, cert, extra = pkcs12.load_key_and_certificates(data, password.encode() or None)
     except ValueError as exc:
         raise _bad(
-            "The certificate could not be opened: the password is wrong or the file is not a "
-            "PKCS#12 (.p12/.pfx) certificate."
+            tr(
+                "The certificate could not be opened: the password is wrong or the file is not "
+                "a PKCS#12 (.p12/.pfx) certificate.",
+                "No se ha podido abrir el certificado electrónico: la contraseña es incorrecta "
+                "o el archivo no es un certificado PKCS#12 (.p12/.pfx).",
+            )
         ) from exc
     if key is None or cert is None:
-        raise _bad("The PKCS#12 file must contain the certificate and its private key.")
+        raise _bad(
+            tr(
+                "The PKCS#12 file must contain the certificate and its private key.",
+                "El archivo PKCS#12 debe contener el certificado y su clave privada.",
+            )
+        )
     return key, cert, list(extra or [])
 
 
@@ -133,7 +143,12 @@ def store(
     info = parse(data, password)
     at = now()
     if info.not_after <= at:
-        raise _bad(f"The certificate expired on {info.not_after.date().isoformat()}.")
+        raise _bad(
+            tr(
+                f"The certificate expired on {info.not_after.date().isoformat()}.",
+                f"El certificado caducó el {info.not_after.date().isoformat()}.",
+            )
+        )
     pk, sk = VfCertificate.key(clinic_id)
     item = VfCertificate(
         PK=pk,
@@ -166,7 +181,9 @@ def upload(principal: Principal, body: c.CertificateIn) -> c.CertificateOut:
     try:
         data = base64.b64decode(body.pkcs12_base64, validate=True)
     except (binascii.Error, ValueError) as exc:
-        raise _bad("pkcs12_base64 is not valid base64.") from exc
+        raise _bad(
+            tr("pkcs12_base64 is not valid base64.", "pkcs12_base64 no es base64 válido.")
+        ) from exc
     item = store(principal.clinic_id, data, body.password, actor=principal.actor)
     from chalicelib.verifactu import submission
 
@@ -184,7 +201,13 @@ def find(clinic_id: str) -> VfCertificate | None:
 def get(principal: Principal) -> c.CertificateOut:
     item = find(principal.clinic_id)
     if item is None:
-        raise NotFound("No AEAT certificate has been uploaded.", code="CERTIFICATE_NOT_FOUND")
+        raise NotFound(
+            tr(
+                "No AEAT certificate has been uploaded.",
+                "No se ha subido ningún certificado electrónico para la AEAT.",
+            ),
+            code="CERTIFICATE_NOT_FOUND",
+        )
     return certificate_out(item, _clinic_nif(principal.clinic_id), now())
 
 

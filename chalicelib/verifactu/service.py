@@ -32,6 +32,7 @@ from chalicelib.core import audit
 from chalicelib.core.api import Page, Principal
 from chalicelib.core.db import clinic_pk, decode_cursor, encode_cursor, transaction
 from chalicelib.core.errors import Conflict, NotFound, Unprocessable
+from chalicelib.core.i18n import tr
 from chalicelib.core.ids import iso, now
 from chalicelib.core.observability import logger
 from chalicelib.identity.models import Clinic
@@ -108,8 +109,13 @@ def require_es(clinic_id: str) -> Clinic:
     clinic = get_clinic(clinic_id)
     if not applies(clinic):
         raise Conflict(
-            f"VERI*FACTU applies only to clinics in Spain; this clinic's country is "
-            f"{clinic.country}. Its invoices are issued without VERI*FACTU records.",
+            tr(
+                f"VERI*FACTU applies only to clinics in Spain; this clinic's country is "
+                f"{clinic.country}. Its invoices are issued without VERI*FACTU records.",
+                f"VERI*FACTU solo se aplica a clínicas en España; el país de esta clínica es "
+                f"{clinic.country}. Sus facturas se emiten sin registros de facturación "
+                "VERI*FACTU.",
+            ),
             code="VERIFACTU_NOT_ES",
         )
     return clinic
@@ -235,7 +241,11 @@ def _generated(head: ChainHead, clinic: Clinic, at: datetime) -> str:
         except ValueError as exc:
             logger.error("verifactu clock behind the chain", extra={"nif": head.nif})
             raise Conflict(
-                "The system clock is behind the last VERI*FACTU record; try again in a minute.",
+                tr(
+                    "The system clock is behind the last VERI*FACTU record; try again in a minute.",
+                    "El reloj del sistema va por detrás del último registro VERI*FACTU; vuelve "
+                    "a intentarlo en un minuto.",
+                ),
                 code="VERIFACTU_CLOCK",
             ) from exc
     return generated
@@ -250,10 +260,14 @@ def _anterior(head: ChainHead) -> RegistroAnterior | None:
 
 def _block_message(block: SeriesBlock) -> str:
     listed = "; ".join(f"{rid} ({why})" for rid, why in list((block.records or {}).items())[:5])
-    return (
+    return tr(
         f"Invoices of series {block.series} cannot be issued: the AEAT rejected "
         f"{int(block.count)} VERI*FACTU record(s) of this series ({listed}). Correct them with a "
-        "subsanación (POST /api/v1/verifactu/records/{record_id}/subsanacion) and issue again."
+        "subsanación (POST /api/v1/verifactu/records/{record_id}/subsanacion) and issue again.",
+        f"No se pueden emitir facturas de la serie {block.series}: la AEAT ha rechazado "
+        f"{int(block.count)} registro(s) de facturación VERI*FACTU de esta serie ({listed}). "
+        "Corrígelos con una subsanación (POST /api/v1/verifactu/records/{record_id}/subsanacion) "
+        "y vuelve a emitirlas.",
     )
 
 
@@ -293,7 +307,11 @@ def build_alta(inv: Invoice, head: ChainHead, clinic: Clinic, at: datetime) -> R
         # The AEAT would reject this record: refuse to issue rather than issue an invoice
         # whose record cannot be valid.
         raise Unprocessable(
-            "This invoice cannot be issued: its VERI*FACTU record would be invalid.",
+            tr(
+                "This invoice cannot be issued: its VERI*FACTU record would be invalid.",
+                "No se puede emitir esta factura: su registro de facturación VERI*FACTU no "
+                "sería válido.",
+            ),
             errors=[{"field": "verifactu", "message": str(exc)[:500]}],
             code="VERIFACTU_INVALID_RECORD",
         ) from exc
@@ -379,7 +397,13 @@ def load_record(clinic_id: str, rid: str, *, consistent: bool = False) -> Record
             return RecordItem.get(*RecordItem.key(clinic_id, *parts), consistent_read=consistent)
         except DoesNotExist:
             pass
-    raise NotFound("No VERI*FACTU record with that id in this clinic.", code="RECORD_NOT_FOUND")
+    raise NotFound(
+        tr(
+            "No VERI*FACTU record with that id in this clinic.",
+            "No hay ningún registro VERI*FACTU con ese id en esta clínica.",
+        ),
+        code="RECORD_NOT_FOUND",
+    )
 
 
 def record_out(item: RecordItem) -> c.RecordOut:
@@ -569,22 +593,42 @@ def annul(principal: Principal, invoice_id: str, data: c.AnnulIn) -> c.InvoiceVe
     for attempt in range(ATTEMPTS):
         inv = invoices.load(cid, invoice_id, consistent=True)
         if inv.status == "draft":
-            raise Conflict("A draft is deleted, not annulled.", code="INVOICE_STATE")
+            raise Conflict(
+                tr("A draft is deleted, not annulled.", "Un borrador se elimina, no se anula."),
+                code="INVOICE_STATE",
+            )
         if inv.cancelled:
-            raise Conflict("This invoice is already cancelled.", code="INVOICE_CANCELLED")
+            raise Conflict(
+                tr("This invoice is already cancelled.", "Esta factura ya está anulada."),
+                code="INVOICE_CANCELLED",
+            )
         if int(inv.paid_cents or 0) != 0:
             raise Conflict(
-                "This invoice has payments: refund them before annulling it.", code="INVOICE_PAID"
+                tr(
+                    "This invoice has payments: refund them before annulling it.",
+                    "Esta factura tiene cobros: devuélvelos antes de anularla.",
+                ),
+                code="INVOICE_PAID",
             )
         if inv.rectified_by:
             raise Conflict(
-                "This invoice has rectifying invoices; annul or rectify those instead.",
+                tr(
+                    "This invoice has rectifying invoices; annul or rectify those instead.",
+                    "Esta factura tiene facturas rectificativas; anula o rectifica esas en su "
+                    "lugar.",
+                ),
                 code="INVOICE_RECTIFIED",
             )
         records = _invoice_records(cid, invoice_id)
         altas = [i for i in records if i.kind == "alta"]
         if not altas:
-            raise Conflict("This invoice has no VERI*FACTU record.", code="VERIFACTU_NO_RECORD")
+            raise Conflict(
+                tr(
+                    "This invoice has no VERI*FACTU record.",
+                    "Esta factura no tiene registro de facturación VERI*FACTU.",
+                ),
+                code="VERIFACTU_NO_RECORD",
+            )
         alta = altas[-1]
         ident = alta.record["IDFactura"]
         head = load_head(cid, alta.nif)
@@ -639,7 +683,13 @@ def annul(principal: Principal, invoice_id: str, data: c.AnnulIn) -> c.InvoiceVe
         except TransactWriteError:
             time.sleep(random.uniform(0.002, 0.02) * min(attempt + 1, 8))  # noqa: S311
     else:
-        raise Conflict("Too many changes at once; try again.", code="BUSY")
+        raise Conflict(
+            tr(
+                "Too many changes at once; try again.",
+                "Demasiados cambios a la vez; vuelve a intentarlo.",
+            ),
+            code="BUSY",
+        )
     return invoice_status(principal, invoice_id)
 
 
@@ -676,16 +726,30 @@ def subsanar(principal: Principal, rid: str, data: c.SubsanacionIn) -> c.RecordD
         old = load_record(cid, rid, consistent=True)
         if old.status not in (REJECTED, ACCEPTED_WITH_ERRORS):
             raise Conflict(
-                f"Only a rejected or accepted-with-errors record is corrected (this one is "
-                f"{old.status}).",
+                tr(
+                    f"Only a rejected or accepted-with-errors record is corrected (this one is "
+                    f"{old.status}).",
+                    f"Solo se subsana un registro rechazado o aceptado con errores (este está "
+                    f"en estado {old.status}).",
+                ),
                 code="RECORD_STATE",
             )
         if old.superseded_by:
             raise Conflict(
-                f"This record was already corrected by {old.superseded_by}.", code="RECORD_STATE"
+                tr(
+                    f"This record was already corrected by {old.superseded_by}.",
+                    f"Este registro ya se subsanó con {old.superseded_by}.",
+                ),
+                code="RECORD_STATE",
             )
         if old.kind == "anulacion" and old.status != REJECTED:
-            raise Conflict("An accepted anulación needs no correction.", code="RECORD_STATE")
+            raise Conflict(
+                tr(
+                    "An accepted anulación needs no correction.",
+                    "Un registro de anulación aceptado no necesita subsanación.",
+                ),
+                code="RECORD_STATE",
+            )
         head = load_head(cid, old.nif)
         at = now()
         generated = _generated(head, clinic, at)
@@ -706,7 +770,11 @@ def subsanar(principal: Principal, rid: str, data: c.SubsanacionIn) -> c.RecordD
             else:
                 if any((data.DescripcionOperacion, data.FechaOperacion, data.Destinatarios)):
                     raise Unprocessable(
-                        "An anulación has no invoice data to correct; send only the reason.",
+                        tr(
+                            "An anulación has no invoice data to correct; send only the reason.",
+                            "Un registro de anulación no tiene datos de factura que subsanar; "
+                            "envía solo el motivo.",
+                        ),
                         code="VERIFACTU_INVALID_RECORD",
                     )
                 record = RegistroAnulacion(
@@ -718,7 +786,10 @@ def subsanar(principal: Principal, rid: str, data: c.SubsanacionIn) -> c.RecordD
                 )
         except ValueError as exc:
             raise Unprocessable(
-                "The corrected record would not be valid.",
+                tr(
+                    "The corrected record would not be valid.",
+                    "El registro subsanado no sería válido.",
+                ),
                 errors=[{"field": "body", "message": str(exc)[:500]}],
                 code="VERIFACTU_INVALID_RECORD",
             ) from exc
@@ -767,5 +838,11 @@ def subsanar(principal: Principal, rid: str, data: c.SubsanacionIn) -> c.RecordD
         except TransactWriteError:
             time.sleep(random.uniform(0.002, 0.02) * min(attempt + 1, 8))  # noqa: S311
     else:
-        raise Conflict("Too many changes at once; try again.", code="BUSY")
+        raise Conflict(
+            tr(
+                "Too many changes at once; try again.",
+                "Demasiados cambios a la vez; vuelve a intentarlo.",
+            ),
+            code="BUSY",
+        )
     return get_record(principal, new.record_id)

@@ -7,6 +7,7 @@ from chalicelib.core import audit, validators
 from chalicelib.core.api import Principal
 from chalicelib.core.db import clinic_pk
 from chalicelib.core.errors import Conflict, Unprocessable
+from chalicelib.core.i18n import tr
 from chalicelib.core.ids import now
 from chalicelib.identity.service import get_clinic
 from chalicelib.verifactu import certificates, service, submission
@@ -113,23 +114,46 @@ def put(principal: Principal, body: c.SettingsIn) -> c.SettingsOut:
         return get(principal)
     if s.environment == "production":
         raise Conflict(
-            "Production is enabled for good: records sent to the AEAT cannot go back to the "
-            "test environment.",
+            tr(
+                "Production is enabled for good: records sent to the AEAT cannot go back to the "
+                "test environment.",
+                "El entorno de producción está activado de forma definitiva: los registros "
+                "enviados a la AEAT no pueden volver al entorno de pruebas.",
+            ),
             code="VERIFACTU_PRODUCTION_FINAL",
         )
     nif = validators.normalise_id(clinic.tax_id) if clinic.tax_id else None
     if not nif:
-        raise Conflict("Set the clinic's NIF before enabling production.", code="ISSUER_INCOMPLETE")
+        raise Conflict(
+            tr(
+                "Set the clinic's NIF before enabling production.",
+                "Indica el NIF de la clínica antes de activar el entorno de producción.",
+            ),
+            code="ISSUER_INCOMPLETE",
+        )
     if (body.confirmation or "").strip().upper() != nif:
         raise Unprocessable(
-            "To send records to the AEAT's production environment, confirm by typing the "
-            f"clinic's NIF ({nif}) in 'confirmation'.",
-            errors=[{"field": "confirmation", "message": "must be the clinic's NIF"}],
+            tr(
+                "To send records to the AEAT's production environment, confirm by typing the "
+                f"clinic's NIF ({nif}) in 'confirmation'.",
+                "Para enviar registros al entorno de producción de la AEAT, confirma escribiendo "
+                f"el NIF de la clínica ({nif}) en 'confirmation'.",
+            ),
+            errors=[
+                {
+                    "field": "confirmation",
+                    "message": tr("must be the clinic's NIF", "debe ser el NIF de la clínica"),
+                }
+            ],
             code="CONFIRMATION_REQUIRED",
         )
     if certificates.find(cid) is None:
         raise Conflict(
-            "Upload the clinic's AEAT certificate before enabling production.",
+            tr(
+                "Upload the clinic's AEAT certificate before enabling production.",
+                "Sube el certificado electrónico de la clínica para la AEAT antes de activar el "
+                "entorno de producción.",
+            ),
             code="CERTIFICATE_MISSING",
         )
     at = now()

@@ -14,6 +14,8 @@ from typing import Any
 
 from lxml import etree
 
+from chalicelib.core.i18n import tr
+
 __all__ = ["SCHEMA_DIR", "XsdValidationError", "load_schema", "validate"]
 
 SCHEMA_DIR = Path(__file__).resolve().parent
@@ -59,7 +61,7 @@ def load_schema(name: str) -> etree.XMLSchema:
     """Compiled schema of one of the bundled XSD files (cached per process)."""
     path = SCHEMA_DIR / name
     if path.parent != SCHEMA_DIR or not path.is_file() or path.suffix != ".xsd":
-        raise ValueError(f"unknown schema {name!r}")
+        raise ValueError(tr(f"unknown schema {name!r}", f"esquema desconocido {name!r}"))
     document = etree.parse(str(path), _parser())  # noqa: S320 - bundled, trusted file
     return etree.XMLSchema(document)
 
