@@ -581,6 +581,16 @@ def _pair_out(principal: Principal, p: ImagePair, imgs: dict[str, Image]) -> sch
     )
 
 
+def _not_a_photo(field: str, why: str) -> Unprocessable:
+    return Unprocessable(
+        tr(
+            "Both images must be photos of this patient.",
+            "Las dos imágenes deben ser fotos de este paciente.",
+        ),
+        errors=[{"field": field, "message": why}],
+    )
+
+
 def create_pair(principal: Principal, patient_id: str, data: schemas.PairIn) -> schemas.PairOut:
     cid = principal.clinic_id
     patient_of(principal, patient_id)
@@ -589,36 +599,14 @@ def create_pair(principal: Principal, patient_id: str, data: schemas.PairIn) -> 
         try:
             img = load_image(cid, patient_id, iid)
         except NotFound as exc:
-            raise Unprocessable(
-                tr(
-                    "Both images must be photos of this patient.",
-                    "Las dos imágenes deben ser fotos de este paciente.",
-                ),
-                errors=[
-                    {
-                        "field": field,
-                        "message": tr(
-                            "no such image for this patient",
-                            "no existe esa imagen para este paciente",
-                        ),
-                    }
-                ],
+            raise _not_a_photo(
+                field,
+                tr("no such image for this patient", "no existe esa imagen para este paciente"),
             ) from exc
         if img.kind != "photo":
-            raise Unprocessable(
-                tr(
-                    "Both images must be photos of this patient.",
-                    "Las dos imágenes deben ser fotos de este paciente.",
-                ),
-                errors=[
-                    {
-                        "field": field,
-                        "message": tr(
-                            "before/after pairs are of photos",
-                            "los pares antes/después son de fotos",
-                        ),
-                    }
-                ],
+            raise _not_a_photo(
+                field,
+                tr("before/after pairs are of photos", "los pares antes/después son de fotos"),
             )
         imgs[iid] = img
     pair_id = new_id()
