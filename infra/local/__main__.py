@@ -92,11 +92,12 @@ def run(host: str, port: int, moto_port: int, state_dir: Path, stage: str) -> in
 
     import app as app_module
     from infra.local import server
-    from infra.local.workers import QueuePump, Scheduler, sqs_client
+    from infra.local.workers import QueuePump, Scheduler, pump_in_process, sqs_client
 
     stop = threading.Event()
     sqs = sqs_client(endpoint, REGION)
-    pumps = [QueuePump(res, q, sqs, REGION, stop, log) for q in res.queues]
+    in_process = [q for q in res.queues if not q.needs_imaging_layer]
+    pumps = [QueuePump(res, q, sqs, REGION, stop, log) for q in in_process]
     scheduler = Scheduler(res, stop, log)
 
     def run_schedule(method: str, body: bytes) -> server.HttpResponse:
@@ -114,6 +115,9 @@ def run(host: str, port: int, moto_port: int, state_dir: Path, stage: str) -> in
     )
     for p in pumps:
         p.start()
+    # Image decoding holds the interpreter lock for seconds: its own process, like its Lambda.
+    imaging = [q for q in res.queues if q.needs_imaging_layer]
+    processes = [pump_in_process(res, q, endpoint, REGION) for q in imaging]
     scheduler.start()
 
     def snapshot_loop() -> None:
@@ -148,6 +152,9 @@ def run(host: str, port: int, moto_port: int, state_dir: Path, stage: str) -> in
     http.shutdown()
     for p in pumps:
         p.join(timeout=5)
+    for proc in processes:
+        proc.terminate()
+        proc.join(timeout=5)
     store.snapshot()
     store.save_kms()
     moto.stop()

@@ -5,12 +5,20 @@ same ``{"Records": [...]}`` event Lambda's SQS integration builds, to the queue'
 ``functions/``. Messages the handler reports in ``batchItemFailures`` stay on the queue and come
 back after a short delay; after ``max_receive_count`` receives SQS moves them to the DLQ, as in
 the cloud. The scheduler calls each scheduled job's handler at its interval (and on demand).
+
+Queues whose worker needs the imaging layer are pumped in a process of their own
+(``pump_in_process``), as each Lambda has its own: decoding a large X-ray or a JPEG 2000 DICOM
+holds the interpreter lock for seconds, which in the API's process would stall every request
+(and the embedded moto) meanwhile.
 """
 
 from __future__ import annotations
 
 import importlib
 import json
+import multiprocessing
+import signal
+import sys
 import threading
 import time
 import uuid
@@ -20,7 +28,7 @@ from typing import Any
 
 import boto3
 
-from infra.resources import Queue, Resources, Schedule
+from infra.resources import Queue, Resources, Schedule, for_stage
 
 RETRY_DELAY_S = 5
 
@@ -168,3 +176,29 @@ def sqs_client(endpoint: str, region: str) -> Any:
         aws_access_key_id="local",
         aws_secret_access_key="local",  # noqa: S106 - moto's dummy credentials
     )
+
+
+def _pump_forever(stage: str, queue_name: str, endpoint: str, region: str) -> None:
+    """A child process's body: pump one queue until the parent terminates it (SIGTERM)."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C reaches the parent, which stops us
+    res = for_stage(stage)
+    queue = next(q for q in res.queues if q.name == queue_name)
+
+    def log(msg: str) -> None:
+        sys.stdout.write(msg + "\n")
+        sys.stdout.flush()
+
+    QueuePump(res, queue, sqs_client(endpoint, region), region, threading.Event(), log).run()
+
+
+def pump_in_process(res: Resources, queue: Queue, endpoint: str, region: str) -> Any:
+    """Start pumping ``queue`` in a fresh interpreter (spawned: it inherits the environment,
+    nothing else); returns the process, which the caller terminates on shutdown."""
+    proc = multiprocessing.get_context("spawn").Process(
+        target=_pump_forever,
+        args=(res.stage, queue.name, endpoint, region),
+        name=f"pump-{queue.name}",
+        daemon=True,
+    )
+    proc.start()
+    return proc

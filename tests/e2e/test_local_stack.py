@@ -136,6 +136,47 @@ def test_health_detailed_and_the_spa(stack):
     assert deep.status_code == 200 and "text/html" in deep.headers["Content-Type"]
 
 
+def test_uploads_are_rendered_by_an_image_worker_in_its_own_process(stack):
+    """Decoding holds the interpreter lock for seconds, so the imaging queue is pumped in a
+    child process (as its own Lambda would be), never in the API's."""
+    import io
+
+    from PIL import Image
+
+    demo = stack.login("admin@demo.clinic").json()["data"]
+    h = {"Authorization": f"Bearer {demo['access_token']}"}
+    patients = requests.get(stack.url + "/api/v1/patients?limit=1", headers=h, timeout=10)
+    pid = patients.json()["data"]["items"][0]["patient_id"]
+    buf = io.BytesIO()
+    Image.new("RGB", (640, 480), (200, 120, 90)).save(buf, "JPEG")
+    jpeg = buf.getvalue()
+    body = {"kind": "photo", "filename": "sonrisa.jpg", "content_type": "image/jpeg"}
+    r = requests.post(
+        f"{stack.url}/api/v1/patients/{pid}/images",
+        json={**body, "size": len(jpeg), "category": "extraoral_smile"},
+        headers=h,
+        timeout=10,
+    )
+    assert r.status_code == 201, r.text
+    image, upload = r.json()["data"]["image"], r.json()["data"]["upload"]
+    files = {"file": ("sonrisa.jpg", jpeg, "image/jpeg")}
+    s3 = requests.post(upload["url"], data=upload["fields"], files=files, timeout=10)
+    assert s3.status_code in (200, 201, 204), s3.text
+    status, deadline = "pending", time.time() + 180
+    while status in ("pending", "processing") and time.time() < deadline:
+        time.sleep(0.5)
+        got = requests.get(
+            f"{stack.url}/api/v1/patients/{pid}/images/{image['image_id']}", headers=h, timeout=10
+        )
+        status = got.json()["data"]["status"]
+    assert status == "ready"
+    assert set(got.json()["data"]["urls"]) >= {"thumb", "preview", "full"}
+    pid_ = stack.proc.pid
+    children = Path(f"/proc/{pid_}/task/{pid_}/children").read_text().split()
+    cmdlines = [Path(f"/proc/{c}/cmdline").read_bytes() for c in children]
+    assert any(b"multiprocessing" in c for c in cmdlines), cmdlines
+
+
 def test_ctrl_c_stops_cleanly_and_data_survives_a_restart(stack):
     demo = stack.login("admin@demo.clinic").json()["data"]
     h = {"Authorization": f"Bearer {demo['access_token']}"}
