@@ -47,14 +47,22 @@ test('dentist: clinic switcher', async ({ page }) => {
   await signIn(page, 'dentist@demo.clinic')
   const sw = page.getByTestId('clinic-switcher')
   await expect(sw).toBeVisible()
-  await sw.click()
-  await page.getByRole('option', { name: 'Clínica Norte' }).click()
-  await expect(sw).toContainText('Clínica Norte')
+  // The switcher re-renders while the new clinic's profile loads: a click that lands meanwhile
+  // can leave its list closed, so open it until the option shows (a person would click again).
+  const choose = async (name: string) => {
+    const option = page.getByRole('option', { name })
+    await expect(async () => {
+      if (!(await option.isVisible())) await sw.click()
+      await expect(option).toBeVisible({ timeout: 2_000 })
+    }).toPass({ timeout: 60_000 })
+    await option.click()
+    await expect(sw).toContainText(name)
+  }
+  await choose('Clínica Norte')
+  await expect(page.getByText('Clínica Norte').first()).toBeVisible()
   await shot(page, '03-clinic-switched')
   // Back to the demo clinic, so the next sign-in of this user lands there again.
-  await sw.click()
-  await page.getByRole('option', { name: 'Clínica Demo' }).click()
-  await expect(sw).toContainText('Clínica Demo')
+  await choose('Clínica Demo')
 })
 
 test('two tabs refresh an expired token together without revoking the session', async ({ context }) => {
