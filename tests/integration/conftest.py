@@ -1,14 +1,16 @@
 from __future__ import annotations
 
 import itertools
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
+from types import SimpleNamespace
 from typing import Any
 
 import pytest
 from moto.server import ThreadedMotoServer
 
-from chalicelib.core import events, rbac
+from chalicelib.core import events, ratelimit, rbac
 from chalicelib.core.api import Principal
 from chalicelib.core.config import settings
 from chalicelib.core.keys import generate_secret_value
@@ -36,6 +38,14 @@ def fresh_table(moto_server: str) -> None:
     """Each test module starts from an empty table, so tests stay independent of what earlier
     modules wrote and the in-memory moto backend does not grow for the whole session."""
     reset_table(RESOURCES, ENDPOINT, settings().region)
+
+
+@pytest.fixture(autouse=True)
+def rate_limit_clock(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Rate limits count in fixed windows; a test that straddled a window's end saw its counter
+    start again (a signup test failed once at 03:00). Each test keeps the instant it started."""
+    pinned = time.time()
+    monkeypatch.setattr(ratelimit, "time", SimpleNamespace(time=lambda: pinned))
 
 
 @pytest.fixture(scope="session")
