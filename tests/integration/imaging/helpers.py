@@ -33,9 +33,11 @@ def audit_actions(api: Any, token: str, entity_type: str, entity_id: str) -> lis
     return r.json()["data"]["items"]
 
 
-def bus_events(detail_type: str, wait_s: float = 3) -> list[dict]:
+def bus_events(detail_type: str, wait_s: float = 30) -> list[dict]:
     """Domain events of ``detail_type`` that reached the timeline queue (consumed here: the
-    imaging tests run no timeline consumer)."""
+    imaging tests run no timeline consumer). Reads the whole queue: earlier tests' events wait
+    there too, so on a busy machine a short deadline stopped before reaching the one wanted; it
+    returns as soon as the queue is empty and something was found."""
     sqs = sqs_client(ENDPOINT, settings().region)
     queue = next(q for q in RESOURCES.queues if q.name == "timeline")
     url = sqs.get_queue_url(QueueName=RESOURCES.queue_name(queue))["QueueUrl"]
