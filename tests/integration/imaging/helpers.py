@@ -56,9 +56,11 @@ def bus_events(detail_type: str, wait_s: float = 30) -> list[dict]:
     return out
 
 
-def run_timeline_consumer(wait_s: float = 3) -> int:
+def run_timeline_consumer(wait_s: float = 30) -> int:
     """Hand what reached the timeline queue to the real timeline consumer, as the local stack
-    does; returns how many messages were handled."""
+    does, until the queue is empty; returns how many messages were handled. (Events reach the
+    queue when they are published, so an empty queue is the end; ``wait_s`` only bounds a slow
+    machine's backlog.)"""
     import threading
 
     from infra.local.workers import QueuePump
@@ -66,10 +68,10 @@ def run_timeline_consumer(wait_s: float = 3) -> int:
     queue = next(q for q in RESOURCES.queues if q.name == "timeline")
     sqs = sqs_client(ENDPOINT, settings().region)
     pump = QueuePump(RESOURCES, queue, sqs, settings().region, threading.Event(), lambda _m: None)
-    handled, deadline = 0, time.time() + wait_s
-    while time.time() < deadline:
+    handled, start = 0, time.time()
+    while time.time() < start + wait_s:
         n = pump.drain_once(wait_s=1)
         handled += n
-        if handled and not n:
+        if not n and (handled or time.time() > start + 2):
             break
     return handled

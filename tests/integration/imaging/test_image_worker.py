@@ -431,7 +431,7 @@ def test_handler_ignores_foreign_messages(worker):
 def test_processed_image_and_uploaded_document_reach_the_patient_timeline(
     uploaded, api, clinic, patient
 ):
-    run_timeline_consumer(wait_s=2)  # whatever earlier tests left
+    run_timeline_consumer()  # whatever earlier tests left
     img = uploaded("xray", xray_png16(400, 200), xray_type="periapical", teeth=[11])
     t, pid = clinic.admin_token, patient["patient_id"]
     r = api.post(
