@@ -10,17 +10,16 @@ import os
 from dataclasses import dataclass
 from functools import cache, lru_cache
 
-import boto3
-
 VERSION = "0.1.0"
 LOCAL_APP_URL = "http://127.0.0.1:8000"
 
 
 @cache
-def _parameter(region: str, name: str) -> str:
+def _parameter(name: str) -> str:
     """An SSM parameter's value, read once per process (a cold start pays one call)."""
-    value = boto3.client("ssm", region_name=region).get_parameter(Name=name)["Parameter"]["Value"]
-    return str(value)
+    from chalicelib.core import aws  # noqa: PLC0415 - aws reads this module's settings
+
+    return str(aws.client("ssm").get_parameter(Name=name)["Parameter"]["Value"])
 
 
 @dataclass(frozen=True)
@@ -57,7 +56,7 @@ class Settings:
         if self.app_url_env:
             url = self.app_url_env
         elif self.app_url_parameter:
-            url = _parameter(self.region, self.app_url_parameter)
+            url = _parameter(self.app_url_parameter)
         elif self.stage == "local":
             url = LOCAL_APP_URL
         else:  # a deployed stage must never mail links to a laptop
