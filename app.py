@@ -4,14 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from chalice import Chalice
-
 from chalicelib.agenda.routes import router as agenda_router
 from chalicelib.audit.routes import router as audit_router
 from chalicelib.billing.routes import router as billing_router
 from chalicelib.comms.routes import router as comms_router
 from chalicelib.core import api
-from chalicelib.core.observability import logger, metrics, tracer
+from chalicelib.core.observability import logger, record_request, tracer
 from chalicelib.identity import service as identity_service
 from chalicelib.identity.routes import router as identity_router
 from chalicelib.imaging.routes import router as imaging_router
@@ -23,7 +21,8 @@ from chalicelib.verifactu.routes import router as verifactu_router
 
 # Logging is Powertools' (observability.py): Chalice must not configure the shared "cuspide"
 # logger, or it sets it to ERROR whenever its stdout check misses the Powertools handler.
-app = Chalice(app_name="cuspide", configure_logs=False)
+# api.App keeps each request's state per thread (the local server serves requests on threads).
+app = api.App(app_name="cuspide", configure_logs=False)
 app.log = logger  # type: ignore[assignment]
 
 ROUTERS = [
@@ -56,8 +55,9 @@ def observe(event: Any, get_response: Any) -> Any:
     headers = {k.lower(): v for k, v in (event.headers or {}).items()}
     ctx = event.context or {}
     correlation_id = headers.get("x-correlation-id") or ctx.get("requestId") or "local"
-    logger.remove_keys(["clinic_id"])
-    logger.set_correlation_id(correlation_id[:64])
+    # Per-request keys live in the request's own context, never on the shared logger.
+    logger.thread_safe_clear_keys()
+    logger.thread_safe_append_keys(correlation_id=correlation_id[:64])
     with tracer.provider.in_subsegment("## request") as subsegment:
         subsegment.put_annotation("route", str(ctx.get("resourcePath")))
         response = get_response(event)
@@ -72,7 +72,5 @@ def observe(event: Any, get_response: Any) -> Any:
             "status": response.status_code,
         },
     )
-    metrics.add_metric(name="Requests", unit="Count", value=1)
-    metrics.add_metric(name=f"Status{response.status_code // 100}xx", unit="Count", value=1)
-    metrics.flush_metrics()
+    record_request(response.status_code)
     return response

@@ -30,11 +30,11 @@ def record_handler(record: SQSRecord) -> str:
     if upload is None:
         logger.warning("not an upload original; ignored", extra={"message_id": record.message_id})
         return "ignored"
-    logger.append_keys(clinic_id=upload.clinic_id)
+    logger.thread_safe_append_keys(clinic_id=upload.clinic_id)
     try:
         return worker.process(upload, record.message_id)
     finally:
-        logger.remove_keys(["clinic_id"])
+        logger.thread_safe_remove_keys(["clinic_id"])
 
 
 @logger.inject_lambda_context(clear_state=True)

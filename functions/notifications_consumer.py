@@ -23,13 +23,13 @@ processor = BatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_failu
 def record_handler(record: SQSRecord) -> str:
     event = json.loads(record.body)
     detail = event.get("detail") or {}
-    logger.append_keys(clinic_id=detail.get("clinic_id"))
+    logger.thread_safe_append_keys(clinic_id=detail.get("clinic_id"))
     try:
         outcome = notifications.handle_event(str(event.get("detail-type") or ""), detail)
         logger.info("event handled", extra={"event_id": detail.get("event_id"), "outcome": outcome})
         return outcome
     finally:
-        logger.remove_keys(["clinic_id"])
+        logger.thread_safe_remove_keys(["clinic_id"])
 
 
 @logger.inject_lambda_context(clear_state=True)

@@ -18,11 +18,12 @@ calls the view, and wraps what it returns in ``{"data": ..., "message": null}``.
 from __future__ import annotations
 
 import json
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from chalice import Blueprint, Response
+from chalice import Blueprint, Chalice, Response
 from pydantic import BaseModel, ValidationError
 
 from chalicelib.core import i18n
@@ -110,6 +111,39 @@ class RouteSpec:
     paged: bool
     produces: str
     operation_id: str
+
+
+class _PerThread:
+    """An attribute whose value belongs to the thread that set it (a data descriptor, so it
+    wins over the instance's ``__dict__``, where Chalice would otherwise share it)."""
+
+    def __init__(self) -> None:
+        self._local = threading.local()
+
+    def __set_name__(self, owner: type, name: str) -> None:
+        self._name = name
+
+    def __get__(self, obj: Any, owner: type | None = None) -> Any:
+        if obj is None:
+            return self
+        return getattr(self._local, self._name, None)
+
+    def __set__(self, obj: Any, value: Any) -> None:
+        setattr(self._local, self._name, value)
+
+
+class App(Chalice):
+    """Chalice with its per-request attributes kept per thread.
+
+    Chalice stores the request being served on the app object itself (``current_request``,
+    ``lambda_context``), which is right for Lambda (one request per process at a time) but lets
+    the threads of the local server (``infra/local/server.py``) read each other's requests:
+    another caller's token, body or language. Per thread, each request is as isolated as a
+    Lambda invocation; in Lambda nothing changes.
+    """
+
+    current_request = _PerThread()  # type: ignore[assignment]
+    lambda_context = _PerThread()  # type: ignore[assignment]
 
 
 PrincipalResolver = Callable[[str, str | None, str | None], Principal]
@@ -283,7 +317,7 @@ def _handle(spec: RouteSpec, view: Callable[..., Any], request: Any, path_params
             )
         assert _resolver is not None, "app.py must install the principal resolver"
         principal = _resolver(token.strip(), ip, user_agent)
-        logger.append_keys(clinic_id=principal.clinic_id)
+        logger.thread_safe_append_keys(clinic_id=principal.clinic_id)
         if spec.permission != AUTHENTICATED and not principal.can(spec.permission):
             raise Forbidden(
                 tr(
