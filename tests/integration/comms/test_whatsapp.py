@@ -17,6 +17,7 @@ from chalicelib.core.db import clinic_pk
 from tests.integration.comms.conftest import at, booked, consent, drain
 from tests.integration.comms.graph_stub import GraphStub
 from tests.integration.patients.helpers import create_patient
+from tests.waiting import wait_for
 
 _pn = itertools.count(100000001)
 SECRET = "app-secret-0123456789abcdef"
@@ -285,13 +286,14 @@ def test_graph_rate_limit_is_retried_by_the_consumer(api, comms, graph):
     consent(api, t, comms.ag.patient_id, "whatsapp")
     graph.fail_next.append((429, {"error": {"code": 130429, "message": "Rate limit hit"}}))
     booked(api, comms.ag, at(comms.ag.monday, "17:00"))
-    drain()  # first attempt fails and is left on the queue
-    import time
+    drain()  # first attempt fails and is left on the queue, to come back after a delay
 
-    time.sleep(5.5)
-    drain()
-    tpls = [q for q in graph.requests if (q["body"] or {}).get("type") == "template"]
-    assert len(tpls) == 2
+    def templates_sent() -> int:
+        drain()
+        return len([q for q in graph.requests if (q["body"] or {}).get("type") == "template"])
+
+    wait_for(lambda: templates_sent() >= 2, "the reminder to be retried after Meta's 429")
+    assert templates_sent() == 2
     d = api.get("/comms/whatsapp", token=t).json()["data"]
     assert d["last_error"]["code"] == 130429
 

@@ -3,9 +3,10 @@ the image worker driven by the real S3 -> EventBridge -> SQS delivery."""
 
 from __future__ import annotations
 
+import contextlib
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
@@ -16,6 +17,7 @@ from infra.local.workers import QueuePump, sqs_client
 from tests.conftest import ENDPOINT, RESOURCES
 from tests.integration.conftest import add_member
 from tests.integration.patients.helpers import create_patient
+from tests.waiting import wait_for
 
 
 def upload(form: dict[str, Any], data: bytes, filename: str = "file") -> requests.Response:
@@ -36,9 +38,10 @@ class Worker:
         self.pump = QueuePump(
             RESOURCES, queue, self.sqs, settings().region, threading.Event(), lambda _m: None
         )
+        self.taken: list[str] = []
 
     def receive(self, wait_s: int = 5) -> list[dict]:
-        """Raw messages (left invisible for a while; delete or let them come back)."""
+        """Raw messages (left invisible for a while; the fixture deletes them at the end)."""
         deadline = time.time() + wait_s
         while time.time() < deadline:
             resp = self.sqs.receive_message(
@@ -48,26 +51,50 @@ class Worker:
                 AttributeNames=["All"],
             )
             if resp.get("Messages"):
+                self.taken += [m["ReceiptHandle"] for m in resp["Messages"]]
                 return resp["Messages"]
         return []
 
-    def drain(self, expect: int = 1, wait_s: float = 10) -> int:
-        """Pump until ``expect`` messages were handled (or the time is up)."""
-        handled, deadline = 0, time.time() + wait_s
-        while handled < expect and time.time() < deadline:
-            handled += self.pump.drain_once(wait_s=1)
+    def backlog(self) -> int:
+        """Messages on the queue, visible or in flight (a failed one waits to come back)."""
+        attrs = self.sqs.get_queue_attributes(
+            QueueUrl=self.pump.url,
+            AttributeNames=["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"],
+        )["Attributes"]
+        return sum(int(v) for v in attrs.values())
+
+    def drain_all(self, wait_s: float = 120) -> int:
+        """Pump until nothing is left on the queue (retries included); returns how many
+        deliveries the worker handled. Uploads reach the queue before S3 answers the upload."""
+        handled = 0
+
+        def empty() -> bool:
+            nonlocal handled
+            handled += self.pump.drain_once(wait_s=0)
+            return self.backlog() == 0
+
+        wait_for(empty, "the image-worker queue to be empty", timeout_s=wait_s)
         return handled
 
     def purge(self) -> None:
         while self.pump.drain_once(wait_s=0):
             pass
 
+    def release(self) -> None:
+        """Delete the messages a test received raw (and handed to the handler itself): left
+        in flight, they would hide for the queue's 300 s visibility timeout and then reach the
+        next test's worker."""
+        for handle in self.taken:
+            with contextlib.suppress(Exception):
+                self.sqs.delete_message(QueueUrl=self.pump.url, ReceiptHandle=handle)
+
 
 @pytest.fixture
-def worker() -> Worker:
+def worker() -> Iterator[Worker]:
     w = Worker()
     w.purge()
-    return w
+    yield w
+    w.release()
 
 
 @pytest.fixture
@@ -126,7 +153,7 @@ def uploaded(start_upload: Callable[..., dict], worker: Worker, api: Any, clinic
     def go(kind: str, data: bytes, **over: Any) -> dict:
         d = start_upload(kind, data, **over)
         upload(d["upload"], data)
-        assert worker.drain(1) >= 1, "the S3 event never reached the image-worker queue"
+        assert worker.drain_all() >= 1, "the S3 event never reached the image-worker queue"
         r = api.get(
             f"/patients/{patient['patient_id']}/images/{d['image']['image_id']}",
             token=clinic.admin_token,

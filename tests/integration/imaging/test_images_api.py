@@ -252,7 +252,7 @@ def test_compare_returns_a_tooths_xrays_oldest_first(api, clinic, patient, start
         d = start_upload("xray", data, acquired_at=day, teeth=teeth, xray_type="periapical")
         upload(d["upload"], data)
         made.append(d["image"]["image_id"])
-    worker.drain(3, wait_s=20)
+    worker.drain_all()
     base = f"/patients/{patient['patient_id']}/xrays/compare"
     r = api.get(base + "?tooth=11", token=t)
     assert r.status == 200, r.body
@@ -273,7 +273,7 @@ def test_compare_returns_a_tooths_xrays_oldest_first(api, clinic, patient, start
     photo = photo_jpeg(300, 200)
     d = start_upload("photo", photo, teeth=[11])
     upload(d["upload"], photo)
-    worker.drain(1)
+    worker.drain_all()
     assert d["image"]["image_id"] not in [
         i["image_id"] for i in api.get(base + "?tooth=11", token=t).json()["data"]
     ]
