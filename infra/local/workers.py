@@ -6,10 +6,12 @@ same ``{"Records": [...]}`` event Lambda's SQS integration builds, to the queue'
 back after a short delay; after ``max_receive_count`` receives SQS moves them to the DLQ, as in
 the cloud. The scheduler calls each scheduled job's handler at its interval (and on demand).
 
-Queues whose worker needs the imaging layer are pumped in a process of their own
-(``pump_in_process``), as each Lambda has its own: decoding a large X-ray or a JPEG 2000 DICOM
+Queues whose worker needs the imaging layer are pumped in processes of their own
+(``pump_in_processes``), as each Lambda has its own: decoding a large X-ray or a JPEG 2000 DICOM
 holds the interpreter lock for seconds, which in the API's process would stall every request
-(and the embedded moto) meanwhile.
+(and the embedded moto) meanwhile. Lambda runs one invocation per upload side by side; locally
+as many processes as the machine has cores (``IMAGE_WORKERS`` overrides) pump the queue, each
+one message at a time, so a burst of captures is rendered in parallel.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from __future__ import annotations
 import importlib
 import json
 import multiprocessing
+import os
 import signal
 import sys
 import threading
@@ -31,6 +34,8 @@ import boto3
 from infra.resources import Queue, Resources, Schedule, for_stage
 
 RETRY_DELAY_S = 5
+# Never more image processes than this by default: each can hold a large study in memory.
+MAX_IMAGE_WORKERS = 4
 
 
 class FakeLambdaContext:
@@ -191,14 +196,29 @@ def _pump_forever(stage: str, queue_name: str, endpoint: str, region: str) -> No
     QueuePump(res, queue, sqs_client(endpoint, region), region, threading.Event(), log).run()
 
 
-def pump_in_process(res: Resources, queue: Queue, endpoint: str, region: str) -> Any:
-    """Start pumping ``queue`` in a fresh interpreter (spawned: it inherits the environment,
-    nothing else); returns the process, which the caller terminates on shutdown."""
-    proc = multiprocessing.get_context("spawn").Process(
-        target=_pump_forever,
-        args=(res.stage, queue.name, endpoint, region),
-        name=f"pump-{queue.name}",
-        daemon=True,
-    )
-    proc.start()
-    return proc
+def image_worker_count() -> int:
+    """How many processes pump an imaging queue: ``IMAGE_WORKERS``, or one per core (at most
+    ``MAX_IMAGE_WORKERS``)."""
+    configured = os.environ.get("IMAGE_WORKERS", "").strip()
+    if configured.isdigit() and int(configured) > 0:
+        return int(configured)
+    return max(1, min(os.cpu_count() or 1, MAX_IMAGE_WORKERS))
+
+
+def pump_in_processes(
+    res: Resources, queue: Queue, endpoint: str, region: str, count: int
+) -> list[Any]:
+    """Start ``count`` fresh interpreters (spawned: they inherit the environment, nothing else)
+    that pump ``queue`` side by side; returns the processes, which the caller terminates on
+    shutdown."""
+    procs = []
+    for n in range(count):
+        proc = multiprocessing.get_context("spawn").Process(
+            target=_pump_forever,
+            args=(res.stage, queue.name, endpoint, region),
+            name=f"pump-{queue.name}-{n + 1}",
+            daemon=True,
+        )
+        proc.start()
+        procs.append(proc)
+    return procs
