@@ -1,11 +1,14 @@
 """boto3 clients, created lazily once per process.
 
 Every client honours ``AWS_ENDPOINT_URL`` (botocore reads it), which is how the local stack and
-the tests point them at moto.
+the tests point them at moto. A client, once made, is safe to share between threads; making
+one is not (boto3's default session is not thread-safe), so creation holds a lock: the local
+server's threads may ask for the same client at once.
 """
 
 from __future__ import annotations
 
+import threading
 from functools import cache
 from typing import Any
 
@@ -14,9 +17,16 @@ from botocore.config import Config
 
 from chalicelib.core.config import settings
 
+_lock = threading.Lock()
+
+
+def client(service: str) -> Any:
+    with _lock:
+        return _client(service)
+
 
 @cache
-def client(service: str) -> Any:
+def _client(service: str) -> Any:
     extra: dict[str, Any] = {}
     if service == "s3":
         # Path-style keeps presigned URLs valid against a loopback endpoint.
