@@ -54,6 +54,11 @@ CSP = (
     "connect-src 'self' https://*.amazonaws.com; font-src 'self'; object-src 'none'; "
     "base-uri 'self'; frame-ancestors 'none'; form-action 'self'"
 )
+# /api/* answers JSON, plus the few HTML pages patients open from their emails (a budget to
+# sign, an appointment to confirm), which send a CSP of their own with a nonce for their inline
+# script. CloudFront must not replace it with the SPA's (script-src 'self' would block it): on
+# the API the policy below is only a default for answers that carry none.
+API_CSP = "default-src 'none'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'"
 # Paths without a file extension are SPA routes: serve index.html (only on the SPA behaviour,
 # so API 404s stay API 404s; distribution-wide error pages would rewrite them too).
 SPA_FALLBACK_JS = """function handler(event) {
@@ -394,10 +399,10 @@ class CuspideStack(cdk.Stack):
             removal_policy=cdk.RemovalPolicy.DESTROY,
         )
 
-    def _distribution(self) -> None:
-        headers = cloudfront.ResponseHeadersPolicy(
+    def _security_headers(self, construct_id: str, csp: str, override_csp: bool) -> Any:
+        return cloudfront.ResponseHeadersPolicy(
             self,
-            "SecurityHeaders",
+            construct_id,
             security_headers_behavior=cloudfront.ResponseSecurityHeadersBehavior(
                 strict_transport_security=cloudfront.ResponseHeadersStrictTransportSecurity(
                     access_control_max_age=cdk.Duration.days(730),
@@ -406,7 +411,7 @@ class CuspideStack(cdk.Stack):
                     override=True,
                 ),
                 content_security_policy=cloudfront.ResponseHeadersContentSecurityPolicy(
-                    content_security_policy=CSP, override=True
+                    content_security_policy=csp, override=override_csp
                 ),
                 content_type_options=cloudfront.ResponseHeadersContentTypeOptions(override=True),
                 referrer_policy=cloudfront.ResponseHeadersReferrerPolicy(
@@ -418,6 +423,10 @@ class CuspideStack(cdk.Stack):
                 ),
             ),
         )
+
+    def _distribution(self) -> None:
+        headers = self._security_headers("SecurityHeaders", CSP, override_csp=True)
+        api_headers = self._security_headers("ApiSecurityHeaders", API_CSP, override_csp=False)
         fallback = cloudfront.Function(
             self,
             "SpaFallback",
@@ -467,7 +476,7 @@ class CuspideStack(cdk.Stack):
                     # every other viewer header but Host, cookies and query strings.
                     cache_policy=cloudfront.CachePolicy.CACHING_DISABLED,
                     origin_request_policy=cloudfront.OriginRequestPolicy.ALL_VIEWER_EXCEPT_HOST_HEADER,
-                    response_headers_policy=headers,
+                    response_headers_policy=api_headers,
                 )
             },
             **domain,

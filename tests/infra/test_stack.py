@@ -305,9 +305,35 @@ def test_spa_fallback_function_logic(dev: Synth, tmp_path: Any) -> None:
     ]
 
 
+def _headers_policy(s: Synth, path_pattern: str | None) -> dict[str, Any]:
+    """The security headers of the distribution's behaviour for ``path_pattern`` (None: the
+    default behaviour, the SPA)."""
+    _, dist = one(s, "AWS::CloudFront::Distribution")
+    cfg = dist["Properties"]["DistributionConfig"]
+    if path_pattern is None:
+        behaviour = cfg["DefaultCacheBehavior"]
+    else:
+        (behaviour,) = [b for b in cfg["CacheBehaviors"] if b["PathPattern"] == path_pattern]
+    logical_id = behaviour["ResponseHeadersPolicyId"]["Ref"]
+    policy = s.resources("AWS::CloudFront::ResponseHeadersPolicy")[logical_id]
+    return policy["Properties"]["ResponseHeadersPolicyConfig"]["SecurityHeadersConfig"]
+
+
+def test_api_pages_keep_their_own_content_security_policy(dev: Synth) -> None:
+    """The patient budget page signs with an inline script allowed by its own nonce CSP: on
+    /api/* CloudFront only adds a CSP where the answer has none (the SPA's would block it)."""
+    api = _headers_policy(dev, "/api/*")
+    assert api["ContentSecurityPolicy"]["Override"] is False
+    assert "default-src 'none'" in api["ContentSecurityPolicy"]["ContentSecurityPolicy"]
+    assert api["StrictTransportSecurity"]["Override"] is True
+    assert api["ContentTypeOptions"]["Override"] is True
+    spa = _headers_policy(dev, None)
+    assert spa["ContentSecurityPolicy"]["Override"] is True
+    assert "script-src 'self'" in spa["ContentSecurityPolicy"]["ContentSecurityPolicy"]
+
+
 def test_security_headers(dev: Synth) -> None:
-    _, policy = one(dev, "AWS::CloudFront::ResponseHeadersPolicy")
-    h = policy["Properties"]["ResponseHeadersPolicyConfig"]["SecurityHeadersConfig"]
+    h = _headers_policy(dev, None)
     assert h["StrictTransportSecurity"]["AccessControlMaxAgeSec"] >= 31536000
     assert h["StrictTransportSecurity"]["IncludeSubdomains"] is True
     assert "default-src 'self'" in h["ContentSecurityPolicy"]["ContentSecurityPolicy"]
