@@ -30,28 +30,43 @@ ERROR_SCHEMA = {
 }
 
 
+HTML = "text/html"
+# What a public page answers instead of the page (its own HTML, never the JSON envelope).
+PAGE_PROBLEMS = {
+    "404": "The link is unknown or was tampered with",
+    "409": "The budget changed since the link was sent",
+    "410": "The link expired or was already used",
+    "422": "The form is incomplete (the page says what is missing)",
+    "429": "Too many requests from this address; try again later",
+}
+
+Refs = dict[type[BaseModel], dict[str, str]]
+
+
 def _models(specs: list[RouteSpec]) -> list[type[BaseModel]]:
-    seen: dict[str, type[BaseModel]] = {}
+    """Every model a route names, once each; two models may share a class name (each module
+    has its ``SettingsOut``): pydantic then gives each its own component name."""
+    seen: dict[type[BaseModel], None] = {}
     for s in specs:
         for m in (s.body, s.query):
             if m is not None:
-                seen[m.__name__] = m
+                seen[m] = None
         r = s.response
         inner = getattr(r, "__args__", (r,))
         for m in inner:
             if isinstance(m, type) and issubclass(m, BaseModel):
-                seen[m.__name__] = m
-    return list(seen.values())
+                seen[m] = None
+    return list(seen)
 
 
-def _schema_of(response: Any, defs: dict[str, Any]) -> dict[str, Any]:
+def _schema_of(response: Any, refs: Refs) -> dict[str, Any]:
     if response is None:
         return {}
     if isinstance(response, type) and issubclass(response, BaseModel):
-        return {"$ref": REF.format(model=response.__name__)}
+        return refs[response]
     args = getattr(response, "__args__", None)
     if args and isinstance(args[0], type) and issubclass(args[0], BaseModel):
-        return {"type": "array", "items": {"$ref": REF.format(model=args[0].__name__)}}
+        return {"type": "array", "items": refs[args[0]]}
     return TypeAdapter(response).json_schema(ref_template=REF)
 
 
@@ -74,7 +89,8 @@ def _path_params(path: str) -> list[dict[str, Any]]:
 
 def build(routers: list[Router], prefix: str = "/api/v1") -> dict[str, Any]:
     specs = [s for r in routers for s in r.specs]
-    _, top = models_json_schema([(m, "validation") for m in _models(specs)], ref_template=REF)
+    by_mode, top = models_json_schema([(m, "validation") for m in _models(specs)], ref_template=REF)
+    refs: Refs = {model: ref for (model, _), ref in by_mode.items()}
     schemas: dict[str, Any] = dict(top.get("$defs", {}))
     schemas["Error"] = ERROR_SCHEMA
     paths: dict[str, Any] = {}
@@ -97,7 +113,7 @@ def build(routers: list[Router], prefix: str = "/api/v1") -> dict[str, Any]:
         if s.body is not None:
             op["requestBody"] = {
                 "required": True,
-                "content": {JSON: {"schema": {"$ref": REF.format(model=s.body.__name__)}}},
+                "content": {JSON: {"schema": refs[s.body]}},
             }
             op["responses"]["400"] = _err("The body is not valid JSON")
         if s.body is not None or s.query is not None:
@@ -110,7 +126,9 @@ def build(routers: list[Router], prefix: str = "/api/v1") -> dict[str, Any]:
                 "content": {s.produces: {"schema": {"type": "string"}}},
             }
         else:
-            data = _schema_of(s.response, schemas)
+            data = _schema_of(s.response, refs)
+            if s.paged and data.get("type") != "array":
+                data = {"type": "array", "items": data}  # a paged route names its item
             if s.paged:
                 data = {
                     "type": "object",
@@ -134,6 +152,15 @@ def build(routers: list[Router], prefix: str = "/api/v1") -> dict[str, Any]:
             }
         if _path_params(s.path):
             op["responses"]["404"] = _err("Not found in this clinic")
+        if s.produces == HTML:
+            # A page answers its problems as a page too, in the patient's language.
+            for status in [k for k in op["responses"] if not k.startswith("2")]:
+                del op["responses"][status]
+            for status, text in PAGE_PROBLEMS.items():
+                op["responses"][status] = {
+                    "description": text,
+                    "content": {HTML: {"schema": {"type": "string"}}},
+                }
         paths.setdefault(prefix + s.path, {})[s.method.lower()] = op
     return {
         "openapi": "3.1.0",

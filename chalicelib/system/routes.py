@@ -7,11 +7,14 @@ from botocore.exceptions import BotoCoreError, ClientError
 from chalice import Response
 from pydantic import BaseModel
 
-from chalicelib.core import aws
+from chalicelib.core import aws, ratelimit
 from chalicelib.core.api import PUBLIC, Req, Router, envelope
 from chalicelib.core.config import settings
+from chalicelib.core.i18n import tr
+from chalicelib.core.observability import logger
 
 router = Router("system")
+HEALTH_CHECKS_PER_MINUTE = 30
 
 _openapi: dict[str, Any] | None = None
 _routers: list = []
@@ -67,6 +70,20 @@ def _check(name: str, fn) -> Check:  # type: ignore[no-untyped-def]
     tags=("system",),
 )
 def health_detailed(req: Req) -> Any:
+    """Public, for monitors: which kind of dependency fails and AWS's error code, never the
+    names of the stage's resources (those go to the log). Each call fans out to AWS, so it is
+    rate-limited per client address."""
+    ratelimit.hit(
+        "health-detailed",
+        req.ip or "unknown",
+        limit=HEALTH_CHECKS_PER_MINUTE,
+        window_s=60,
+        message=tr(
+            "Too many health checks from this address; try again in a minute.",
+            "Demasiadas comprobaciones de estado desde esta dirección; "
+            "vuelve a intentarlo en un minuto.",
+        ),
+    )
     cfg = settings()
     checks = [
         _check("table", lambda: aws.client("dynamodb").describe_table(TableName=cfg.table_name)),
@@ -74,11 +91,27 @@ def health_detailed(req: Req) -> Any:
         _check("event_bus", lambda: aws.client("events").describe_event_bus(Name=cfg.event_bus)),
         _check("app_url", lambda: cfg.app_url),  # emailed links need it
     ]
-    for q in cfg.queue_names:
-        checks.append(
-            _check(f"queue:{q}", lambda q=q: aws.client("sqs").get_queue_url(QueueName=q))
+    queues = [
+        (q, _check("queue", lambda q=q: aws.client("sqs").get_queue_url(QueueName=q)))
+        for q in cfg.queue_names
+    ]
+    failed_queues = [(q, c) for q, c in queues if not c.ok]
+    checks.append(
+        Check(
+            name="queues",
+            ok=not failed_queues,
+            detail=f"{len(failed_queues)} of {len(queues)} missing" if failed_queues else None,
         )
+    )
     ok = all(c.ok for c in checks)
+    if not ok:
+        logger.warning(
+            "health check degraded",
+            extra={
+                "failed": [c.name for c in checks if not c.ok],
+                "failed_queues": [q for q, _ in failed_queues],
+            },
+        )
     result = DetailedHealth(
         status="ok" if ok else "degraded", version=cfg.version, stage=cfg.stage, checks=checks
     )

@@ -80,6 +80,53 @@ def test_openapi_document_is_valid_3_1_and_lists_every_route(api):
             assert ref.rsplit("/", 1)[1] in doc["components"]["schemas"]
 
 
+def _component(doc, schema):
+    return doc["components"]["schemas"][schema["$ref"].rsplit("/", 1)[1]]
+
+
+def test_openapi_describes_each_route_with_its_own_models(api):
+    """Two modules' models may share a class name (comms and VERI*FACTU each have a
+    SettingsOut): each route's body and answer must still point at its own model's schema."""
+    from pydantic import BaseModel
+
+    doc = api.get("/openapi.json").json()
+    checked = 0
+    for s in all_specs():
+        op = doc["paths"]["/api/v1" + s.path][s.method.lower()]
+        if s.body is not None:
+            body = _component(doc, op["requestBody"]["content"]["application/json"]["schema"])
+            assert set(body["properties"]) == set(s.body.model_fields), s.path
+            checked += 1
+        model = getattr(s.response, "__args__", (s.response,))[0]
+        if s.produces == "application/json" and isinstance(model, type):
+            if not issubclass(model, BaseModel) or s.status == 204:
+                continue
+            data = op["responses"][str(s.status)]["content"]["application/json"]["schema"]
+            data = data["properties"]["data"]
+            if s.paged:
+                data = data["properties"]["items"]
+            if s.paged or s.response is not model:  # a list of the model
+                assert data["type"] == "array", s.path
+                data = data["items"]
+            assert set(_component(doc, data)["properties"]) == set(model.model_fields), s.path
+            checked += 1
+    assert checked > 100
+    vf = doc["paths"]["/api/v1/verifactu/settings"]["get"]["responses"]["200"]
+    ref = vf["content"]["application/json"]["schema"]["properties"]["data"]["$ref"]
+    assert "verifactu" in ref
+
+
+def test_openapi_declares_public_pages_and_their_problems_as_html(api):
+    doc = api.get("/openapi.json").json()
+    pages = [s for s in all_specs() if s.produces == "text/html"]
+    assert len(pages) >= 4
+    for s in pages:
+        op = doc["paths"]["/api/v1" + s.path][s.method.lower()]
+        for status, answer in op["responses"].items():
+            assert set(answer.get("content", {"text/html": 0})) == {"text/html"}, (s.path, status)
+        assert {"404", "410", "429"} <= set(op["responses"])
+
+
 @pytest.mark.parametrize("path", ["/health", "/health/detailed"])
 def test_health(api, path):
     r = api.get(path)
@@ -88,9 +135,20 @@ def test_health(api, path):
     assert d["message"] is None and d["data"]["status"] == "ok" and d["data"]["version"]
     if path.endswith("detailed"):
         names = {c["name"] for c in d["data"]["checks"]}
-        assert {"table", "media_bucket", "event_bus"} <= names
-        assert any(n.startswith("queue:") for n in names)
+        assert names == {"table", "media_bucket", "event_bus", "app_url", "queues"}
         assert all(c["ok"] for c in d["data"]["checks"])
+        # public: it never names the stage's resources (table, bucket, bus, queues)
+        assert "cuspide-" not in r.body.decode()
+
+
+def test_detailed_health_is_rate_limited_per_address(api):
+    from chalicelib.system.routes import HEALTH_CHECKS_PER_MINUTE
+
+    for _ in range(HEALTH_CHECKS_PER_MINUTE):
+        assert api.get("/health/detailed").status == 200
+    r = api.get("/health/detailed")
+    assert r.status == 429 and int(r.headers["Retry-After"]) > 0
+    assert api.get("/health/detailed", ip="10.99.0.1").status == 200  # another address
 
 
 def test_detailed_health_reports_a_missing_resource(api, monkeypatch):
@@ -108,6 +166,24 @@ def test_detailed_health_reports_a_missing_resource(api, monkeypatch):
     d = r.json()["data"]
     assert d["status"] == "degraded"
     assert [c for c in d["checks"] if c["name"] == "media_bucket"][0]["ok"] is False
+    assert "gone" not in r.body.decode()  # the failing resource's name is only logged
+
+
+def test_detailed_health_counts_missing_queues_without_naming_them(api, monkeypatch):
+    from dataclasses import replace
+
+    import chalicelib.system.routes as sysroutes
+    from chalicelib.core import config
+
+    real = config.settings()
+    broken = replace(real, queue_names=(*real.queue_names, "cuspide-test-secret-queue"))
+    monkeypatch.setattr(sysroutes, "settings", lambda: broken)
+    r = api.get("/health/detailed")
+    assert r.status == 503
+    [queues] = [c for c in r.json()["data"]["checks"] if c["name"] == "queues"]
+    assert queues["ok"] is False
+    assert queues["detail"] == f"1 of {len(broken.queue_names)} missing"
+    assert "secret-queue" not in r.body.decode()
 
 
 def test_detailed_health_reports_a_deployed_stage_without_its_public_url(api, monkeypatch):
