@@ -9,6 +9,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 
 from chalicelib.core import validators
 from chalicelib.core.i18n import tr
+from chalicelib.core.validators import BoundedDate, BoundedDatetime, PartialUpdate
 from chalicelib.patients.schemas import Alert
 
 Status = Literal[
@@ -21,7 +22,7 @@ PALETTE: tuple[str, ...] = Colour.__args__
 WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 SLOT_MIN = 5
 MAX_DURATION_MIN = 240
-HHMM = r"^([01]\d|2[0-3]):[0-5]\d$|^24:00$"
+HHMM = r"^([01][0-9]|2[0-3]):[0-5][0-9]$|^24:00$"  # [0-9]: ASCII digits only
 
 
 class Strict(BaseModel):
@@ -37,7 +38,11 @@ class CabinetIn(Strict):
     position: int = Field(default=0, ge=0, le=1000)
 
 
-class CabinetUpdate(Strict):
+class CabinetUpdate(PartialUpdate):
+    """Only the fields sent change; null clears the colour."""
+
+    CLEARABLE = frozenset({"colour"})
+
     name: str | None = Field(default=None, min_length=1, max_length=60)
     colour: str | None = Field(default=None, pattern=validators.HEX_COLOUR.pattern)
     position: int | None = Field(default=None, ge=0, le=1000)
@@ -97,7 +102,7 @@ class OpeningHoursOut(OpeningHoursIn):
 
 
 class HolidayIn(Strict):
-    date: date
+    date: BoundedDate
     name: str = Field(min_length=1, max_length=120)
 
 
@@ -139,8 +144,9 @@ class AppointmentIn(Strict):
     patient_id: str = Field(min_length=1, max_length=64)
     professional_id: str = Field(min_length=1, max_length=64)
     cabinet_id: str = Field(min_length=1, max_length=64)
-    start: datetime = Field(
-        description="Local time in the clinic's zone (2026-03-09T10:00) or with an offset",
+    start: BoundedDatetime = Field(
+        description="Local time in the clinic's zone (2026-03-09T10:00) or with an offset; "
+        "between 1900 and 2100",
     )
     duration_min: int = Field(ge=SLOT_MIN, le=MAX_DURATION_MIN, examples=[30])
     reason: str = Field(min_length=1, max_length=200, examples=["Revisión"])
@@ -164,13 +170,16 @@ class AppointmentIn(Strict):
         return _check_start(v)
 
 
-class AppointmentUpdate(Strict):
-    """Only the fields sent change. Changing start, duration, cabinet or professional is a
-    reschedule: it is checked like a new booking and recorded in ``reschedules``."""
+class AppointmentUpdate(PartialUpdate):
+    """Only the fields sent change; null clears the treatment, colour or notes. Changing
+    start, duration, cabinet or professional is a reschedule: it is checked like a new booking
+    and recorded in ``reschedules``."""
+
+    CLEARABLE = frozenset({"treatment", "colour", "notes", "reschedule_reason"})
 
     professional_id: str | None = Field(default=None, min_length=1, max_length=64)
     cabinet_id: str | None = Field(default=None, min_length=1, max_length=64)
-    start: datetime | None = None
+    start: BoundedDatetime | None = None
     duration_min: int | None = Field(default=None, ge=SLOT_MIN, le=MAX_DURATION_MIN)
     reason: str | None = Field(default=None, min_length=1, max_length=200)
     treatment: str | None = Field(default=None, max_length=200)
@@ -188,13 +197,6 @@ class AppointmentUpdate(Strict):
     @classmethod
     def _start(cls, v: datetime | None) -> datetime | None:
         return _check_start(v)
-
-    @model_validator(mode="after")
-    def _not_cleared(self) -> AppointmentUpdate:
-        for name in ("professional_id", "cabinet_id", "start", "duration_min", "reason"):
-            if name in self.model_fields_set and getattr(self, name) is None:
-                raise ValueError(tr(f"{name} cannot be cleared", f"{name} no se puede dejar vacío"))
-        return self
 
 
 class StatusIn(Strict):
@@ -271,11 +273,11 @@ class ViewQuery(Strict):
 
 
 class DayQuery(ViewQuery):
-    date: date
+    date: BoundedDate
 
 
 class WeekQuery(ViewQuery):
-    start: date = Field(description="First day shown (usually a Monday); 7 days from it")
+    start: BoundedDate = Field(description="First day shown (usually a Monday); 7 days from it")
 
 
 class DayOut(BaseModel):

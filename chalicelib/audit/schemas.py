@@ -1,11 +1,18 @@
+"""Schemas of the audit log routes."""
+
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from chalicelib.core.i18n import tr
+
+LOG_START = datetime(1970, 1, 1, tzinfo=UTC)
+"""Nothing in the log is older: entry ids are ULIDs, whose clock starts at the Unix epoch. A
+``from`` or ``to`` before it is read as this instant (``from=0001-01-01T00:00:00Z``: from the
+start), so no date a client may send reaches the ULID bounds below zero."""
 
 
 class AuditQuery(BaseModel):
@@ -35,6 +42,10 @@ class AuditQuery(BaseModel):
             raise ValueError(
                 tr("'from' must not be after 'to'", "'from' no puede ser posterior a 'to'")
             )
+        if self.date_from is not None:
+            self.date_from = max(self.date_from, LOG_START)
+        if self.date_to is not None:
+            self.date_to = max(self.date_to, LOG_START)
         return self
 
 

@@ -17,6 +17,7 @@ breakdown groups lines by (classification, rate) and sums their bases and VAT.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import ROUND_FLOOR, ROUND_HALF_UP, Decimal, InvalidOperation
@@ -47,9 +48,35 @@ def q2(value: Decimal) -> Decimal:
     return value.quantize(CENT, rounding=ROUND_HALF_UP)
 
 
-def dec(value: Any, *, places: int = 2, field: str = "amount") -> Decimal:
-    """A Decimal from text/int/Decimal (never float), with at most ``places`` decimals.
-    Accepts a Spanish decimal comma ("45,50")."""
+MAX_AMOUNT = Decimal("99999999.99")
+"""The largest amount (price, cost, unit price, discount, payment) the API takes, in absolute
+value; money has at most 2 decimals. Up to 1000 units of it on each of 200 lines stays far
+inside Decimal's 28 digits, so the arithmetic below never overflows (docs/api.md)."""
+MAX_QUANTITY = Decimal(1000)
+"""The largest quantity of a line, in absolute value (at most 2 decimals)."""
+MAX_RATE = HUNDRED
+"""A VAT rate is a percentage."""
+
+# ASCII digits only: Decimal() and int() also read other scripts' digits ("٣", "１０") and
+# exponents ("1E+400"), which an amount typed by a person never has.
+_PLAIN_NUMBER = re.compile(r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)")
+
+
+def _not_a_number(field: str) -> MoneyError:
+    return MoneyError(
+        tr(
+            f"{field}: not a number (use the digits 0-9, e.g. 45.50)",
+            f"{field}: no es un número (usa las cifras 0-9, p. ej. 45,50)",
+        )
+    )
+
+
+def dec(
+    value: Any, *, places: int = 2, field: str = "amount", limit: Decimal = MAX_AMOUNT
+) -> Decimal:
+    """A Decimal from text/int/Decimal (never float), with at most ``places`` decimals and at
+    most ``limit`` in absolute value. Text is plain ASCII digits with an optional sign and
+    decimal point; a Spanish decimal comma ("45,50", "1.234,50") and a "€" are read."""
     if isinstance(value, float):
         raise MoneyError(
             tr(
@@ -58,24 +85,32 @@ def dec(value: Any, *, places: int = 2, field: str = "amount") -> Decimal:
             )
         )
     if isinstance(value, bool):
-        raise MoneyError(tr(f"{field}: not a number", f"{field}: no es un número"))
+        raise _not_a_number(field)
     if isinstance(value, str):
         text = value.strip().replace("€", "").strip()
         if "," in text and "." in text:
             text = text.replace(".", "").replace(",", ".")
         else:
             text = text.replace(",", ".")
+        if not _PLAIN_NUMBER.fullmatch(text):
+            raise _not_a_number(field)
         value = text
+    elif not isinstance(value, int | Decimal):
+        raise _not_a_number(field)
     try:
         d = Decimal(value)
     except (InvalidOperation, TypeError, ValueError) as exc:
-        raise MoneyError(tr(f"{field}: not a number", f"{field}: no es un número")) from exc
+        raise _not_a_number(field) from exc
     if not d.is_finite():
-        raise MoneyError(tr(f"{field}: not a number", f"{field}: no es un número"))
+        raise _not_a_number(field)
     if d.as_tuple().exponent < -places:  # type: ignore[operator]
         raise MoneyError(
             tr(f"{field}: at most {places} decimals", f"{field}: como mucho {places} decimales")
         )
+    if d > limit:
+        raise MoneyError(tr(f"{field}: at most {limit}", f"{field}: como mucho {limit}"))
+    if d < -limit:
+        raise MoneyError(tr(f"{field}: at least -{limit}", f"{field}: como mínimo -{limit}"))
     return d
 
 

@@ -1,5 +1,7 @@
 """Input and output schemas of the billing routes. Money travels as text ("45.50"); integers
-are accepted on input, floats are refused (they cannot hold cents exactly)."""
+are accepted on input, floats are refused (they cannot hold cents exactly). Amounts are at most
+99,999,999.99 in absolute value, quantities 1000, both with at most 2 decimals and written with
+the ASCII digits 0-9 (``money.dec``); dates are between 1900 and 2100."""
 
 from __future__ import annotations
 
@@ -7,9 +9,17 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    ValidationInfo,
+    field_validator,
+)
 
 from chalicelib.billing import money, rules
+from chalicelib.core.validators import BoundedDate, BoundedDatetime, PartialUpdate
 
 Classification = rules.Classification
 Scope = Literal["tooth", "surface", "mouth"]
@@ -20,16 +30,17 @@ InvoiceStatus = Literal["draft", "issued", "partially_paid", "paid"]
 PaymentMethod = Literal["cash", "card", "transfer", "financing"]
 
 
-def _money(value: Any) -> Decimal:
-    return money.dec(value, places=2)
+def _money(value: Any, info: ValidationInfo) -> Decimal:
+    return money.dec(value, places=2, field=info.field_name or "amount")
 
 
-def _qty(value: Any) -> Decimal:
-    return money.dec(value, places=2, field="quantity")
+def _qty(value: Any, info: ValidationInfo) -> Decimal:
+    field = info.field_name or "quantity"
+    return money.dec(value, places=2, field=field, limit=money.MAX_QUANTITY)
 
 
-def _rate(value: Any) -> Decimal:
-    return money.dec(value, places=2, field="rate")
+def _rate(value: Any, info: ValidationInfo) -> Decimal:
+    return money.dec(value, places=2, field=info.field_name or "rate", limit=money.MAX_RATE)
 
 
 Money = Annotated[Decimal, BeforeValidator(_money)]
@@ -56,7 +67,9 @@ class VatTypeIn(Strict):
     classification: Classification
 
 
-class VatTypeUpdate(Strict):
+class VatTypeUpdate(PartialUpdate):
+    """Only the fields sent change; none of them can be cleared."""
+
     name_es: str | None = Field(default=None, min_length=2, max_length=120)
     name_en: str | None = Field(default=None, min_length=2, max_length=120)
     active: bool | None = None
@@ -88,7 +101,11 @@ class TreatmentIn(Strict):
     active: bool = True
 
 
-class TreatmentUpdate(Strict):
+class TreatmentUpdate(PartialUpdate):
+    """Only the fields sent change; null clears the English name, the cost or the duration."""
+
+    CLEARABLE = frozenset({"name_en", "cost", "duration_min"})
+
     name_es: str | None = Field(default=None, min_length=2, max_length=200)
     name_en: str | None = Field(default=None, max_length=200)
     category: list[str] | None = Field(default=None, max_length=4)
@@ -168,16 +185,20 @@ class BudgetIn(Strict):
     patient_id: str = Field(min_length=1, max_length=40)
     title: str | None = Field(default=None, max_length=200)
     notes: str | None = Field(default=None, max_length=2000)
-    valid_until: date | None = None
+    valid_until: BoundedDate | None = None
     valid_days: int | None = Field(default=None, ge=1, le=365)
     lines: list[BudgetLineIn] = Field(min_length=1, max_length=200)
     global_discount: Discount | None = None
 
 
-class BudgetUpdate(Strict):
+class BudgetUpdate(PartialUpdate):
+    """Only the fields sent change; null clears the title, the notes or the global discount."""
+
+    CLEARABLE = frozenset({"title", "notes", "global_discount"})
+
     title: str | None = Field(default=None, max_length=200)
     notes: str | None = Field(default=None, max_length=2000)
-    valid_until: date | None = None
+    valid_until: BoundedDate | None = None
     lines: list[BudgetLineIn] | None = Field(default=None, min_length=1, max_length=200)
     global_discount: Discount | None = None
     clear_global_discount: bool = False
@@ -287,7 +308,7 @@ class InvoiceLineIn(Strict):
     treatment_id: str | None = Field(default=None, max_length=40)
     description: str | None = Field(default=None, max_length=300)
     tooth: int | None = None
-    quantity: Quantity = Field(default=Decimal(1), le=1000)
+    quantity: Quantity = Field(default=Decimal(1), ge=-1000, le=1000)
     unit_price: Money | None = None
     discount: Discount | None = None
     vat_code: str | None = None
@@ -306,7 +327,7 @@ class InvoiceIn(Strict):
     third_party: Party | None = None
     description: str | None = Field(default=None, max_length=500)
     notes: str | None = Field(default=None, max_length=2000)
-    operation_date: date | None = None
+    operation_date: BoundedDate | None = None
     art4_2: bool = Field(
         default=False,
         description="an operation of those art. 4.2 RD 1619/2012 lists (e.g. a retail sale): "
@@ -314,13 +335,18 @@ class InvoiceIn(Strict):
     )
 
 
-class InvoiceUpdate(Strict):
+class InvoiceUpdate(PartialUpdate):
+    """Only the fields sent change; null clears the notes or the operation date (the third
+    party is removed with ``clear_third_party``)."""
+
+    CLEARABLE = frozenset({"notes", "operation_date"})
+
     lines: list[InvoiceLineIn] | None = Field(default=None, min_length=1, max_length=200)
     third_party: Party | None = None
     clear_third_party: bool = False
     description: str | None = Field(default=None, max_length=500)
     notes: str | None = Field(default=None, max_length=2000)
-    operation_date: date | None = None
+    operation_date: BoundedDate | None = None
     art4_2: bool | None = None
 
 
@@ -405,7 +431,7 @@ class InvoiceQuery(Strict):
 class PaymentIn(Strict):
     amount: Money = Field(gt=0)
     method: PaymentMethod
-    paid_at: datetime | None = None
+    paid_at: BoundedDatetime | None = None
     reference: str | None = Field(default=None, max_length=120)
     note: str | None = Field(default=None, max_length=500)
 

@@ -94,8 +94,8 @@ class ReplyIn(Strict):
 
 
 class WhatsAppIn(Strict):
-    phone_number_id: str = Field(pattern=r"^\d{5,30}$")
-    waba_id: str = Field(pattern=r"^\d{5,30}$")
+    phone_number_id: str = Field(pattern=r"^[0-9]{5,30}$")  # ASCII digits only
+    waba_id: str = Field(pattern=r"^[0-9]{5,30}$")
     access_token: str = Field(min_length=20, max_length=1024)
     app_secret: str = Field(min_length=16, max_length=128)
     verify_token: str = Field(min_length=16, max_length=128)

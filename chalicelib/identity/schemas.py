@@ -90,7 +90,13 @@ class ClinicFields(Strict):
         return self
 
 
-class ClinicUpdate(Strict):
+class ClinicUpdate(validators.PartialUpdate):
+    """Only the fields sent change; null clears the legal name, tax id, address or branding.
+    The name, time zone, currency and language are required (null is a 422): login, the
+    agenda and the PDFs read them."""
+
+    CLEARABLE = frozenset({"legal_name", "tax_id", "address", "branding"})
+
     name: str | None = Field(default=None, min_length=2, max_length=120)
     legal_name: str | None = Field(default=None, max_length=200)
     tax_id: str | None = Field(default=None, max_length=20)
@@ -218,7 +224,9 @@ class MemberOut(BaseModel):
     joined_at: datetime
 
 
-class MemberUpdate(Strict):
+class MemberUpdate(validators.PartialUpdate):
+    """Only the fields sent change; none of them can be cleared."""
+
     role: Role | None = None
     is_professional: bool | None = None
     name: str | None = Field(default=None, min_length=2, max_length=120)

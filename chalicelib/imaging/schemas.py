@@ -8,6 +8,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from chalicelib.core.i18n import tr
+from chalicelib.core.validators import BoundedDate, PartialUpdate
 
 Kind = Literal["photo", "xray", "dicom"]
 Status = Literal["pending", "processing", "ready", "failed"]
@@ -82,7 +83,7 @@ class ImageIn(Strict):
     category: Category | None = Field(default=None, description="Photos only")
     xray_type: XrayType | None = Field(default=None, description="X-rays and DICOM only")
     teeth: list[int] | None = Field(default=None, max_length=52, description="FDI numbers")
-    acquired_at: date | None = Field(default=None, description="When it was taken")
+    acquired_at: BoundedDate | None = Field(default=None, description="When it was taken")
     appointment_id: str | None = Field(default=None, max_length=64)
     treatment_id: str | None = Field(default=None, max_length=64)
     notes: str | None = Field(default=None, max_length=2000)
@@ -130,13 +131,17 @@ class XrayIn(ImageIn):
     kind: Literal["xray", "dicom"]  # type: ignore[assignment]
 
 
-class ImageUpdate(Strict):
-    """Only the fields sent change; send null to clear an optional field."""
+class ImageUpdate(PartialUpdate):
+    """Only the fields sent change; send null to clear any of them."""
+
+    CLEARABLE = frozenset(
+        {"category", "xray_type", "teeth", "acquired_at", "appointment_id", "treatment_id", "notes"}
+    )
 
     category: Category | None = None
     xray_type: XrayType | None = None
     teeth: list[int] | None = Field(default=None, max_length=52)
-    acquired_at: date | None = None
+    acquired_at: BoundedDate | None = None
     appointment_id: str | None = Field(default=None, max_length=64)
     treatment_id: str | None = Field(default=None, max_length=64)
     notes: str | None = Field(default=None, max_length=2000)
@@ -224,8 +229,8 @@ class ImageQuery(BaseModel):
     category: Category | None = None
     xray_type: XrayType | None = None
     tooth: int | None = None
-    date_from: date | None = Field(default=None, alias="from")
-    date_to: date | None = Field(default=None, alias="to")
+    date_from: BoundedDate | None = Field(default=None, alias="from")
+    date_to: BoundedDate | None = Field(default=None, alias="to")
     status: Status | None = None
     cursor: str | None = None
     limit: int = Field(default=50, ge=1, le=100)
@@ -317,7 +322,11 @@ class DocumentIn(Strict):
         return v
 
 
-class DocumentUpdate(Strict):
+class DocumentUpdate(PartialUpdate):
+    """Only the fields sent change; null clears the description."""
+
+    CLEARABLE = frozenset({"description"})
+
     type: DocumentType | None = None
     title: str | None = Field(default=None, min_length=1, max_length=200)
     description: str | None = Field(default=None, max_length=2000)

@@ -10,6 +10,7 @@ from pydantic import BaseModel, ConfigDict, EmailStr, Field, field_validator, mo
 from chalicelib.core import validators
 from chalicelib.core.i18n import tr
 from chalicelib.core.ids import now
+from chalicelib.core.validators import PartialUpdate
 from chalicelib.patients.search import normalise_phone
 
 Gender = Literal["female", "male", "other", "unknown"]
@@ -30,6 +31,15 @@ def age_on(born: date, today: date) -> int:
 
 def _phone(v: str | None) -> str | None:
     return normalise_phone(v) if v else None
+
+
+def _check_dob(v: date) -> date:
+    """A date of birth: not in the future, not before 1900 (on create and on edit alike)."""
+    if v > now().date():
+        raise ValueError(tr("cannot be in the future", "no puede ser una fecha futura"))
+    if v < validators.MIN_DATE:
+        raise ValueError(tr("is too far in the past", "es demasiado antigua"))
+    return v
 
 
 class NationalId(Strict):
@@ -114,11 +124,7 @@ class _PatientFields(Strict):
     @field_validator("date_of_birth")
     @classmethod
     def _dob(cls, v: date) -> date:
-        if v > now().date():
-            raise ValueError(tr("cannot be in the future", "no puede ser una fecha futura"))
-        if v.year < 1900:
-            raise ValueError(tr("is too far in the past", "es demasiado antigua"))
-        return v
+        return _check_dob(v)
 
 
 class PatientIn(_PatientFields):
@@ -140,8 +146,27 @@ class PatientIn(_PatientFields):
         return self
 
 
-class PatientUpdate(Strict):
-    """Only the fields sent change; send null to clear an optional field."""
+class PatientUpdate(PartialUpdate):
+    """Only the fields sent change; send null to clear an optional field (gender and language
+    go back to their defaults, unknown and es). The names and the date of birth cannot be
+    cleared."""
+
+    CLEARABLE = frozenset(
+        {
+            "second_last_name",
+            "gender",
+            "national_id",
+            "profession",
+            "address",
+            "email",
+            "phone",
+            "whatsapp",
+            "preferred_channel",
+            "language",
+            "emergency_contact",
+            "legal_guardian",
+        }
+    )
 
     first_name: str | None = Field(default=None, min_length=1, max_length=80)
     last_name: str | None = Field(default=None, min_length=1, max_length=80)
@@ -167,16 +192,7 @@ class PatientUpdate(Strict):
     @field_validator("date_of_birth")
     @classmethod
     def _dob(cls, v: date | None) -> date | None:
-        if v is not None and v > now().date():
-            raise ValueError(tr("cannot be in the future", "no puede ser una fecha futura"))
-        return v
-
-    @model_validator(mode="after")
-    def _required_stay(self) -> PatientUpdate:
-        for name in ("first_name", "last_name", "date_of_birth"):
-            if name in self.model_fields_set and getattr(self, name) is None:
-                raise ValueError(tr(f"{name} cannot be cleared", f"{name} no se puede dejar vacío"))
-        return self
+        return None if v is None else _check_dob(v)
 
 
 class Alert(BaseModel):
