@@ -5,11 +5,18 @@ signing key (see ``chalicelib.core.keys``). Verification accepts only HS256, so 
 with another algorithm (or ``none``) is refused. PyJWT compares signatures in constant time.
 
 Passwords: Argon2id (argon2-cffi), a memory-hard KDF, with its recommended parameters.
+
+Login throttling (ADR 0011): failed sign-ins are counted per (account, address) pair, per
+address and per account. A pair that failed too often waits; an address that failed too often
+waits, except for accounts that signed in from it before; an account that failed too often
+(from many addresses) is only slowed: each address that is new to it gets one try per window.
+Nothing ever locks the owner out of their account from an address that has not failed.
 """
 
 from __future__ import annotations
 
 import hashlib
+import math
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -18,11 +25,13 @@ import jwt
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 
+from chalicelib.core import ratelimit
 from chalicelib.core.config import settings
-from chalicelib.core.errors import Unauthorized, Unprocessable
+from chalicelib.core.errors import TooManyRequests, Unauthorized, Unprocessable
 from chalicelib.core.i18n import tr
 from chalicelib.core.ids import new_id, now
 from chalicelib.core.keys import jwt_keys
+from chalicelib.core.observability import logger
 
 ALGORITHM = "HS256"
 _hasher = PasswordHasher()
@@ -183,3 +192,94 @@ def verify_password(password_hash: str | None, password: str) -> bool:
         return _hasher.verify(password_hash or _DUMMY_HASH, password) and bool(password_hash)
     except (VerifyMismatchError, VerificationError, InvalidHashError):
         return False
+
+
+# --- login throttling (ADR 0011) -----------------------------------------------------------
+
+LOGIN_WINDOW_S = 15 * 60
+# Failures of one account from one address, then that address waits for that account.
+LOGIN_PAIR_FAILURES = 5
+# Failures from one address over every account, then it waits (except for its known accounts).
+LOGIN_ADDRESS_FAILURES = 30
+# Failures of one account from every address; above it the account is slowed, not locked.
+LOGIN_ACCOUNT_WINDOW_S = 60 * 60
+LOGIN_ACCOUNT_FAILURES = 50
+# While an account is slowed: attempts per window from each address that is new to it.
+LOGIN_SLOWED_ATTEMPTS = 1
+# How long an address stays known for an account after a successful sign-in from it.
+LOGIN_KNOWN_ADDRESS_S = 30 * 24 * 3600
+
+
+def _pair(email: str, ip: str | None) -> str:
+    return f"{email.strip().lower()}|{ip or 'unknown'}"
+
+
+def _too_many(window_s: int) -> str:
+    minutes = math.ceil(ratelimit.retry_after(window_s) / 60)
+    return tr(
+        f"Too many failed sign-in attempts; try again in {minutes} min.",
+        f"Demasiados intentos fallidos de inicio de sesión; vuelve a intentarlo en {minutes} min.",
+    )
+
+
+def login_gate(email: str, ip: str | None) -> None:
+    """Before a password is checked: refuse (429 with ``Retry-After``) a throttled attempt.
+
+    Known and unknown emails go through exactly the same reads and writes, so the throttle
+    tells nothing about which accounts exist. A throttled attempt is refused whatever the
+    password, so throttling is no oracle either.
+    """
+    pair = _pair(email, ip)
+    address = ratelimit.Window("login-addr", ip or "unknown", LOGIN_WINDOW_S)
+    account = ratelimit.Window("login-acct", email.strip().lower(), LOGIN_ACCOUNT_WINDOW_S)
+    known_mark = ratelimit.Mark("login-known", pair)
+    address_failures, account_failures, known = ratelimit.peek([address, account, known_mark])
+    try:
+        if not known and address_failures >= LOGIN_ADDRESS_FAILURES:
+            raise address.refuse(_too_many(LOGIN_WINDOW_S))
+        # The pair's allowance is taken atomically before the password is checked, so parallel
+        # requests cannot get more guesses than the limit; a successful sign-in gives it back.
+        ratelimit.take(
+            ratelimit.Window("login-pair", pair, LOGIN_WINDOW_S),
+            limit=LOGIN_PAIR_FAILURES,
+            message=_too_many(LOGIN_WINDOW_S),
+        )
+        if not known and account_failures >= LOGIN_ACCOUNT_FAILURES:
+            # Slowed, not locked: each address new to the account gets one try per window.
+            ratelimit.take(
+                ratelimit.Window("login-slow", pair, LOGIN_ACCOUNT_WINDOW_S),
+                limit=LOGIN_SLOWED_ATTEMPTS,
+                message=_too_many(LOGIN_ACCOUNT_WINDOW_S),
+            )
+    except TooManyRequests as exc:
+        # Who and from where stay out of the logs; the counts show what kind of attack it is.
+        logger.warning(
+            "sign-in throttled",
+            extra={
+                "address_failures": address_failures,
+                "account_failures": account_failures,
+                "known_address": bool(known),
+                "retry_after": exc.retry_after,
+            },
+        )
+        raise
+
+
+def login_failed(email: str, ip: str | None) -> None:
+    """A wrong password, an unknown email or an account without an active clinic."""
+    ratelimit.add(ratelimit.Window("login-addr", ip or "unknown", LOGIN_WINDOW_S))
+    ratelimit.add(ratelimit.Window("login-acct", email.strip().lower(), LOGIN_ACCOUNT_WINDOW_S))
+
+
+def login_succeeded(email: str, ip: str | None) -> None:
+    """The right password from this address: its failures are forgotten, and it is known."""
+    pair = _pair(email, ip)
+    ratelimit.clear("login-pair", pair, window_s=LOGIN_WINDOW_S)
+    ratelimit.clear("login-slow", pair, window_s=LOGIN_ACCOUNT_WINDOW_S)
+    login_known(email, ip)
+
+
+def login_known(email: str, ip: str | None) -> None:
+    """Remember that this account proved its password from this address (sign-in, sign-up,
+    accepting an invitation): a noisy address or a slowed account does not hold it back."""
+    ratelimit.mark(ratelimit.Mark("login-known", _pair(email, ip)), ttl_s=LOGIN_KNOWN_ADDRESS_S)

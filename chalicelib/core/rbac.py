@@ -177,6 +177,18 @@ def effective_permissions(grants: Iterable[str], plan: str) -> list[str]:
     return [k for k in PERMISSIONS if granted(grants, k) and not granted(excluded, k)]
 
 
+def missing_permissions(held: Iterable[str], given: Iterable[str]) -> list[str]:
+    """The keys that the grants ``given`` yield and the grants ``held`` do not, in tree order.
+
+    Nobody may hand out what they do not hold: assigning a role, inviting with a role or writing
+    a role's grants is refused unless this is empty for the actor's own grants. The comparison
+    is over the whole tree, whatever the clinic's plan, so that a plan upgrade cannot turn a
+    grant written today (``inventory.*`` on the free plan) into an escalation tomorrow.
+    """
+    held, given = list(held), list(given)
+    return [k for k in PERMISSIONS if granted(given, k) and not granted(held, k)]
+
+
 def validate_grants(grants: Iterable[str]) -> list[str]:
     """Return the grants that match no key in the tree (typos), for a 422."""
     bad = []

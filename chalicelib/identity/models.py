@@ -4,6 +4,7 @@
 |---|---|---|---|
 | Clinic | C#<cid> | CLINIC | |
 | Membership | C#<cid> | MEMBER#<uid> | USER#<uid> / C#<cid> |
+| AdminCount | C#<cid> | ADMINS | |
 | RoleTemplate | C#<cid> | ROLE#<role> | |
 | Invitation | C#<cid> | INVITE#<iid> | |
 | User (global) | USER#<uid> | PROFILE | |
@@ -19,6 +20,7 @@ from pynamodb.attributes import (
     BooleanAttribute,
     JSONAttribute,
     ListAttribute,
+    NumberAttribute,
     UnicodeAttribute,
     UTCDateTimeAttribute,
 )
@@ -80,6 +82,22 @@ class Membership(Item, discriminator="Membership"):
     @staticmethod
     def key(clinic_id: str, user_id: str) -> tuple[str, str]:
         return clinic_pk(clinic_id), f"MEMBER#{user_id}"
+
+
+class AdminCount(Item, discriminator="AdminCount"):
+    """How many active admins the clinic has.
+
+    Written at sign-up and moved in the same transaction as every membership change that makes
+    someone an active admin or stops them being one, with the condition that it stays at one or
+    more: so two admins removing each other at once cannot leave the clinic without an admin.
+    """
+
+    clinic_id = UnicodeAttribute()
+    active_admins = NumberAttribute(default=0)
+
+    @staticmethod
+    def key(clinic_id: str) -> tuple[str, str]:
+        return clinic_pk(clinic_id), "ADMINS"
 
 
 class RoleTemplate(Item, discriminator="RoleTemplate"):

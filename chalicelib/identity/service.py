@@ -15,7 +15,7 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
-from pynamodb.exceptions import DoesNotExist, TransactWriteError
+from pynamodb.exceptions import DoesNotExist, PutError, TransactWriteError
 
 from chalicelib.core import audit, auth, mail, ratelimit, rbac, validators
 from chalicelib.core.api import Principal
@@ -28,6 +28,7 @@ from chalicelib.core.ids import new_id, now
 from chalicelib.core.observability import logger
 from chalicelib.identity import emails, schemas
 from chalicelib.identity.models import (
+    AdminCount,
     Clinic,
     EmailLookup,
     Invitation,
@@ -39,9 +40,6 @@ from chalicelib.identity.models import (
     User,
 )
 
-LOGIN_WINDOW_S = 15 * 60
-LOGIN_MAX_FAILURES_PER_ACCOUNT = 5
-LOGIN_MAX_FAILURES_PER_IP = 30
 PUBLIC_WINDOW_S = 60 * 60
 SIGNUPS_PER_IP = 10
 INVITE_ACCEPTS_PER_IP = 20
@@ -214,6 +212,10 @@ def signup(data: schemas.SignupIn, ip: str | None, user_agent: str | None) -> sc
             )
             tx.save(member)
             tx.save(
+                AdminCount(*AdminCount.key(clinic_id), clinic_id=clinic_id, active_admins=1),
+                condition=AdminCount.PK.does_not_exist(),
+            )
+            tx.save(
                 audit.entry(
                     clinic_id,
                     actor,
@@ -233,6 +235,7 @@ def signup(data: schemas.SignupIn, ip: str | None, user_agent: str | None) -> sc
             code="EMAIL_TAKEN",
         ) from exc
     logger.info("clinic signed up", extra={"clinic_id": clinic_id})
+    auth.login_known(email, ip)
     return _start_session(user, clinic, member, ip, user_agent)
 
 
@@ -293,54 +296,22 @@ def _start_session(
 
 def login(data: schemas.LoginIn, ip: str | None, user_agent: str | None) -> schemas.TokensOut:
     email = data.email.lower()
-    too_many = tr(
-        "Too many failed sign-in attempts; wait and try again.",
-        "Demasiados intentos fallidos de inicio de sesión; espera un poco y vuelve a intentarlo.",
-    )
-    ratelimit.check(
-        "login-ip",
-        ip or "unknown",
-        limit=LOGIN_MAX_FAILURES_PER_IP,
-        window_s=LOGIN_WINDOW_S,
-        message=too_many,
-    )
-    ratelimit.check(
-        "login-account",
-        email,
-        limit=LOGIN_MAX_FAILURES_PER_ACCOUNT,
-        window_s=LOGIN_WINDOW_S,
-        message=too_many,
-    )
+    auth.login_gate(email, ip)
     user = _user_by_email(email)
-    if not auth.verify_password(user.password_hash if user else None, data.password) or not user:
-        ratelimit.hit(
-            "login-ip",
-            ip or "unknown",
-            limit=LOGIN_MAX_FAILURES_PER_IP,
-            window_s=LOGIN_WINDOW_S,
-            message=too_many,
-        )
-        ratelimit.hit(
-            "login-account",
-            email,
-            limit=LOGIN_MAX_FAILURES_PER_ACCOUNT,
-            window_s=LOGIN_WINDOW_S,
-            message=too_many,
-        )
+    # The password is verified whether or not the account exists (a dummy hash otherwise), and
+    # an account without an active clinic answers exactly like a wrong password: neither the
+    # status, the message nor the throttle tells a guesser that the password was right.
+    # The memberships are read in every case too (a query that finds nothing for an unknown
+    # email), so the work done does not depend on the outcome either.
+    verified = auth.verify_password(user.password_hash if user else None, data.password)
+    members = memberships_of(user.user_id if user else "-")
+    if not user or not verified or not members:
+        auth.login_failed(email, ip)
         raise Unauthorized(
             tr("Wrong email or password.", "Correo electrónico o contraseña incorrectos."),
             code="INVALID_CREDENTIALS",
         )
-    members = memberships_of(user.user_id)
-    if not members:
-        raise Forbidden(
-            tr(
-                "This account has no active clinic; ask your clinic admin.",
-                "Esta cuenta no tiene ninguna clínica activa; pregunta al administrador de tu "
-                "clínica.",
-            ),
-            code="NO_ACTIVE_CLINIC",
-        )
+    auth.login_succeeded(email, ip)
     wanted = data.clinic_id or user.last_clinic_id
     member = next((m for m in members if m.clinic_id == wanted), None)
     if data.clinic_id and member is None:
@@ -353,7 +324,6 @@ def login(data: schemas.LoginIn, ip: str | None, user_agent: str | None) -> sche
         )
     member = member or members[0]
     clinic = get_clinic(member.clinic_id)
-    ratelimit.clear("login-account", email, window_s=LOGIN_WINDOW_S)
     if user.last_clinic_id != clinic.clinic_id:
         user.update(actions=[User.last_clinic_id.set(clinic.clinic_id)])
     tokens = _start_session(user, clinic, member, ip, user_agent)
@@ -625,7 +595,8 @@ def list_staff(principal: Principal) -> list[schemas.MemberOut]:
 
 def _member(clinic_id: str, user_id: str) -> Membership:
     try:
-        return Membership.get(*Membership.key(clinic_id, user_id))
+        # Consistent: the change is conditioned on the state read here.
+        return Membership.get(*Membership.key(clinic_id, user_id), consistent_read=True)
     except DoesNotExist as exc:
         raise NotFound(
             tr(
@@ -635,12 +606,207 @@ def _member(clinic_id: str, user_id: str) -> Membership:
         ) from exc
 
 
+# Nobody hands out what they do not hold: the role someone is given (by a change or an
+# invitation) and the grants written into a role must be within the actor's own role, and so
+# must the current role of anyone whose role or status the actor changes. Compared over the
+# whole permission tree (rbac.missing_permissions); the admin holds "*", so passes always.
+
+
+def _beyond_own(principal: Principal, grants: list[str]) -> list[str]:
+    """What ``grants`` yield that the actor's role, in the clinic they act on, does not."""
+    own, _ = role_grants(principal.clinic_id, principal.role)
+    return rbac.missing_permissions(own, grants)
+
+
+def _listed(keys: list[str]) -> str:
+    return ", ".join(keys[:3]) + (", …" if len(keys) > 3 else "")
+
+
+def _require_may_give(principal: Principal, role: str) -> None:
+    """Assigning ``role`` (a role change or an invitation) needs every permission it has."""
+    missing = _beyond_own(principal, role_grants(principal.clinic_id, role)[0])
+    if missing:
+        raise Forbidden(
+            tr(
+                f"You cannot give the role '{role}': it has permissions your own role does not "
+                f"({_listed(missing)}). Ask an admin to do it.",
+                f"No puedes dar el rol '{role}': tiene permisos que tu rol no tiene "
+                f"({_listed(missing)}). Pídeselo a un administrador.",
+            ),
+            code="ROLE_ABOVE_YOURS",
+            data={"role": role, "missing_permissions": missing},
+        )
+
+
+def _require_may_manage(principal: Principal, m: Membership) -> None:
+    """Changing someone's role or status needs every permission of their current role."""
+    missing = _beyond_own(principal, role_grants(principal.clinic_id, m.role)[0])
+    if missing:
+        raise Forbidden(
+            tr(
+                f"You cannot change the role or status of {m.name}: their role '{m.role}' has "
+                f"permissions your own role does not ({_listed(missing)}). Ask an admin to do it.",
+                f"No puedes cambiar el rol ni el estado de {m.name}: su rol '{m.role}' tiene "
+                f"permisos que tu rol no tiene ({_listed(missing)}). Pídeselo a un administrador.",
+            ),
+            code="ROLE_ABOVE_YOURS",
+            data={"role": m.role, "missing_permissions": missing},
+        )
+
+
+def _require_grants_within_own(principal: Principal, role: str, grants: list[str]) -> None:
+    missing = _beyond_own(principal, grants)
+    if missing:
+        raise Forbidden(
+            tr(
+                f"You cannot give the role '{role}' permissions your own role does not have "
+                f"({_listed(missing)}). Ask an admin to do it.",
+                f"No puedes dar al rol '{role}' permisos que tu rol no tiene "
+                f"({_listed(missing)}). Pídeselo a un administrador.",
+            ),
+            code="GRANTS_ABOVE_YOURS",
+            data={"role": role, "missing_permissions": missing},
+        )
+
+
+# The last admin: a per-clinic counter of active admins (AdminCount) moves in the same
+# transaction as every membership change that makes someone an active admin or stops them
+# being one, on the condition that it stays >= 1. DynamoDB serialises the transactions, so two
+# admins removing each other at once cannot both succeed.
+
+
+def _last_admin() -> Conflict:
+    return Conflict(
+        tr(
+            "The clinic needs at least one active admin, and this change would leave it "
+            "without one (another admin may have been removed a moment ago). Make someone "
+            "else admin first.",
+            "La clínica necesita al menos un administrador activo y este cambio la dejaría sin "
+            "ninguno (puede que otro administrador acabe de dejar de serlo). Haz administradora "
+            "a otra persona primero.",
+        ),
+        code="LAST_ADMIN",
+    )
+
+
+def _is_admin(role: str, status: str) -> bool:
+    return role == "admin" and status == "active"
+
+
 def _active_admins(clinic_id: str) -> list[Membership]:
     return [
         m
-        for m in Membership.query(clinic_pk(clinic_id), Membership.SK.startswith("MEMBER#"))
-        if m.role == "admin" and m.status == "active"
+        for m in Membership.query(
+            clinic_pk(clinic_id), Membership.SK.startswith("MEMBER#"), consistent_read=True
+        )
+        if _is_admin(m.role, m.status)
     ]
+
+
+def _ensure_admin_count(clinic_id: str) -> None:
+    """Clinics signed up before the counter existed get it, once, from their members."""
+    try:
+        AdminCount.get(*AdminCount.key(clinic_id), consistent_read=True)
+        return
+    except DoesNotExist:
+        pass
+    n = len(_active_admins(clinic_id))
+    try:
+        AdminCount(*AdminCount.key(clinic_id), clinic_id=clinic_id, active_admins=n).save(
+            condition=AdminCount.PK.does_not_exist()
+        )
+    except PutError as exc:
+        if exc.cause_response_code != "ConditionalCheckFailedException":
+            raise  # otherwise a concurrent request created it first: fine
+
+
+def _count_admins(tx: Any, clinic_id: str, delta: int) -> None:
+    """Add ``delta`` to the clinic's active admins in ``tx``; a decrease must leave one."""
+    counter = AdminCount(*AdminCount.key(clinic_id))
+    condition = AdminCount.active_admins >= 1 - delta if delta < 0 else AdminCount.PK.exists()
+    tx.update(counter, actions=[AdminCount.active_admins.add(delta)], condition=condition)
+
+
+def _failed_conditions(exc: TransactWriteError, labels: list[str]) -> set[str]:
+    """Which items of a cancelled transaction failed their condition; ``labels`` name the
+    items in the order pynamodb sends them (condition checks, deletes, puts, updates)."""
+    reasons = exc.cancellation_reasons or []
+    return {
+        label
+        for label, reason in zip(labels, reasons, strict=False)
+        if reason is not None and reason.code == "ConditionalCheckFailed"
+    }
+
+
+def _save_member(
+    principal: Principal,
+    m: Membership,
+    changes: dict[str, Any],
+    action: str,
+    before: dict[str, Any],
+) -> None:
+    """Write ``changes`` to a membership, the audit entry and, when it changes, the admin count,
+    in one transaction conditioned on the state that was read and the actor's own role."""
+    delta = int(_is_admin(changes.get("role", m.role), changes.get("status", m.status))) - int(
+        _is_admin(m.role, m.status)
+    )
+    if delta:
+        _ensure_admin_count(m.clinic_id)
+    checks, puts, updates = [], ["audit"], ["member"]
+    try:
+        with transaction() as tx:
+            if principal.user_id != m.user_id:
+                # The actor acts with the role they had when the request was authorised.
+                tx.condition_check(
+                    Membership,
+                    *Membership.key(principal.clinic_id, principal.user_id),
+                    condition=(Membership.role == principal.role) & (Membership.status == "active"),
+                )
+                checks.append("actor")
+            tx.save(
+                audit.entry(
+                    principal.clinic_id,
+                    principal.actor,
+                    action,
+                    "user",
+                    m.user_id,
+                    before=before,
+                    after=changes,
+                )
+            )
+            tx.update(
+                m,
+                actions=[getattr(Membership, k).set(v) for k, v in changes.items()],
+                condition=(Membership.role == m.role) & (Membership.status == m.status),
+            )
+            if delta:
+                _count_admins(tx, m.clinic_id, delta)
+                updates.append("admins")
+    except TransactWriteError as exc:
+        failed = _failed_conditions(exc, checks + puts + updates)
+        if "admins" in failed:
+            raise _last_admin() from exc
+        if "actor" in failed:
+            raise Conflict(
+                tr(
+                    "Your own role or status changed while this was being saved, so nothing "
+                    "was changed. Reload and try again.",
+                    "Tu propio rol o estado cambió mientras se guardaba esto, así que no se ha "
+                    "cambiado nada. Recarga e inténtalo de nuevo.",
+                ),
+                code="ACTOR_CHANGED",
+            ) from exc
+        raise Conflict(
+            tr(
+                f"{m.name} was changed by someone else a moment ago, so nothing was changed. "
+                "Reload and try again.",
+                f"Otra persona acaba de cambiar a {m.name}, así que no se ha cambiado nada. "
+                "Recarga e inténtalo de nuevo.",
+            ),
+            code="STAFF_CHANGED",
+        ) from exc
+    for k, v in changes.items():
+        setattr(m, k, v)
 
 
 def update_member(
@@ -648,67 +814,47 @@ def update_member(
 ) -> schemas.MemberOut:
     m = _member(principal.clinic_id, user_id)
     changes = data.model_dump(exclude_unset=True, exclude_none=True)
+    if changes.get("role") == m.role:
+        del changes["role"]  # not a change
     if not changes:
         return member_out(m)
-    if (
-        m.role == "admin"
-        and changes.get("role", "admin") != "admin"
-        and len(_active_admins(principal.clinic_id)) <= 1
-    ):
-        raise Conflict(
-            tr(
-                "The clinic needs at least one admin: make someone else admin first.",
-                "La clínica necesita al menos un administrador: haz administrador a otra persona "
-                "primero.",
-            ),
-            code="LAST_ADMIN",
-        )
+    if "role" in changes:
+        if user_id == principal.user_id:
+            raise Forbidden(
+                tr(
+                    "You cannot change your own role; ask another admin to do it.",
+                    "No puedes cambiar tu propio rol; pídeselo a otro administrador.",
+                ),
+                code="SELF_ROLE_CHANGE",
+            )
+        _require_may_manage(principal, m)
+        _require_may_give(principal, changes["role"])
     before = {k: getattr(m, k) for k in changes}
-    m.update(actions=[getattr(Membership, k).set(v) for k, v in changes.items()])
-    audit.record(
-        principal.clinic_id,
-        principal.actor,
-        "staff.updated",
-        "user",
-        user_id,
-        before=before,
-        after=changes,
-    )
+    _save_member(principal, m, changes, "staff.updated", before)
     return member_out(m)
 
 
 def set_member_active(principal: Principal, user_id: str, active: bool) -> schemas.MemberOut:
     m = _member(principal.clinic_id, user_id)
-    if not active:
-        if user_id == principal.user_id:
-            raise Conflict(
-                tr("You cannot deactivate yourself.", "No puedes desactivar tu propia cuenta."),
-                code="SELF_DEACTIVATION",
-            )
-        if m.role == "admin" and len(_active_admins(principal.clinic_id)) <= 1:
-            raise Conflict(
-                tr(
-                    "The clinic needs at least one active admin.",
-                    "La clínica necesita al menos un administrador activo.",
-                ),
-                code="LAST_ADMIN",
-            )
+    if not active and user_id == principal.user_id:
+        raise Conflict(
+            tr("You cannot deactivate yourself.", "No puedes desactivar tu propia cuenta."),
+            code="SELF_DEACTIVATION",
+        )
     status = "active" if active else "deactivated"
     if m.status == status:
         return member_out(m)
-    m.update(actions=[Membership.status.set(status)])
+    _require_may_manage(principal, m)
+    _save_member(
+        principal,
+        m,
+        {"status": status},
+        "staff.reactivated" if active else "staff.deactivated",
+        {"status": m.status},
+    )
     if not active:
         ended = end_sessions(user_id, principal.clinic_id, "deactivated")
         logger.info("member deactivated", extra={"sessions_ended": ended})
-    audit.record(
-        principal.clinic_id,
-        principal.actor,
-        "staff.reactivated" if active else "staff.deactivated",
-        "user",
-        user_id,
-        before={"status": "deactivated" if active else "active"},
-        after={"status": status},
-    )
     return member_out(m)
 
 
@@ -732,42 +878,68 @@ def provision_member(
 ) -> Membership:
     """Add an existing or new user to a clinic without an invitation email.
 
-    For the demo seed and support tooling only; staff use invitations.
+    For the demo seed and support tooling only; staff use invitations. Keeps the clinic's
+    admin count like every other membership change.
     """
     at = now()
     user = _user_by_email(email)
-    with transaction() as tx:
-        if user is None:
-            uid = new_id()
-            user = User(
-                *User.key(uid),
-                user_id=uid,
+    previous = None
+    if user is not None:
+        try:
+            previous = Membership.get(
+                *Membership.key(clinic_id, user.user_id), consistent_read=True
+            )
+        except DoesNotExist:
+            previous = None
+    delta = int(_is_admin(role, "active")) - int(
+        previous is not None and _is_admin(previous.role, previous.status)
+    )
+    if delta:
+        _ensure_admin_count(clinic_id)
+    try:
+        with transaction() as tx:
+            if user is None:
+                uid = new_id()
+                user = User(
+                    *User.key(uid),
+                    user_id=uid,
+                    email=email.lower(),
+                    name=name,
+                    password_hash=auth.hash_password(password),
+                    language="es",
+                    last_clinic_id=clinic_id,
+                    created_at=at,
+                )
+                tx.save(user, condition=User.PK.does_not_exist())
+                tx.save(
+                    EmailLookup(*EmailLookup.key(email), user_id=uid),
+                    condition=EmailLookup.PK.does_not_exist(),
+                )
+            member = Membership(
+                *Membership.key(clinic_id, user.user_id),
+                GSI1PK=f"USER#{user.user_id}",
+                GSI1SK=clinic_pk(clinic_id),
+                clinic_id=clinic_id,
+                user_id=user.user_id,
                 email=email.lower(),
                 name=name,
-                password_hash=auth.hash_password(password),
-                language="es",
-                last_clinic_id=clinic_id,
-                created_at=at,
+                role=role,
+                status="active",
+                is_professional=is_professional,
+                joined_at=at,
             )
-            tx.save(user, condition=User.PK.does_not_exist())
             tx.save(
-                EmailLookup(*EmailLookup.key(email), user_id=uid),
-                condition=EmailLookup.PK.does_not_exist(),
+                member,
+                condition=Membership.PK.does_not_exist()
+                if previous is None
+                else (Membership.role == previous.role) & (Membership.status == previous.status),
             )
-        member = Membership(
-            *Membership.key(clinic_id, user.user_id),
-            GSI1PK=f"USER#{user.user_id}",
-            GSI1SK=clinic_pk(clinic_id),
-            clinic_id=clinic_id,
-            user_id=user.user_id,
-            email=email.lower(),
-            name=name,
-            role=role,
-            status="active",
-            is_professional=is_professional,
-            joined_at=at,
-        )
-        tx.save(member)
+            if delta:
+                _count_admins(tx, clinic_id, delta)
+    except TransactWriteError as exc:
+        if delta < 0:
+            raise _last_admin() from exc
+        raise
     return member
 
 
@@ -791,6 +963,8 @@ def _invitation_out(inv: Invitation) -> schemas.InvitationOut:
 
 
 def invite(principal: Principal, data: schemas.InvitationIn) -> schemas.InvitationOut:
+    # Inviting someone with a role is giving it: only a role within the inviter's own.
+    _require_may_give(principal, data.role)
     email = data.email.lower()
     existing = _user_by_email(email)
     if existing is not None:
@@ -1045,8 +1219,13 @@ def accept_invitation(
         joined_at=at,
     )
     actor = _actor(user, ip, user_agent)
+    joins_as_admin = _is_admin(inv.role, "active")
+    if joins_as_admin:
+        _ensure_admin_count(inv.clinic_id)
     try:
         with transaction() as tx:
+            if joins_as_admin:
+                _count_admins(tx, inv.clinic_id, +1)
             # Single use: the token flips to used only if nobody used it first.
             tx.update(it, actions=[InviteToken.used.set(True)], condition=InviteToken.used == False)  # noqa: E712
             tx.update(
@@ -1080,6 +1259,7 @@ def accept_invitation(
             code="INVITATION_USED",
         ) from exc
     clinic = get_clinic(inv.clinic_id)
+    auth.login_known(inv.email, ip)
     return _start_session(user, clinic, member, ip, user_agent)
 
 
@@ -1129,6 +1309,7 @@ def set_role(principal: Principal, role: str, grants: list[str]) -> schemas.Role
                 for g in bad
             ],
         )
+    _require_grants_within_own(principal, role, grants)
     before, _ = role_grants(principal.clinic_id, role)
     grants = sorted(set(grants))
     RoleTemplate(
@@ -1160,6 +1341,8 @@ def reset_role(principal: Principal, role: str) -> schemas.RoleOut:
         raise NotFound(tr(f"Unknown role '{role}'.", f"El rol '{role}' no existe."))
     before, customized = role_grants(principal.clinic_id, role)
     if customized:
+        # Going back to the defaults may grant more than the template did.
+        _require_grants_within_own(principal, role, list(rbac.DEFAULT_ROLE_GRANTS[role]))
         RoleTemplate(*RoleTemplate.key(principal.clinic_id, role)).delete()
         audit.record(
             principal.clinic_id,

@@ -150,8 +150,9 @@ def test_deactivation_ends_sessions_and_blocks_login(api, clinic):
     me = api.get("/auth/me", token=m["token"])
     assert me.status == 401 and me.json()["code"] == "SESSION_REVOKED"
     assert api.post("/auth/refresh", {"refresh_token": m["refresh"]}).status == 401
+    # answered like a wrong password, so it does not confirm the password (ADR 0011)
     login = api.post("/auth/login", {"email": m["email"], "password": PASSWORD})
-    assert login.status == 403 and login.json()["code"] == "NO_ACTIVE_CLINIC"
+    assert login.status == 401 and login.json()["code"] == "INVALID_CREDENTIALS"
     assert api.post(f"/staff/{m['user_id']}/reactivate", token=clinic.admin_token).status == 200
     assert api.post("/auth/login", {"email": m["email"], "password": PASSWORD}).status == 200
 
@@ -159,8 +160,11 @@ def test_deactivation_ends_sessions_and_blocks_login(api, clinic):
 def test_last_admin_is_protected(api, clinic):
     r = api.post(f"/staff/{clinic.admin_id}/deactivate", token=clinic.admin_token)
     assert r.status == 409 and r.json()["code"] == "SELF_DEACTIVATION"
+    # nobody changes their own role, so the last admin cannot step down either
     r = api.patch(f"/staff/{clinic.admin_id}", {"role": "dentist"}, token=clinic.admin_token)
-    assert r.status == 409 and r.json()["code"] == "LAST_ADMIN"
+    assert r.status == 403 and r.json()["code"] == "SELF_ROLE_CHANGE"
+    me = api.get("/auth/me", token=clinic.admin_token).json()["data"]
+    assert me["role"] == "admin"
 
 
 def test_role_templates_edit_reset_and_validation(api, clinic):
