@@ -10,7 +10,7 @@ from chalicelib.billing.routes import router as billing_router
 from chalicelib.comms.routes import router as comms_router
 from chalicelib.core import api
 from chalicelib.core.observability import logger, record_request, tracer
-from chalicelib.identity import service as identity_service
+from chalicelib.identity import sessions
 from chalicelib.identity.routes import router as identity_router
 from chalicelib.imaging.routes import router as imaging_router
 from chalicelib.patients.routes import router as patients_router
@@ -40,7 +40,7 @@ ROUTERS = [
 for router in ROUTERS:
     app.register_blueprint(router.blueprint, url_prefix="/api/v1")
 publish_routers(ROUTERS)
-api.set_principal_resolver(identity_service.resolve_principal)
+api.set_principal_resolver(sessions.resolve_principal)
 
 SECURITY_HEADERS = {
     "X-Content-Type-Options": "nosniff",

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from chalicelib.core import rbac
 from chalicelib.core.api import AUTHENTICATED, PUBLIC, Req, Router
-from chalicelib.identity import schemas, service
+from chalicelib.identity import invitations, roles, schemas, service, sessions, staff
 
 router = Router("identity")
 r = router.route
@@ -21,7 +21,7 @@ r = router.route
     tags=("clinics",),
 )
 def signup(req: Req) -> schemas.TokensOut:
-    return service.signup(req.body, req.ip, req.user_agent)
+    return sessions.signup(req.body, req.ip, req.user_agent)
 
 
 @r(
@@ -34,7 +34,7 @@ def signup(req: Req) -> schemas.TokensOut:
     tags=("auth",),
 )
 def login(req: Req) -> schemas.TokensOut:
-    return service.login(req.body, req.ip, req.user_agent)
+    return sessions.login(req.body, req.ip, req.user_agent)
 
 
 @r(
@@ -47,7 +47,7 @@ def login(req: Req) -> schemas.TokensOut:
     tags=("auth",),
 )
 def refresh(req: Req) -> schemas.TokensOut:
-    return service.refresh(req.body, req.ip, req.user_agent)
+    return sessions.refresh(req.body, req.ip, req.user_agent)
 
 
 @r(
@@ -59,7 +59,7 @@ def refresh(req: Req) -> schemas.TokensOut:
     tags=("auth",),
 )
 def logout(req: Req) -> None:
-    service.logout(req.user)
+    sessions.logout(req.user)
 
 
 @r(
@@ -71,7 +71,7 @@ def logout(req: Req) -> None:
     tags=("auth",),
 )
 def me(req: Req) -> schemas.MeOut:
-    return service.me(req.user)
+    return sessions.me(req.user)
 
 
 @r(
@@ -84,7 +84,7 @@ def me(req: Req) -> schemas.MeOut:
     tags=("auth",),
 )
 def switch_clinic(req: Req) -> schemas.TokensOut:
-    return service.switch_clinic(req.user, req.body.clinic_id)
+    return sessions.switch_clinic(req.user, req.body.clinic_id)
 
 
 @r(
@@ -121,7 +121,7 @@ def update_clinic(req: Req) -> schemas.ClinicOut:
     tags=("staff",),
 )
 def list_staff(req: Req) -> list[schemas.MemberOut]:
-    return service.list_staff(req.user)
+    return staff.list_staff(req.user)
 
 
 @r(
@@ -134,7 +134,7 @@ def list_staff(req: Req) -> list[schemas.MemberOut]:
     tags=("staff",),
 )
 def update_member(req: Req, user_id: str) -> schemas.MemberOut:
-    return service.update_member(req.user, user_id, req.body)
+    return staff.update_member(req.user, user_id, req.body)
 
 
 @r(
@@ -146,7 +146,7 @@ def update_member(req: Req, user_id: str) -> schemas.MemberOut:
     tags=("staff",),
 )
 def deactivate_member(req: Req, user_id: str) -> schemas.MemberOut:
-    return service.set_member_active(req.user, user_id, active=False)
+    return staff.set_member_active(req.user, user_id, active=False)
 
 
 @r(
@@ -158,7 +158,7 @@ def deactivate_member(req: Req, user_id: str) -> schemas.MemberOut:
     tags=("staff",),
 )
 def reactivate_member(req: Req, user_id: str) -> schemas.MemberOut:
-    return service.set_member_active(req.user, user_id, active=True)
+    return staff.set_member_active(req.user, user_id, active=True)
 
 
 @r(
@@ -170,7 +170,7 @@ def reactivate_member(req: Req, user_id: str) -> schemas.MemberOut:
     tags=("staff",),
 )
 def list_invitations(req: Req) -> list[schemas.InvitationOut]:
-    return service.list_invitations(req.user)
+    return invitations.list_invitations(req.user)
 
 
 @r(
@@ -184,7 +184,7 @@ def list_invitations(req: Req) -> list[schemas.InvitationOut]:
     tags=("staff",),
 )
 def invite(req: Req) -> schemas.InvitationOut:
-    return service.invite(req.user, req.body)
+    return invitations.invite(req.user, req.body)
 
 
 @r(
@@ -196,7 +196,7 @@ def invite(req: Req) -> schemas.InvitationOut:
     tags=("staff",),
 )
 def revoke_invitation(req: Req, invitation_id: str) -> None:
-    service.revoke_invitation(req.user, invitation_id)
+    invitations.revoke_invitation(req.user, invitation_id)
 
 
 @r(
@@ -208,7 +208,7 @@ def revoke_invitation(req: Req, invitation_id: str) -> None:
     tags=("staff",),
 )
 def preview_invitation(req: Req, token: str) -> schemas.InvitationPreview:
-    return service.preview_invitation(token, req.ip)
+    return invitations.preview_invitation(token, req.ip)
 
 
 @r(
@@ -221,7 +221,7 @@ def preview_invitation(req: Req, token: str) -> schemas.InvitationPreview:
     tags=("staff",),
 )
 def accept_invitation(req: Req) -> schemas.TokensOut:
-    return service.accept_invitation(req.body, req.ip, req.user_agent)
+    return invitations.accept_invitation(req.body, req.ip, req.user_agent)
 
 
 @r(
@@ -233,7 +233,7 @@ def accept_invitation(req: Req) -> schemas.TokensOut:
     tags=("roles",),
 )
 def list_roles(req: Req) -> list[schemas.RoleOut]:
-    return service.list_roles(req.user)
+    return roles.list_roles(req.user)
 
 
 @r(
@@ -246,7 +246,7 @@ def list_roles(req: Req) -> list[schemas.RoleOut]:
     tags=("roles",),
 )
 def set_role(req: Req, role: str) -> schemas.RoleOut:
-    return service.set_role(req.user, role, req.body.grants)
+    return roles.set_role(req.user, role, req.body.grants)
 
 
 @r(
@@ -258,7 +258,7 @@ def set_role(req: Req, role: str) -> schemas.RoleOut:
     tags=("roles",),
 )
 def reset_role(req: Req, role: str) -> schemas.RoleOut:
-    return service.reset_role(req.user, role)
+    return roles.reset_role(req.user, role)
 
 
 @r(

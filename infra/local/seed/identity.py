@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from chalicelib.core import rbac
 from chalicelib.core.api import Principal
-from chalicelib.identity import schemas, service
+from chalicelib.identity import schemas, service, sessions, staff
 from chalicelib.identity.models import Membership
 from infra.local.seed.context import DEMO_PASSWORD, DemoContext
 
@@ -59,7 +59,7 @@ def _clinic(
         ),
         admin=schemas.AdminFields(name=admin_name, email=admin_email, password=DEMO_PASSWORD),
     )
-    return service.signup(body, "seed", "seed").clinic.clinic_id
+    return sessions.signup(body, "seed", "seed").clinic.clinic_id
 
 
 def seed() -> DemoContext | None:
@@ -88,11 +88,11 @@ def seed() -> DemoContext | None:
     service.set_plan(demo_id, "pro_plus")
     ctx = DemoContext(demo_clinic_id=demo_id, norte_clinic_id=norte_id)
     for email, name, role, pro in DEMO_STAFF:
-        service.provision_member(
+        staff.provision_member(
             demo_id, email=email, name=name, role=role, password=DEMO_PASSWORD, is_professional=pro
         )
     # The demo dentist also works at Clínica Norte: sign in as her to see the clinic switcher.
-    service.provision_member(
+    staff.provision_member(
         norte_id,
         email="dentist@demo.clinic",
         name="Dra. Lucía Martín",

@@ -13,7 +13,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
-from chalicelib.identity import service
+from chalicelib.identity import staff
 from chalicelib.identity.models import AdminCount, Membership
 from tests.integration.conftest import add_member, signup
 
@@ -43,13 +43,13 @@ def meet_inside_the_service(monkeypatch: pytest.MonkeyPatch) -> threading.Barrie
     """Both requests are authorised before either changes anything."""
     barrier = threading.Barrier(2, timeout=10)
     for name in ("update_member", "set_member_active"):
-        real = getattr(service, name)
+        real = getattr(staff, name)
 
         def waiting(*a, _real=real, **kw):
             barrier.wait()
             return _real(*a, **kw)
 
-        monkeypatch.setattr(service, name, waiting)
+        monkeypatch.setattr(staff, name, waiting)
     return barrier
 
 
