@@ -10,14 +10,17 @@ same, in the API's envelope.
 from __future__ import annotations
 
 import base64
+import hmac
 import json
 import mimetypes
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
+from http.cookies import CookieError, SimpleCookie
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
+from urllib.parse import parse_qs
 
 from chalice.config import Config
 from chalice.local import ForbiddenError, LocalGateway, NotAuthorizedError
@@ -40,6 +43,45 @@ class HttpResponse:
 
     def json(self) -> Any:
         return json.loads(self.body)
+
+
+KEY_COOKIE = "cuspide_local_key"
+
+
+@dataclass(frozen=True)
+class Private:
+    """Local-only pages under ``prefix`` (the developer outbox shows invitation and password
+    links) open only with the key the runner printed: ``?key=...`` once, then a cookie
+    scoped to ``prefix``. Anyone else on the machine, or a web page the developer visits,
+    gets 403."""
+
+    prefix: str
+    key: str
+
+    def covers(self, path: str) -> bool:
+        bare = path.split("?")[0]
+        return bare == self.prefix or bare.startswith(self.prefix + "/")
+
+    def check(self, path: str, cookie_header: str | None) -> tuple[bool, dict[str, str]]:
+        """(allowed, headers to add): a valid ``?key=`` also sets the cookie."""
+        query = parse_qs(path.partition("?")[2])
+        given = (query.get("key") or [""])[0]
+        if given and hmac.compare_digest(given.encode(), self.key.encode()):
+            cookie = f"{KEY_COOKIE}={self.key}; Path={self.prefix}; HttpOnly; SameSite=Strict"
+            return True, {"Set-Cookie": cookie}
+        try:
+            jar = SimpleCookie(cookie_header or "")
+        except CookieError:
+            return False, {}
+        sent = jar[KEY_COOKIE].value if KEY_COOKIE in jar else ""
+        return bool(sent) and hmac.compare_digest(sent.encode(), self.key.encode()), {}
+
+    def refused(self) -> HttpResponse:
+        text = (
+            f"{self.prefix} is private to whoever runs the stack: open the link that "
+            "`make run` printed (it carries ?key=...)."
+        )
+        return HttpResponse(403, {"Content-Type": "text/plain; charset=utf-8"}, text.encode())
 
 
 def _not_found(path: str) -> HttpResponse:
@@ -96,6 +138,7 @@ def serve_static(path: str) -> HttpResponse:
 class _Handler(BaseHTTPRequestHandler):
     gateway: LocalGateway
     extra_routes: dict[str, Callable[[str, bytes], HttpResponse]] = {}
+    private: tuple[Private, ...] = ()
     protocol_version = "HTTP/1.1"
 
     def log_message(self, format: str, *args: Any) -> None:  # noqa: A002
@@ -105,7 +148,13 @@ class _Handler(BaseHTTPRequestHandler):
         length = int(self.headers.get("Content-Length") or 0)
         body = self.rfile.read(length) if length else None
         path = self.path
-        if path.startswith("/api/"):
+        guard = next((p for p in self.private if p.covers(path)), None)
+        allowed, extra_headers = (
+            guard.check(path, self.headers.get("Cookie")) if guard else (True, {})
+        )
+        if guard is not None and not allowed:
+            resp = guard.refused()
+        elif path.startswith("/api/"):
             headers = {k: v for k, v in self.headers.items()}
             resp = dispatch_api(self.gateway, self.command, path, headers, body)
         elif path.split("?")[0] in self.extra_routes:
@@ -115,7 +164,7 @@ class _Handler(BaseHTTPRequestHandler):
         else:
             resp = HttpResponse(405, {"Content-Type": "text/plain"}, b"Method not allowed")
         self.send_response(resp.status)
-        for k, v in resp.headers.items():
+        for k, v in {**resp.headers, **extra_headers}.items():
             if k.lower() not in ("content-length", "connection"):
                 self.send_header(k, v)
         self.send_header("Content-Length", str(len(resp.body)))
@@ -131,9 +180,12 @@ def start(
     host: str,
     port: int,
     extra_routes: dict[str, Callable[[str, bytes], HttpResponse]] | None = None,
+    private: tuple[Private, ...] = (),
 ) -> ThreadingHTTPServer:
     handler = type(
-        "Handler", (_Handler,), {"gateway": make_gateway(app), "extra_routes": extra_routes or {}}
+        "Handler",
+        (_Handler,),
+        {"gateway": make_gateway(app), "extra_routes": extra_routes or {}, "private": private},
     )
     server = ThreadingHTTPServer((host, port), handler)
     server.daemon_threads = True

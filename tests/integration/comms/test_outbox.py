@@ -26,14 +26,19 @@ def stack(app, monkeypatch):
     box.install()
     port = free_port()
     base = f"http://127.0.0.1:{port}"
-    http = server.start(app, "127.0.0.1", port, extra_routes=box.routes())
+    private = (server.Private(outbox.OUTBOX, KEY),)
+    http = server.start(app, "127.0.0.1", port, extra_routes=box.routes(), private=private)
     monkeypatch.setenv("WHATSAPP_GRAPH_URL", outbox.graph_url(base))
     yield base, box
     http.shutdown()
 
 
-def fetch(url: str, method: str = "GET", data: bytes | None = None):
-    req = urllib.request.Request(url, method=method, data=data)
+KEY = "k3y-of-this-run"
+OWNER = {"Cookie": f"{server.KEY_COOKIE}={KEY}"}
+
+
+def fetch(url: str, method: str = "GET", data: bytes | None = None, headers=OWNER):
+    req = urllib.request.Request(url, method=method, data=data, headers=headers)
     try:
         with urllib.request.urlopen(req, timeout=10) as r:  # noqa: S310 - loopback
             return r.status, dict(r.headers), r.read()
@@ -129,3 +134,23 @@ def test_outbox_and_stand_in_refuse_what_they_do_not_know(stack):
     assert box.whatsapp == []
     # the API is still served beside them
     assert fetch(f"{base}/api/v1/health")[0] == 200
+
+
+def test_outbox_opens_only_with_the_key_the_runner_printed(api, comms, stack):
+    """It shows invitation and password links: nobody else on the machine (nor a web page the
+    developer visits) may read it."""
+    base, _ = stack
+    for url in (f"{base}/_local/outbox", f"{base}/_local/outbox/messages.json"):
+        assert fetch(url, headers={})[0] == 403
+        assert fetch(url + "?key=guess", headers={})[0] == 403
+        assert fetch(url, headers={"Cookie": f"{server.KEY_COOKIE}=guess"})[0] == 403
+    status, headers, body = fetch(f"{base}/_local/outbox?key={KEY}", headers={})
+    assert status == 200 and b"<html" in body.lower()
+    cookie = headers["Set-Cookie"]
+    assert f"{server.KEY_COOKIE}={KEY}" in cookie
+    assert "HttpOnly" in cookie and "SameSite=Strict" in cookie and "Path=/_local/outbox" in cookie
+    assert fetch(f"{base}/_local/outbox/messages.json")[0] == 200  # the cookie opens the rest
+    # the API, the SPA and the Graph stand-in (called by the app itself) are not behind it
+    assert fetch(f"{base}/api/v1/health", headers={})[0] == 200
+    graph = outbox.graph_url(base) + "/123456"
+    assert fetch(graph, headers={})[0] == 200
