@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import secrets
 import shutil
 import signal
 import socket
@@ -65,10 +66,11 @@ def run(host: str, port: int, moto_port: int, state_dir: Path, stage: str) -> in
 
     from moto.server import ThreadedMotoServer
 
-    from infra.local import moto_dynamodb
+    from infra.local import moto_dynamodb, moto_s3
 
     logging.getLogger("werkzeug").setLevel(logging.ERROR)
     moto_dynamodb.apply()
+    moto_s3.apply()
 
     moto = ThreadedMotoServer(ip_address=host, port=moto_port, verbose=False)
     moto.start()
@@ -81,14 +83,22 @@ def run(host: str, port: int, moto_port: int, state_dir: Path, stage: str) -> in
     store = StateStore(state_dir, res, endpoint, REGION)
     provision(res, endpoint, REGION, secret_value=store.secret_value(generate_secret_value))
     store.restore_kms()
-    restored = store.restore_table()
-    store.restore_bucket()
-    log(f"Embedded AWS (moto) on {endpoint}; restored {restored} items from {state_dir}")
+    restored = store.restore()
+    log(
+        f"Embedded AWS (moto) on {endpoint}; restored {restored['items']} items and "
+        f"{restored['objects']} objects from {state_dir}, replayed {restored['replayed']} "
+        "journaled writes"
+        + (f" (ignored {restored['ignored']} torn by a crash)" if restored["ignored"] else "")
+    )
 
     from infra.local import seed
 
     ctx = seed.run(log)
     log("Seeded the demo clinics." if ctx else "Demo clinics already present.")
+    if ctx:
+        store.snapshot()  # the seeded demo on disk before any write is journaled on top of it
+    # From here on every write moto accepts is on disk before it answers (persist.py).
+    store.start_journal()
 
     import app as app_module
     from infra.local import server
@@ -116,8 +126,15 @@ def run(host: str, port: int, moto_port: int, state_dir: Path, stage: str) -> in
         scheduler.fire(name)
         return server.HttpResponse(200, {"Content-Type": "text/plain"}, b"fired")
 
+    # The outbox shows invitation and password links: only whoever has the printed key opens
+    # it (kept in the state folder, so a bookmarked link survives restarts).
+    outbox_key = store.secret_value(lambda: secrets.token_urlsafe(24), name="outbox-key")
     http = server.start(
-        app_module.app, host, port, extra_routes=box.routes({"/_local/schedules/run": run_schedule})
+        app_module.app,
+        host,
+        port,
+        extra_routes=box.routes({"/_local/schedules/run": run_schedule}),
+        private=(server.Private(outbox.OUTBOX, outbox_key),),
     )
     for p in pumps:
         p.start()
@@ -132,9 +149,12 @@ def run(host: str, port: int, moto_port: int, state_dir: Path, stage: str) -> in
     scheduler.start()
 
     def snapshot_loop() -> None:
+        # The journal has every write already: a snapshot only keeps it short (and the next
+        # start quick), so none is taken while nothing was written.
         while not stop.wait(SNAPSHOT_EVERY_S):
             try:
-                store.snapshot()
+                if store.unsaved():
+                    store.snapshot()
             except Exception as exc:  # noqa: BLE001 - keep running; next snapshot retries
                 log(f"snapshot failed: {type(exc).__name__}")
 
@@ -145,7 +165,7 @@ def run(host: str, port: int, moto_port: int, state_dir: Path, stage: str) -> in
     log(f"  Cúspide is running: {url}/   (API {url}/api/v1, OpenAPI {url}/api/v1/openapi.json)")
     log("  Demo login: admin@demo.clinic / cuspide-demo   (other roles: see README)")
     log("  Second clinic: admin@norte.clinic / cuspide-demo")
-    log(f"  Developer outbox (mail and WhatsApp sent): {url}/_local/outbox")
+    log(f"  Developer outbox (mail and WhatsApp sent): {url}/_local/outbox?key={outbox_key}")
     log("  Ctrl-C stops everything; data is kept in " + str(state_dir))
     log("")
 
@@ -168,6 +188,7 @@ def run(host: str, port: int, moto_port: int, state_dir: Path, stage: str) -> in
     for proc in processes:
         proc.join(timeout=5)
     store.snapshot()
+    store.stop_journal()
     store.save_kms()
     moto.stop()
     log("Stopped.")

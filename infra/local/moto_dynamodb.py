@@ -1,4 +1,5 @@
-"""Two corrections to moto's DynamoDB, so the embedded stand-in behaves like DynamoDB.
+"""Two corrections to moto's DynamoDB, so the embedded stand-in behaves like DynamoDB, and a
+hook that makes its writes durable.
 
 Applied in-process wherever moto runs as the local AWS (``make run``, the test suite); never
 part of the product.
@@ -10,17 +11,40 @@ part of the product.
    before every TransactWriteItems. That makes each transaction cost grow with the size of the
    table: a seeded demo clinic took minutes and a long test session ran out of memory. Here
    only the items the transaction names are saved and restored, which is all it can change.
+
+Durable writes (``record_writes``, used by the local stack's runner; off unless asked for).
+Every call that changed items (PutItem, UpdateItem, DeleteItem, BatchWriteItem,
+TransactWriteItems, PartiQL, DeleteTable) hands the resulting image of each item it touched (or
+its deleted key) to a sink, as one list, before moto answers and while calls are still
+serialised, so the sink sees the writes in the order they were applied. The runner's sink is
+the write-ahead journal (``infra/local/journal.py``); ``replay`` applies such lists back to the
+in-process backend at start. The images are read from the table after the call, so a
+cancelled transaction or a half-applied batch is recorded exactly as moto left it.
 """
 
 from __future__ import annotations
 
+import base64
 import copy
 import threading
 import types
+from collections.abc import Callable, Iterable
 from typing import Any
 
 _lock = threading.RLock()
 _applied = False
+# Where accepted writes go (None: nowhere), and the items the current call has touched.
+_sink: Callable[[list[dict[str, Any]]], None] | None = None
+_touched = threading.local()
+
+
+def record_writes(sink: Callable[[list[dict[str, Any]]], None] | None) -> None:
+    """From now on hand each call's written item images to ``sink`` before moto answers (the
+    call fails if the sink raises); ``None`` stops. Between calls, so no call is half recorded.
+    """
+    global _sink
+    with _lock:
+        _sink = sink
 
 
 def apply() -> None:
@@ -36,7 +60,17 @@ def apply() -> None:
 
     def serialised_call_action(self: Any) -> Any:
         with _lock:
-            return call_action(self)
+            sink = _sink
+            if sink is None:
+                return call_action(self)
+            touched: dict[tuple[Any, ...], tuple[Any, ...]] = {}
+            _touched.items = touched
+            try:
+                return call_action(self)
+            finally:
+                _touched.items = None
+                if touched:
+                    sink(_images(touched.values()))
 
     def deepcopy_but_tables(obj: Any, memo: Any = None) -> Any:
         # transact_write_items' whole-table snapshot becomes a no-op; item copies stay real.
@@ -52,10 +86,115 @@ def apply() -> None:
             _restore(saved)
             raise
 
+    # Every change to an item goes through Table.put_item / Table.delete_item (PutItem, the
+    # parts of a batch or a transaction, PartiQL, an update that creates its item) or is made
+    # in place by DynamoDBBackend.update_item: note the keys, the images are read at the end.
+    table_put, table_delete = Table.put_item, Table.delete_item
+    update, drop = DynamoDBBackend.update_item, DynamoDBBackend.delete_table
+
+    def put_item(self: Any, item_attrs: dict[str, Any], *args: Any, **kwargs: Any) -> Any:
+        item = table_put(self, item_attrs, *args, **kwargs)
+        _touch(self, item.hash_key, item.range_key)
+        return item
+
+    def delete_item(self: Any, hash_key: Any, range_key: Any) -> Any:
+        item = table_delete(self, hash_key, range_key)
+        if item is not None:
+            _touch(self, hash_key, range_key)
+        return item
+
+    def update_item(self: Any, table_name: str, key: dict[str, Any], *a: Any, **kw: Any) -> Any:
+        item = update(self, table_name, key, *a, **kw)
+        _touch(self.get_table(table_name), item.hash_key, item.range_key)
+        return item
+
+    def delete_table(self: Any, name: str) -> Any:
+        table = drop(self, name)
+        if getattr(_touched, "items", None) is not None:
+            _touched.items[("drop", table.name)] = ("drop", table, None, None)
+        return table
+
     DynamoHandler.call_action = serialised_call_action  # type: ignore[method-assign]
     models.copy = types.SimpleNamespace(deepcopy=deepcopy_but_tables)  # type: ignore[attr-defined]
     DynamoDBBackend.transact_write_items = transact_write_items  # type: ignore[method-assign]
+    Table.put_item = put_item  # type: ignore[method-assign]
+    Table.delete_item = delete_item  # type: ignore[method-assign]
+    DynamoDBBackend.update_item = update_item  # type: ignore[method-assign]
+    DynamoDBBackend.delete_table = delete_table  # type: ignore[method-assign]
     _applied = True
+
+
+def replay(entries: Iterable[list[dict[str, Any]]], account: str, region: str) -> int:
+    """Apply recorded writes (``record_writes``' lists, oldest first) to the in-process backend:
+    each image put as it is, each deleted key deleted. Entries for another service or a table
+    that does not exist are skipped. Returns how many writes were applied."""
+    from moto.dynamodb.models import dynamodb_backends
+    from moto.dynamodb.models.dynamo_type import DynamoType
+
+    backend = dynamodb_backends[account][region]
+    applied = 0
+    with _lock:
+        for ops in entries:
+            for op in ops:
+                table = backend.tables.get(op.get("t")) if isinstance(op, dict) else None
+                if table is None:
+                    continue
+                if "put" in op:
+                    table.put_item(op["put"])
+                elif "del" in op:
+                    key = op["del"]
+                    r = key.get(table.range_key_attr) if table.range_key_attr else None
+                    table.delete_item(DynamoType(key[table.hash_key_attr]), r and DynamoType(r))
+                elif op.get("drop"):
+                    for item in list(table.all_items()):
+                        table.delete_item(item.hash_key, item.range_key)
+                applied += 1
+    return applied
+
+
+def _touch(table: Any, hash_key: Any, range_key: Any) -> None:
+    touched = getattr(_touched, "items", None)
+    if touched is not None:
+        touched[(table.name, hash_key, range_key)] = ("item", table, hash_key, range_key)
+
+
+def _images(touched: Iterable[tuple[Any, ...]]) -> list[dict[str, Any]]:
+    """What the touched items are now: ``{"t": table, "put": item}`` or ``{"t": table, "del":
+    key}`` (``{"t": table, "drop": true}`` for a deleted table), in DynamoDB's JSON."""
+    ops: list[dict[str, Any]] = []
+    for kind, table, h, r in touched:
+        if kind == "drop":
+            ops.append({"t": table.name, "drop": True})
+            continue
+        item = table.get_item(h, r)
+        if item is None:
+            key = {table.hash_key_attr: _wire(h)}
+            if r is not None:
+                key[table.range_key_attr] = _wire(r)
+            ops.append({"t": table.name, "del": key})
+        else:
+            ops.append({"t": table.name, "put": {k: _wire(v) for k, v in item.attrs.items()}})
+    return ops
+
+
+def _wire(value: Any) -> dict[str, Any]:
+    """A moto DynamoType as DynamoDB's JSON (what a client sends; binary as base64)."""
+    t, v = value.type, value.value
+    if t == "M":
+        return {"M": {k: _wire(x) for k, x in v.items()}}
+    if t == "L":
+        return {"L": [_wire(x) for x in v]}
+    if t == "B":
+        return {"B": _b64(v)}
+    if t == "BS":
+        return {"BS": [_b64(x) for x in v]}
+    if t in ("SS", "NS"):
+        return {t: list(v)}
+    return {t: v}
+
+
+def _b64(value: str | bytes) -> str:
+    return base64.b64encode(value).decode() if isinstance(value, bytes | bytearray) else value
 
 
 def _snapshot(backend: Any, transact_items: list[dict[str, Any]]) -> list[tuple[Any, ...]]:

@@ -11,11 +11,15 @@ Queues whose worker needs the imaging layer are pumped in processes of their own
 holds the interpreter lock for seconds, which in the API's process would stall every request
 (and the embedded moto) meanwhile. Lambda runs one invocation per upload side by side; locally
 as many processes as the machine has cores (``IMAGE_WORKERS`` overrides) pump the queue, each
-one message at a time, so a burst of captures is rendered in parallel.
+one message at a time, so a burst of captures is rendered in parallel. A pump process never
+outlives the stack that started it: killed with SIGKILL, the stack cannot stop its children,
+so each child leaves by itself as soon as its parent is gone (``exit_with_parent``); an orphan
+would otherwise go on taking jobs from the next stack's queues.
 """
 
 from __future__ import annotations
 
+import ctypes
 import importlib
 import json
 import multiprocessing
@@ -34,6 +38,9 @@ import boto3
 from infra.resources import Queue, Resources, Schedule, for_stage
 
 RETRY_DELAY_S = 5
+# How often a pump process checks that the stack that started it is still there.
+PARENT_CHECK_S = 0.25
+PR_SET_PDEATHSIG = 1  # prctl(2), Linux
 # Never more image processes than this by default: each can hold a large study in memory.
 MAX_IMAGE_WORKERS = 4
 
@@ -183,8 +190,39 @@ def sqs_client(endpoint: str, region: str) -> Any:
     )
 
 
-def _pump_forever(stage: str, queue_name: str, endpoint: str, region: str) -> None:
-    """A child process's body: pump one queue until the parent terminates it (SIGTERM)."""
+def exit_with_parent(parent_pid: int) -> None:
+    """End this process as soon as ``parent_pid`` (the process that started it) is gone, even
+    killed with SIGKILL, which gives the parent no chance to stop its children.
+
+    Linux: the kernel sends SIGKILL when the parent dies (``PR_SET_PDEATHSIG``; it fires when
+    the parent's thread that started this process ends, so start it from the main thread),
+    even while this process holds the interpreter lock decoding an image. Everywhere, as a
+    fallback: a thread that exits when the parent pid changes (an orphan is re-parented).
+    """
+    if sys.platform.startswith("linux"):
+        try:
+            libc = ctypes.CDLL(None, use_errno=True)
+            libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+        except (OSError, AttributeError):
+            pass  # the watch below still applies
+    if os.getppid() != parent_pid:  # already gone before the kernel was asked to tell us
+        os._exit(0)
+
+    def watch() -> None:
+        while os.getppid() == parent_pid:
+            time.sleep(PARENT_CHECK_S)
+        os._exit(0)
+
+    threading.Thread(target=watch, name="parent-watch", daemon=True).start()
+
+
+def _pump_forever(
+    stage: str, queue_name: str, endpoint: str, region: str, parent_pid: int | None = None
+) -> None:
+    """A child process's body: pump one queue until the parent terminates it (SIGTERM), or
+    dies."""
+    if parent_pid is not None:
+        exit_with_parent(parent_pid)
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C reaches the parent, which stops us
     res = for_stage(stage)
     queue = next(q for q in res.queues if q.name == queue_name)
@@ -210,12 +248,13 @@ def pump_in_processes(
 ) -> list[Any]:
     """Start ``count`` fresh interpreters (spawned: they inherit the environment, nothing else)
     that pump ``queue`` side by side; returns the processes, which the caller terminates on
-    shutdown."""
+    shutdown. Each exits by itself if this process dies (``exit_with_parent``): call this from
+    the main thread."""
     procs = []
     for n in range(count):
         proc = multiprocessing.get_context("spawn").Process(
             target=_pump_forever,
-            args=(res.stage, queue.name, endpoint, region),
+            args=(res.stage, queue.name, endpoint, region, os.getpid()),
             name=f"pump-{queue.name}-{n + 1}",
             daemon=True,
         )

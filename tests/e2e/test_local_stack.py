@@ -1,5 +1,6 @@
 """`make run`'s stack, started for real: seeded logins, tenant isolation, the SPA at /,
-Ctrl-C stopping cleanly, and data surviving a restart."""
+Ctrl-C stopping cleanly, data surviving a restart, and a SIGKILL losing no confirmed write
+and leaving no worker process behind."""
 
 from __future__ import annotations
 
@@ -85,6 +86,23 @@ class Stack:
             self.proc.kill()
             raise AssertionError("the stack was still running 45 s after Ctrl-C") from None
 
+    def kill(self) -> None:
+        """SIGKILL: no chance to save anything or to stop its children."""
+        assert self.proc is not None
+        self.proc.kill()
+        self.proc.wait(timeout=30)
+
+    def children(self) -> dict[int, bytes]:
+        """The stack's child processes (started by any of its threads): pid -> command line."""
+        assert self.proc is not None
+        pids: list[int] = []
+        for task in Path(f"/proc/{self.proc.pid}/task").iterdir():
+            try:
+                pids += [int(c) for c in (task / "children").read_text().split()]
+            except FileNotFoundError:
+                continue  # a thread that just ended
+        return {pid: Path(f"/proc/{pid}/cmdline").read_bytes() for pid in pids}
+
     def login(self, email: str, password: str = DEMO_PASSWORD) -> requests.Response:
         return requests.post(
             self.url + "/api/v1/auth/login",
@@ -104,6 +122,15 @@ def stack(tmp_path_factory):
 def test_prints_the_url_and_demo_login(stack):
     out = stack.log.read_text()
     assert stack.url in out and "admin@demo.clinic / cuspide-demo" in out
+
+
+def test_the_outbox_opens_only_with_the_printed_link(stack):
+    import re
+
+    link = re.search(r"(http://\S+/_local/outbox\?key=\S+)", stack.log.read_text()).group(1)
+    assert requests.get(stack.url + "/_local/outbox", timeout=TIMEOUT).status_code == 403
+    opened = requests.get(link, timeout=TIMEOUT)
+    assert opened.status_code == 200 and "text/html" in opened.headers["Content-Type"]
 
 
 def test_every_demo_role_can_sign_in(stack):
@@ -228,3 +255,153 @@ def test_ctrl_c_stops_cleanly_and_data_survives_a_restart(stack):
         assert r.status_code == 200, r.text
     finally:
         assert again.stop() == 0
+
+
+def _running(stack: Stack) -> Stack:
+    """The module's stack while it runs (this test alone), else a new one on its state."""
+    if stack.proc is not None and stack.proc.poll() is None:
+        return stack
+    return Stack(stack.state_dir).start()
+
+
+def _auth(s: Stack) -> dict[str, str]:
+    return {
+        "Authorization": f"Bearer {s.login('admin@demo.clinic').json()['data']['access_token']}"
+    }
+
+
+def _issue_invoice(s: Stack, h: dict[str, str], patient_id: str) -> dict:
+    treatments = requests.get(
+        s.url + "/api/v1/billing/treatments?limit=1", headers=h, timeout=TIMEOUT
+    ).json()["data"]["items"]
+    r = requests.post(
+        s.url + "/api/v1/billing/invoices",
+        json={"patient_id": patient_id, "lines": [{"treatment_id": treatments[0]["treatment_id"]}]},
+        headers=h,
+        timeout=TIMEOUT,
+    )
+    assert r.status_code == 201, r.text
+    r = requests.post(
+        f"{s.url}/api/v1/billing/invoices/{r.json()['data']['invoice_id']}/issue",
+        headers=h,
+        timeout=TIMEOUT,
+    )
+    assert r.status_code == 200, r.text
+    return r.json()["data"]
+
+
+def test_sigkill_loses_no_confirmed_write_and_reuses_no_invoice_number(stack):
+    """Every write the stack confirmed is on disk before its answer (the write-ahead journal):
+    killed with SIGKILL right after the answers, between snapshots, the next start has them:
+    the clinic's new legal name, an uploaded photo, and an issued invoice, whose number is not
+    handed out a second time."""
+    import io
+    import uuid
+
+    import boto3
+    from PIL import Image
+
+    from infra.resources import for_stage
+
+    first = _running(stack)
+    try:
+        h = _auth(first)
+        patients = requests.get(first.url + "/api/v1/patients?limit=1", headers=h, timeout=TIMEOUT)
+        pid = patients.json()["data"]["items"][0]["patient_id"]
+
+        buf = io.BytesIO()
+        Image.new("RGB", (64, 48), (10, 120, 200)).save(buf, "JPEG")
+        jpeg = buf.getvalue()
+        r = requests.post(
+            f"{first.url}/api/v1/patients/{pid}/images",
+            json={
+                "kind": "photo",
+                "filename": "antes.jpg",
+                "content_type": "image/jpeg",
+                "size": len(jpeg),
+                "category": "extraoral_smile",
+            },
+            headers=h,
+            timeout=TIMEOUT,
+        )
+        assert r.status_code == 201, r.text
+        upload = r.json()["data"]["upload"]
+        files = {"file": ("antes.jpg", jpeg, "image/jpeg")}
+        s3 = requests.post(upload["url"], data=upload["fields"], files=files, timeout=TIMEOUT)
+        assert s3.status_code in (200, 201, 204), s3.text
+
+        legal_name = f"Confirmada {uuid.uuid4().hex[:8]} S.L."
+        r = requests.patch(
+            first.url + "/api/v1/clinics/current",
+            json={"legal_name": legal_name},
+            headers=h,
+            timeout=TIMEOUT,
+        )
+        assert r.status_code == 200, r.text
+        issued = _issue_invoice(first, h, pid)
+    finally:
+        first.kill()  # right after the last 200: no snapshot since those writes
+
+    again = Stack(stack.state_dir).start()
+    try:
+        assert "already present" in again.log.read_text()
+        h = _auth(again)
+        clinic = requests.get(again.url + "/api/v1/clinics/current", headers=h, timeout=TIMEOUT)
+        assert clinic.json()["data"]["legal_name"] == legal_name
+        r = requests.get(
+            f"{again.url}/api/v1/billing/invoices/{issued['invoice_id']}",
+            headers=h,
+            timeout=TIMEOUT,
+        )
+        kept = r.json()["data"]
+        assert (kept["status"], kept["num_serie"]) == ("issued", issued["num_serie"])
+        following = _issue_invoice(again, h, pid)
+        assert following["series"] == issued["series"]
+        assert following["number"] == issued["number"] + 1, (issued, following)
+
+        moto_s3 = boto3.client(
+            "s3",
+            endpoint_url=f"http://127.0.0.1:{again.moto_port}",
+            region_name="eu-south-2",
+            aws_access_key_id="local",
+            aws_secret_access_key="local",
+        )
+        got = moto_s3.get_object(
+            Bucket=for_stage("local").media_bucket, Key=upload["fields"]["key"]
+        )
+        assert got["Body"].read() == jpeg and got["ContentType"] == "image/jpeg"
+    finally:
+        assert again.stop() == 0
+
+
+def test_sigkill_leaves_no_worker_process_of_the_killed_stack_running(stack):
+    """The image-worker pumps are child processes; a stack killed with SIGKILL cannot stop
+    them, so they leave by themselves: none goes on taking the next stack's jobs."""
+    from infra.local.workers import image_worker_count
+
+    s = _running(stack)
+    children = s.children()
+    pumps = [pid for pid, cmd in children.items() if b"multiprocessing.spawn" in cmd]
+    assert len(pumps) == image_worker_count() >= 1, children
+
+    def stat(pid: int) -> tuple[str, str] | None:
+        """(state, start time) of a process, None once it is gone."""
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except FileNotFoundError:
+            return None
+        return fields[0], fields[19]
+
+    started = {pid: stat(pid)[1] for pid in children}
+    s.kill()
+
+    def running(pid: int) -> bool:
+        now = stat(pid)
+        # a zombie has exited already; another start time is another process with that pid
+        return now is not None and now[0] != "Z" and now[1] == started[pid]
+
+    wait_for(
+        lambda: not any(running(pid) for pid in children),
+        "the killed stack's child processes to exit",
+        timeout_s=15,
+    )

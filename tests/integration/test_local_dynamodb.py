@@ -1,5 +1,8 @@
 """The embedded DynamoDB (moto + infra/local/moto_dynamodb): a cancelled transaction leaves
-every item it named as it was, like DynamoDB, now that rollback is per item."""
+every item it named as it was, like DynamoDB, now that rollback is per item; and with the local
+stack's write-ahead journal attached, every accepted write is journaled before its answer and
+replays (in order, deletes and transactions included, a torn last line ignored) to the same
+items."""
 
 from __future__ import annotations
 
@@ -8,6 +11,9 @@ import pytest
 from botocore.exceptions import ClientError
 
 from chalicelib.core.config import settings
+from infra.local import journal, moto_dynamodb
+from infra.local.journal import Journal
+from infra.local.provision import ACCOUNT
 from tests.conftest import ENDPOINT, RESOURCES
 
 
@@ -50,3 +56,190 @@ def test_cancelled_transaction_restores_every_named_item(ddb):
     ddb.transact_write_items(TransactItems=[_put("a", v="new"), _put("b", v="new"), delete])
     assert _item(ddb, "a")["v"] == {"S": "new"} and _item(ddb, "b")["v"] == {"S": "new"}
     assert _item(ddb, "gone") is None
+
+
+# --- the write-ahead journal of the local stack (moto_dynamodb.record_writes / replay) -------
+
+PK = {"S": "T#journal"}
+
+
+@pytest.fixture
+def journaled(ddb, tmp_path):
+    """The local stack's journal attached to this process's moto, as the runner attaches it;
+    the test's partition starts empty."""
+    _forget_partition(ddb)
+    j = Journal(tmp_path / "journal")
+    moto_dynamodb.record_writes(j.append)
+    yield j
+    moto_dynamodb.record_writes(None)
+    j.close()
+
+
+def _key(sk: str) -> dict:
+    return {"PK": PK, "SK": {"S": sk}}
+
+
+def _partition(ddb) -> dict[str, dict]:
+    items = ddb.query(
+        TableName=RESOURCES.table_name,
+        KeyConditionExpression="PK = :p",
+        ExpressionAttributeValues={":p": PK},
+        ConsistentRead=True,
+    )["Items"]
+    return {i["SK"]["S"]: i for i in items}
+
+
+def _forget_partition(ddb) -> None:
+    """What a new moto knows of the partition: nothing (the journal is detached meanwhile)."""
+    for sk in _partition(ddb):
+        ddb.delete_item(TableName=RESOURCES.table_name, Key=_key(sk))
+    assert _partition(ddb) == {}
+
+
+def _replay(folder) -> int:
+    entries, _ = journal.read(folder)
+    return moto_dynamodb.replay(entries, ACCOUNT, settings().region)
+
+
+def _lines(j: Journal) -> int:
+    return len(journal.read(j.folder)[0])
+
+
+def test_each_accepted_write_is_journaled_before_its_answer_and_replays_to_the_same_items(
+    ddb, journaled
+):
+    t = RESOURCES.table_name
+    rich = {
+        **_key("rich"),
+        "s": {"S": "ñandú"},
+        "n": {"N": "12.50"},
+        "b": {"B": b"\x00\xffbinary"},
+        "ss": {"SS": ["a", "b"]},
+        "ns": {"NS": ["1", "2"]},
+        "bs": {"BS": [b"\x01", b"\x02"]},
+        "m": {"M": {"inner": {"B": b"\x03"}, "l": {"L": [{"N": "1"}, {"NULL": True}]}}},
+        "ok": {"BOOL": False},
+    }
+    steps = [
+        lambda: ddb.put_item(TableName=t, Item=rich),
+        lambda: ddb.put_item(TableName=t, Item={**_key("x"), "v": {"S": "1"}}),
+        lambda: ddb.put_item(TableName=t, Item={**_key("x"), "v": {"S": "2"}}),
+        lambda: ddb.update_item(
+            TableName=t,
+            Key=_key("x"),
+            UpdateExpression="SET v = :v ADD c :one",
+            ExpressionAttributeValues={":v": {"S": "3"}, ":one": {"N": "1"}},
+        ),
+        lambda: ddb.update_item(  # creates its item
+            TableName=t,
+            Key=_key("counter"),
+            UpdateExpression="ADD latest :one",
+            ExpressionAttributeValues={":one": {"N": "1"}},
+        ),
+        lambda: ddb.put_item(TableName=t, Item={**_key("gone"), "v": {"S": "soon"}}),
+        lambda: ddb.delete_item(TableName=t, Key=_key("gone")),
+        lambda: ddb.batch_write_item(
+            RequestItems={
+                t: [
+                    {"PutRequest": {"Item": {**_key("batch1"), "v": {"S": "b"}}}},
+                    {"PutRequest": {"Item": {**_key("batch2"), "v": {"S": "b"}}}},
+                    {"DeleteRequest": {"Key": _key("x")}},
+                ]
+            }
+        ),
+        lambda: ddb.transact_write_items(
+            TransactItems=[
+                {"Put": {"TableName": t, "Item": {**_key("tx"), "v": {"S": "t"}}}},
+                {
+                    "Update": {
+                        "TableName": t,
+                        "Key": _key("counter"),
+                        "UpdateExpression": "SET latest = :two",
+                        "ConditionExpression": "latest = :one",
+                        "ExpressionAttributeValues": {":one": {"N": "1"}, ":two": {"N": "2"}},
+                    }
+                },
+                {"Delete": {"TableName": t, "Key": _key("batch2")}},
+            ]
+        ),
+    ]
+    for n, step in enumerate(steps, start=1):
+        step()
+        assert _lines(journaled) == n, f"step {n} was answered before it was journaled"
+
+    # Refused writes change nothing: a failed condition, and a cancelled transaction (whose
+    # first part moto applied and rolled back) leave the items as they were.
+    with pytest.raises(ClientError):
+        ddb.put_item(
+            TableName=t,
+            Item={**_key("tx"), "v": {"S": "nope"}},
+            ConditionExpression="attribute_not_exists(PK)",
+        )
+    with pytest.raises(ClientError):
+        ddb.transact_write_items(
+            TransactItems=[
+                {"Put": {"TableName": t, "Item": {**_key("tx"), "v": {"S": "nope"}}}},
+                {"Delete": {"TableName": t, "Key": _key("batch1")}},
+                {
+                    "ConditionCheck": {
+                        "TableName": t,
+                        "Key": _key("counter"),
+                        "ConditionExpression": "latest = :one",
+                        "ExpressionAttributeValues": {":one": {"N": "1"}},
+                    }
+                },
+            ]
+        )
+    assert ddb.get_item(TableName=t, Key=_key("rich"))["Item"] == rich
+    expected = _partition(ddb)
+    assert set(expected) == {"rich", "counter", "batch1", "tx"}
+    assert expected["counter"]["latest"] == {"N": "2"}
+
+    moto_dynamodb.record_writes(None)
+    _forget_partition(ddb)
+    assert _replay(journaled.folder) > 0
+    assert _partition(ddb) == expected
+
+
+def test_replay_applies_the_writes_in_their_order(ddb, journaled):
+    t = RESOURCES.table_name
+    ddb.put_item(TableName=t, Item={**_key("k"), "v": {"S": "first"}})
+    ddb.delete_item(TableName=t, Key=_key("k"))
+    ddb.put_item(TableName=t, Item={**_key("k"), "v": {"S": "third"}})
+    ddb.put_item(TableName=t, Item={**_key("d"), "v": {"S": "only"}})
+    ddb.delete_item(TableName=t, Key=_key("d"))
+    moto_dynamodb.record_writes(None)
+    _forget_partition(ddb)
+    _replay(journaled.folder)
+    assert _partition(ddb) == {"k": {**_key("k"), "v": {"S": "third"}}}
+    # a second replay of the same journal (a snapshot covered it, the stack died before it was
+    # truncated) leaves the same items: lines are whole images, not increments
+    _replay(journaled.folder)
+    assert _partition(ddb) == {"k": {**_key("k"), "v": {"S": "third"}}}
+
+
+def test_a_write_torn_by_a_crash_mid_append_is_not_replayed(ddb, journaled):
+    t = RESOURCES.table_name
+    ddb.put_item(TableName=t, Item={**_key("a"), "v": {"S": "1"}})
+    ddb.transact_write_items(
+        TransactItems=[
+            {"Put": {"TableName": t, "Item": {**_key("b"), "v": {"S": "1"}}}},
+            {"Put": {"TableName": t, "Item": {**_key("c"), "v": {"S": "1"}}}},
+        ]
+    )
+    before_last = _partition(ddb)
+    ddb.transact_write_items(  # the write the crash interrupts: its line is cut short
+        TransactItems=[
+            {"Put": {"TableName": t, "Item": {**_key("a"), "v": {"S": "2"}}}},
+            {"Delete": {"TableName": t, "Key": _key("b")}},
+        ]
+    )
+    moto_dynamodb.record_writes(None)
+    journaled.close()
+    segment = journaled.segment(journal.segment_numbers(journaled.folder)[-1])
+    data = segment.read_bytes()
+    segment.write_bytes(data[: data.rstrip(b"\n").rfind(b"\n") + 1 + 30])
+    _forget_partition(ddb)
+    _replay(journaled.folder)
+    # nothing of the torn transaction, everything before it
+    assert _partition(ddb) == before_last
