@@ -9,7 +9,6 @@ problem (malformed, tampered, expired, reused, withdrawn) is a page that says so
 from __future__ import annotations
 
 import html
-import json
 import secrets
 from decimal import Decimal
 from typing import Any
@@ -18,7 +17,7 @@ from urllib.parse import parse_qs
 from chalice import Response
 
 from chalicelib.billing import budgets, common, money
-from chalicelib.core import ratelimit
+from chalicelib.core import jsontext, ratelimit
 from chalicelib.core.errors import ApiError, TooManyRequests
 from chalicelib.core.observability import logger
 
@@ -226,7 +225,7 @@ document.getElementById('sig').value=c.toDataURL('image/png');}});}})();
 
 def _form(raw: bytes, content_type: str) -> dict[str, Any]:
     if "json" in content_type:
-        data = json.loads(raw or b"{}")
+        data = jsontext.loads(raw or b"{}")
         if not isinstance(data, dict):
             raise ValueError("not an object")
         return data

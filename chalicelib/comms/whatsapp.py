@@ -31,7 +31,7 @@ from chalicelib.comms.models import (
     WaPhone,
     WhatsAppConfig,
 )
-from chalicelib.core import audit
+from chalicelib.core import audit, jsontext
 from chalicelib.core.api import Page, Principal
 from chalicelib.core.config import settings
 from chalicelib.core.crypto import open_sealed, seal
@@ -531,7 +531,7 @@ def handle_webhook(clinic_id: str, raw: bytes, signature: str | None) -> dict[st
     cfg = check_signature(clinic_id, raw, signature)
     counts = {"messages": 0, "duplicates": 0, "statuses": 0, "ignored": 0}
     try:
-        doc = json.loads(raw)
+        doc = jsontext.loads(raw)
     except (ValueError, UnicodeDecodeError):
         counts["ignored"] += 1
         return counts

@@ -26,7 +26,7 @@ from typing import Any
 from chalice import Blueprint, Chalice, Response
 from pydantic import BaseModel, ValidationError
 
-from chalicelib.core import i18n
+from chalicelib.core import i18n, jsontext
 from chalicelib.core.config import settings
 from chalicelib.core.errors import ApiError, BadRequest, Forbidden, Unauthorized, Unprocessable
 from chalicelib.core.i18n import tr
@@ -350,7 +350,16 @@ def _handle(spec: RouteSpec, view: Callable[..., Any], request: Any, path_params
                 tr("This request needs a JSON body.", "Esta petición necesita un cuerpo JSON.")
             )
         try:
-            payload = json.loads(raw_body)
+            payload = jsontext.loads(raw_body)
+        except jsontext.TooDeep as exc:
+            raise BadRequest(
+                tr(
+                    f"The request body nests more than {jsontext.MAX_DEPTH} levels of arrays "
+                    "or objects; no field of this API needs that many.",
+                    f"El cuerpo de la petición anida más de {jsontext.MAX_DEPTH} niveles de "
+                    "listas u objetos; ningún campo de esta API necesita tantos.",
+                )
+            ) from exc
         except (ValueError, UnicodeDecodeError) as exc:
             raise BadRequest(
                 tr(

@@ -26,6 +26,7 @@ from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
 from pynamodb.models import Model
 from pynamodb.transactions import TransactWrite
 
+from chalicelib.core import jsontext
 from chalicelib.core.errors import BadRequest
 from chalicelib.core.i18n import tr
 
@@ -124,7 +125,7 @@ def decode_cursor(cursor: str | None, *, partition: tuple[str, str]) -> dict[str
         return None
     try:
         raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
-        flat = json.loads(raw)
+        flat = jsontext.loads(raw)
         if not isinstance(flat, dict) or not all(
             isinstance(k, str) and isinstance(v, str) for k, v in flat.items()
         ):

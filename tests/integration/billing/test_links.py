@@ -143,3 +143,12 @@ def test_public_page_is_rate_limited_per_address(billing, api):
         headers={"Content-Type": "application/x-www-form-urlencoded"},
     )
     assert r.status == 429
+
+
+def test_deeply_nested_json_to_the_budget_page_is_refused_not_a_500(billing, api):
+    d, path = _sent(billing)
+    for raw in (b"[" * 1000 + b"]" * 1000, b'{"signer_name":' * 40 + b'"X"' + b"}" * 40):
+        r = api.request("POST", path, raw=raw, headers={"Content-Type": "application/json"})
+        assert 400 <= r.status < 500, r.status
+        assert r.headers["Content-Type"].startswith("text/html")
+    assert billing.get(f"/billing/budgets/{d['budget_id']}")["status"] == "sent"
