@@ -41,6 +41,9 @@ class Patient(Item, discriminator="Patient"):
     preferred_channel = UnicodeAttribute(null=True)
     language = UnicodeAttribute(default="es")
     emergency_contact = JSONAttribute(null=True)
+    # The guardian (a third person: name, phone, identity document) is sealed like the
+    # patient's own national id. ``legal_guardian`` is only read, from items written before.
+    legal_guardian_sealed = UnicodeAttribute(null=True)
     legal_guardian = JSONAttribute(null=True)
     medical_sealed = UnicodeAttribute(null=True)
     medical_updated_at = UTCDateTimeAttribute(null=True)

@@ -117,8 +117,13 @@ def _values(clinic_id: str, p: Patient) -> dict[str, Any]:
         "preferred_channel": p.preferred_channel,
         "language": p.language,
         "emergency_contact": p.emergency_contact,
-        "legal_guardian": p.legal_guardian,
+        "legal_guardian": _guardian_of(clinic_id, p),
     }
+
+
+def _guardian_of(clinic_id: str, p: Patient) -> dict[str, Any] | None:
+    raw = _open(clinic_id, p.legal_guardian_sealed)
+    return json.loads(raw) if raw else p.legal_guardian  # clear only on items written before
 
 
 def to_out(clinic_id: str, p: Patient) -> schemas.PatientOut:
@@ -238,7 +243,9 @@ def _apply(clinic_id: str, p: Patient, v: dict[str, Any]) -> None:
     p.preferred_channel = v.get("preferred_channel")
     p.language = v.get("language") or "es"
     p.emergency_contact = v.get("emergency_contact")
-    p.legal_guardian = v.get("legal_guardian")
+    guardian = v.get("legal_guardian")
+    p.legal_guardian_sealed = seal(clinic_id, json.dumps(guardian)) if guardian else None
+    p.legal_guardian = None  # an item written before sealing loses its clear copy here
     p.GSI1PK = Patient.list_pk(clinic_id)
     p.GSI1SK = _sort_key(v, p.patient_id)
 

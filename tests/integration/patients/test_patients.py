@@ -79,6 +79,51 @@ def test_sensitive_fields_are_ciphertext_in_the_raw_table(api, clinic):
     assert not any(p["email"] in k for k in idx)
 
 
+def test_a_minors_guardian_is_sealed_like_the_patients_own_id(api, clinic, other_clinic):
+    """The guardian is a third person (name, phone, identity document): never in clear."""
+    guardian_id = dni()
+    guardian = {
+        "name": "Marta Guardiana",
+        "relationship": "madre",
+        "phone": "+34611222333",
+        "national_id": {"type": "dni", "number": guardian_id},
+    }
+    p = create_patient(api, clinic.admin_token, date_of_birth="2016-05-04", legal_guardian=guardian)
+    assert p["legal_guardian"]["national_id"]["number"] == guardian_id
+    blob = repr(raw_items(clinic.clinic_id, ""))
+    for secret in (guardian_id, "Guardiana", "611222333"):
+        assert secret not in blob
+    item = next(
+        i for i in raw_items(clinic.clinic_id, "") if i["SK"]["S"] == f"PAT#{p['patient_id']}"
+    )
+    assert item["legal_guardian_sealed"]["S"].startswith("v1:")
+    r = api.patch(
+        f"/patients/{p['patient_id']}", {"profession": "estudiante"}, token=clinic.admin_token
+    )
+    assert r.status == 200 and r.json()["data"]["legal_guardian"] == p["legal_guardian"]
+    assert guardian_id not in repr(raw_items(clinic.clinic_id, ""))
+    url = f"/patients/{p['patient_id']}"
+    assert api.get(url, token=other_clinic.admin_token).status == 404
+
+
+def test_a_guardian_stored_in_clear_before_is_read_and_sealed_on_the_next_edit(api, clinic):
+    from chalicelib.core.db import clinic_pk
+    from chalicelib.patients.models import Patient
+
+    guardian = {"name": "Pedro Antiguo", "relationship": "padre"}
+    p = create_patient(api, clinic.admin_token, date_of_birth="2015-01-02", legal_guardian=guardian)
+    item = Patient.get(clinic_pk(clinic.clinic_id), f"PAT#{p['patient_id']}")
+    item.legal_guardian_sealed = None
+    item.legal_guardian = {**guardian, "phone": None, "email": None, "national_id": None}
+    item.save()  # as an item written before guardians were sealed
+    url = f"/patients/{p['patient_id']}"
+    got = api.get(url, token=clinic.admin_token).json()["data"]
+    assert got["legal_guardian"]["name"] == "Pedro Antiguo"
+    r = api.patch(url, {"profession": "estudiante"}, token=clinic.admin_token)
+    assert r.status == 200 and r.json()["data"]["legal_guardian"]["name"] == "Pedro Antiguo"
+    assert "Antiguo" not in repr(raw_items(clinic.clinic_id, ""))
+
+
 @pytest.mark.parametrize(
     "over,field",
     [
