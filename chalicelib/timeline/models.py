@@ -1,7 +1,8 @@
 """Timeline entries: ``PK = C#<clinic>``, ``SK = PAT#<pid>#TL#<occurred_at>#<event_id>``.
 
-The sort key is derived from the event alone, so a redelivered event maps to the same item and
-the conditional put makes the duplicate a no-op. Newest first is a reverse Query on the prefix.
+Newest first is a reverse Query on the prefix. An event is written once per ``event_id``: the
+entry and an :class:`EventSeen` guard (``SK = TLEVENT#<event_id>``) are put together, both
+conditional, so a redelivery, even one whose ``occurred_at`` differs, changes nothing.
 """
 
 from __future__ import annotations
@@ -26,3 +27,13 @@ class TimelineEntry(Item, discriminator="TimelineEntry"):
     patient_id = UnicodeAttribute()
     actor = JSONAttribute(null=True)  # {type, id, name}: never ip or user agent
     data = JSONAttribute(null=True)  # the event's payload, PHI-named keys removed
+
+
+def seen_key(clinic_id: str, event_id: str) -> tuple[str, str]:
+    return clinic_pk(clinic_id), f"TLEVENT#{event_id}"
+
+
+class EventSeen(Item, discriminator="TimelineEventSeen"):
+    """This event id is on the timeline already (whatever its timestamp said)."""
+
+    patient_id = UnicodeAttribute()

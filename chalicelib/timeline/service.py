@@ -9,24 +9,25 @@ from __future__ import annotations
 
 from typing import Any
 
-from pynamodb.exceptions import DoesNotExist, PutError
+from pynamodb.exceptions import DoesNotExist, TransactWriteError
 
 from chalicelib.core.api import Page, Principal
 from chalicelib.core.audit import SENSITIVE_FIELDS
-from chalicelib.core.db import clinic_pk, decode_cursor, encode_cursor
+from chalicelib.core.db import clinic_pk, decode_cursor, encode_cursor, transaction
 from chalicelib.core.errors import BadRequest
 from chalicelib.core.i18n import tr
 from chalicelib.core.observability import logger
 from chalicelib.patients import service as patients
 from chalicelib.patients.models import Patient
 from chalicelib.timeline import schemas
-from chalicelib.timeline.models import TimelineEntry, entry_key, prefix
+from chalicelib.timeline.models import EventSeen, TimelineEntry, entry_key, prefix, seen_key
 
 ENVELOPE_KEYS = frozenset({"event_id", "clinic_id", "occurred_at", "actor"})
 
 
-def _is_conditional_failure(exc: PutError) -> bool:
-    return getattr(exc, "cause_response_code", None) == "ConditionalCheckFailedException"
+def _already_seen(exc: TransactWriteError) -> bool:
+    reasons = exc.cancellation_reasons or []
+    return any(r is not None and r.code == "ConditionalCheckFailed" for r in reasons)
 
 
 def record(event_type: str, detail: dict[str, Any]) -> str:
@@ -59,10 +60,13 @@ def record(event_type: str, detail: dict[str, Any]) -> str:
             k: v for k, v in detail.items() if k not in ENVELOPE_KEYS and k not in SENSITIVE_FIELDS
         },
     )
+    seen = EventSeen(*seen_key(clinic_id, str(event_id)), patient_id=patient_id)
     try:
-        entry.save(condition=TimelineEntry.SK.does_not_exist())
-    except PutError as exc:
-        if _is_conditional_failure(exc):
+        with transaction() as tx:
+            tx.save(seen, condition=EventSeen.SK.does_not_exist())
+            tx.save(entry, condition=TimelineEntry.SK.does_not_exist())
+    except TransactWriteError as exc:
+        if _already_seen(exc):
             return "duplicate"
         raise
     return "written"

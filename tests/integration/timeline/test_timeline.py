@@ -104,6 +104,20 @@ def test_duplicate_delivery_changes_nothing(api, clinic):
     assert "1.2.3.4" not in json.dumps(entry)  # the actor's ip is not copied
 
 
+def test_a_redelivery_with_another_timestamp_is_still_the_same_event(api, clinic):
+    """Idempotency is on the event id alone: the same event id with another occurred_at (a
+    replayed or re-stamped delivery) adds no second entry."""
+    pid = create_patient(api, clinic.admin_token)["patient_id"]
+    d = detail(clinic.clinic_id, pid, appointment_id="A1", status="completed")
+    assert invoke(sqs_record("appointment.completed", d)) == {"batchItemFailures": []}
+    later = {**d, "occurred_at": "2026-03-09T11:30:00.000Z"}
+    assert invoke(sqs_record("appointment.completed", later)) == {"batchItemFailures": []}
+    entries = raw_timeline(clinic.clinic_id, pid)
+    assert [e["occurred_at"]["S"] for e in entries] == [d["occurred_at"]]
+    items = timeline(api, clinic.admin_token, pid).json()["data"]["items"]
+    assert [i["event_id"] for i in items] == [d["event_id"]]
+
+
 def test_events_only_write_into_their_own_clinic(api, clinic, other_clinic):
     pid = create_patient(api, clinic.admin_token)["patient_id"]
     # an event of clinic B naming clinic A's patient writes nowhere
