@@ -60,7 +60,7 @@ def observe(event: Any, get_response: Any) -> Any:
     logger.thread_safe_append_keys(correlation_id=correlation_id[:64])
     with tracer.provider.in_subsegment("## request") as subsegment:
         subsegment.put_annotation("route", str(ctx.get("resourcePath")))
-        response = get_response(event)
+        response = api.framework_error_in_envelope(event.headers, get_response(event))
     for k, v in SECURITY_HEADERS.items():
         response.headers.setdefault(k, v)
     response.headers["X-Correlation-Id"] = correlation_id[:64]

@@ -195,6 +195,45 @@ def error_response(err: ApiError, lang: str = i18n.DEFAULT) -> Response:
     )
 
 
+class MethodNotAllowed(ApiError):
+    status, code = 405, "METHOD_NOT_ALLOWED"
+
+
+class UnsupportedMediaType(ApiError):
+    status, code = 415, "UNSUPPORTED_MEDIA_TYPE"
+
+
+def framework_error_in_envelope(headers: dict[str, str] | None, response: Response) -> Response:
+    """Chalice answers a method a route lacks (405) and a body type it does not take (415)
+    itself, as ``{"Code", "Message"}`` in English: the same in the API's envelope and the
+    caller's language (``Allow`` kept). Any other response is returned as it is."""
+    body = response.body
+    if response.status_code not in (405, 415) or not (isinstance(body, dict) and "Code" in body):
+        return response
+    lang = i18n.negotiate({k.lower(): v for k, v in (headers or {}).items()}.get("accept-language"))
+    allow = {k: v for k, v in response.headers.items() if k.lower() == "allow"}
+    err: ApiError
+    if response.status_code == 405:
+        allowed = next(iter(allow.values()), "")
+        err = MethodNotAllowed(
+            tr(
+                f"This path does not take that method; it takes: {allowed}.",
+                f"Esta ruta no admite ese método; admite: {allowed}.",
+            ),
+            headers=allow,
+        )
+    else:
+        err = UnsupportedMediaType(
+            tr(
+                "This route does not take a body of that type: send JSON, with "
+                "'Content-Type: application/json'.",
+                "Esta ruta no admite un cuerpo de ese tipo: envía JSON, con "
+                "'Content-Type: application/json'.",
+            )
+        )
+    return error_response(err, lang)
+
+
 class InternalError(ApiError):
     status, code = 500, "INTERNAL"
 

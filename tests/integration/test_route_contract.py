@@ -205,3 +205,21 @@ def test_responses_carry_security_headers_and_a_correlation_id(api):
     assert r.headers["X-Correlation-Id"] == "abc-123"
     assert r.headers["X-Content-Type-Options"] == "nosniff"
     assert r.headers["Cache-Control"] == "no-store"
+
+
+def test_a_method_or_body_type_a_route_does_not_take_answers_in_the_envelope(api, clinic):
+    """Chalice answered these itself, as {"Code", "Message"} in English."""
+    t = clinic.admin_token
+    r = api.delete("/audit", token=t, headers={"Accept-Language": "es"})
+    assert r.status == 405 and r.headers["Allow"] == "GET"
+    d = r.json()
+    assert d["data"] is None and d["code"] == "METHOD_NOT_ALLOWED" and d["errors"] == []
+    assert d["message"].startswith("Esta ruta no admite ese método") and "GET" in d["message"]
+    r = api.post(
+        "/patients", raw=b'{"first_name": "Ana"}', token=t, headers={"Content-Type": "text/plain"}
+    )
+    assert r.status == 415
+    assert (
+        r.json()["code"] == "UNSUPPORTED_MEDIA_TYPE" and "application/json" in r.json()["message"]
+    )
+    assert api.get("/patients", token=t).json()["data"]["items"] == []  # nothing was written
