@@ -163,7 +163,17 @@ def to_summary(clinic_id: str, p: Patient) -> schemas.PatientSummary:
 
 
 def get(principal: Principal, patient_id: str) -> schemas.PatientOut:
-    return to_out(principal.clinic_id, load(principal.clinic_id, patient_id))
+    """The patient; showing an identity document (theirs or their guardian's) is audited."""
+    out = to_out(principal.clinic_id, load(principal.clinic_id, patient_id))
+    if out.national_id or (out.legal_guardian and out.legal_guardian.national_id):
+        _audit_read(principal, "patient.national_id_viewed", patient_id)
+    return out
+
+
+def _audit_read(principal: Principal, action: str, patient_id: str) -> None:
+    """Access to clinical data and identity documents is traceable (who, when, from where),
+    as Spanish health-record law expects; the entry holds no value."""
+    audit.record(principal.clinic_id, principal.actor, action, "patient", patient_id)
 
 
 # --- index items ---------------------------------------------------------------------------
@@ -385,6 +395,7 @@ def get_medical(principal: Principal, patient_id: str) -> schemas.MedicalOut:
     cid = principal.clinic_id
     p = load(cid, patient_id)
     history = medical_of(cid, p) or schemas.MedicalHistory()
+    _audit_read(principal, "patient.medical_viewed", patient_id)
     return schemas.MedicalOut(
         patient_id=patient_id,
         history=history,

@@ -124,6 +124,44 @@ def test_a_guardian_stored_in_clear_before_is_read_and_sealed_on_the_next_edit(a
     assert "Antiguo" not in repr(raw_items(clinic.clinic_id, ""))
 
 
+def _patient_audit(api, clinic, pid):
+    q = f"/audit?entity_type=patient&entity_id={pid}&limit=100"
+    r = api.get(q, token=clinic.admin_token)
+    assert r.status == 200, r.body
+    return r.json()["data"]["items"]
+
+
+def test_reading_medical_history_and_identity_documents_is_audited(api, clinic, other_clinic):
+    """Who saw a patient's clinical data or identity document, when and from where; never
+    the values."""
+    nid = dni()
+    p = create_patient(api, clinic.admin_token, national_id={"type": "dni", "number": nid})
+    pid = p["patient_id"]
+    dentist = add_member(api, clinic, "dentist")
+    api.put(
+        f"/patients/{pid}/medical",
+        {"allergies": [{"substance": "Látex", "severity": "severe"}]},
+        token=clinic.admin_token,
+    )
+    assert api.get(f"/patients/{pid}/medical", token=dentist["token"], ip="10.7.7.7").status == 200
+    assert api.get(f"/patients/{pid}", token=dentist["token"], ip="10.7.7.7").status == 200
+    entries = _patient_audit(api, clinic, pid)
+    viewed = {e["action"]: e for e in entries if e["action"].endswith("_viewed")}
+    assert set(viewed) == {"patient.medical_viewed", "patient.national_id_viewed"}
+    for e in viewed.values():
+        assert e["actor_id"] == dentist["user_id"] and e["ip"] == "10.7.7.7"
+        assert e["changes"] is None
+    blob = repr(entries)
+    assert nid not in blob and "Látex" not in blob
+    # another clinic's reader gets 404 and leaves no trace in either clinic
+    assert api.get(f"/patients/{pid}/medical", token=other_clinic.admin_token).status == 404
+    assert len(_patient_audit(api, clinic, pid)) == len(entries)
+    # a patient without an identity document is read without an entry
+    plain = create_patient(api, clinic.admin_token)["patient_id"]
+    api.get(f"/patients/{plain}", token=dentist["token"])
+    assert not [e for e in _patient_audit(api, clinic, plain) if e["action"].endswith("_viewed")]
+
+
 @pytest.mark.parametrize(
     "over,field",
     [
