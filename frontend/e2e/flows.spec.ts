@@ -97,6 +97,8 @@ test.describe.serial('clinic day', () => {
     await page.keyboard.press('Enter')
     await page.getByRole('menuitem', { name: 'Reprogramar…' }).click()
     await expect(page.getByTestId('appointment-patient')).toContainText(LAST)
+    // The dialog has opened once it has put the focus on its first field (never its close button).
+    await expect(page.locator('#ap-date')).toBeFocused()
     await page.locator('#ap-time').fill('11:00')
     await page.locator('#ap-change').fill('Llamó para retrasarla')
     await page.locator('#ap-change').press('Enter')

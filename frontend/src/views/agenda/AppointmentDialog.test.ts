@@ -37,6 +37,9 @@ describe('editing an appointment (how the keyboard reschedules)', () => {
     expect(wrapper.get('[data-testid="appointment-patient"]').text()).toBe('Lucía García')
     expect((wrapper.get('#ap-time').element as HTMLInputElement).value).toBe('10:00')
     expect((wrapper.get('#ap-date').element as HTMLInputElement).value).toBe('2026-11-26')
+    // PrimeVue's Dialog focuses the first [autofocus] field once it has opened, else its close
+    // button: an Enter typed meanwhile then closed the dialog and lost the change.
+    expect(wrapper.get('#ap-date').attributes()).toHaveProperty('autofocus')
     await wrapper.get('#ap-date').setValue('2026-11-27')
     await wrapper.get('#ap-time').setValue('11:30')
     await wrapper.get('#ap-change').setValue('La paciente lo pidió por teléfono')
