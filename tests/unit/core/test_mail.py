@@ -27,6 +27,8 @@ class FakeSes:
 def ses(monkeypatch):
     fake = FakeSes()
     monkeypatch.setattr(mail.aws, "client", lambda service: fake)
+    # A unit test: no table behind it (the suppression list has its own integration tests).
+    monkeypatch.setattr(mail, "is_undeliverable", lambda email: False)
     return fake
 
 
