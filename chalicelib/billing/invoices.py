@@ -703,7 +703,9 @@ def _patient_customer(cid: str, patient_id: str) -> dict[str, Any]:
         "name": common.patient_name(p),
         "tax_id": number,
         "tax_id_type": tax_id_type,
-        "country": ((p.address or {}).get("country") or "ES"),
+        # Unknown stays unknown: the AEAT needs the country of a non-Spanish document (error
+        # 1111), and guessing Spain makes a foreign patient's record invalid (1126).
+        "country": (p.address or {}).get("country") or None,
         "address": p.address,
     }
 
@@ -1079,7 +1081,7 @@ def aeat_fields(inv: Invoice) -> dict[str, Any]:
             dest = {
                 "NombreRazon": c["name"][:120],
                 "IDOtro": {
-                    "CodigoPais": (c.get("country") or "ES")[:2],
+                    "CodigoPais": (c.get("country") or None),
                     "IDType": "03" if c.get("tax_id_type") == "PASSPORT" else "06",
                     "ID": c["tax_id"],
                 },

@@ -7,16 +7,15 @@ once on construction (``format.py``); text given as ``str`` must already be cano
 computes its own ``Huella`` when none is given and refuses a given one that does not match its
 fields, so a stored record that was tampered with cannot be loaded silently.
 
-Besides the XSD constraints, the models enforce the AEAT business validations that would make
-the AEAT reject a record (AEAT_validaciones_errores v1.2.2, section 3.1.3 / 3.1.4; the
-numbers in the error messages refer to it) and two stricter rules of ours: CuotaTotal and
-ImporteTotal must equal the sums of the desglose exactly (the AEAT tolerates +/-10 EUR with
-"AceptadoConErrores"), and amounts never have more than two decimals.
+The models enforce the XSD (types, lengths, lists, choice groups) and that amounts never have
+more than two decimals. The AEAT's business validations (AEAT_validaciones_errores v1.2.2,
+section 3.1) are one table in ``rules.py``, checked before a record is chained: a record that
+exists as a model is well formed, not necessarily acceptable to the AEAT.
 """
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta
+from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Annotated, Any, Literal
 
@@ -115,15 +114,6 @@ def _no_control(value: Any) -> Any:
     return value
 
 
-def _num_serie(value: Any) -> Any:
-    # 3.1.3.1: ASCII 32-126 only, and none of " ' < > = ; also what the QR URL allows.
-    if isinstance(value, str):
-        for ch in value:
-            if not 32 <= ord(ch) <= 126 or ch in "\"'<>=":
-                raise ValueError(f"character {ch!r} is not allowed in NumSerieFactura")
-    return value
-
-
 Importe = Annotated[str, BeforeValidator(_amount)]
 """ImporteSgn12.2Type, canonical: ``-?\\d{1,12}\\.\\d{2}``."""
 Tipo = Annotated[str, BeforeValidator(_rate)]
@@ -132,9 +122,8 @@ Fecha = Annotated[str, BeforeValidator(_fecha)]
 """``fecha``: dd-mm-yyyy."""
 FechaHoraHuso = Annotated[str, BeforeValidator(_fecha_hora_huso)]
 NIFType = Annotated[str, StringConstraints(pattern=r"^[0-9A-Z]{9}$")]
-NumSerie = Annotated[
-    str, StringConstraints(min_length=1, max_length=60), BeforeValidator(_num_serie)
-]
+NumSerie = Annotated[str, StringConstraints(min_length=1, max_length=60)]
+"""The characters the AEAT accepts (3.1.3.1) are checked by rules.py."""
 HuellaText = Annotated[str, StringConstraints(pattern=HUELLA_RE.pattern)]
 SiNo = Literal["S", "N"]
 
@@ -182,25 +171,7 @@ ClaveRegimenType = Literal[
     "21",
 ]
 
-_RECTIFICATIVAS = frozenset({"R1", "R2", "R3", "R4", "R5"})
-_CON_DESTINATARIO = frozenset({"F1", "F3", "R1", "R2", "R3", "R4"})
-_SIN_DESTINATARIO = frozenset({"F2", "R5"})
-_SIN_VALIDACION_TOTALES = frozenset({"03", "05", "06", "08", "09"})  # validations 16 and 17
-_FECHA_MINIMA = date(2024, 10, 28)  # 3.1.3.1: entry into force of the Orden
-_MACRODATO = Decimal("100000000.00")  # validation 10
-_LIMITE_SIMPLIFICADA = Decimal("3000.00")  # 15.8 (RD 1619/2012 art. 4.1)
-_TOLERANCIA_CUOTA = Decimal("10.00")  # 15.7
 _MARGEN_GENERACION = timedelta(minutes=1)  # Orden HAC/1177/2024 art. 7.i) 2.º
-
-
-def _tipos_iva_admitidos(fecha: date) -> frozenset[Decimal]:
-    """Validation 15.1: TipoImpositivo allowed for IVA with CalificacionOperacion S1."""
-    tipos = {Decimal(0), Decimal(4), Decimal(10), Decimal(21)}
-    if date(2022, 7, 1) <= fecha <= date(2024, 9, 30):
-        tipos.add(Decimal(5))
-    if date(2024, 10, 1) <= fecha <= date(2024, 12, 31):
-        tipos.update({Decimal(2), Decimal("7.5")})
-    return frozenset(tipos)
 
 
 def fecha_hora_huso(moment: datetime, time_zone: str) -> str:
@@ -378,70 +349,10 @@ class DetalleDesglose(_Model):
         return Decimal(self.BaseImponibleOimporteNoSujeto) + self.cuota
 
     @model_validator(mode="after")
-    def _coherent(self) -> DetalleDesglose:
+    def _choice(self) -> DetalleDesglose:
+        # The XSD's choice; every business rule of the line is in rules.py.
         if (self.CalificacionOperacion is None) == (self.OperacionExenta is None):
             raise ValueError("exactly one of CalificacionOperacion or OperacionExenta")
-        iva_igic = self.Impuesto in (None, "01", "03")
-        if self.Impuesto == "05" and self.ClaveRegimen is not None:
-            raise ValueError("15.6: ClaveRegimen is not allowed with Impuesto 05")
-        if self.Impuesto != "05" and self.ClaveRegimen is None:
-            raise ValueError("15.6: ClaveRegimen is required")
-        cuotas = (
-            self.TipoImpositivo,
-            self.CuotaRepercutida,
-            self.TipoRecargoEquivalencia,
-            self.CuotaRecargoEquivalencia,
-        )
-        if (self.TipoRecargoEquivalencia is None) != (self.CuotaRecargoEquivalencia is None):
-            raise ValueError("TipoRecargoEquivalencia and CuotaRecargoEquivalencia go together")
-        if self.OperacionExenta is not None:
-            if any(v is not None for v in cuotas):
-                raise ValueError("15.5: an exempt line has no TipoImpositivo or cuotas")
-            if iva_igic and self.ClaveRegimen == "01" and self.OperacionExenta in ("E2", "E3"):
-                raise ValueError("15.5: E2/E3 are not allowed with ClaveRegimen 01")
-        calificacion = self.CalificacionOperacion
-        if calificacion in ("N1", "N2") and self.es_iva and any(v is not None for v in cuotas):
-            raise ValueError("15.4: N1/N2 lines have no TipoImpositivo or cuotas")
-        if calificacion == "S2" and (
-            self.TipoImpositivo is None
-            or Decimal(self.TipoImpositivo) != 0
-            or self.CuotaRepercutida is None
-            or Decimal(self.CuotaRepercutida) != 0
-        ):
-            raise ValueError("15.4: S2 requires TipoImpositivo 0 and CuotaRepercutida 0")
-        if calificacion == "S1" and (self.TipoImpositivo is None or self.CuotaRepercutida is None):
-            raise ValueError("15.7: S1 requires TipoImpositivo and CuotaRepercutida")
-        if calificacion != "S1" and self.CuotaRepercutida not in (None, "0.00"):
-            raise ValueError("15.7: CuotaRepercutida can only be non-zero on S1 lines")
-        if self.BaseImponibleACoste is not None and not (
-            self.ClaveRegimen == "06" or self.Impuesto in ("02", "05")
-        ):
-            raise ValueError("15.2: BaseImponibleACoste only with ClaveRegimen 06 or IPSI/Otros")
-        if iva_igic:
-            if self.ClaveRegimen == "02" and self.OperacionExenta is None:
-                raise ValueError("15.6.1: ClaveRegimen 02 requires OperacionExenta")
-            if self.ClaveRegimen == "03" and calificacion not in (None, "S1"):
-                raise ValueError("15.6.2: ClaveRegimen 03 only with S1")
-            if self.ClaveRegimen == "04" and calificacion not in (None, "S2"):
-                raise ValueError("15.6.3: ClaveRegimen 04 only with S2 or exempt")
-            if self.ClaveRegimen == "06" and self.BaseImponibleACoste is None:
-                raise ValueError("15.6.4: ClaveRegimen 06 requires BaseImponibleACoste")
-            if self.ClaveRegimen == "07" and (
-                calificacion in ("S2", "N1", "N2")
-                or self.OperacionExenta in ("E2", "E3", "E4", "E5")
-            ):
-                raise ValueError("15.6.5: not allowed with ClaveRegimen 07")
-            if self.ClaveRegimen == "08" and calificacion != "N2":
-                raise ValueError("15.6.6: ClaveRegimen 08 requires N2")
-            if self.ClaveRegimen == "10" and calificacion != "N1":
-                raise ValueError("15.6.7: ClaveRegimen 10 requires N1")
-        if (
-            self.es_iva
-            and self.ClaveRegimen == "11"
-            and self.TipoImpositivo is not None
-            and Decimal(self.TipoImpositivo) != 21
-        ):
-            raise ValueError("15.6.8: ClaveRegimen 11 only with TipoImpositivo 21")
         return self
 
 
@@ -553,96 +464,10 @@ class RegistroAlta(_Model):
     # -- validation ---------------------------------------------------------------------------
 
     @model_validator(mode="after")
-    def _business_rules(self) -> RegistroAlta:
-        tipo = self.TipoFactura
-        fecha_expedicion = parse_fecha(self.IDFactura.FechaExpedicionFactura)
-        if fecha_expedicion < _FECHA_MINIMA:
-            raise ValueError("3.1.3.1: FechaExpedicionFactura before 28-10-2024")
-        if self.RechazoPrevio in ("S", "X") and self.Subsanacion != "S":
-            raise ValueError("3.1.3.2: RechazoPrevio S/X requires Subsanacion S")
-        if (tipo in _RECTIFICATIVAS) != (self.TipoRectificativa is not None):
-            raise ValueError("3.1.3.3: TipoRectificativa is required exactly for R1-R5")
-        if self.FacturasRectificadas is not None and tipo not in _RECTIFICATIVAS:
-            raise ValueError("3.1.3.4: FacturasRectificadas only for R1-R5")
-        if self.FacturasSustituidas is not None and tipo != "F3":
-            raise ValueError("3.1.3.5: FacturasSustituidas only for F3")
-        if (self.TipoRectificativa == "S") != (self.ImporteRectificacion is not None):
-            raise ValueError("3.1.3.6: ImporteRectificacion is required exactly when S")
-        if self.FacturaSimplificadaArt7273 == "S" and tipo not in _CON_DESTINATARIO:
-            raise ValueError("3.1.3.8: FacturaSimplificadaArt7273 S only for F1, F3, R1-R4")
-        if self.FacturaSinIdentifDestinatarioArt61d == "S" and tipo not in _SIN_DESTINATARIO:
-            raise ValueError("3.1.3.9: FacturaSinIdentifDestinatarioArt61d S only for F2, R5")
-        importe_total = Decimal(self.ImporteTotal)
-        if abs(importe_total) >= _MACRODATO and self.Macrodato != "S":
-            raise ValueError("3.1.3.10: Macrodato S is required from 100,000,000.00")
-        if self.EmitidaPorTerceroODestinatario == "T" and self.Tercero is None:
-            raise ValueError("3.1.3.11: EmitidaPorTerceroODestinatario T requires Tercero")
-        if self.EmitidaPorTerceroODestinatario == "D" and self.Destinatarios is None:
-            raise ValueError("3.1.3.11: EmitidaPorTerceroODestinatario D requires Destinatarios")
-        if self.Tercero is not None and self.EmitidaPorTerceroODestinatario != "T":
-            raise ValueError("3.1.3.12: Tercero only with EmitidaPorTerceroODestinatario T")
-        if tipo in _CON_DESTINATARIO and not self.Destinatarios:
-            raise ValueError(f"3.1.3.13: {tipo} requires Destinatarios")
-        if tipo in _SIN_DESTINATARIO and self.Destinatarios:
-            raise ValueError(f"3.1.3.13: {tipo} cannot have Destinatarios")
-        if self.Cupon == "S" and tipo not in ("R1", "R5"):
-            raise ValueError("3.1.3.14: Cupon S only for R1 and R5")
-        self._check_desglose(fecha_expedicion)
-        self._check_totales()
+    def _huella(self) -> RegistroAlta:
+        # The AEAT's business rules are checked by rules.py before a record is chained.
         self._check_huella()
         return self
-
-    def _check_desglose(self, fecha_expedicion: date) -> None:
-        tipo = self.TipoFactura
-        fecha = (
-            parse_fecha(self.FechaOperacion) if self.FechaOperacion is not None else None
-        ) or fecha_expedicion
-        sin_control_cuota = self.TipoRectificativa == "I" or tipo in ("R2", "R3")
-        for n, linea in enumerate(self.Desglose, start=1):
-            where = f"Desglose line {n}"
-            calificacion = linea.CalificacionOperacion
-            if calificacion == "S2" and tipo not in _CON_DESTINATARIO:
-                raise ValueError(f"15.4 ({where}): S2 only for F1, F3, R1-R4")
-            if linea.ClaveRegimen == "06" and tipo in ("F2", "F3", "R5"):
-                raise ValueError(f"15.6.4 ({where}): ClaveRegimen 06 not for F2, F3, R5")
-            if linea.ClaveRegimen == "10" and (
-                tipo != "F1" or any(d.NIF is None for d in self.Destinatarios or ())
-            ):
-                raise ValueError(f"15.6.7 ({where}): ClaveRegimen 10 needs F1 and NIFs")
-            if calificacion != "S1" or linea.TipoImpositivo is None:
-                continue
-            tipo_impositivo = Decimal(linea.TipoImpositivo)
-            if linea.es_iva and tipo_impositivo not in _tipos_iva_admitidos(fecha):
-                raise ValueError(
-                    f"15.1 ({where}): TipoImpositivo {linea.TipoImpositivo} not allowed"
-                )
-            if sin_control_cuota or linea.CuotaRepercutida is None:
-                continue
-            base = Decimal(linea.BaseImponibleACoste or linea.BaseImponibleOimporteNoSujeto)
-            cuota = Decimal(linea.CuotaRepercutida)
-            if (base < 0 < cuota) or (cuota < 0 < base):
-                raise ValueError(f"15.7 ({where}): CuotaRepercutida and base differ in sign")
-            if abs(cuota - base * tipo_impositivo / 100) > _TOLERANCIA_CUOTA:
-                raise ValueError(f"15.7 ({where}): CuotaRepercutida does not match the rate")
-
-    def _check_totales(self) -> None:
-        claves = {linea.ClaveRegimen for linea in self.Desglose}
-        simplificada_limitada = self.TipoFactura == "F2" and not (
-            self.NumRegistroAcuerdoFacturacion or self.FacturaSinIdentifDestinatarioArt61d == "S"
-        )
-        total_lineas = sum((linea.importe for linea in self.Desglose), Decimal(0))
-        if simplificada_limitada and total_lineas > _LIMITE_SIMPLIFICADA:
-            raise ValueError("15.8: a simplified invoice (F2) cannot exceed 3,000.00")
-        if claves & _SIN_VALIDACION_TOTALES:
-            return
-        cuota_total = sum((linea.cuota for linea in self.Desglose), Decimal(0))
-        if Decimal(self.CuotaTotal) != cuota_total:
-            raise ValueError(f"16: CuotaTotal {self.CuotaTotal} != sum of cuotas {cuota_total}")
-        importe_total = sum((linea.importe for linea in self.Desglose), Decimal(0))
-        if Decimal(self.ImporteTotal) != importe_total:
-            raise ValueError(
-                f"17: ImporteTotal {self.ImporteTotal} != sum of the desglose {importe_total}"
-            )
 
     def _check_huella(self) -> None:
         expected = huella_alta(self.huella_fields())
@@ -700,11 +525,7 @@ class RegistroAnulacion(_Model):
         return self.IDFactura.IDEmisorFacturaAnulada
 
     @model_validator(mode="after")
-    def _business_rules(self) -> RegistroAnulacion:
-        if (self.GeneradoPor is None) != (self.Generador is None):
-            raise ValueError("3.1.4.2-3: GeneradoPor and Generador go together")
-        if self.GeneradoPor == "E" and self.Generador is not None and self.Generador.NIF is None:
-            raise ValueError("3.1.4.3: GeneradoPor E requires the Generador's NIF")
+    def _huella(self) -> RegistroAnulacion:
         expected = huella_anulacion(self.huella_fields())
         if not self.Huella:
             object.__setattr__(self, "Huella", expected)  # frozen: set once, here

@@ -100,7 +100,7 @@ def test_f1_f2_choice_and_mixed_breakdown_and_immutability(billing, api):
     f1 = billing.issue(billing.invoice(nif, [{"treatment_id": limp}])["invoice_id"])
     assert f1["tipo_factura"] == "F1" and f1["customer"]["tax_id_type"] == "NIF"
     tp = billing.invoice(
-        anon, [{"treatment_id": limp}], third_party={"name": "Empresa S.L.", "tax_id": "B12345674"}
+        anon, [{"treatment_id": limp}], third_party={"name": "Empresa S.L.", "tax_id": "A58818501"}
     )
     t = billing.issue(tp["invoice_id"])
     assert t["tipo_factura"] == "F1" and t["customer"]["name"] == "Empresa S.L."
