@@ -11,7 +11,9 @@ Sources (see docs/adr/0201-verifactu-core.md):
   "123.1".
 - dates: ``fecha`` type (``\\d{2}-\\d{2}-\\d{4}``), dd-mm-yyyy.
 - ``FechaHoraHusoGenRegistro``: ``YYYY-MM-DDThh:mm:ssTZD`` (DsRegistro, e.g.
-  ``2024-01-01T19:20:30+01:00``) in the time zone the system uses when it generates the record.
+  ``2024-01-01T19:20:30+01:00``) in the time zone the system uses when it generates the record,
+  which for a Spanish issuer is the legal time of the territory the invoice is issued from
+  (Orden HAC/1177/2024 art. 7.e and 7.g): ``spanish_time_zone`` (ADR 0207).
 """
 
 from __future__ import annotations
@@ -33,6 +35,8 @@ __all__ = [
     "parse_amount",
     "parse_fecha",
     "parse_fecha_hora_huso",
+    "SPANISH_TIME_ZONES",
+    "spanish_time_zone",
 ]
 
 _CENT = Decimal("0.01")
@@ -152,3 +156,33 @@ def parse_fecha_hora_huso(text: str) -> datetime:
     if not FECHA_HORA_HUSO_RE.match(text):
         raise ValueError(f"not a YYYY-MM-DDThh:mm:ss±hh:mm timestamp: {text!r}")
     return datetime.fromisoformat(text)
+
+
+#: The IANA zones of Spanish legal time: the peninsula and the Balearic Islands, the Canary
+#: Islands, and Ceuta and Melilla (IANA ``Africa/Ceuta`` covers both).
+SPANISH_TIME_ZONES = frozenset({"Europe/Madrid", "Atlantic/Canary", "Africa/Ceuta"})
+#: Provinces (first two digits of the postal code) outside the peninsula's legal time.
+_POSTAL_ZONES = {
+    "35": "Atlantic/Canary",  # Las Palmas
+    "38": "Atlantic/Canary",  # Santa Cruz de Tenerife
+    "51": "Africa/Ceuta",  # Ceuta
+    "52": "Africa/Ceuta",  # Melilla
+}
+
+
+def spanish_time_zone(time_zone: str | None, postal_code: str | None = None) -> str:
+    """The zone whose legal time dates a Spanish issuer's records (ADR 0207).
+
+    Orden HAC/1177/2024 art. 7.e: the date and time "de acuerdo al territorio desde donde se
+    expide la correspondiente factura". A clinic configured with one of the Spanish zones keeps
+    it. Any other zone cannot be the legal time of a place in Spain, so it is not used: the
+    territory is taken from the clinic's Spanish postal code (35/38 Canarias, 51 Ceuta, 52
+    Melilla), and is the peninsula's (``Europe/Madrid``) otherwise. The instant is the same
+    either way; only the written offset depends on the zone.
+    """
+    if time_zone in SPANISH_TIME_ZONES:
+        return time_zone
+    code = (postal_code or "").strip()
+    if len(code) == 5 and code.isdigit():
+        return _POSTAL_ZONES.get(code[:2], "Europe/Madrid")
+    return "Europe/Madrid"

@@ -30,6 +30,8 @@ from .xml import NS_SF, NS_SFR, NS_SOAPENV
 
 __all__ = [
     "CODIGO_DUPLICADO",
+    "CODIGO_FECHA_GEN_ADELANTADA",
+    "SIN_SUBSANACION",
     "DatosPresentacion",
     "Outcome",
     "RegistroDuplicado",
@@ -41,6 +43,12 @@ __all__ = [
 ]
 
 CODIGO_DUPLICADO: Final = 3000  # "Registro de facturación duplicado." (errores.properties)
+#: "El valor del campo FechaHoraHusoGenRegistro debe ser la fecha actual del sistema de la
+#: AEAT, admitiéndose un margen de error de: ..." - an admissible error (AceptadoConErrores).
+CODIGO_FECHA_GEN_ADELANTADA: Final = 2004
+#: Admissible errors the AEAT exempts from subsanación (validations 4.3.1): 2004 (generation
+#: time ahead of the AEAT's clock) and 2009 (IPSI without ClaveRegimen).
+SIN_SUBSANACION: Final = frozenset({2004, 2009})
 
 Outcome = Literal["accepted", "accepted_with_errors", "rejected"]
 

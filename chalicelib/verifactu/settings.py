@@ -86,6 +86,17 @@ def get(principal: Principal) -> c.SettingsOut:
                     message=f"Sending the records of {ch.nif} stopped: {ch.last_error}",
                 )
             )
+        elif ch.submission_status == "retrying":
+            # Orden HAC/1177/2024 art. 16.4: warn from the incident on, saying how many records
+            # are still to be sent (ADR 0207).
+            alerts.append(
+                c.AlertOut(
+                    code="SUBMISSION_INCIDENT",
+                    message=f"The AEAT cannot be reached ({ch.last_error}): {ch.pending} "
+                    f"record(s) of {ch.nif} are still to be sent. They are retried at least "
+                    "hourly and will be sent marked as affected by an incident.",
+                )
+            )
     for series, records in blocked.items():
         alerts.append(
             c.AlertOut(

@@ -10,9 +10,10 @@ from chalicelib.verifactu import submission, transport
 from chalicelib.verifactu.models import RecordItem
 
 
-def test_backoff_doubles_from_60_seconds_to_one_hour():
+def test_backoff_doubles_from_60_seconds_to_just_under_one_hour():
+    # Orden art. 16.4: at least one attempt an hour, with the job running every minute
     waits = [submission.backoff(n).total_seconds() for n in range(1, 9)]
-    assert waits == [60, 120, 240, 480, 960, 1920, 3600, 3600]
+    assert waits == [60, 120, 240, 480, 960, 1920, 3540, 3540]
     assert submission.backoff(0) == timedelta(seconds=60)
 
 
@@ -46,6 +47,14 @@ def test_a_record_and_its_correction_never_go_in_the_same_submission():
     # an alta and the anulación of the same invoice have different keys: they may go together
     items = [_item(1), _item(2, num="F-2026-000001", kind="anulacion")]
     assert len(submission._batch(items)) == 2
+
+
+def test_a_submission_stops_where_the_incident_flag_changes():
+    # Cabecera Incidencia speaks for every record of a submission (ADR 0207)
+    flagged = [_item(1), _item(2), _item(3), _item(4)]
+    flagged[0].incidencia = flagged[1].incidencia = True
+    assert [int(i.seq) for i in submission._batch(flagged)] == [1, 2]
+    assert [int(i.seq) for i in submission._batch(flagged[2:])] == [3, 4]
 
 
 def test_the_endpoint_override_keeps_the_wsdl_path_and_prod_ignores_it(monkeypatch):
