@@ -22,11 +22,24 @@ colder storage: S3 lifecycle filters match prefixes and tags, and an original's 
 (``clinics/<clinic_id>/uploads/<image_id>/original``) has no prefix common to originals only.
 See docs/adr/0903-media-lifecycle-by-tag.md."""
 
-GRANTS = ("table", "media", "events", "kms", "secrets", "mail")
+GRANTS = ("table", "media", "events", "kms", "secrets", "mail", "archive_write", "archive_read")
 """What a function may be granted (least privilege, per function, in the CDK stack):
 ``table`` read/write items of the table and its indexes; ``media`` read/write objects of the
 media bucket; ``events`` put events on the bus; ``kms`` envelope-encryption data keys;
-``secrets`` read the signing keys; ``mail`` send through SES."""
+``secrets`` read the signing keys; ``mail`` send through SES; ``archive_write`` put (and read
+back) objects of the VERI*FACTU WORM archive, never delete them; ``archive_read`` read them."""
+
+API_GRANTS = tuple(g for g in GRANTS if g != "archive_write")
+"""The API reads the VERI*FACTU archive (chain verification) but never writes it: only the
+submission job does (docs/adr/0206-verifactu-worm-archive-and-invoice-book.md)."""
+
+ARCHIVE_RETENTION_DAYS = 2557
+"""Object Lock COMPLIANCE retention of every VERI*FACTU record copy in production: 7 years
+(7 x 365 + 2 leap days). Código de Comercio art. 30 keeps books and documents 6 years from the
+last entry of the books (the year's close, so up to 6 years + 12 months after a record); LGT
+arts. 66 and 70 keep what supports taxes for the 4-year limitation period from the end of the
+filing period. Longer needs (an interrupted limitation period, an inspection) use a legal hold.
+See docs/adr/0206-verifactu-worm-archive-and-invoice-book.md."""
 
 
 @dataclass(frozen=True)
@@ -82,6 +95,14 @@ class Schedule:
 
 
 @dataclass(frozen=True)
+class ObjectLock:
+    """Default Object Lock retention of a bucket created with Object Lock (and versioning)."""
+
+    mode: str  # COMPLIANCE: nobody, the account's root included, shortens or removes it
+    days: int
+
+
+@dataclass(frozen=True)
 class Resources:
     stage: str
     table: Table = field(default_factory=Table)
@@ -97,6 +118,18 @@ class Resources:
     @property
     def media_bucket(self) -> str:
         return f"{self.prefix}-media"
+
+    @property
+    def archive_bucket(self) -> str:
+        """WORM copies of the VERI*FACTU records as sent to the AEAT (ADR 0206)."""
+        return f"{self.prefix}-verifactu-archive"
+
+    @property
+    def archive_lock(self) -> ObjectLock:
+        """Only production records have legal weight; other stages keep their copies a day, so
+        a dev stack (or moto) is not bound to objects nobody may delete for seven years."""
+        days = ARCHIVE_RETENTION_DAYS if self.stage == "prod" else 1
+        return ObjectLock(mode="COMPLIANCE", days=days)
 
     @property
     def event_bus(self) -> str:
@@ -223,7 +256,20 @@ class Resources:
                 "flow control, at most 1,000 per submission)",
                 interval_s=60,
                 timeout_s=300,
-                grants=("table", "kms"),
+                # archive_write: each record's XML goes to the WORM archive before it is sent.
+                grants=("table", "kms", "archive_write"),
+            ),
+            Schedule(
+                name="aeat-reconcile",
+                # 04:30 UTC = 05:30/06:30 in Spain: after the night's submissions, before
+                # clinics open; the admins read the summary when they start the day.
+                expression="cron(30 4 * * ? *)",
+                handler="aeat_reconcile:handler",
+                description="VERI*FACTU records of the last 7 days vs what the AEAT holds "
+                "(ConsultaLR, due index); differences flagged and emailed (ADR 0205)",
+                interval_s=86400,
+                timeout_s=900,
+                grants=("table", "kms", "mail"),
             ),
             Schedule(
                 name="events-redrive",

@@ -36,7 +36,7 @@ from aws_cdk import aws_ssm as ssm
 from constructs import Construct
 
 from infra.artifacts import Artifacts
-from infra.resources import GRANTS, ORIGINAL_OBJECT_TAG, Resources
+from infra.resources import API_GRANTS, GRANTS, ORIGINAL_OBJECT_TAG, Resources
 from infra.settings import StageSettings
 
 RUNTIME = lambda_.Runtime.PYTHON_3_11
@@ -127,6 +127,7 @@ class CuspideStack(cdk.Stack):
         self._key()
         self._table()
         self._media_bucket()
+        self._archive_bucket()
         self._signing_secret()
         self._bus()
         self._mail()
@@ -237,6 +238,40 @@ class CuspideStack(cdk.Stack):
             ],
         )
 
+    def _archive_bucket(self) -> None:
+        """VERI*FACTU WORM archive (ADR 0206): Object Lock in COMPLIANCE mode with the stage's
+        default retention (versioning on, as Object Lock requires), retained with the stack.
+        SSE-S3, not the stack's KMS key: a customer key can be disabled or scheduled for
+        deletion, which would make every locked copy unreadable before its retention ends."""
+        lock = self.res.archive_lock
+        self.archive_bucket = s3.Bucket(
+            self,
+            "VerifactuArchiveBucket",
+            bucket_name=self.res.archive_bucket,
+            block_public_access=s3.BlockPublicAccess.BLOCK_ALL,
+            encryption=s3.BucketEncryption.S3_MANAGED,
+            enforce_ssl=True,
+            versioned=True,
+            object_lock_enabled=True,
+            object_lock_default_retention=s3.ObjectLockRetention.compliance(
+                cdk.Duration.days(lock.days)
+            ),
+            object_ownership=s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
+            removal_policy=cdk.RemovalPolicy.RETAIN,  # legal records: never with the stack
+        )
+        # Write once: a put that could replace the current object (without If-None-Match: *)
+        # is refused, so no one can stack a different version on top of a record's copy.
+        self.archive_bucket.add_to_resource_policy(
+            iam.PolicyStatement(
+                sid="WriteOnceOnly",
+                effect=iam.Effect.DENY,
+                principals=[iam.AnyPrincipal()],
+                actions=["s3:PutObject"],
+                resources=[self.archive_bucket.arn_for_objects("*")],
+                conditions={"Null": {"s3:if-none-match": "true"}},
+            )
+        )
+
     def _signing_secret(self) -> None:
         self.secret = secretsmanager.Secret(
             self,
@@ -326,7 +361,7 @@ class CuspideStack(cdk.Stack):
         from chalice.cdk import Chalice
 
         self.api_role = self._role("ApiRole", "the Chalice API")
-        self._grant(self.api_role, GRANTS)
+        self._grant(self.api_role, API_GRANTS)
         # The SPA's URL for emailed links, written by the stack once CloudFront exists (_env).
         self.api_role.add_to_policy(
             iam.PolicyStatement(
@@ -709,6 +744,19 @@ class CuspideStack(cdk.Stack):
                     resources=[self.media_bucket.arn_for_objects("clinics/*")],
                 )
             )
+        if "archive_write" in grants or "archive_read" in grants:
+            objects = self.archive_bucket.arn_for_objects("verifactu/*")
+            actions = ["s3:GetObject", "s3:GetObjectVersion"]
+            if "archive_write" in grants:  # put only; never delete, never change retention
+                actions.append("s3:PutObject")
+            role.add_to_policy(iam.PolicyStatement(actions=actions, resources=[objects]))
+            # Without ListBucket a missing copy answers 403 instead of 404 (left without an
+            # s3:prefix condition: GetObject's 404 check has no prefix to match).
+            role.add_to_policy(
+                iam.PolicyStatement(
+                    actions=["s3:ListBucket"], resources=[self.archive_bucket.bucket_arn]
+                )
+            )
         if "events" in grants:
             self.bus.grant_put_events_to(role)
             role.add_to_policy(
@@ -744,6 +792,7 @@ class CuspideStack(cdk.Stack):
             "CUSPIDE_STAGE": res.stage,
             "TABLE_NAME": res.table_name,
             "MEDIA_BUCKET": res.media_bucket,
+            "ARCHIVE_BUCKET": res.archive_bucket,
             "EVENT_BUS_NAME": res.event_bus,
             "KMS_KEY_ALIAS": res.kms_alias,
             "SIGNING_SECRET_NAME": res.signing_secret,
@@ -854,6 +903,7 @@ class CuspideStack(cdk.Stack):
         )
         cdk.CfnOutput(self, "MediaBucketName", value=self.media_bucket.bucket_name)
         cdk.CfnOutput(self, "SpaBucketName", value=self.spa_bucket.bucket_name)
+        cdk.CfnOutput(self, "ArchiveBucketName", value=self.archive_bucket.bucket_name)
         cdk.CfnOutput(self, "TableName", value=self.table.table_name)
         cdk.CfnOutput(self, "EventBusName", value=self.bus.event_bus_name)
         cdk.CfnOutput(self, "SigningSecretName", value=self.res.signing_secret)

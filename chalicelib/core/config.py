@@ -40,6 +40,8 @@ class Settings:
     # SES configuration set that reports this stage's bounces and complaints (the CDK stack's);
     # unset locally, where moto's SES has none.
     mail_configuration_set: str | None = None
+    # The VERI*FACTU WORM archive (Object Lock): every record's XML as sent to the AEAT.
+    archive_bucket: str = ""
     version: str = VERSION
     jwt_issuer: str = "cuspide"
     jwt_audience: str = "cuspide-api"
@@ -80,6 +82,7 @@ def settings() -> Settings:
         region=_env("AWS_REGION", _env("AWS_DEFAULT_REGION", "eu-south-2")),
         table_name=_env("TABLE_NAME", prefix),
         media_bucket=_env("MEDIA_BUCKET", f"{prefix}-media"),
+        archive_bucket=_env("ARCHIVE_BUCKET", f"{prefix}-verifactu-archive"),
         event_bus=_env("EVENT_BUS_NAME", prefix),
         kms_alias=_env("KMS_KEY_ALIAS", f"alias/{prefix}"),
         signing_secret=_env("SIGNING_SECRET_NAME", f"{prefix}/signing-keys"),

@@ -28,6 +28,7 @@ def env_for(res: Resources, endpoint: str, region: str = "eu-south-2") -> dict[s
         "CUSPIDE_STAGE": res.stage,
         "TABLE_NAME": res.table_name,
         "MEDIA_BUCKET": res.media_bucket,
+        "ARCHIVE_BUCKET": res.archive_bucket,
         "EVENT_BUS_NAME": res.event_bus,
         "KMS_KEY_ALIAS": res.kms_alias,
         "SIGNING_SECRET_NAME": res.signing_secret,
@@ -55,6 +56,7 @@ def provision(
     c = lambda s: _client(s, endpoint, region)  # noqa: E731
     _table(c("dynamodb"), res)
     _bucket(c("s3"), res, region)
+    _archive_bucket(c("s3"), res, region)
     _bus_queues_rules(c("events"), c("sqs"), res)
     _kms(c("kms"), res)
     _secret(c("secretsmanager"), res, secret_value)
@@ -143,6 +145,44 @@ def _bucket(s3: Any, res: Resources, region: str) -> None:
     s3.put_bucket_notification_configuration(
         Bucket=res.media_bucket,
         NotificationConfiguration={"EventBridgeConfiguration": {}},
+    )
+
+
+def _archive_bucket(s3: Any, res: Resources, region: str) -> None:
+    """The VERI*FACTU WORM archive: Object Lock (which turns versioning on) with the stage's
+    default retention, as the CDK stack declares it (ADR 0206). moto keeps it in memory only:
+    the local stack's snapshots and journal keep the media bucket, not this one."""
+    try:
+        s3.create_bucket(
+            Bucket=res.archive_bucket,
+            CreateBucketConfiguration={"LocationConstraint": region},
+            ObjectLockEnabledForBucket=True,
+        )
+    except ClientError as exc:
+        if exc.response["Error"]["Code"] not in ("BucketAlreadyOwnedByYou", "BucketAlreadyExists"):
+            raise
+    lock = res.archive_lock
+    s3.put_object_lock_configuration(
+        Bucket=res.archive_bucket,
+        ObjectLockConfiguration={
+            "ObjectLockEnabled": "Enabled",
+            "Rule": {"DefaultRetention": {"Mode": lock.mode, "Days": lock.days}},
+        },
+    )
+    s3.put_bucket_encryption(
+        Bucket=res.archive_bucket,
+        ServerSideEncryptionConfiguration={
+            "Rules": [{"ApplyServerSideEncryptionByDefault": {"SSEAlgorithm": "AES256"}}]
+        },
+    )
+    s3.put_public_access_block(
+        Bucket=res.archive_bucket,
+        PublicAccessBlockConfiguration={
+            "BlockPublicAcls": True,
+            "IgnorePublicAcls": True,
+            "BlockPublicPolicy": True,
+            "RestrictPublicBuckets": True,
+        },
     )
 
 

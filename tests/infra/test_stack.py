@@ -239,6 +239,94 @@ def test_media_lifecycle(any_stage: Synth) -> None:
     }
 
 
+# -- VERI*FACTU archive (ADR 0206) --------------------------------------------------------------
+
+
+def archive_bucket_id(s: Synth) -> str:
+    bid, _ = one(s, "AWS::S3::Bucket", BucketName=s.res.archive_bucket)
+    return bid
+
+
+def test_archive_bucket_is_worm(any_stage: Synth) -> None:
+    """Object Lock (COMPLIANCE, the stage's default retention: 7 years in prod), versioning,
+    encryption that no key deletion can undo (SSE-S3), no public access, TLS and write-once
+    puts only, never deleted with the stack."""
+    s = any_stage
+    bid, bucket = one(s, "AWS::S3::Bucket", BucketName=s.res.archive_bucket)
+    p = bucket["Properties"]
+    assert p["ObjectLockEnabled"] is True
+    assert p["ObjectLockConfiguration"] == {
+        "ObjectLockEnabled": "Enabled",
+        "Rule": {"DefaultRetention": {"Mode": "COMPLIANCE", "Days": s.res.archive_lock.days}},
+    }
+    assert s.res.archive_lock.days == (2557 if s.stage == "prod" else 1)
+    assert p["VersioningConfiguration"] == {"Status": "Enabled"}
+    enc = p["BucketEncryption"]["ServerSideEncryptionConfiguration"][0]
+    assert enc["ServerSideEncryptionByDefault"] == {"SSEAlgorithm": "AES256"}
+    assert p["PublicAccessBlockConfiguration"] == {
+        "BlockPublicAcls": True,
+        "BlockPublicPolicy": True,
+        "IgnorePublicAcls": True,
+        "RestrictPublicBuckets": True,
+    }
+    assert bucket["DeletionPolicy"] == "Retain" and bucket["UpdateReplacePolicy"] == "Retain"
+    assert "LifecycleConfiguration" not in p  # nothing expires or moves the legal copies
+    (policy,) = [
+        v
+        for v in s.resources("AWS::S3::BucketPolicy").values()
+        if v["Properties"]["Bucket"] == {"Ref": bid}
+    ]
+    st = {x.get("Sid", x["Action"]): x for x in policy["Properties"]["PolicyDocument"]["Statement"]}
+    assert st["s3:*"]["Effect"] == "Deny"
+    assert st["s3:*"]["Condition"] == {"Bool": {"aws:SecureTransport": "false"}}
+    once = st["WriteOnceOnly"]
+    assert (once["Effect"], once["Action"]) == ("Deny", "s3:PutObject")
+    assert once["Principal"] == {"AWS": "*"}
+    assert once["Condition"] == {"Null": {"s3:if-none-match": "true"}}
+    outs = {k: v["Value"] for k, v in s.json["Outputs"].items()}
+    assert outs["ArchiveBucketName"] == {"Ref": bid}
+
+
+def _archive_actions(s: Synth, role_id: str, bid: str) -> set[str]:
+    """Actions a role has on the archive bucket or its objects."""
+    found: set[str] = set()
+    for st in policy_of_role(s, role_id):
+        if bid in json.dumps(st.get("Resource", "")):
+            found |= set(as_list(st["Action"]))
+    return found
+
+
+def test_only_the_submission_job_writes_the_archive_and_the_api_reads_it(dev: Synth) -> None:
+    s = dev
+    bid = archive_bucket_id(s)
+    roles = {
+        k: v
+        for k, v in s.resources("AWS::IAM::Role").items()
+        if "lambda.amazonaws.com" in json.dumps(v["Properties"]["AssumeRolePolicyDocument"])
+    }
+    (submit,) = [sc for sc in s.res.schedules if sc.name == "aeat-submit"]
+    assert "archive_write" in submit.grants
+    _, sched = one(s, "AWS::Scheduler::Schedule", Name=f"{s.res.prefix}-aeat-submit")
+    fn_id = sched["Properties"]["Target"]["Arn"]["Fn::GetAtt"][0]
+    submit_role = s.json["Resources"][fn_id]["Properties"]["Role"]["Fn::GetAtt"][0]
+    api_role = s.json["Resources"]["APIHandler"]["Properties"]["Role"]
+    api_role = next(k for k in roles if k in json.dumps(api_role))
+    writers, readers = set(), set()
+    for role_id in roles:
+        acts = _archive_actions(s, role_id, bid)
+        assert not {a for a in acts if "Delete" in a or "Retention" in a or "LegalHold" in a}
+        assert "s3:*" not in acts and "s3:PutObject*" not in acts
+        if "s3:PutObject" in acts:
+            writers.add(role_id)
+        if "s3:GetObject" in acts:
+            readers.add(role_id)
+    assert writers == {submit_role}
+    assert readers == {submit_role, api_role}  # the job reads back a copy already written
+    for st in policy_of_role(s, api_role):
+        if bid in json.dumps(st.get("Resource", "")) and "s3:GetObject" in as_list(st["Action"]):
+            assert "/verifactu/*" in json.dumps(st["Resource"])
+
+
 # -- SPA + CloudFront --------------------------------------------------------------------------
 
 
@@ -247,7 +335,7 @@ def test_spa_bucket_and_distribution(dev: Synth) -> None:
     buckets = [
         (k, v)
         for k, v in s.resources("AWS::S3::Bucket").items()
-        if v["Properties"].get("BucketName") != s.res.media_bucket
+        if v["Properties"].get("BucketName") not in (s.res.media_bucket, s.res.archive_bucket)
     ]
     ((spa_id, spa),) = buckets
     assert spa["Properties"]["PublicAccessBlockConfiguration"]["RestrictPublicBuckets"] is True
@@ -550,6 +638,28 @@ def test_schedules(dev: Synth, prod: Synth) -> None:
             assert "lambda:InvokeFunction" in actions_of_role(s, role_id)
 
 
+def test_aeat_reconcile_schedule(dev: Synth, prod: Synth) -> None:
+    """The daily VERI*FACTU reconciliation (docs/adr/0205): early morning UTC, its own Lambda
+    with Lambda's longest timeout, the table, the data key (the clinic certificate is sealed)
+    and SES for the summary; no bus, no buckets."""
+    (sc,) = [sc for sc in dev.res.schedules if sc.name == "aeat-reconcile"]
+    assert (sc.expression, sc.handler) == ("cron(30 4 * * ? *)", "aeat_reconcile:handler")
+    assert sc.interval_s == 86400 and set(sc.grants) == {"table", "kms", "mail"}
+    for s in (dev, prod):
+        _, sched = one(s, "AWS::Scheduler::Schedule", Name=f"{s.res.prefix}-aeat-reconcile")
+        p = sched["Properties"]
+        assert p["ScheduleExpression"] == "cron(30 4 * * ? *)"
+        assert "DeadLetterConfig" in p["Target"]
+        fn_id = p["Target"]["Arn"]["Fn::GetAtt"][0]
+        fn = s.json["Resources"][fn_id]["Properties"]
+        assert fn["Handler"] == "functions.aeat_reconcile.handler"
+        assert fn["Timeout"] == 900
+        acts = actions_of_role(s, fn["Role"]["Fn::GetAtt"][0])
+        assert {"ses:SendEmail", "kms:Decrypt", "dynamodb:Query"} <= acts
+        assert "events:PutEvents" not in acts
+        assert not any(a.startswith("s3:") for a in acts)
+
+
 # -- every worker and job is its own Lambda, and gets the environment the product reads --------
 
 
@@ -837,7 +947,9 @@ def test_least_privilege_per_function(dev: Synth) -> None:
         fn_id = sched["Properties"]["Target"]["Arn"]["Fn::GetAtt"][0]
         role_id = s.json["Resources"][fn_id]["Properties"]["Role"]["Fn::GetAtt"][0]
         acts = actions_of_role(s, role_id)
-        assert ("s3:PutObject" in acts) == ("media" in sc.grants), sc.name
+        # media, or the VERI*FACTU archive (the submission job; see the archive test)
+        writes = bool({"media", "archive_write"} & set(sc.grants))
+        assert ("s3:PutObject" in acts) == writes, sc.name
         assert ("ses:SendEmail" in acts) == ("mail" in sc.grants), sc.name
         assert ("secretsmanager:GetSecretValue" in acts) == ("secrets" in sc.grants), sc.name
         assert ("events:PutEvents" in acts) == ("events" in sc.grants), sc.name
@@ -980,6 +1092,27 @@ def test_local_stack_and_cdk_stack_agree(any_stage: Synth, monkeypatch: Any) -> 
         "QUEUE_NAMES",
     ):
         assert api_env[k] == env[k], k
+    assert api_env["ARCHIVE_BUCKET"] == env["ARCHIVE_BUCKET"] == s.res.archive_bucket
+
+    # the VERI*FACTU archive: Object Lock and its default retention, as the CDK stack declares
+    _, archive = one(s, "AWS::S3::Bucket", BucketName=s.res.archive_bucket)
+    (created,) = [kw for kw in rec.of("create_bucket") if kw["Bucket"] == s.res.archive_bucket]
+    assert created["ObjectLockEnabledForBucket"] is True
+    (lock,) = rec.of("put_object_lock_configuration")
+    assert lock["Bucket"] == s.res.archive_bucket
+    assert lock["ObjectLockConfiguration"] == archive["Properties"]["ObjectLockConfiguration"]
+    (enc,) = rec.of("put_bucket_encryption")
+    assert (
+        enc["ServerSideEncryptionConfiguration"]["Rules"][0]["ApplyServerSideEncryptionByDefault"]
+        == archive["Properties"]["BucketEncryption"]["ServerSideEncryptionConfiguration"][0][
+            "ServerSideEncryptionByDefault"
+        ]
+    )
+    blocks = {kw["Bucket"]: kw for kw in rec.of("put_public_access_block")}
+    assert (
+        blocks[s.res.archive_bucket]["PublicAccessBlockConfiguration"]
+        == archive["Properties"]["PublicAccessBlockConfiguration"]
+    )
     (ck,) = rec.of("create_alias")
     assert ck["AliasName"] == s.res.kms_alias
     (cs,) = rec.of("create_secret")
