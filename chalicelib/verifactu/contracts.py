@@ -5,8 +5,9 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from chalicelib.core.i18n import tr
 from chalicelib.verifactu.models import STATUSES
 
 Status = Literal["pending", "accepted", "accepted_with_errors", "rejected"]
@@ -21,6 +22,40 @@ class RecordQuery(_In):
     status: Status | None = None
     cursor: str | None = None
     limit: int = Field(50, ge=1, le=200)
+
+
+# --- reconciliation with the AEAT (ADR 0205) -------------------------------------------------
+
+
+class ReconciliationDifferenceOut(BaseModel):
+    code: Literal["missing_at_aeat", "held_but_rejected", "state_differs", "huella_differs"]
+    ours: str | None = Field(None, description="what we hold (state or huella)")
+    aeat: str | None = Field(None, description="what the AEAT holds (EstadoRegistro or Huella)")
+
+
+class ReconciliationOut(BaseModel):
+    """What the daily reconciliation last found for the record (the invoice's current one)."""
+
+    status: Literal["ok", "discrepancy"]
+    checked_at: datetime
+    aeat_estado: str | None = Field(None, description="EstadoRegistro at the AEAT; null: absent")
+    differences: list[ReconciliationDifferenceOut] = []
+    since: datetime | None = Field(None, description="when this discrepancy was first found")
+
+
+class ReconciliationQuery(_In):
+    cursor: str | None = None
+    limit: int = Field(50, ge=1, le=200)
+
+
+class ReconciliationDayOut(BaseModel):
+    day: date
+    checked_at: datetime
+    status: Literal["ok", "discrepancies", "failed", "not_checked"]
+    chains: dict[str, dict[str, Any]]
+    discrepancies: list[dict[str, Any]]
+    unknown: list[dict[str, Any]] = Field(description="records the AEAT holds that we do not")
+    emailed_at: datetime | None = None
 
 
 class RecordOut(BaseModel):
@@ -44,6 +79,10 @@ class RecordOut(BaseModel):
     superseded_by: str | None = None
     created_at: datetime
     qr_url: str | None = None
+    reconciliation: ReconciliationOut | None = None  # ADR 0205
+    incidencia: bool = Field(
+        False, description="sent (or to be sent) with Incidencia=S: the AEAT could not be reached"
+    )
 
 
 class RecordDetailOut(RecordOut):
@@ -164,3 +203,55 @@ class SettingsOut(BaseModel):
     chains: list[ChainStatusOut]
     blocked_series: dict[str, dict[str, str]]
     alerts: list[AlertOut]
+
+
+# --- archive check and invoice book (ADR 0206) -----------------------------------------------
+
+#: Longest period one book request covers: a whole calendar year, leap years included.
+BOOK_MAX_DAYS = 366
+
+
+class VerifyQuery(_In):
+    archive: bool = Field(
+        False,
+        description="also compare every record with its WORM copy in the archive (one S3 read "
+        "per record): a record answered by the AEAT without a copy, or whose copy differs from "
+        "the table, is a break with problem 'archive'",
+    )
+
+
+class BookQuery(_In):
+    """A period of invoice dates (fecha de expedición), both days included."""
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True, populate_by_name=True)
+
+    date_from: date = Field(alias="from", description="first invoice date, YYYY-MM-DD")
+    date_to: date = Field(alias="to", description="last invoice date, YYYY-MM-DD (included)")
+    nif: str | None = Field(
+        None,
+        pattern=r"^[0-9A-Z]{9}$",
+        description="the issuer's NIF; needed only when the clinic has records of two NIFs",
+    )
+    cursor: str | None = Field(
+        None, max_length=2000, description="X-Next-Cursor of the previous part"
+    )
+
+    @model_validator(mode="after")
+    def _period(self) -> BookQuery:
+        if self.date_from > self.date_to:
+            raise ValueError(
+                tr(
+                    "'from' must not be after 'to'.",
+                    "'from' no puede ser posterior a 'to'.",
+                )
+            )
+        if (self.date_to - self.date_from).days + 1 > BOOK_MAX_DAYS:
+            raise ValueError(
+                tr(
+                    f"The period is too long: at most {BOOK_MAX_DAYS} days per request (one "
+                    "year); ask for each year, or each quarter, on its own.",
+                    f"El periodo es demasiado largo: como mucho {BOOK_MAX_DAYS} días por "
+                    "petición (un año); pide cada año, o cada trimestre, por separado.",
+                )
+            )
+        return self

@@ -8,13 +8,17 @@ import functools
 from collections.abc import Callable
 from typing import Any
 
+from chalice import Response
+
 from chalicelib.core.api import Page, Req, Router
-from chalicelib.verifactu import certificates, service
+from chalicelib.verifactu import books, certificates, service
 from chalicelib.verifactu import contracts as c
+from chalicelib.verifactu import reconciliation as recon
 from chalicelib.verifactu import settings as vf_settings
 
 router = Router("verifactu")
 READ, ADMIN = "verifactu.read", "verifactu.admin"
+BOOKS = "verifactu.books.export"
 
 
 def r(path: str, method: str = "GET", **spec: Any) -> Callable[[Callable], Callable]:
@@ -37,11 +41,13 @@ def r(path: str, method: str = "GET", **spec: Any) -> Callable[[Callable], Calla
     "/verifactu/chain/verify",
     "GET",
     permission=READ,
+    query=c.VerifyQuery,
     response=c.VerifyOut,
-    summary="Recompute every huella and link of the chain(s): first break or intact",
+    summary="Recompute every huella and link of the chain(s), and with archive=true compare "
+    "each record with its WORM copy: first break or intact",
 )
 def verify_chain(req: Req) -> c.VerifyOut:
-    return service.verify(req.user)
+    return service.verify(req.user, with_archive=req.query.archive)
 
 
 @r(
@@ -160,3 +166,62 @@ def put_verifactu_settings(req: Req) -> c.SettingsOut:
 )
 def release(req: Req) -> c.SettingsOut:
     return vf_settings.release(req.user)
+
+
+# --- reconciliation with the AEAT (ADR 0205) -------------------------------------------------
+
+
+@r(
+    "/verifactu/reconciliation/records",
+    "GET",
+    permission=READ,
+    query=c.ReconciliationQuery,
+    response=c.RecordOut,
+    paged=True,
+    summary="Records whose AEAT state differs from ours (open discrepancies), in chain order",
+)
+def list_reconciliation_records(req: Req) -> Page:
+    return recon.list_discrepancies(req.user, req.query)
+
+
+@r(
+    "/verifactu/reconciliation/days",
+    "GET",
+    permission=READ,
+    query=c.ReconciliationQuery,
+    response=c.ReconciliationDayOut,
+    paged=True,
+    summary="Daily reconciliations with the AEAT, newest first (differences, what it holds "
+    "that we do not)",
+)
+def list_reconciliation_days(req: Req) -> Page:
+    return recon.list_days(req.user, req.query)
+
+
+# --- the invoice book (ADR 0206): routes whose job is to read everything for the period ----
+
+
+@r(
+    "/verifactu/book/issued",
+    "GET",
+    permission=BOOKS,
+    query=c.BookQuery,
+    produces="text/csv",
+    summary="Libro registro de facturas expedidas of a period (at most 366 days) as CSV "
+    "(';', decimal comma, UTF-8 with BOM); X-Next-Cursor names the next part",
+)
+def book_issued(req: Req) -> Response:
+    return books.issued_csv(req.user, req.query)
+
+
+@r(
+    "/verifactu/book/records",
+    "GET",
+    permission=BOOKS,
+    query=c.BookQuery,
+    produces="application/xml",
+    summary="The period's records as sent: RegFactuSistemaFacturacion (up to 1,000 records, "
+    "valid against SuministroLR.xsd); X-Next-Cursor names the next part",
+)
+def book_records(req: Req) -> Response:
+    return books.records_xml(req.user, req.query, service.as_model)

@@ -37,15 +37,18 @@ from chalicelib.core.ids import iso, now
 from chalicelib.core.observability import logger
 from chalicelib.identity.models import Clinic
 from chalicelib.identity.service import get_clinic
+from chalicelib.verifactu import archive, rules
 from chalicelib.verifactu import contracts as c
 from chalicelib.verifactu.chain import verify_chain
 from chalicelib.verifactu.flow import MAX_REGISTROS_POR_ENVIO, next_submission_at
+from chalicelib.verifactu.format import spanish_time_zone
 from chalicelib.verifactu.models import (
     ACCEPTED,
     ACCEPTED_WITH_ERRORS,
     DUE_PK,
     PENDING,
     REJECTED,
+    BookEntry,
     ChainHead,
     RecordItem,
     SeriesBlock,
@@ -66,6 +69,7 @@ from chalicelib.verifactu.records import (
     check_generation_order,
     fecha_hora_huso,
 )
+from chalicelib.verifactu.response import SIN_SUBSANACION
 from chalicelib.verifactu.xml import registro_element
 
 ATTEMPTS = 60
@@ -212,6 +216,9 @@ def append_record(
         created_at=at,
         corrects=corrects,
         status=PENDING,
+        # Generated while the AEAT cannot be reached: sent with Cabecera Incidencia=S (ADR 0207).
+        # The head's version condition below makes this the status at the moment of writing.
+        incidencia=head.submission_status == "retrying" or None,
         GSI1PK=RecordItem.pending_pk(cid),
         GSI1SK=f"{nif}#{seq_text(seq)}",
         GSI2PK=RecordItem.invoice_pk(cid, invoice_id),
@@ -220,6 +227,7 @@ def append_record(
         GSI3SK=f"{nif}#{seq_text(seq)}",
     )
     tx.save(item, condition=RecordItem.SK.does_not_exist())
+    tx.save(BookEntry.for_record(item), condition=BookEntry.SK.does_not_exist())  # ADR 0206
     head.seq = seq
     head.last = ident.model_dump(mode="json")
     head.last_generated = record.FechaHoraHusoGenRegistro
@@ -233,8 +241,24 @@ def append_record(
     return item
 
 
+def legal_time_zone(clinic: Clinic) -> str:
+    """The Spanish legal time the clinic's records are dated in (ADR 0207): its own zone when
+    it is a Spanish one, else the territory of its postal code (never a foreign offset)."""
+    zone = spanish_time_zone(clinic.time_zone, (clinic.address or {}).get("postal_code"))
+    if zone != clinic.time_zone:
+        logger.warning(
+            "verifactu: clinic time zone is not Spanish legal time; records use another",
+            extra={"clinic_id": clinic.clinic_id, "configured": clinic.time_zone, "used": zone},
+        )
+    return zone
+
+
 def _generated(head: ChainHead, clinic: Clinic, at: datetime) -> str:
-    generated = fecha_hora_huso(at, clinic.time_zone)
+    """FechaHoraHusoGenRegistro of a record generated now: the server clock (never moved
+    forward to keep the order: the text is never ahead of real time), truncated to whole
+    seconds, in the clinic's Spanish legal time; refused (409) if more than one minute before
+    the previous record's (Orden HAC/1177/2024 art. 7.i) 2.º). ADR 0207."""
+    generated = fecha_hora_huso(at, legal_time_zone(clinic))
     if head.last_generated:
         try:
             check_generation_order(head.last_generated, generated)
@@ -297,7 +321,7 @@ def check_series_not_blocked(tx: TransactWrite, inv: Invoice, clinic: Clinic) ->
 def build_alta(inv: Invoice, head: ChainHead, clinic: Clinic, at: datetime) -> RegistroAlta:
     fields = invoices.aeat_fields(inv)
     try:
-        return RegistroAlta(
+        record = RegistroAlta(
             **fields,
             Encadenamiento=Encadenamiento.tras(_anterior(head)),
             SistemaInformatico=sistema_informatico(clinic.clinic_id),
@@ -315,6 +339,9 @@ def build_alta(inv: Invoice, head: ChainHead, clinic: Clinic, at: datetime) -> R
             errors=[{"field": "verifactu", "message": str(exc)[:500]}],
             code="VERIFACTU_INVALID_RECORD",
         ) from exc
+    # The AEAT's business rules: refuse to issue what it would reject (nothing is chained).
+    rules.enforce(record, rules.Context(obligado=head.nif, at=at))
+    return record
 
 
 def write_alta(tx: TransactWrite, inv: Invoice, clinic: Clinic) -> None:
@@ -428,6 +455,8 @@ def record_out(item: RecordItem) -> c.RecordOut:
         superseded_by=item.superseded_by,
         created_at=item.created_at,
         qr_url=_qr(item),
+        reconciliation=item.reconciliation,  # ADR 0205
+        incidencia=bool(item.incidencia),
     )
 
 
@@ -526,9 +555,10 @@ def heads(clinic_id: str) -> list[ChainHead]:
     ]
 
 
-def verify_one(clinic_id: str, head: ChainHead) -> c.ChainOut:
+def verify_one(clinic_id: str, head: ChainHead, *, with_archive: bool = False) -> c.ChainOut:
     """Recompute every huella and link of one issuer's chain, in position order; also check
-    positions are gapless and the head points at the last record."""
+    positions are gapless and the head points at the last record. ``with_archive``: also
+    compare each record with its WORM copy (ADR 0206); the earliest break is reported."""
     items: list[RecordItem] = []
 
     def stream() -> Iterator[dict[str, Any]]:
@@ -572,11 +602,23 @@ def verify_one(clinic_id: str, head: ChainHead) -> c.ChainOut:
                 expected=expected_head,
                 found=found_head,
             )
+    copy = archive.first_break(items, as_model) if with_archive else None
+    if copy is not None and (brk is None or int(items[copy.index].seq) < brk.position):
+        item = items[copy.index]
+        brk = c.ChainBreakOut(
+            record=item.record_id,
+            position=int(item.seq),
+            problem="archive",
+            field=copy.field,
+            expected=copy.expected,
+            found=copy.found,
+        )
     return c.ChainOut(nif=head.nif, records=len(items), intact=brk is None, first_break=brk)
 
 
-def verify(principal: Principal) -> c.VerifyOut:
-    chains = [verify_one(principal.clinic_id, h) for h in heads(principal.clinic_id)]
+def verify(principal: Principal, with_archive: bool = False) -> c.VerifyOut:
+    cid = principal.clinic_id
+    chains = [verify_one(cid, h, with_archive=with_archive) for h in heads(cid)]
     return c.VerifyOut(intact=all(ch.intact for ch in chains), chains=chains)
 
 
@@ -639,10 +681,12 @@ def annul(principal: Principal, invoice_id: str, data: c.AnnulIn) -> c.InvoiceVe
                 NumSerieFacturaAnulada=ident["NumSerieFactura"],
                 FechaExpedicionFacturaAnulada=ident["FechaExpedicionFactura"],
             ),
+            SinRegistroPrevio=sin_registro_previo(records),  # web service 9.2.3 (ADR 0207)
             Encadenamiento=Encadenamiento.tras(_anterior(head)),
             SistemaInformatico=sistema_informatico(cid),
             FechaHoraHusoGenRegistro=_generated(head, clinic, at),
         )
+        rules.enforce(record, rules.Context(obligado=head.nif, at=at))
         originals = invoices.undo_rectification(cid, inv)
         old = int(inv.version)
         inv.cancelled = True
@@ -662,6 +706,8 @@ def annul(principal: Principal, invoice_id: str, data: c.AnnulIn) -> c.InvoiceVe
                     environment=load_settings(cid).environment,
                     at=at,
                 )
+                # A rejected alta is resolved by the anulación (9.2.3): its series goes on.
+                resolve(tx, cid, unresolved_altas(records), item.record_id)
                 inv.verifactu = {**(inv.verifactu or {}), "annulment": item.record_id}
                 tx.save(inv, condition=(Invoice.version == old) & (Invoice.cancelled == False))  # noqa: E712
                 tx.save(
@@ -694,6 +740,70 @@ def annul(principal: Principal, invoice_id: str, data: c.AnnulIn) -> c.InvoiceVe
 
 
 # --- subsanación ---------------------------------------------------------------------------
+
+
+def _aeat_holds_alta(items: list[RecordItem], exclude: str | None = None) -> bool:
+    """Whether the AEAT holds the invoice: one of its altas was accepted (with or without
+    errors; a 3000 duplicate counts as what the AEAT holds)."""
+    return any(
+        i.kind == "alta" and i.status in (ACCEPTED, ACCEPTED_WITH_ERRORS)
+        for i in items
+        if i.record_id != exclude
+    )
+
+
+def sin_registro_previo(items: list[RecordItem]) -> str | None:
+    """``SinRegistroPrevio`` of a new anulación of the invoice whose records are ``items``:
+    "S" when the AEAT rejected its alta and never accepted one (web service 9.2.3: "por haber
+    sido rechazado el registro de alta ... se remite directamente el correspondiente registro
+    de anulación"), else absent (9.2.1). While its alta is still pending it is absent; if the
+    AEAT then rejects the anulación, its subsanación carries S (``subsanar``)."""
+    altas = [i for i in items if i.kind == "alta"]
+    if altas and altas[-1].status == REJECTED and not _aeat_holds_alta(items):
+        return "S"
+    return None
+
+
+def resolve(tx: TransactWrite, clinic_id: str, resolved: list[RecordItem], by: str) -> None:
+    """In ``tx``: each record of ``resolved`` (rejected or accepted with errors) is corrected
+    or annulled by the new record ``by``: it points at it (``superseded_by``) and no longer
+    blocks its series. One write per block, conditional on its count (a rejection landing
+    meanwhile makes the caller retry)."""
+    unblock: dict[str, list[str]] = {}
+    seen: set[str] = set()
+    for old in resolved:
+        if old.record_id in seen:
+            continue
+        seen.add(old.record_id)
+        tx.update(
+            old,
+            actions=[RecordItem.superseded_by.set(by)],
+            condition=RecordItem.superseded_by.does_not_exist() & (RecordItem.status == old.status),
+        )
+        if old.status == REJECTED:
+            unblock.setdefault(old.series, []).append(old.record_id)
+    for series, rids in unblock.items():
+        try:
+            block = SeriesBlock.get(*SeriesBlock.key(clinic_id, series), consistent_read=True)
+        except DoesNotExist:
+            continue
+        gone = [r for r in rids if r in (block.records or {})]
+        if not gone:
+            continue
+        count = int(block.count or 0)
+        block.records = {k: v for k, v in (block.records or {}).items() if k not in gone}
+        block.count = max(0, count - len(gone))
+        tx.save(block, condition=SeriesBlock.count == count)
+
+
+def unresolved_altas(items: list[RecordItem]) -> list[RecordItem]:
+    """The invoice's altas an anulación resolves: rejected or accepted with errors, not yet
+    corrected (an annulled invoice needs no subsanación: FAQ 17, case 2.d)."""
+    return [
+        i
+        for i in items
+        if i.kind == "alta" and i.status in (REJECTED, ACCEPTED_WITH_ERRORS) and not i.superseded_by
+    ]
 
 
 def _corrected_alta(item: RecordItem, data: c.SubsanacionIn, prior_accepted: bool) -> dict:
@@ -742,6 +852,16 @@ def subsanar(principal: Principal, rid: str, data: c.SubsanacionIn) -> c.RecordD
                 ),
                 code="RECORD_STATE",
             )
+        if old.status == ACCEPTED_WITH_ERRORS and old.aeat_code in SIN_SUBSANACION:
+            raise Conflict(
+                tr(
+                    f"The AEAT accepted this record with error {int(old.aeat_code)}, which needs "
+                    "no subsanación (AEAT validations 4.3.1).",
+                    f"La AEAT aceptó este registro con el error {int(old.aeat_code)}, que no "
+                    "necesita subsanación (validaciones de la AEAT, 4.3.1).",
+                ),
+                code="RECORD_STATE",
+            )
         if old.kind == "anulacion" and old.status != REJECTED:
             raise Conflict(
                 tr(
@@ -753,14 +873,10 @@ def subsanar(principal: Principal, rid: str, data: c.SubsanacionIn) -> c.RecordD
         head = load_head(cid, old.nif)
         at = now()
         generated = _generated(head, clinic, at)
+        siblings = _invoice_records(cid, old.invoice_id)
         try:
             if old.kind == "alta":
-                siblings = _invoice_records(cid, old.invoice_id)
-                prior_accepted = any(
-                    s.kind == "alta" and s.status in (ACCEPTED, ACCEPTED_WITH_ERRORS)
-                    for s in siblings
-                    if s.record_id != old.record_id
-                )
+                prior_accepted = _aeat_holds_alta(siblings, exclude=old.record_id)
                 record: RegistroFacturacion = RegistroAlta(
                     **_corrected_alta(old, data, prior_accepted),
                     Encadenamiento=Encadenamiento.tras(_anterior(head)),
@@ -777,8 +893,11 @@ def subsanar(principal: Principal, rid: str, data: c.SubsanacionIn) -> c.RecordD
                         ),
                         code="VERIFACTU_INVALID_RECORD",
                     )
+                # 9.2.2 "Anulación por rechazo" (S); without the invoice at the AEAT,
+                # DsRegistro's "Anulación por rechazo sin registro previo" (S + S).
                 record = RegistroAnulacion(
                     IDFactura=old.record["IDFactura"],
+                    SinRegistroPrevio=None if _aeat_holds_alta(siblings) else "S",
                     RechazoPrevio="S",
                     Encadenamiento=Encadenamiento.tras(_anterior(head)),
                     SistemaInformatico=sistema_informatico(cid),
@@ -793,12 +912,7 @@ def subsanar(principal: Principal, rid: str, data: c.SubsanacionIn) -> c.RecordD
                 errors=[{"field": "body", "message": str(exc)[:500]}],
                 code="VERIFACTU_INVALID_RECORD",
             ) from exc
-        block = None
-        if old.status == REJECTED:
-            try:
-                block = SeriesBlock.get(*SeriesBlock.key(cid, old.series), consistent_read=True)
-            except DoesNotExist:
-                block = None
+        rules.enforce(record, rules.Context(obligado=head.nif, at=at))
         try:
             with transaction() as tx:
                 new = append_record(
@@ -811,19 +925,9 @@ def subsanar(principal: Principal, rid: str, data: c.SubsanacionIn) -> c.RecordD
                     at=at,
                     corrects=old.record_id,
                 )
-                tx.update(
-                    old,
-                    actions=[RecordItem.superseded_by.set(new.record_id)],
-                    condition=RecordItem.superseded_by.does_not_exist()
-                    & (RecordItem.status == old.status),
-                )
-                if block is not None and old.record_id in (block.records or {}):
-                    count = int(block.count or 0)
-                    block.records = {
-                        k: v for k, v in (block.records or {}).items() if k != old.record_id
-                    }
-                    block.count = max(0, count - 1)
-                    tx.save(block, condition=SeriesBlock.count == count)
+                # An anulación also resolves the invoice's rejected alta (web service 9.2.3).
+                also = unresolved_altas(siblings) if old.kind == "anulacion" else []
+                resolve(tx, cid, [old, *also], new.record_id)
                 tx.save(
                     audit.entry(
                         cid,

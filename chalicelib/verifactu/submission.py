@@ -12,13 +12,16 @@
    the same environment, build and validate the SOAP request, POST it over mutual TLS with
    the clinic certificate to that environment's endpoint (records generated while the clinic
    was in test go to the test service even after production is enabled: their QR points
-   there).
+   there). Records flagged ``incidencia`` (generated while the chain was retrying, or
+   waiting when it started to) go in submissions of their own with Cabecera Incidencia=S
+   (Orden HAC/1177/2024 art. 16.4; ADR 0207).
 4. Answer -> each record accepted / accepted_with_errors / rejected with code, description,
    CSV and submission id (duplicates per ``RespuestaLinea.outcome``); a rejection blocks its
    series (``SeriesBlock``). The answer's TiempoEsperaEnvio sets the next due time (flow
    control: the wait, or at once with 1,000 pending).
 5. No answer, an unexpected body or a Server fault -> retry with exponential backoff (stored
-   ``next_attempt_at``); a Client fault or a request that fails our own XSD validation ->
+   ``next_attempt_at``; at least hourly) and the waiting records flagged ``incidencia``; a
+   Client fault or a request that fails our own XSD validation ->
    the chain is held (``failed``, alert) until an admin releases it: resending the same
    message would fail the same way.
 
@@ -39,26 +42,28 @@ from chalicelib.core.db import transaction
 from chalicelib.core.ids import iso, new_id, now
 from chalicelib.core.observability import logger
 from chalicelib.identity.service import get_clinic
-from chalicelib.verifactu import certificates, service, transport
+from chalicelib.verifactu import archive, certificates, service, transport
 from chalicelib.verifactu.flow import MAX_REGISTROS_POR_ENVIO, may_submit
 from chalicelib.verifactu.models import (
     DUE_PK,
     PENDING,
     REJECTED,
     ChainHead,
+    ReconcileDue,
     RecordItem,
     SeriesBlock,
     Submission,
 )
 from chalicelib.verifactu.records import PersonaFisicaJuridicaES
 from chalicelib.verifactu.response import (
+    CODIGO_FECHA_GEN_ADELANTADA,
     RespuestaInvalida,
     RespuestaSuministro,
     SoapFault,
     parse_respuesta,
 )
 from chalicelib.verifactu.schemas import XsdValidationError
-from chalicelib.verifactu.xml import Cabecera, build_soap_request
+from chalicelib.verifactu.xml import Cabecera, RemisionVoluntaria, build_soap_request
 
 LEASE = timedelta(minutes=5)
 RECHECK = timedelta(hours=1)
@@ -66,12 +71,14 @@ RECHECK_NOT_CONFIGURED = timedelta(minutes=5)
 #: Time one more chain may need: the HTTP timeout plus building and storing.
 CHAIN_BUDGET_MS = (transport.TIMEOUT_S + 30) * 1000
 BACKOFF_BASE_S = 60
-BACKOFF_MAX_S = 3600
+#: Orden HAC/1177/2024 art. 16.4: retry "al menos una vez cada hora"; 59 minutes plus the
+#: one-minute schedule keeps attempts at most an hour apart (ADR 0207).
+BACKOFF_MAX_S = 3540
 DEPLOYED_STAGES = ("dev", "prod")
 
 
 def backoff(attempts: int) -> timedelta:
-    """60 s, 120 s, 240 s, ... capped at one hour."""
+    """60 s, 120 s, 240 s, ... capped at 59 minutes (at least one attempt an hour)."""
     return timedelta(seconds=min(BACKOFF_BASE_S * 2 ** max(0, attempts - 1), BACKOFF_MAX_S))
 
 
@@ -120,7 +127,47 @@ def _retry(clinic_id: str, nif: str, at: datetime, reason: str) -> None:
         h.next_attempt_at = at + backoff(int(h.attempts))
         h.submission_status, h.last_error = "retrying", reason
 
-    _save_head(clinic_id, nif, at, change)
+    head = _save_head(clinic_id, nif, at, change)
+    if head is None:
+        return
+    try:
+        _mark_incident(clinic_id, nif, int(head.seq or 0))
+    except Exception:  # noqa: BLE001 - the next retry completes it; other chains go on
+        logger.exception("verifactu incident flags not written", extra={"clinic_id": clinic_id})
+
+
+def _mark_incident(clinic_id: str, nif: str, last_seq: int) -> None:
+    """The chain is retrying: every record still waiting is one whose submission a technical
+    incident prevented (Orden HAC/1177/2024 art. 16.4), so it goes with Incidencia=S. Records
+    generated from now on get the flag when they are written (``service.append_record`` sees
+    the head ``retrying``); the head write above fixed ``last_seq``, so nothing falls between.
+    A consistent read of the chain from its first pending record; already flagged ones are
+    skipped, so a run that crashed half-way is completed by the next retry."""
+    first = next(
+        iter(
+            RecordItem.gsi1.query(
+                RecordItem.pending_pk(clinic_id),
+                RecordItem.GSI1SK.startswith(f"{nif}#"),
+                limit=1,
+            )
+        ),
+        None,
+    )
+    if not isinstance(first, RecordItem) or int(first.seq) > last_seq:
+        return
+    lower = RecordItem.key(clinic_id, nif, int(first.seq))[1]
+    upper = RecordItem.key(clinic_id, nif, last_seq)[1]
+    pk = RecordItem.key(clinic_id, nif, last_seq)[0]
+    for item in RecordItem.query(pk, RecordItem.SK.between(lower, upper), consistent_read=True):
+        if not isinstance(item, RecordItem) or item.status != PENDING or item.incidencia:
+            continue
+        try:
+            item.update(
+                actions=[RecordItem.incidencia.set(True)], condition=RecordItem.status == PENDING
+            )
+        except UpdateError as exc:
+            if exc.cause_response_code != "ConditionalCheckFailedException":
+                raise  # answered meanwhile: its submission is over
 
 
 def _hold(clinic_id: str, nif: str, at: datetime, reason: str) -> None:
@@ -201,14 +248,21 @@ def _pending(clinic_id: str, nif: str) -> list[RecordItem]:
 
 
 def _batch(items: list[RecordItem]) -> list[RecordItem]:
-    """Chain order, at most 1,000, all of the first record's environment, stopping before a
-    record whose key (NIF, number, date, operation) is already in the batch (the XSD/AEAT want
-    each once per submission)."""
+    """Chain order, at most 1,000, all of the first record's environment and incident flag
+    (the Cabecera's Incidencia speaks for every record of the submission: ADR 0207), stopping
+    before a record whose key (NIF, number, date, operation) is already in the batch (the
+    XSD/AEAT want each once per submission)."""
     seen: set[tuple[str, str]] = set()
     out: list[RecordItem] = []
     for item in items[:MAX_REGISTROS_POR_ENVIO]:
         key = (item.num_serie + "|" + item.fecha_expedicion, item.kind)
-        if key in seen or (out and item.environment != out[0].environment):
+        if key in seen or (
+            out
+            and (
+                item.environment != out[0].environment
+                or bool(item.incidencia) != bool(out[0].incidencia)
+            )
+        ):
             break
         seen.add(key)
         out.append(item)
@@ -282,6 +336,7 @@ def submit_chain(clinic_id: str, nif: str, at: datetime) -> str:
     batch = _batch(pending)
     clinic = get_clinic(clinic_id)
     environment = batch[0].environment
+    incidencia = bool(batch[0].incidencia)
     url = transport.endpoint(environment)
     sub_id = new_id()
     sub = Submission(
@@ -294,13 +349,17 @@ def submit_chain(clinic_id: str, nif: str, at: datetime) -> str:
         first_seq=int(batch[0].seq),
         last_seq=int(batch[-1].seq),
         outcome="failed",
+        incidencia=incidencia or None,
     )
     try:
         models = [service.as_model(i) for i in batch]
         cabecera = Cabecera(
             ObligadoEmision=PersonaFisicaJuridicaES(
                 NombreRazon=(clinic.legal_name or clinic.name)[:120], NIF=nif
-            )
+            ),
+            # DsRegistro: Incidencia "S" when a technical incident affected the submission of
+            # these records; absent means "N" (so it is left out otherwise). ADR 0207.
+            RemisionVoluntaria=RemisionVoluntaria(Incidencia="S") if incidencia else None,
         )
         body = build_soap_request(cabecera, models, validate=True)
     except (XsdValidationError, ValueError) as exc:
@@ -310,6 +369,11 @@ def submit_chain(clinic_id: str, nif: str, at: datetime) -> str:
         chain_pem, key_pem = certificates.client_pem(cert, clinic_id, key_password)
     except Exception:  # noqa: BLE001 - the certificate no longer opens: an admin must act
         return _finish_failed(sub, clinic_id, nif, at, "the stored certificate cannot be opened")
+    try:  # the WORM copy of each record first: nothing leaves without it (ADR 0206)
+        archive.store_batch(batch, models, body)
+    except archive.ArchiveError as exc:
+        finish = _finish_retry if exc.retryable else _finish_failed
+        return finish(sub, clinic_id, nif, at, str(exc)[:1000])
     logger.info(
         "verifactu submission",
         extra={"clinic_id": clinic_id, "records": len(batch), "environment": environment},
@@ -424,6 +488,7 @@ def _apply(
     lines = respuesta.por_clave()
     answered = 0
     rejected = 0
+    ahead = 0  # 2004: our FechaHoraHusoGenRegistro was ahead of the AEAT's clock
     for item, model in zip(batch, models, strict=True):
         linea = lines.get(model.clave)
         if linea is None:
@@ -432,6 +497,15 @@ def _apply(
         if _mark(item, outcome, linea, respuesta, sub.submission_id, at):
             answered += 1
             rejected += outcome == REJECTED
+            ahead += linea.CodigoErrorRegistro == CODIGO_FECHA_GEN_ADELANTADA
+    if ahead:
+        # Accepted with errors and exempt from subsanación (validations 3.1.3.20 and 4.3.1), but
+        # the server clock dated records later than the AEAT's own: Orden art. 7.f wants it
+        # exact within a minute. An operator must look at it (ADR 0207).
+        logger.error(
+            "verifactu generation time ahead of the AEAT's clock (2004)",
+            extra={"clinic_id": clinic_id, "records": ahead},
+        )
     sub.outcome = "answered"
     sub.estado_envio = respuesta.EstadoEnvio
     sub.csv = respuesta.CSV
@@ -444,14 +518,22 @@ def _apply(
         h.tiempo_espera = respuesta.TiempoEsperaEnvio
         h.attempts = 0
         h.next_attempt_at = None
-        h.last_error = (
-            f"{rejected} record(s) rejected by the AEAT; correct them with a subsanación."
-            if rejected
-            else None
-        )
+        problems = []
+        if rejected:
+            problems.append(
+                f"{rejected} record(s) rejected by the AEAT; correct them with a subsanación."
+            )
+        if ahead:
+            problems.append(
+                f"The AEAT found the generation time of {ahead} record(s) ahead of its clock "
+                "(2004): they are accepted and need no subsanación, but the system clock must "
+                "be checked."
+            )
+        h.last_error = " ".join(problems) or None
         h.submission_status = "waiting" if h.pending else "idle"
 
     _save_head(clinic_id, nif, at, change)
+    ReconcileDue.note(clinic_id, nif, at)  # compared with the AEAT for 7 days (ADR 0205)
     logger.info(
         "verifactu answer",
         extra={

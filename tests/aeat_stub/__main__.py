@@ -24,7 +24,9 @@ class PrintingStub(AeatStub):
     def handle(self, *args: Any) -> tuple[int, bytes]:
         status, body = super().handle(*args)
         entry = self.requests[-1]
-        what = entry.get("error") or f"{len(entry['claves'])} record(s)"
+        what = entry.get("error") or (
+            f"{len(entry['claves'])} record(s)" if "claves" in entry else "consulta"
+        )
         print(f"  {time.strftime('%H:%M:%S')} {status}: {what}", flush=True)
         return status, body
 

@@ -13,6 +13,7 @@ from lxml import etree
 from chalicelib.verifactu.schemas import validate
 from chalicelib.verifactu.xml import NS_SF, NS_SFLR, NS_SOAPENV
 from tests.aeat_stub.answers import Clave, Maker, Script
+from tests.aeat_stub.consulta import NS_SFLRC, Ledger
 from tests.aeat_stub.pki import Pki
 
 PATH = "/wlpl/TIKE-CONT/ws/SistemaFacturacion/VerifactuSOAP"
@@ -54,6 +55,10 @@ class AeatStub:
         self.answers: deque[Maker] = deque()
         self.requests: list[dict[str, Any]] = []
         self.default: Maker = Script.all_correct()
+        # ConsultaFactuSistemaFacturacion: answered from what the submissions registered
+        # (``ledger``), unless a test scripted a fault or garbage for it (``script_consulta``).
+        self.ledger = Ledger()
+        self.consulta_answers: deque[Maker] = deque()
         stub = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -86,6 +91,21 @@ class AeatStub:
     def script(self, *makers: Maker) -> None:
         self.answers.extend(makers)
 
+    def script_consulta(self, *makers: Maker) -> None:
+        self.consulta_answers.extend(makers)
+
+    @property
+    def consultas(self) -> list[dict[str, Any]]:
+        """The filters of each ConsultaFactuSistemaFacturacion received, in order."""
+        return [r["consulta"] for r in self.requests if "consulta" in r]
+
+    def consultar(self, entry: dict[str, Any], consulta: etree._Element) -> tuple[int, bytes]:
+        validate(consulta, "ConsultaLR.xsd")  # what we ask must be schema-valid
+        entry["consulta"] = self.ledger.describe(consulta)
+        if self.consulta_answers:
+            return self.consulta_answers.popleft()([])
+        return 200, self.ledger.answer(consulta)
+
     def handle(self, path: str, headers: dict, body: bytes, conn: Any) -> tuple[int, bytes]:
         peer = conn.getpeercert() or {}
         subject = dict(x[0] for x in peer.get("subject", ()))
@@ -98,6 +118,11 @@ class AeatStub:
         self.requests.append(entry)
         try:
             root = etree.fromstring(body, etree.XMLParser(resolve_entities=False, no_network=True))
+            consulta = root.find(
+                f"{{{NS_SOAPENV}}}Body/{{{NS_SFLRC}}}ConsultaFactuSistemaFacturacion"
+            )
+            if consulta is not None and path == PATH:
+                return self.consultar(entry, consulta)
             payload = root.find(f"{{{NS_SOAPENV}}}Body/{{{NS_SFLR}}}RegFactuSistemaFacturacion")
             if path != PATH or payload is None:
                 raise ValueError("not a RegFactuSistemaFacturacion request")
@@ -110,7 +135,9 @@ class AeatStub:
             return 500, fault("Client", f"Codigo[4102].El XML no cumple el esquema. {exc}"[:300])
         entry["claves"] = claves
         maker = self.answers.popleft() if self.answers else self.default
-        return maker(claves)
+        status, answer = maker(claves)
+        self.ledger.record(payload, status, answer)  # what a later consulta finds
+        return status, answer
 
     def __enter__(self) -> AeatStub:
         self.thread.start()

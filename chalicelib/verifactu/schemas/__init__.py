@@ -1,6 +1,7 @@
 """Official AEAT XSDs and WSDL (tikeV1.0), unmodified, loaded offline.
 
-Files: SuministroLR.xsd, SuministroInformacion.xsd, RespuestaSuministro.xsd,
+Files: SuministroLR.xsd, SuministroInformacion.xsd, RespuestaSuministro.xsd, ConsultaLR.xsd,
+RespuestaConsultaLR.xsd (the consulta of the reconciliation, ADR 0205),
 SistemaFacturacion.wsdl (AEAT) and xmldsig-core-schema.xsd (W3C), copied verbatim from the
 AEAT publication. SuministroInformacion.xsd imports XML-DSig from its W3C URL; a resolver maps
 that URL to the local copy and the parser never touches the network.

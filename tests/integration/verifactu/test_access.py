@@ -12,6 +12,7 @@ import pytest
 from tests.integration.verifactu.conftest import P12_PASSWORD, issue_one, upload_cert
 
 READ, ADMIN = "verifactu.read", "verifactu.admin"
+BOOKS = "verifactu.books.export"
 
 #: (method, path, permission, a valid body)
 ROUTES = [
@@ -26,12 +27,21 @@ ROUTES = [
     ("GET", "/verifactu/settings", ADMIN, None),
     ("PUT", "/verifactu/settings", ADMIN, {"environment": "test"}),
     ("POST", "/verifactu/submission/release", ADMIN, None),
+    ("GET", "/verifactu/reconciliation/records", READ, None),
+    ("GET", "/verifactu/reconciliation/days", READ, None),
+    ("GET", "/verifactu/book/issued", BOOKS, None),
+    ("GET", "/verifactu/book/records", BOOKS, None),
 ]
 IDS = {"record_id": "B12345674-0000000001", "invoice_id": "01JZZZZZZZZZZZZZZZZZZZZZZZ"}
+#: A valid query for the routes that need one (so the clinic check is reached).
+QUERY = {
+    p: "?from=2026-01-01&to=2026-03-31"
+    for p in ("/verifactu/book/issued", "/verifactu/book/records")
+}
 
 
 def _path(path: str, ids: dict[str, str] = IDS) -> str:
-    return re.sub(r"\{(\w+)\}", lambda m: ids[m.group(1)], path)
+    return re.sub(r"\{(\w+)\}", lambda m: ids[m.group(1)], path) + QUERY.get(path, "")
 
 
 def _body(body, pki):
@@ -61,8 +71,9 @@ def test_401_without_a_token_or_with_a_bad_one(api, method, path, permission, bo
 def test_403_for_a_role_without_the_permission(
     api, billing, hygienist, receptionist, method, path, permission, body, pki
 ):
-    # the hygienist has no VERI*FACTU permission; the receptionist may read but not administer
-    who = hygienist if permission == READ else receptionist
+    # the hygienist has no VERI*FACTU permission; the receptionist may read and export the book
+    # but not administer
+    who = receptionist if permission == ADMIN else hygienist
     r = api.request(method, _path(path), _body(body, pki), token=who["token"])
     assert r.status == 403, r.body
     assert r.json()["data"]["permission"] == permission
