@@ -88,6 +88,11 @@ class Req:
         assert self.principal is not None  # only on authenticated routes
         return self.principal
 
+    @property
+    def lang(self) -> str:
+        """The caller's language (Accept-Language, ADR 0009), for texts inside a response."""
+        return i18n.negotiate(self.headers.get("accept-language"))
+
 
 @dataclass
 class Page:

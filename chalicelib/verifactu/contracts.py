@@ -94,6 +94,7 @@ class RecordDetailOut(RecordOut):
 
 class ChainBreakOut(BaseModel):
     record: str | None
+    num_serie: str | None = None  # the invoice of that record, to name it to a person
     position: int
     problem: str
     field: str
@@ -191,7 +192,18 @@ class ChainStatusOut(BaseModel):
 
 class AlertOut(BaseModel):
     code: str
-    message: str
+    message: str  # in the caller's language
+    params: dict[str, Any] = {}  # the values in the message (nif, series, count, date...)
+
+
+class StatusOut(BaseModel):
+    """What every user with verifactu.read may see: the ledger's state, never the
+    certificate or the SIF data (those are the admin's SettingsOut)."""
+
+    environment: Literal["test", "production"]
+    chains: list[ChainStatusOut]
+    blocked_series: dict[str, dict[str, str]]
+    alerts: list[AlertOut]
 
 
 class SettingsOut(BaseModel):

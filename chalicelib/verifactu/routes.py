@@ -142,7 +142,19 @@ def get_certificate(req: Req) -> c.CertificateOut:
     summary="Environment, SIF data, certificate, submission state and alerts",
 )
 def get_verifactu_settings(req: Req) -> c.SettingsOut:
-    return vf_settings.get(req.user)
+    return vf_settings.get(req.user, req.lang)
+
+
+@r(
+    "/verifactu/status",
+    "GET",
+    permission=READ,
+    response=c.StatusOut,
+    summary="The ledger's state for staff: environment, each chain's submission state, "
+    "blocked series and alerts (no certificate or SIF data)",
+)
+def get_verifactu_status(req: Req) -> c.StatusOut:
+    return vf_settings.status(req.user, req.lang)
 
 
 @r(
@@ -154,7 +166,7 @@ def get_verifactu_settings(req: Req) -> c.SettingsOut:
     summary="Switch to production (explicit confirmation: the clinic's NIF)",
 )
 def put_verifactu_settings(req: Req) -> c.SettingsOut:
-    return vf_settings.put(req.user, req.body)
+    return vf_settings.put(req.user, req.body, req.lang)
 
 
 @r(
@@ -165,7 +177,7 @@ def put_verifactu_settings(req: Req) -> c.SettingsOut:
     summary="Resume sending after a failed (Client fault) submission",
 )
 def release(req: Req) -> c.SettingsOut:
-    return vf_settings.release(req.user)
+    return vf_settings.release(req.user, req.lang)
 
 
 # --- reconciliation with the AEAT (ADR 0205) -------------------------------------------------

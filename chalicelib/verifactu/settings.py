@@ -7,7 +7,7 @@ from chalicelib.core import audit, validators
 from chalicelib.core.api import Principal
 from chalicelib.core.db import clinic_pk
 from chalicelib.core.errors import Conflict, Unprocessable
-from chalicelib.core.i18n import tr
+from chalicelib.core.i18n import render, tr
 from chalicelib.core.ids import now
 from chalicelib.identity.service import get_clinic
 from chalicelib.verifactu import certificates, service, submission
@@ -23,7 +23,7 @@ def _blocked(clinic_id: str) -> dict[str, dict[str, str]]:
     return out
 
 
-def get(principal: Principal) -> c.SettingsOut:
+def get(principal: Principal, lang: str = "en") -> c.SettingsOut:
     cid = principal.clinic_id
     at = now()
     s = service.load_settings(cid)
@@ -46,65 +46,7 @@ def get(principal: Principal) -> c.SettingsOut:
         for h in service.heads(cid)
     ]
     blocked = _blocked(cid)
-    alerts: list[c.AlertOut] = []
-    if not submission.configured():
-        alerts.append(
-            c.AlertOut(
-                code="SUBMISSION_NOT_CONFIGURED",
-                message="This stack has no AEAT endpoint (local development): records are "
-                "written, chained and verifiable, but none is sent. Set AEAT_ENDPOINT_OVERRIDE "
-                "(e.g. to the test stub) to send them.",
-            )
-        )
-    if cert is None:
-        alerts.append(
-            c.AlertOut(
-                code="CERTIFICATE_MISSING",
-                message="Upload the clinic's AEAT certificate: without it no record is sent.",
-            )
-        )
-    elif cert.expired:
-        alerts.append(
-            c.AlertOut(
-                code="CERTIFICATE_EXPIRED",
-                message="The AEAT certificate has expired: upload a new one.",
-            )
-        )
-    elif cert.expires_soon:
-        alerts.append(
-            c.AlertOut(
-                code="CERTIFICATE_EXPIRES_SOON",
-                message=f"The AEAT certificate expires in {cert.days_left} day(s) "
-                f"({cert.not_after.date().isoformat()}): renew it.",
-            )
-        )
-    for ch in chains:
-        if ch.held:
-            alerts.append(
-                c.AlertOut(
-                    code="SUBMISSION_FAILED",
-                    message=f"Sending the records of {ch.nif} stopped: {ch.last_error}",
-                )
-            )
-        elif ch.submission_status == "retrying":
-            # Orden HAC/1177/2024 art. 16.4: warn from the incident on, saying how many records
-            # are still to be sent (ADR 0207).
-            alerts.append(
-                c.AlertOut(
-                    code="SUBMISSION_INCIDENT",
-                    message=f"The AEAT cannot be reached ({ch.last_error}): {ch.pending} "
-                    f"record(s) of {ch.nif} are still to be sent. They are retried at least "
-                    "hourly and will be sent marked as affected by an incident.",
-                )
-            )
-    for series, records in blocked.items():
-        alerts.append(
-            c.AlertOut(
-                code="SERIES_BLOCKED",
-                message=f"Series {series} is blocked: {len(records)} record(s) rejected by the "
-                "AEAT need a subsanación.",
-            )
-        )
+    alerts = _alerts(cert, chains, blocked, lang)
     return c.SettingsOut(
         environment=s.environment,  # type: ignore[arg-type]
         production_locked=s.environment != "production",
@@ -117,12 +59,121 @@ def get(principal: Principal) -> c.SettingsOut:
     )
 
 
-def put(principal: Principal, body: c.SettingsIn) -> c.SettingsOut:
+def status(principal: Principal, lang: str = "en") -> c.StatusOut:
+    """The ledger's state for every user who may read it (no certificate, no SIF data)."""
+    full = get(principal, lang)
+    return c.StatusOut(
+        environment=full.environment,
+        chains=full.chains,
+        blocked_series=full.blocked_series,
+        alerts=full.alerts,
+    )
+
+
+def _alerts(
+    cert: c.CertificateOut | None,
+    chains: list[c.ChainStatusOut],
+    blocked: dict[str, dict[str, str]],
+    lang: str,
+) -> list[c.AlertOut]:
+    """What needs someone's attention, in the caller's language, with the values as params so
+    that a screen can lay them out its own way."""
+    alerts: list[c.AlertOut] = []
+
+    def add(code: str, message: str, **params: object) -> None:
+        alerts.append(c.AlertOut(code=code, message=render(message, lang), params=params))
+
+    if not submission.configured():
+        add(
+            "SUBMISSION_NOT_CONFIGURED",
+            tr(
+                "This stack has no AEAT endpoint (local development): records are written, "
+                "chained and verifiable, but none is sent. Set AEAT_ENDPOINT_OVERRIDE (e.g. to "
+                "the test stub) to send them.",
+                "Este entorno no tiene dirección de la AEAT (desarrollo local): los registros se "
+                "escriben, encadenan y verifican, pero no se envían. Define "
+                "AEAT_ENDPOINT_OVERRIDE (p. ej. al simulador de pruebas) para enviarlos.",
+            ),
+        )
+    if cert is None:
+        add(
+            "CERTIFICATE_MISSING",
+            tr(
+                "Upload the clinic's AEAT certificate: without it no record is sent.",
+                "Sube el certificado de la clínica para la AEAT: sin él no se envía ningún "
+                "registro.",
+            ),
+        )
+    elif cert.expired:
+        add(
+            "CERTIFICATE_EXPIRED",
+            tr(
+                "The AEAT certificate has expired: upload a new one.",
+                "El certificado para la AEAT ha caducado: sube uno nuevo.",
+            ),
+            not_after=cert.not_after.date().isoformat(),
+        )
+    elif cert.expires_soon:
+        day = cert.not_after.date().isoformat()
+        add(
+            "CERTIFICATE_EXPIRES_SOON",
+            tr(
+                f"The AEAT certificate expires in {cert.days_left} day(s) ({day}): renew it.",
+                f"El certificado para la AEAT caduca en {cert.days_left} día(s) ({day}): "
+                "renuévalo.",
+            ),
+            days_left=cert.days_left,
+            not_after=day,
+        )
+    for ch in chains:
+        if ch.held:
+            add(
+                "SUBMISSION_FAILED",
+                tr(
+                    f"Sending the records of {ch.nif} stopped: {ch.last_error}",
+                    f"El envío de los registros de {ch.nif} se ha detenido: {ch.last_error}",
+                ),
+                nif=ch.nif,
+                error=ch.last_error,
+            )
+        elif ch.submission_status == "retrying":
+            # Orden HAC/1177/2024 art. 16.4: warn from the incident on, saying how many records
+            # are still to be sent (ADR 0207).
+            add(
+                "SUBMISSION_INCIDENT",
+                tr(
+                    f"The AEAT cannot be reached ({ch.last_error}): {ch.pending} record(s) of "
+                    f"{ch.nif} are still to be sent. They are retried at least hourly and will "
+                    "be sent marked as affected by an incident.",
+                    f"No se puede contactar con la AEAT ({ch.last_error}): quedan {ch.pending} "
+                    f"registro(s) de {ch.nif} por enviar. Se reintenta al menos cada hora y se "
+                    "enviarán marcados como afectados por una incidencia.",
+                ),
+                nif=ch.nif,
+                pending=ch.pending,
+                error=ch.last_error,
+            )
+    for series, records in blocked.items():
+        add(
+            "SERIES_BLOCKED",
+            tr(
+                f"Series {series} is blocked: {len(records)} record(s) rejected by the AEAT "
+                "need a subsanación.",
+                f"La serie {series} está bloqueada: {len(records)} registro(s) rechazado(s) por "
+                "la AEAT necesitan una subsanación.",
+            ),
+            series=series,
+            count=len(records),
+        )
+    return alerts
+
+
+def put(principal: Principal, body: c.SettingsIn, lang: str = "en") -> c.SettingsOut:
     cid = principal.clinic_id
     s = service.load_settings(cid)
     clinic = service.require_es(cid)
     if body.environment == s.environment:
-        return get(principal)
+        return get(principal, lang)
     if s.environment == "production":
         raise Conflict(
             tr(
@@ -183,10 +234,10 @@ def put(principal: Principal, body: c.SettingsIn) -> c.SettingsOut:
         after={"environment": "production"},
     )
     submission.wake(cid)
-    return get(principal)
+    return get(principal, lang)
 
 
-def release(principal: Principal) -> c.SettingsOut:
+def release(principal: Principal, lang: str = "en") -> c.SettingsOut:
     """Resume sending after a held (Client fault) submission, once the cause is fixed."""
     submission.wake(principal.clinic_id, release=True)
     audit.record(
@@ -196,4 +247,4 @@ def release(principal: Principal) -> c.SettingsOut:
         "verifactu_settings",
         "VFSETTINGS",
     )
-    return get(principal)
+    return get(principal, lang)

@@ -25,6 +25,7 @@ ROUTES = [
     ("POST", "/verifactu/certificate", ADMIN, "certificate"),
     ("GET", "/verifactu/certificate", ADMIN, None),
     ("GET", "/verifactu/settings", ADMIN, None),
+    ("GET", "/verifactu/status", READ, None),
     ("PUT", "/verifactu/settings", ADMIN, {"environment": "test"}),
     ("POST", "/verifactu/submission/release", ADMIN, None),
     ("GET", "/verifactu/reconciliation/records", READ, None),
@@ -85,6 +86,33 @@ def test_the_receptionist_reads_records(api, billing, receptionist):
     assert r.status == 200 and r.json()["data"]["num_serie"] == inv["num_serie"]
 
 
+def test_the_receptionist_sees_the_ledgers_state_in_her_language_not_the_certificate(
+    api, billing, receptionist, clinic
+):
+    from chalicelib.core.ids import now
+    from chalicelib.verifactu import submission
+
+    inv = issue_one(billing)
+    submission._hold(clinic.clinic_id, "B12345674", now(), "held for the test")
+    es = api.get(
+        "/verifactu/status", token=receptionist["token"], headers={"Accept-Language": "es"}
+    )
+    assert es.status == 200, es.body
+    data = es.json()["data"]
+    assert set(data) == {"environment", "chains", "blocked_series", "alerts"}
+    assert data["chains"][0]["nif"] == "B12345674" and data["chains"][0]["records"] == 1
+    alerts = {a["code"]: a for a in data["alerts"]}
+    assert alerts["CERTIFICATE_MISSING"]["message"].startswith("Sube el certificado")
+    held = alerts["SUBMISSION_FAILED"]
+    assert held["params"] == {"nif": "B12345674", "error": "held for the test"}
+    assert held["message"].startswith("El envío de los registros de B12345674 se ha detenido")
+    en = api.get("/verifactu/status", token=receptionist["token"]).json()["data"]
+    assert {a["code"]: a["message"] for a in en["alerts"]}["CERTIFICATE_MISSING"].startswith(
+        "Upload the clinic's AEAT certificate"
+    )
+    assert inv["num_serie"]
+
+
 def test_another_clinic_never_reaches_this_clinics_records(
     api, billing, other_clinic, other_billing, pki, clinic
 ):
@@ -109,6 +137,9 @@ def test_another_clinic_never_reaches_this_clinics_records(
     assert api.get("/verifactu/certificate", token=token).status == 404
     theirs = other_billing.get("/verifactu/settings")
     assert theirs["certificate"] is None and theirs["chains"] == []
+    status = other_billing.get("/verifactu/status")
+    assert status["chains"] == [] and status["blocked_series"] == {}
+    assert "SUBMISSION_FAILED" not in {a["code"] for a in status["alerts"]}
 
     # what the other clinic's admin does to its own settings leaves ours alone
     other_billing.post("/verifactu/submission/release")

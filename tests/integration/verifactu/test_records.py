@@ -68,7 +68,7 @@ def test_verify_reports_the_first_break(billing, clinic):
     from chalicelib.verifactu.models import RecordItem
 
     issue_one(billing)
-    issue_one(billing)
+    second = issue_one(billing)
     third = issue_one(billing)
     item = RecordItem.get(*RecordItem.key(clinic.clinic_id, "B12345674", 2))
     tampered = dict(item.record)
@@ -78,6 +78,7 @@ def test_verify_reports_the_first_break(billing, clinic):
     assert v["intact"] is False
     brk = v["chains"][0]["first_break"]
     assert brk["record"] == "B12345674-0000000002" and brk["problem"] == "huella"
+    assert brk["num_serie"] == second["num_serie"]  # named as staff know it
     assert brk["expected"] != brk["found"] == item.huella
     assert third["num_serie"]
 
