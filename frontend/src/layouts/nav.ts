@@ -7,6 +7,9 @@ export interface NavItem extends Gated {
   name: string
 }
 
+/** Any of these opens Settings (one per tab of SettingsView; the router gates the route with it). */
+export const SETTINGS_PERMISSIONS = ['settings.clinic.read', 'settings.staff.read', 'settings.roles.read', 'audit.read', 'verifactu.read', 'verifactu.books.export']
+
 /** The sidebar; an item shows only when the user holds its permission. */
 export const NAV: NavItem[] = [
   { name: 'dashboard', to: '/', label: 'nav.dashboard', icon: 'pi pi-home' },
@@ -17,6 +20,6 @@ export const NAV: NavItem[] = [
     to: '/settings',
     label: 'nav.settings',
     icon: 'pi pi-cog',
-    permission: ['settings.clinic.read', 'settings.staff.read', 'settings.roles.read', 'audit.read'],
+    permission: SETTINGS_PERMISSIONS,
   },
 ]

@@ -1,6 +1,7 @@
 import { createRouter, createWebHistory, type RouteRecordRaw } from 'vue-router'
 import { useSession } from '@/stores/session'
 import { can } from '@/auth/permissions'
+import { SETTINGS_PERMISSIONS } from '@/layouts/nav'
 
 declare module 'vue-router' {
   interface RouteMeta {
@@ -40,7 +41,7 @@ const routes: RouteRecordRaw[] = [
         path: 'settings/:section?',
         name: 'settings',
         component: () => import('@/views/settings/SettingsView.vue'),
-        meta: { permission: ['settings.clinic.read', 'settings.staff.read', 'settings.roles.read', 'audit.read'], title: 'nav.settings' },
+        meta: { permission: SETTINGS_PERMISSIONS, title: 'nav.settings' },
         props: true,
       },
       { path: ':pathMatch(.*)*', name: 'notfound', component: () => import('@/views/NotFoundView.vue') },

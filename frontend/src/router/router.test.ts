@@ -41,6 +41,16 @@ describe('route gating', () => {
     expect(router.currentRoute.value.name).toBe('settings')
   })
 
+  it('VERI*FACTU alone opens Settings (a gestor invited to download the invoice book)', async () => {
+    const router = await setup(['verifactu.books.export'])
+    await router.push('/settings/verifactu')
+    expect(router.currentRoute.value.name).toBe('settings')
+    expect(router.currentRoute.value.params.section).toBe('verifactu')
+    const none = await setup(['patients.read'])
+    await none.push('/settings/verifactu')
+    expect(none.currentRoute.value.name).toBe('dashboard')
+  })
+
   it('a signed-in user visiting the sign-in page lands on the dashboard', async () => {
     const router = await setup(['patients.read'])
     await router.push('/patients')
