@@ -10,8 +10,21 @@ export function readableOn(hex: string): string {
   return lum > 0.4 ? '#0f172a' : '#ffffff'
 }
 
+// Aura's light text on its tinted backgrounds (toasts, messages, unselected toggle buttons,
+// text and outlined buttons of a severity) is below WCAG AA's 4.5:1: darker shades of the same
+// hues keep the look and pass (axe-core checks every screen, docs/adr/0803).
+const tint = (hue: string, shade: number) => ({ color: `{${hue}.${shade}}` })
+const severityText = { success: tint('green', 700), info: tint('sky', 700), warn: tint('orange', 700), help: tint('purple', 700), danger: tint('red', 700) }
+const notice = (hue: string, shade: number) => ({ color: `{${hue}.${shade}}`, outlined: { color: `{${hue}.${shade}}` }, simple: { color: `{${hue}.${shade}}` } })
+
 // Aura with the clinic's colour as primary (its 500 shade; teal by default) and slate surfaces.
 export const CuspidePreset = definePreset(Aura, {
+  components: {
+    message: { colorScheme: { light: { info: notice('blue', 700), success: notice('green', 800), warn: notice('yellow', 800), error: notice('red', 700) } } },
+    toast: { colorScheme: { light: { info: tint('blue', 700), success: tint('green', 800), warn: tint('yellow', 800), error: tint('red', 700) } } },
+    togglebutton: { colorScheme: { light: { root: { color: '{surface.600}' }, icon: { color: '{surface.600}' } } } },
+    button: { colorScheme: { light: { text: severityText, outlined: severityText } } },
+  },
   semantic: {
     primary: palette(DEFAULT_BRAND),
     colorScheme: {

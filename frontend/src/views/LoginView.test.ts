@@ -40,4 +40,20 @@ describe('sign-in page', () => {
     expect(fetch).toHaveBeenCalledTimes(1)
     expect(wrapper.get('[data-testid="login-error"]').text()).toBe('Correo o contraseña incorrectos.')
   })
+
+  it('the password field is a plain text field, shown or hidden by a real (keyboard) button', async () => {
+    const { wrapper } = await mountAt(LoginView, '/login')
+    const field = () => wrapper.get('#password')
+    const reveal = wrapper.get('[data-testid="password-reveal"]')
+    expect(field().attributes('type')).toBe('password')
+    // No popup: nothing a screen reader would announce as expandable (axe: aria-allowed-attr).
+    expect(field().attributes('aria-expanded')).toBeUndefined()
+    expect(field().attributes('aria-haspopup')).toBeUndefined()
+    expect(reveal.element.tagName).toBe('BUTTON')
+    expect(reveal.attributes('aria-label')).toBe('Mostrar la contraseña')
+    expect(reveal.attributes('aria-pressed')).toBe('false')
+    await reveal.trigger('click')
+    expect(field().attributes('type')).toBe('text')
+    expect(reveal.attributes('aria-pressed')).toBe('true')
+  })
 })
