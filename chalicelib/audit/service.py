@@ -10,6 +10,7 @@ from datetime import UTC, datetime
 from chalicelib.audit.schemas import AuditEntryOut, AuditQuery
 from chalicelib.core.api import Principal
 from chalicelib.core.audit import AuditEntry
+from chalicelib.core.csvcells import text_cell
 from chalicelib.core.db import Item, clinic_pk, decode_cursor, page
 from chalicelib.core.ids import ulid_ceiling, ulid_floor
 
@@ -109,15 +110,9 @@ def export_csv(principal: Principal, q: AuditQuery) -> str:
         for e in entries:
             d = e.model_dump(mode="json")
             d["changes"] = json.dumps(d["changes"], ensure_ascii=False) if d["changes"] else ""
-            w.writerow([_safe(d[c]) for c in CSV_COLUMNS])
+            w.writerow([text_cell(d[c]) for c in CSV_COLUMNS])
             rows += 1
         if not cursor or rows >= EXPORT_MAX_ROWS:
             break
         q = q.model_copy(update={"cursor": cursor})
     return buf.getvalue()
-
-
-def _safe(value: object) -> str:
-    """Neutralise spreadsheet formulas (CSV injection) in exported cells."""
-    s = "" if value is None else str(value)
-    return "'" + s if s[:1] in ("=", "+", "-", "@", "\t", "\r") else s

@@ -22,7 +22,8 @@ from chalicelib.comms.templates import Section
 from chalicelib.core import mail
 from chalicelib.core.db import Item, clinic_pk
 from chalicelib.core.ids import ulid_ceiling, ulid_floor
-from chalicelib.identity.models import Clinic, Membership
+from chalicelib.identity.models import Clinic
+from chalicelib.identity.service import admin_emails
 from chalicelib.patients import service as patients
 
 SectionProvider = Callable[[str, date, str], Section | None]
@@ -125,11 +126,7 @@ def recipients(clinic_id: str) -> list[str]:
     s = service.load_settings(clinic_id)
     if s.eod_recipients:
         return list(s.eod_recipients)
-    return sorted(
-        m.email
-        for m in Membership.query(clinic_pk(clinic_id), Membership.SK.startswith("MEMBER#"))
-        if isinstance(m, Membership) and m.role == "admin" and m.status == "active"
-    )
+    return admin_emails(clinic_id)
 
 
 def build(c: Clinic, day: date) -> templates.Rendered:

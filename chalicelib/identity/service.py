@@ -13,7 +13,7 @@ from pynamodb.exceptions import DoesNotExist
 
 from chalicelib.core import audit, rbac, validators
 from chalicelib.core.api import Principal
-from chalicelib.core.db import Item
+from chalicelib.core.db import Item, clinic_pk
 from chalicelib.core.errors import NotFound, Unprocessable
 from chalicelib.core.i18n import tr
 from chalicelib.identity import schemas
@@ -31,6 +31,16 @@ def get_clinic(clinic_id: str) -> Clinic:
         return Clinic.get(*Clinic.key(clinic_id))
     except DoesNotExist as exc:
         raise NotFound(tr("Clinic not found.", "No se ha encontrado la clínica.")) from exc
+
+
+def admin_emails(clinic_id: str) -> list[str]:
+    """The clinic's active admins' addresses: who is told what needs the clinic's attention
+    (the end-of-day email by default, the VERI*FACTU reconciliation)."""
+    return sorted(
+        m.email
+        for m in Membership.query(clinic_pk(clinic_id), Membership.SK.startswith("MEMBER#"))
+        if isinstance(m, Membership) and m.role == "admin" and m.status == "active"
+    )
 
 
 def clinic_out(c: Clinic) -> schemas.ClinicOut:

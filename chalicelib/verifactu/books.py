@@ -37,6 +37,7 @@ from pynamodb.exceptions import PutError
 
 from chalicelib.core import audit
 from chalicelib.core.api import Principal
+from chalicelib.core.csvcells import text_cell
 from chalicelib.core.db import clinic_pk, decode_cursor, encode_cursor
 from chalicelib.core.errors import BadRequest, Conflict, NotFound, Unprocessable
 from chalicelib.core.i18n import tr
@@ -99,10 +100,6 @@ ESTADO_ANULACION = {
 }
 #: DetalleDesglose/Impuesto (list L1 of the Orden); absent means IVA.
 IMPUESTO = {"01": "IVA", "02": "IPSI", "03": "IGIC", "05": "Otros"}
-#: What a spreadsheet may take for the start of a formula (OWASP "CSV injection").
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r", "\n")
-
-
 # --- reading the period (key ranges only) ------------------------------------------------
 
 
@@ -187,12 +184,6 @@ def _records(clinic_id: str, entries: list[BookEntry]) -> list[RecordItem]:
 # --- the CSV book ----------------------------------------------------------------------------
 
 
-def _text(value: Any) -> str:
-    """A text cell, defused: a leading ``'`` keeps a spreadsheet from running it."""
-    s = "" if value is None else str(value)
-    return "'" + s if s.startswith(_FORMULA_START) else s
-
-
 def _number(value: Any) -> str:
     """An AEAT amount or rate ("-1234.50") with a decimal comma ("-1234,50"); our own text."""
     return "" if value in (None, "") else str(value).replace(".", ",")
@@ -232,27 +223,27 @@ def _rows(group: list[RecordItem]) -> Iterator[list[str]]:
     anulacion = ESTADO_ANULACION.get(anulaciones[-1].status, "") if anulaciones else ""
     kind, country, ident, name = _recipient(rec)
     head = [
-        _text(_fecha(current.fecha_expedicion)),
-        _text(_fecha(rec.get("FechaOperacion"))),
-        _text(current.num_serie),
-        _text(rec.get("TipoFactura", "")),
-        _text(kind),
-        _text(country),
-        _text(ident),
-        _text(name),
+        text_cell(_fecha(current.fecha_expedicion)),
+        text_cell(_fecha(rec.get("FechaOperacion"))),
+        text_cell(current.num_serie),
+        text_cell(rec.get("TipoFactura", "")),
+        text_cell(kind),
+        text_cell(country),
+        text_cell(ident),
+        text_cell(name),
     ]
     tail = [
         _number(rec.get("ImporteTotal")),
-        _text(ESTADO.get(current.status, current.status) if altas else ""),
-        _text(anulacion),
-        _text(current.huella),
-        _text(current.record_id),
+        text_cell(ESTADO.get(current.status, current.status) if altas else ""),
+        text_cell(anulacion),
+        text_cell(current.huella),
+        text_cell(current.record_id),
     ]
     for line in rec.get("Desglose") or [{}]:
         yield [
             *head,
-            _text(IMPUESTO.get(line.get("Impuesto") or "01", "") if line else ""),
-            _text(line.get("CalificacionOperacion") or line.get("OperacionExenta") or ""),
+            text_cell(IMPUESTO.get(line.get("Impuesto") or "01", "") if line else ""),
+            text_cell(line.get("CalificacionOperacion") or line.get("OperacionExenta") or ""),
             _number(line.get("BaseImponibleOimporteNoSujeto")),
             _number(line.get("TipoImpositivo")),
             _number(line.get("CuotaRepercutida")),

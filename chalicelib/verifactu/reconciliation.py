@@ -46,8 +46,8 @@ from chalicelib.core.db import clinic_pk, decode_cursor, encode_cursor
 from chalicelib.core.errors import NotFound
 from chalicelib.core.ids import iso, now
 from chalicelib.core.observability import logger
-from chalicelib.identity.models import Clinic, Membership
-from chalicelib.identity.service import get_clinic
+from chalicelib.identity.models import Clinic
+from chalicelib.identity.service import admin_emails, get_clinic
 from chalicelib.verifactu import certificates, service, submission, transport
 from chalicelib.verifactu import contracts as c
 from chalicelib.verifactu.consulta import (
@@ -717,15 +717,6 @@ def describe(difference: dict[str, Any], lang: str) -> str:
     return t[difference["code"]].format(ours=ours_text, aeat=difference.get("aeat") or "")
 
 
-def admins(clinic_id: str) -> list[str]:
-    """Active admins of the clinic (the people who can act on VERI*FACTU)."""
-    return sorted(
-        m.email
-        for m in Membership.query(clinic_pk(clinic_id), Membership.SK.startswith("MEMBER#"))
-        if isinstance(m, Membership) and m.role == "admin" and m.status == "active"
-    )
-
-
 def render(clinic: Clinic, day: ReconciliationDay) -> templates.Rendered:
     lang = templates.lang_of(clinic.language)
     t = T[lang]
@@ -764,7 +755,7 @@ def render(clinic: Clinic, day: ReconciliationDay) -> templates.Rendered:
 def send_summary(clinic: Clinic, day: ReconciliationDay, at: datetime) -> bool:
     """Email the day's differences to the clinic's admins, at most once per clinic and day
     (``emailed_at`` set with a condition first; removed again if sending fails)."""
-    to = [a for a in admins(clinic.clinic_id) if not mail.is_undeliverable(a)]
+    to = [a for a in admin_emails(clinic.clinic_id) if not mail.is_undeliverable(a)]
     if not to:
         return False
     try:

@@ -191,3 +191,29 @@ def test_a_clinic_outside_spain_issues_invoices_without_records_and_routes_say_w
     # the invoice is untouched by the refused annulment
     inv = b.get(f"/billing/invoices/{issued['invoice_id']}")
     assert inv["status"] == "issued"
+
+
+@pytest.mark.parametrize(
+    "path", ["/verifactu/reconciliation/records", "/verifactu/reconciliation/days"]
+)
+def test_reconciliation_lists_refuse_bad_paging(api, billing, other_billing, path):
+    for query, status in (("?limit=0", 422), ("?limit=500", 422), ("?cursor=garbage", 400)):
+        r = api.get(path + query, token=billing.token)
+        assert r.status == status, (query, r.body)
+        assert r.json()["code"] in ("VALIDATION_FAILED", "BAD_REQUEST")
+    # another clinic's cursor is not a way into this clinic's list
+    from chalicelib.core.db import clinic_pk, encode_cursor
+
+    other = clinic_pk(other_billing.get("/clinics/current")["clinic_id"])
+    theirs = encode_cursor(
+        {
+            k: {"S": v}
+            for k, v in {"PK": other, "SK": "VFREC#x", "GSI1PK": f"{other}#VFRCDIFF"}.items()
+        }
+    )
+    assert api.get(f"{path}?cursor={theirs}", token=billing.token).status == 400
+
+
+def test_verify_refuses_a_bad_archive_flag(billing, api):
+    r = api.get("/verifactu/chain/verify?archive=perhaps", token=billing.token)
+    assert r.status == 422, r.body

@@ -328,9 +328,11 @@ def test_records_written_before_the_index_are_reindexed(billing, clinic):
 
 
 def test_cell_helpers():
+    from chalicelib.core.csvcells import text_cell
     from chalicelib.verifactu import books
 
     assert books._number("-1234.50") == "-1234,50" and books._number(None) == ""
-    assert books._text("-1") == "'-1" and books._text("\tx") == "'\tx"
-    assert books._text("Ana") == "Ana" and books._text(None) == ""
+    assert text_cell("-1") == "'-1" and text_cell("\tx") == "'\tx"
+    assert text_cell("\nx") == "'\nx" and text_cell("=1+1") == "'=1+1"
+    assert text_cell("Ana") == "Ana" and text_cell(None) == ""
     assert books._fecha("05-01-2026") == "05/01/2026"
