@@ -21,6 +21,7 @@ import json
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 from chalice import Blueprint, Chalice, Response
@@ -36,6 +37,11 @@ PUBLIC = "public"
 """No authentication (still rate-limited by the route itself)."""
 AUTHENTICATED = "authenticated"
 """Any signed-in staff member of the clinic, whatever their role."""
+DEVICE = "device"
+"""A Bridge device only: ``Authorization: Bearer cbk_...`` (its API key); a staff token gets
+401, and a device key gets 401 on every other route (it is not a JWT). See
+docs/adr/1001-bridge-devices.md."""
+DEVICE_KEY_PREFIX = "cbk_"
 
 JSON = "application/json"
 
@@ -71,10 +77,38 @@ class Principal:
 
 
 @dataclass
+class DevicePrincipal:
+    """The authenticated caller of a device route: one Bridge device of one clinic. It holds
+    no staff permission, so no staff route or service accepts it."""
+
+    device_id: str
+    clinic_id: str
+    name: str
+    key_prefix: str
+    key_expires_at: datetime | None = None  # set while a rotated-out key is in its grace
+    ip: str | None = None
+    user_agent: str | None = None
+
+    def can(self, permission: str) -> bool:
+        return False
+
+    @property
+    def actor(self) -> dict[str, Any]:
+        """Who did it, for audit entries and events."""
+        return {
+            "type": "device",
+            "id": self.device_id,
+            "name": self.name,
+            "ip": self.ip,
+            "user_agent": self.user_agent,
+        }
+
+
+@dataclass
 class Req:
     """What a view receives."""
 
-    principal: Principal | None
+    principal: Principal | DevicePrincipal | None
     body: Any
     query: Any
     headers: dict[str, str]
@@ -85,7 +119,12 @@ class Req:
 
     @property
     def user(self) -> Principal:
-        assert self.principal is not None  # only on authenticated routes
+        assert isinstance(self.principal, Principal)  # only on staff routes
+        return self.principal
+
+    @property
+    def device(self) -> DevicePrincipal:
+        assert isinstance(self.principal, DevicePrincipal)  # only on DEVICE routes
         return self.principal
 
     @property
@@ -159,6 +198,31 @@ def set_principal_resolver(resolver: PrincipalResolver) -> None:
     """Installed by app.py: turns a bearer token (+ ip, user agent) into a Principal."""
     global _resolver
     _resolver = resolver
+
+
+DeviceResolver = Callable[[str, str | None, str | None], DevicePrincipal]
+_device_resolver: DeviceResolver | None = None
+
+
+def set_device_resolver(resolver: DeviceResolver) -> None:
+    """Installed by ``chalicelib.bridge.routes`` at import: turns a device API key (+ ip, user
+    agent) into a DevicePrincipal, or raises 401 ``DEVICE_KEY_INVALID`` (or 429)."""
+    global _device_resolver
+    _device_resolver = resolver
+
+
+def device_key_invalid() -> Unauthorized:
+    """The one answer to every bad device key (malformed, unknown, wrong secret, revoked,
+    rotated out, another clinic's): it reveals nothing about which."""
+    return Unauthorized(
+        tr(
+            "The device key is not valid. Register the device again, or paste its current "
+            "key into the Bridge.",
+            "La clave del dispositivo no es válida. Vuelve a registrar el dispositivo, o "
+            "pega su clave actual en el Bridge.",
+        ),
+        code="DEVICE_KEY_INVALID",
+    )
 
 
 def client_ip(headers: dict[str, str], source_ip: str | None) -> str | None:
@@ -346,7 +410,7 @@ def _handle(spec: RouteSpec, view: Callable[..., Any], request: Any, path_params
     ip = client_ip(headers, source_ip)
     user_agent = headers.get("user-agent")
 
-    principal = None
+    principal: Principal | DevicePrincipal | None = None
     if spec.permission != PUBLIC:
         auth = headers.get("authorization", "")
         scheme, _, token = auth.partition(" ")
@@ -359,10 +423,20 @@ def _handle(spec: RouteSpec, view: Callable[..., Any], request: Any, path_params
                 ),
                 code="UNAUTHENTICATED",
             )
-        assert _resolver is not None, "app.py must install the principal resolver"
-        principal = _resolver(token.strip(), ip, user_agent)
-        logger.thread_safe_append_keys(clinic_id=principal.clinic_id)
-        if spec.permission != AUTHENTICATED and not principal.can(spec.permission):
+        token = token.strip()
+        if spec.permission == DEVICE:
+            # Only a device key: a staff JWT (or anything else) is not one.
+            if not token.startswith(DEVICE_KEY_PREFIX):
+                raise device_key_invalid()
+            assert _device_resolver is not None, "chalicelib.bridge installs the device resolver"
+            device = _device_resolver(token, ip, user_agent)
+            logger.thread_safe_append_keys(clinic_id=device.clinic_id)
+            principal = device
+        else:
+            assert _resolver is not None, "app.py must install the principal resolver"
+            principal = _resolver(token, ip, user_agent)
+            logger.thread_safe_append_keys(clinic_id=principal.clinic_id)
+        if spec.permission not in (AUTHENTICATED, DEVICE) and not principal.can(spec.permission):
             raise Forbidden(
                 tr(
                     f"Your role does not allow this: it needs the '{spec.permission}' permission.",

@@ -7,7 +7,7 @@ from typing import Any
 from pydantic import BaseModel, TypeAdapter
 from pydantic.json_schema import models_json_schema
 
-from chalicelib.core.api import AUTHENTICATED, JSON, PUBLIC, Router, RouteSpec
+from chalicelib.core.api import AUTHENTICATED, DEVICE, JSON, PUBLIC, Router, RouteSpec
 from chalicelib.core.config import settings
 
 REF = "#/components/schemas/{model}"
@@ -103,7 +103,11 @@ def build(routers: list[Router], prefix: str = "/api/v1") -> dict[str, Any]:
             "parameters": _path_params(s.path) + (_query_params(s.query) if s.query else []),
             "responses": {},
         }
-        if s.permission != PUBLIC:
+        if s.permission == DEVICE:
+            op["security"] = [{"deviceKey": []}]
+            op["responses"]["401"] = _err("Not a valid device key (DEVICE_KEY_INVALID)")
+            op["responses"]["429"] = _err("Too many calls with this key; see Retry-After")
+        elif s.permission != PUBLIC:
             op["security"] = [{"bearer": []}]
             op["responses"]["401"] = _err("Not signed in, or the token is invalid or expired")
             if s.permission != AUTHENTICATED:
@@ -175,7 +179,12 @@ def build(routers: list[Router], prefix: str = "/api/v1") -> dict[str, Any]:
         "components": {
             "schemas": schemas,
             "securitySchemes": {
-                "bearer": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"}
+                "bearer": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"},
+                "deviceKey": {
+                    "type": "http",
+                    "scheme": "bearer",
+                    "bearerFormat": "cbk_<prefix>.<secret> (a Bridge device's API key)",
+                },
             },
         },
     }

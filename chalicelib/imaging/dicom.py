@@ -266,6 +266,15 @@ def _text(ds: Dataset, name: str) -> str | None:
     return text or None
 
 
+_UID_RE = re.compile(r"^[0-9]+(\.[0-9]+)*$")
+
+
+def _uid(ds: Dataset, name: str) -> str | None:
+    """A UID element, when it is a well-formed one (at most 64 characters)."""
+    text = _text(ds, name)
+    return text if text and len(text) <= 64 and _UID_RE.match(text) else None
+
+
 def xray_type_hint(modality: str | None, texts: str, frames: int) -> str | None:
     """Best guess of the dental X-ray type; the record's own field wins when set."""
     t = f" {texts.upper()} "
@@ -323,6 +332,12 @@ def extract_metadata(h: DicomHeader) -> dict[str, Any]:
         "transfer_syntax_name": h.transfer_syntax.name,
         "sop_class_uid": sop_class,
         "sop_class_name": UID(sop_class).name if sop_class else None,
+        # One study with its series, not unrelated images (docs/adr/1001-bridge-devices.md).
+        "study_instance_uid": _uid(ds, "StudyInstanceUID"),
+        "series_instance_uid": _uid(ds, "SeriesInstanceUID"),
+        "sop_instance_uid": _uid(ds, "SOPInstanceUID"),
+        "series_number": _int(ds, "SeriesNumber"),
+        "instance_number": _int(ds, "InstanceNumber"),
     }
 
 

@@ -3,7 +3,9 @@
 | item | PK | SK | GSI2 |
 |---|---|---|---|
 | Image | C#<cid> | PAT#<pid>#IMG#<iid> | C#<cid>#PAT#<pid>#IMG / <acquired date>#<iid> |
+| Image (inbox) | C#<cid> | PAT#INBOX#IMG#<iid> | C#<cid>#INBOX / <iid> |
 | ImageRef | C#<cid> | IMG#<iid> | |
+| CaptureDigest | C#<cid> | CAPSHA#<sha256> | |
 | ToothXray | C#<cid> | PAT#<pid>#XRT#<tooth>#<acquired date>#<iid> | |
 | ImagePair | C#<cid> | PAT#<pid>#PAIR#<pair id> | |
 | Document | C#<cid> | PAT#<pid>#DOC#<did> | |
@@ -15,6 +17,12 @@
 * ``ToothXray`` index items (one per tooth of an X-ray) serve "that tooth's X-rays over time"
   with one Query, oldest first; they are rewritten whenever teeth or the date change.
 * GSI2 lists a patient's images by acquisition date (date ranges are key conditions).
+* Bridge captures that match no patient (or more than one) wait in the clinic's inbox: the
+  same Image item under the sentinel patient id :data:`INBOX` (never a ULID, so it cannot
+  collide with a patient), listed newest first through GSI2 ``C#<cid>#INBOX``. Assigning one
+  moves the item under the patient (docs/adr/1001-bridge-devices.md).
+* Bridge captures also carry GSI3 ``C#<cid>#DEV#<device id>#IMG / <iid>``: a device's recent
+  uploads, newest first, with one Query.
 * Every key is built from the clinic id of the authenticated principal, or, in the worker,
   from the clinic id in the S3 key, never from a request body.
 """
@@ -36,6 +44,15 @@ ORIGINAL_TAG = ("cuspide-class", "original")
 """Object tag of every uploaded original (set by the presigned POST): the media bucket's
 lifecycle moves only tagged objects to colder storage; renditions stay hot. Must equal
 ``infra.resources.ORIGINAL_OBJECT_TAG`` (a test checks)."""
+
+
+INBOX = "INBOX"
+"""The patient id of an image in the clinic's inbox of unassigned captures (the API shows
+``patient_id: null``)."""
+
+
+def is_inbox(patient_id: str | None) -> bool:
+    return patient_id == INBOX
 
 
 def upload_prefix(clinic_id: str, image_id: str) -> str:
@@ -91,6 +108,23 @@ class Image(Item, discriminator="Image"):
     interrupted = NumberAttribute(null=True)  # attempts that ended without a verdict
     source_etag = UnicodeAttribute(null=True)
     event_published = BooleanAttribute(default=False)
+    # DICOM study and series (from the Bridge's hints, else from the file's header): the
+    # files of one study show as one study with its series.
+    study_uid = UnicodeAttribute(null=True)
+    series_uid = UnicodeAttribute(null=True)
+    sop_uid = UnicodeAttribute(null=True)
+    series_number = NumberAttribute(null=True)
+    instance_number = NumberAttribute(null=True)
+    # Bridge captures: which device sent it, the SHA-256 it declared (the worker checks the
+    # bytes against it), how it was matched and the sealed hints (file name, DICOM patient).
+    source = UnicodeAttribute(null=True)  # "bridge" for captures; None for staff uploads
+    device_id = UnicodeAttribute(null=True)
+    device_name = UnicodeAttribute(null=True)
+    sha256 = UnicodeAttribute(null=True)
+    match = JSONAttribute(null=True)  # {"by", "reason", "candidates"}
+    hints_sealed = UnicodeAttribute(null=True)  # {"dicom_patient_name", ...} sealed (PHI)
+    assigned_at = UTCDateTimeAttribute(null=True)
+    assigned_by = UnicodeAttribute(null=True)
 
     @staticmethod
     def key(clinic_id: str, patient_id: str, image_id: str) -> tuple[str, str]:
@@ -108,6 +142,18 @@ class Image(Item, discriminator="Image"):
     def by_date_sk(acquired_on: str, image_id: str) -> str:
         return f"{acquired_on}#{image_id}"
 
+    @staticmethod
+    def inbox_pk(clinic_id: str) -> str:
+        return f"{clinic_pk(clinic_id)}#INBOX"
+
+    @staticmethod
+    def by_device_pk(clinic_id: str, device_id: str) -> str:
+        return f"{clinic_pk(clinic_id)}#DEV#{device_id}#IMG"
+
+    @property
+    def in_inbox(self) -> bool:
+        return is_inbox(self.patient_id)
+
 
 class ImageRef(Item, discriminator="ImageRef"):
     image_id = UnicodeAttribute()
@@ -116,6 +162,20 @@ class ImageRef(Item, discriminator="ImageRef"):
     @staticmethod
     def key(clinic_id: str, image_id: str) -> tuple[str, str]:
         return clinic_pk(clinic_id), f"IMG#{image_id}"
+
+
+class CaptureDigest(Item, discriminator="CaptureDigest"):
+    """One per SHA-256 of a Bridge capture's bytes in a clinic: the same file is received
+    once (written with ``attribute_not_exists`` in the capture's transaction; removed when
+    the image is deleted or discarded, so the file may be sent again)."""
+
+    image_id = UnicodeAttribute()
+    device_id = UnicodeAttribute(null=True)
+    created_at = UTCDateTimeAttribute()
+
+    @staticmethod
+    def key(clinic_id: str, sha256: str) -> tuple[str, str]:
+        return clinic_pk(clinic_id), f"CAPSHA#{sha256.lower()}"
 
 
 class ToothXray(Item, discriminator="ToothXray"):

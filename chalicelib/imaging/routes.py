@@ -10,7 +10,7 @@ permission of its kind.
 from __future__ import annotations
 
 from chalicelib.core.api import Page, Req, Router
-from chalicelib.imaging import documents, schemas, service
+from chalicelib.imaging import documents, schemas, service, studies
 
 router = Router("imaging")
 r = router.route
@@ -59,6 +59,18 @@ def create_xray(req: Req, patient_id: str) -> schemas.ImageUploadOut:
 )
 def list_images(req: Req, patient_id: str) -> Page:
     return service.list_images(req.user, patient_id, req.query)
+
+
+@r(
+    "/patients/{patient_id}/studies",
+    "GET",
+    permission="imaging.images.read",
+    response=list[schemas.StudyOut],
+    summary="The patient's DICOM studies, each with its series and their image ids",
+    tags=IMAGES,
+)
+def list_patient_studies(req: Req, patient_id: str) -> list[schemas.StudyOut]:
+    return studies.list_studies(req.user, patient_id)
 
 
 @r(

@@ -176,9 +176,20 @@ class DicomInfo(BaseModel):
     patient_id: str | None = Field(default=None, description="As written in the DICOM header")
 
 
+Source = Literal["staff", "bridge"]
+
+
 class ImageOut(BaseModel):
     image_id: str
-    patient_id: str
+    patient_id: str | None = Field(
+        description="The patient; null while a Bridge capture waits in the clinic's inbox"
+    )
+    inbox: bool = Field(default=False, description="In the inbox of unassigned captures")
+    source: Source = Field(default="staff", description="Uploaded by staff or by a Bridge")
+    study_uid: str | None = Field(default=None, description="DICOM StudyInstanceUID")
+    series_uid: str | None = Field(default=None, description="DICOM SeriesInstanceUID")
+    series_number: int | None = None
+    instance_number: int | None = None
     kind: Kind
     status: Status
     reason: str | None = Field(default=None, description="Why processing failed")
@@ -208,6 +219,62 @@ class ImageOut(BaseModel):
     created_by: str
     updated_at: datetime
     processed_at: datetime | None = None
+
+
+MatchBy = Literal["explicit", "appointment", "dicom", "filename"]
+MatchReason = Literal["no_match", "ambiguous"]
+
+
+class MatchOut(BaseModel):
+    by: MatchBy | None = Field(default=None, description="How the patient was found")
+    reason: MatchReason | None = Field(default=None, description="Why it is in the inbox")
+    candidates: list[str] = Field(
+        default_factory=list, description="Patient ids it could be (when ambiguous)"
+    )
+
+
+class HintsOut(BaseModel):
+    filename: str | None = None
+    dicom_patient_name: str | None = None
+    dicom_patient_id: str | None = None
+    dicom_birth_date: str | None = None
+
+
+class CaptureOut(ImageOut):
+    """A Bridge capture: the image, the device that sent it, how it was matched and the hints
+    it came with (file name, DICOM patient fields) to help whoever assigns it."""
+
+    device_id: str | None = None
+    device_name: str | None = None
+    match: MatchOut = Field(default_factory=MatchOut)
+    hints: HintsOut = Field(default_factory=HintsOut)
+
+
+class InboxQuery(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+
+    status: Status | None = None
+    cursor: str | None = None
+    limit: int = Field(default=50, ge=1, le=100)
+
+
+class AssignIn(Strict):
+    patient_id: str = Field(min_length=1, max_length=64)
+
+
+class SeriesOut(BaseModel):
+    series_uid: str
+    series_number: int | None = None
+    modality: str | None = None
+    image_ids: list[str] = Field(description="By instance number, then id")
+
+
+class StudyOut(BaseModel):
+    study_uid: str
+    study_date: date | None = None
+    modalities: list[str] = Field(default_factory=list)
+    image_count: int
+    series: list[SeriesOut] = Field(description="By series number, then uid")
 
 
 class UploadForm(BaseModel):

@@ -30,6 +30,7 @@ from chalicelib.core.observability import logger
 from chalicelib.imaging import schemas
 from chalicelib.imaging.models import (
     ORIGINAL_TAG,
+    CaptureDigest,
     Image,
     ImagePair,
     ImageRef,
@@ -183,6 +184,18 @@ def sort_date(img: Image) -> str:
     return img.acquired_on or img.created_at.date().isoformat()
 
 
+def place(clinic_id: str, img: Image) -> None:
+    """Set the listing keys of an image from where it is: under its patient by acquisition
+    date (GSI2), or in the inbox by arrival; a Bridge capture also under its device (GSI3)."""
+    if img.in_inbox:
+        img.GSI2PK, img.GSI2SK = Image.inbox_pk(clinic_id), img.image_id
+    else:
+        img.GSI2PK = Image.by_date_pk(clinic_id, img.patient_id)
+        img.GSI2SK = Image.by_date_sk(sort_date(img), img.image_id)
+    if img.device_id:
+        img.GSI3PK, img.GSI3SK = Image.by_device_pk(clinic_id, img.device_id), img.image_id
+
+
 def _dicom_info(clinic_id: str, img: Image, *, with_phi: bool) -> schemas.DicomInfo | None:
     md = img.metadata or {}
     if md.get("source_kind") != "dicom":
@@ -237,10 +250,20 @@ def _urls(principal: Principal, img: Image) -> dict[str, schemas.RenditionUrl]:
     return out
 
 
+def _num(v: Any) -> int | None:
+    return int(v) if v is not None else None
+
+
 def to_out(principal: Principal, img: Image, *, detail: bool = False) -> schemas.ImageOut:
     return schemas.ImageOut(
         image_id=img.image_id,
-        patient_id=img.patient_id,
+        patient_id=None if img.in_inbox else img.patient_id,
+        inbox=img.in_inbox,
+        source=img.source or "staff",  # type: ignore[arg-type]
+        study_uid=img.study_uid,
+        series_uid=img.series_uid,
+        series_number=_num(img.series_number),
+        instance_number=_num(img.instance_number),
         kind=img.kind,  # type: ignore[arg-type]
         status=img.status,  # type: ignore[arg-type]
         reason=img.reason,
@@ -289,7 +312,7 @@ def _fields(img: Image) -> dict[str, Any]:
 
 def tooth_keys(clinic_id: str, img: Image) -> set[tuple[str, str]]:
     """Keys of the ToothXray items an image should have (X-rays with teeth, not deleted)."""
-    if img.kind not in XRAY_KINDS or img.deleted or not img.teeth:
+    if img.kind not in XRAY_KINDS or img.deleted or not img.teeth or img.in_inbox:
         return set()
     day = sort_date(img)
     return {ToothXray.key(clinic_id, img.patient_id, int(t), day, img.image_id) for t in img.teeth}
@@ -355,8 +378,7 @@ def create_upload(
         created_by=principal.user_id,
         updated_at=at,
     )
-    img.GSI2PK = Image.by_date_pk(cid, patient_id)
-    img.GSI2SK = Image.by_date_sk(sort_date(img), image_id)
+    place(cid, img)
     with transaction() as tx:
         tx.save(img, condition=Image.SK.does_not_exist())
         tx.save(
@@ -551,6 +573,8 @@ def delete_image(principal: Principal, patient_id: str, image_id: str) -> None:
             )
             for pk, sk in old_keys:
                 tx.delete(ToothXray(pk, sk))
+            if img.sha256:  # the same file may be sent by the Bridge again
+                tx.delete(CaptureDigest(*CaptureDigest.key(cid, img.sha256)))
             tx.save(
                 audit.entry(
                     cid,

@@ -28,6 +28,7 @@ Rules (docs/adr/0402-image-worker-idempotency.md):
 
 from __future__ import annotations
 
+import hashlib
 import json
 import re
 import time
@@ -303,7 +304,9 @@ def _publish_processed(img: Image) -> None:
             img.PK[2:],
             SYSTEM_ACTOR,
             image_id=img.image_id,
-            patient_id=img.patient_id,
+            patient_id=None if img.in_inbox else img.patient_id,
+            inbox=img.in_inbox,
+            source=img.source or "staff",
             kind=img.kind,
             category=img.category,
             xray_type=img.xray_type,
@@ -366,6 +369,11 @@ def _render(img: Image, upload: Upload, clinic_id: str) -> tuple[Any, dict[str, 
     if head.size == 0:
         raise RenderError("The uploaded file is empty: upload it again")
     data = storage.read(upload.key)
+    if img.sha256 and hashlib.sha256(data).hexdigest() != img.sha256.lower():
+        raise RenderError(
+            "The uploaded bytes do not match the SHA-256 the Bridge declared for this file "
+            "(it changed or was damaged during the upload): send it again"
+        )
     options = RenderOptions(
         max_bytes_photo=limits.max_photo_bytes,
         max_bytes_dicom=limits.max_dicom_bytes,
@@ -453,10 +461,32 @@ def process(upload: Upload, message_id: str) -> str:
     return "ready"
 
 
+STUDY_FIELDS = (
+    ("study_uid", "study_instance_uid"),
+    ("series_uid", "series_instance_uid"),
+    ("sop_uid", "sop_instance_uid"),
+    ("series_number", "series_number"),
+    ("instance_number", "instance_number"),
+)
+
+
+def _study_actions(img: Image, md: dict[str, Any]) -> list[Any]:
+    """The DICOM study and series from the header, where the record has none yet (the
+    Bridge's hints, when it sent them, are kept)."""
+    out = []
+    for attr, key in STUDY_FIELDS:
+        value = md.get(key)
+        if getattr(img, attr) is None and value not in (None, ""):
+            out.append(getattr(Image, attr).set(value))
+    return out
+
+
 def _mark_ready(img: Image, owner: str, upload: Upload, result: Any, stored: dict) -> None:
     cid = upload.clinic_id
     md = dict(result.metadata)
-    mismatch = _check_patient(cid, img.patient_id, md) if md.get("source_kind") == "dicom" else []
+    # An inbox capture has no patient to contradict yet (assigning it is the staff's check).
+    is_dicom = md.get("source_kind") == "dicom"
+    mismatch = _check_patient(cid, img.patient_id, md) if is_dicom and not img.in_inbox else []
     sealed = _sealed_dicom_patient(cid, md) if md.get("source_kind") == "dicom" else None
     public_md = {k: v for k, v in md.items() if k not in PHI_METADATA_KEYS}
     old_keys = tooth_keys(cid, img)
@@ -487,8 +517,11 @@ def _mark_ready(img: Image, owner: str, upload: Upload, result: Any, stored: dic
         actions.append(Image.dicom_patient_sealed.set(sealed))
     if not img.acquired_on and md.get("acquisition_date"):
         img.acquired_on = str(md["acquisition_date"])[:10]
-        img.GSI2SK = Image.by_date_sk(sort_date(img), img.image_id)
-        actions += [Image.acquired_on.set(img.acquired_on), Image.GSI2SK.set(img.GSI2SK)]
+        actions.append(Image.acquired_on.set(img.acquired_on))
+        if not img.in_inbox:  # the inbox is ordered by arrival, patients by date
+            img.GSI2SK = Image.by_date_sk(sort_date(img), img.image_id)
+            actions.append(Image.GSI2SK.set(img.GSI2SK))
+    actions += _study_actions(img, md)
     hint = md.get("xray_type_hint")
     if img.kind != "photo" and not img.xray_type and hint:
         actions.append(Image.xray_type.set(hint))

@@ -25,7 +25,7 @@ def test_every_imaging_route_401_403_422(api, clinic):
     r = api.put("/roles/assistant", {"grants": []}, token=clinic.admin_token)
     assert r.status == 200
     specs = [s for s in router.specs if s.permission != PUBLIC]
-    assert len(specs) == len(router.specs) == 19
+    assert len(specs) == len(router.specs) == 20
     for s in specs:
         path = _fake(s.path)
         body = {} if s.body else None
@@ -108,6 +108,7 @@ def test_every_imaging_route_is_isolated_between_clinics(
             None,
         ),
         ("GET", "/images/{image_id}"): ("GET", f"/images/{before}", None),
+        ("GET", "/patients/{patient_id}/studies"): ("GET", f"/patients/{pid}/studies", None),
         ("PATCH", "/patients/{patient_id}/images/{image_id}"): (
             "PATCH",
             f"/patients/{pid}/images/{before}",

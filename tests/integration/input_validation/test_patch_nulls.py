@@ -93,6 +93,13 @@ def _world(api: Any, clinic: Clinic) -> dict[str, str]:
     )
     assert r.status == 201, r.body
     document_id = r.json()["data"]["document"]["document_id"]
+    r = api.post(
+        "/bridge/devices",
+        {"name": "Sensor", "cabinet_id": ag.cab1, "defaults": {"kind": "xray"}},
+        token=t,
+    )
+    assert r.status == 201, r.body
+    device_id = r.json()["data"]["device"]["device_id"]
     b = Billing(api, t)
     treatment_id = b.treatment("NUL1", "40.00")
     budget = b.budget(ag.patient_id, [{"treatment_id": treatment_id}])
@@ -108,6 +115,7 @@ def _world(api: Any, clinic: Clinic) -> dict[str, str]:
         "treatment_id": treatment_id,
         "budget_id": budget["budget_id"],
         "invoice_id": invoice["invoice_id"],
+        "device_id": device_id,
     }
 
 
