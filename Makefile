@@ -45,7 +45,7 @@ test: deps frontend
 	$(MAKE) test-frontend
 
 test-python: deps
-	$(BIN)/pytest -q -n 2 --dist loadfile --durations=15 tests
+	$(BIN)/pytest -q -n 2 --dist loadfile --durations=15 tests bridge/tests
 
 test-frontend: deps deps
 	@if [ -f frontend/package.json ]; then cd frontend && npm test; fi
