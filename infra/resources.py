@@ -22,14 +22,28 @@ colder storage: S3 lifecycle filters match prefixes and tags, and an original's 
 (``clinics/<clinic_id>/uploads/<image_id>/original``) has no prefix common to originals only.
 See docs/adr/0903-media-lifecycle-by-tag.md."""
 
-GRANTS = ("table", "media", "events", "kms", "secrets", "mail", "archive_write", "archive_read")
+GRANTS = (
+    "table",
+    "media",
+    "events",
+    "kms",
+    "secrets",
+    "mail",
+    "archive_write",
+    "archive_read",
+    "live_push",
+    "live_ready",
+)
 """What a function may be granted (least privilege, per function, in the CDK stack):
 ``table`` read/write items of the table and its indexes; ``media`` read/write objects of the
 media bucket; ``events`` put events on the bus; ``kms`` envelope-encryption data keys;
 ``secrets`` read the signing keys; ``mail`` send through SES; ``archive_write`` put (and read
-back) objects of the VERI*FACTU WORM archive, never delete them; ``archive_read`` read them."""
+back) objects of the VERI*FACTU WORM archive, never delete them; ``archive_read`` read them;
+``live_push`` post to, read and close the connections of the live WebSocket API's stage
+(``execute-api:ManageConnections``); ``live_ready`` send messages to the ``live`` queue (the
+socket handler's ``live.ready``, docs/adr/1101-live-notifications.md)."""
 
-API_GRANTS = tuple(g for g in GRANTS if g != "archive_write")
+API_GRANTS = tuple(g for g in GRANTS if g not in ("archive_write", "live_push", "live_ready"))
 """The API reads the VERI*FACTU archive (chain verification) but never writes it: only the
 submission job does (docs/adr/0206-verifactu-worm-archive-and-invoice-book.md)."""
 
@@ -95,6 +109,23 @@ class Schedule:
 
 
 @dataclass(frozen=True)
+class LiveSocket:
+    """The live-notifications WebSocket API (API Gateway) and its one handler function."""
+
+    handler: str = "live_socket:handler"
+    routes: tuple[str, ...] = ("$connect", "$disconnect", "$default")
+    # The $default route answers pings through its route response.
+    routes_with_response: tuple[str, ...] = ("$default",)
+    stage: str = "live"
+    local_path: str = "/live"  # ws://<host>:<PORT>/live on the local server
+    local_management_path: str = "/_live"  # the Management API's stand-in on the local server
+    description: str = "Live notifications WebSocket: $connect (ticket), $disconnect, $default"
+    memory_mb: int = 256
+    timeout_s: int = 10
+    grants: tuple[str, ...] = ("table", "live_ready")
+
+
+@dataclass(frozen=True)
 class ObjectLock:
     """Default Object Lock retention of a bucket created with Object Lock (and versioning)."""
 
@@ -157,6 +188,14 @@ class Resources:
         return f"{self.prefix}-{queue.name}"
 
     @property
+    def live_socket(self) -> LiveSocket:
+        return LiveSocket()
+
+    @property
+    def live_api(self) -> str:
+        return f"{self.prefix}-live"
+
+    @property
     def queues(self) -> tuple[Queue, ...]:
         return (
             Queue(
@@ -210,6 +249,28 @@ class Resources:
                     "detail-type": [{"prefix": "appointment."}],
                 },
                 grants=("table", "events", "kms", "secrets", "mail"),
+            ),
+            Queue(
+                name="live",
+                handler="live_push:handler",
+                description="Domain events staff screens show -> the clinic's open WebSocket "
+                "connections (ids only, no PHI)",
+                # chalicelib/live/service.py (PREFIXES, EXACT) re-checks the same list.
+                event_pattern={
+                    "source": [EVENT_SOURCE],
+                    "detail-type": [
+                        {"prefix": "image."},
+                        {"prefix": "capture."},
+                        {"prefix": "appointment."},
+                        {"prefix": "document."},
+                        "message.received",
+                    ],
+                },
+                # A toast is worth little a minute late: short retries, then the DLQ.
+                max_receive_count=3,
+                visibility_timeout_s=30,
+                memory_mb=256,
+                grants=("table", "live_push"),
             ),
             Queue(
                 name="ses-feedback",
@@ -278,6 +339,17 @@ class Resources:
                 description="Domain events the bus refused (parked in the table) -> the bus again",
                 interval_s=60,
                 grants=("table", "events"),
+            ),
+            Schedule(
+                name="live-expiry",
+                expression="rate(1 minute)",
+                handler="live_push:expire",
+                description="Live connections whose access token expires soon -> live.expiring, "
+                "then closed (expiry-minute index, no scans)",
+                interval_s=60,
+                timeout_s=30,
+                memory_mb=256,
+                grants=("table", "live_push"),
             ),
             Schedule(
                 name="budget-expiry",

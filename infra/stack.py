@@ -11,6 +11,8 @@ import os
 from typing import Any
 
 import aws_cdk as cdk
+from aws_cdk import aws_apigatewayv2 as apigwv2
+from aws_cdk import aws_apigatewayv2_integrations as apigwv2_integrations
 from aws_cdk import aws_certificatemanager as acm
 from aws_cdk import aws_cloudfront as cloudfront
 from aws_cdk import aws_cloudfront_origins as origins
@@ -132,9 +134,11 @@ class CuspideStack(cdk.Stack):
         self._bus()
         self._mail()
         self._spa_bucket()
+        self._layers()
+        self._live_api()
         self._api()
         self._distribution()
-        self._layers()
+        self._live_socket()
         self.worker_functions: dict[str, lambda_.Function] = {}
         for queue in res.queues:
             self._queue_worker(queue)
@@ -460,7 +464,13 @@ class CuspideStack(cdk.Stack):
         )
 
     def _distribution(self) -> None:
-        headers = self._security_headers("SecurityHeaders", CSP, override_csp=True)
+        # The staff app opens the live-notifications WebSocket on its API Gateway domain.
+        csp = CSP.replace(
+            "connect-src 'self'",
+            f"connect-src 'self' wss://{self.live_api.api_id}.execute-api.{self.region}"
+            f".{self.url_suffix}",
+        )
+        headers = self._security_headers("SecurityHeaders", csp, override_csp=True)
         api_headers = self._security_headers("ApiSecurityHeaders", API_CSP, override_csp=False)
         fallback = cloudfront.Function(
             self,
@@ -540,6 +550,57 @@ class CuspideStack(cdk.Stack):
                 distribution=self.distribution,
                 distribution_paths=["/index.html"],
                 prune=True,
+            )
+
+    # -- live notifications ----------------------------------------------------------------------
+
+    def _live_api(self) -> None:
+        """The live-notifications WebSocket API (docs/adr/1101-live-notifications.md): one
+        function serves $connect (ticket), $disconnect and $default (pings, answered through the
+        route's response); the ``live`` queue's function and the ``live-expiry`` job post to and
+        close its connections through the stage's Management API (grant ``live_push``)."""
+        spec = self.res.live_socket
+        self.live_api = apigwv2.WebSocketApi(
+            self,
+            "LiveApi",
+            api_name=self.res.live_api,
+            description="Live notifications: a clinic's domain events pushed to its staff screens",
+            route_selection_expression="$request.body.action",
+        )
+        self.live_stage = apigwv2.WebSocketStage(
+            self,
+            "LiveStage",
+            web_socket_api=self.live_api,
+            stage_name=spec.stage,
+            auto_deploy=True,
+            throttle=apigwv2.ThrottleSettings(
+                rate_limit=self.settings.api_rate_limit, burst_limit=self.settings.api_burst_limit
+            ),
+        )
+        self.live_url = self.live_stage.url  # wss://<api>.execute-api.<region>.<suffix>/<stage>
+        self.live_management_url = self.live_stage.callback_url  # https://.../<stage>
+
+    def _live_socket(self) -> None:
+        """The socket's function, after the WebSocket API (its environment names the API; the
+        routes name the function) and CloudFront (APP_URL, as every worker)."""
+        spec = self.res.live_socket
+        self.live_socket_function = self._function(
+            "LiveSocket",
+            handler=spec.handler,
+            description=spec.description,
+            memory_mb=spec.memory_mb,
+            timeout_s=spec.timeout_s,
+            grants=spec.grants,
+            imaging=False,
+        )
+        integration = apigwv2_integrations.WebSocketLambdaIntegration(
+            "LiveSocketIntegration", self.live_socket_function
+        )
+        for route in spec.routes:
+            self.live_api.add_route(
+                route,
+                integration=integration,
+                return_response=route in spec.routes_with_response or None,
             )
 
     # -- async ---------------------------------------------------------------------------------
@@ -768,6 +829,30 @@ class CuspideStack(cdk.Stack):
             self.key.grant(role, "kms:GenerateDataKey", "kms:Decrypt")
         if "secrets" in grants:
             self.secret.grant_read(role)
+        if "live_push" in grants:
+            # Post to, read and close connections of the live stage, nothing else of the API.
+            role.add_to_policy(
+                iam.PolicyStatement(
+                    actions=["execute-api:ManageConnections"],
+                    resources=[
+                        self.format_arn(
+                            service="execute-api",
+                            resource=self.live_api.api_id,
+                            resource_name=f"{self.res.live_socket.stage}/*/@connections/*",
+                        )
+                    ],
+                )
+            )
+        if "live_ready" in grants:
+            live_queue = next(q for q in self.res.queues if q.name == "live")
+            role.add_to_policy(
+                iam.PolicyStatement(
+                    actions=["sqs:SendMessage", "sqs:GetQueueUrl"],
+                    resources=[
+                        self.format_arn(service="sqs", resource=self.res.queue_name(live_queue))
+                    ],
+                )
+            )
         if "mail" in grants:
             role.add_to_policy(
                 iam.PolicyStatement(
@@ -786,7 +871,9 @@ class CuspideStack(cdk.Stack):
 
     def _env(self, *, api: bool = False) -> dict[str, str]:
         """Every function's environment: the names from resources.py, the stage's product
-        overrides and APP_URL (the SPA's public URL, in invitation and patient links)."""
+        overrides, APP_URL (the SPA's public URL, in invitation and patient links), the live
+        WebSocket's URL (LIVE_URL, what tickets point at) and its Management API endpoint
+        (LIVE_MANAGEMENT_URL)."""
         res = self.res
         env = {
             "CUSPIDE_STAGE": res.stage,
@@ -802,6 +889,8 @@ class CuspideStack(cdk.Stack):
             "QUEUE_NAMES": ",".join(res.queue_name(q) for q in res.queues),
             "POWERTOOLS_SERVICE_NAME": "cuspide",
             "POWERTOOLS_METRICS_NAMESPACE": "Cuspide",
+            "LIVE_URL": self.live_url,
+            "LIVE_MANAGEMENT_URL": self.live_management_url,
             **dict(self.settings.product_env),
         }
         if self.settings.public_url:
@@ -901,6 +990,7 @@ class CuspideStack(cdk.Stack):
             ),
             description="API Gateway stage, bypassing CloudFront (diagnostics)",
         )
+        cdk.CfnOutput(self, "LiveUrl", value=self.live_url, description="Live WebSocket")
         cdk.CfnOutput(self, "MediaBucketName", value=self.media_bucket.bucket_name)
         cdk.CfnOutput(self, "SpaBucketName", value=self.spa_bucket.bucket_name)
         cdk.CfnOutput(self, "ArchiveBucketName", value=self.archive_bucket.bucket_name)

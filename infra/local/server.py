@@ -1,6 +1,8 @@
 """The local HTTP front door: ``/api/*`` to the Chalice app (through Chalice's own
 LocalGateway, which builds the same Lambda proxy events API Gateway does), everything else to
-the built SPA (``frontend/dist``), with the SPA fallback to ``index.html``.
+the built SPA (``frontend/dist``), with the SPA fallback to ``index.html``; the live-notifications
+WebSocket (``/live``) and the stand-in of its Management API (``/_live``) are served by
+``infra/local/live.py``, as API Gateway serves them on AWS.
 
 API Gateway answers 403 "Missing Authentication Token" for a path no route matches; the
 deployed stack maps that to 404 (a gateway response in infra/stack.py) and this server does the
@@ -13,6 +15,7 @@ import base64
 import hmac
 import json
 import mimetypes
+import os
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -24,6 +27,9 @@ from urllib.parse import parse_qs
 
 from chalice.config import Config
 from chalice.local import ForbiddenError, LocalGateway, NotAuthorizedError
+
+from infra.local.live import LiveHub
+from infra.resources import LiveSocket
 
 ROOT = Path(__file__).resolve().parents[2]
 SPA_DIR = ROOT / "frontend" / "dist"
@@ -139,12 +145,26 @@ class _Handler(BaseHTTPRequestHandler):
     gateway: LocalGateway
     extra_routes: dict[str, Callable[[str, bytes], HttpResponse]] = {}
     private: tuple[Private, ...] = ()
+    live: LiveHub | None = None
     protocol_version = "HTTP/1.1"
 
     def log_message(self, format: str, *args: Any) -> None:  # noqa: A002
         pass  # the app logs each request itself (without PHI)
 
+    def _websocket(self) -> bool:
+        """A WebSocket handshake on the live path: served to its end on this thread."""
+        live = self.live
+        if live is None or self.command != "GET" or self.path.split("?")[0] != live.spec.local_path:
+            return False
+        if "websocket" not in (self.headers.get("Upgrade") or "").lower():
+            return False
+        self.close_connection = True
+        live.serve(self.requestline, list(self.headers.items()), self.rfile, self.connection)
+        return True
+
     def _handle(self) -> None:
+        if self._websocket():
+            return
         length = int(self.headers.get("Content-Length") or 0)
         body = self.rfile.read(length) if length else None
         path = self.path
@@ -154,6 +174,11 @@ class _Handler(BaseHTTPRequestHandler):
         )
         if guard is not None and not allowed:
             resp = guard.refused()
+        elif self.live is not None and self.live.covers(path):
+            status, headers, data = self.live.manage(
+                self.command, path, dict(self.headers.items()), body or b""
+            )
+            resp = HttpResponse(status, headers, data)
         elif path.startswith("/api/"):
             headers = {k: v for k, v in self.headers.items()}
             resp = dispatch_api(self.gateway, self.command, path, headers, body)
@@ -181,11 +206,25 @@ def start(
     port: int,
     extra_routes: dict[str, Callable[[str, bytes], HttpResponse]] | None = None,
     private: tuple[Private, ...] = (),
+    live: LiveSocket | None = None,
 ) -> ThreadingHTTPServer:
+    """Serve on ``host:port``. ``live`` (the WebSocket API of infra/resources.py, by default)
+    is served on the same port; ``LIVE_URL`` (what tickets point at) and ``LIVE_MANAGEMENT_URL``
+    (where functions/live_push.py posts) are set to it unless already set."""
+    spec = live or LiveSocket()
+    os.environ.setdefault("LIVE_URL", f"ws://{host}:{port}{spec.local_path}")
+    os.environ.setdefault(
+        "LIVE_MANAGEMENT_URL", f"http://{host}:{port}{spec.local_management_path}"
+    )
     handler = type(
         "Handler",
         (_Handler,),
-        {"gateway": make_gateway(app), "extra_routes": extra_routes or {}, "private": private},
+        {
+            "gateway": make_gateway(app),
+            "extra_routes": extra_routes or {},
+            "private": private,
+            "live": LiveHub(spec, domain=f"{host}:{port}"),
+        },
     )
     server = ThreadingHTTPServer((host, port), handler)
     server.daemon_threads = True

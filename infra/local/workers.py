@@ -122,15 +122,22 @@ class QueuePump(threading.Thread):
         except Exception as exc:  # noqa: BLE001 - a crashed invocation fails the whole batch
             self.log(f"[{self.queue.name}] handler crashed: {type(exc).__name__}")
             failed = {m["MessageId"] for m in messages}
-        for m in messages:
-            if m["MessageId"] in failed:
-                self.sqs.change_message_visibility(
-                    QueueUrl=self.url,
-                    ReceiptHandle=m["ReceiptHandle"],
-                    VisibilityTimeout=RETRY_DELAY_S,
-                )
-            else:
-                self.sqs.delete_message(QueueUrl=self.url, ReceiptHandle=m["ReceiptHandle"])
+        # One call for the batch's successes and one for its failures (as Lambda's SQS
+        # integration does), not one per message: a backlog drains at the handler's speed.
+        done = [
+            {"Id": str(n), "ReceiptHandle": m["ReceiptHandle"]}
+            for n, m in enumerate(messages)
+            if m["MessageId"] not in failed
+        ]
+        retry = [
+            {"Id": str(n), "ReceiptHandle": m["ReceiptHandle"], "VisibilityTimeout": RETRY_DELAY_S}
+            for n, m in enumerate(messages)
+            if m["MessageId"] in failed
+        ]
+        if done:
+            self.sqs.delete_message_batch(QueueUrl=self.url, Entries=done)
+        if retry:
+            self.sqs.change_message_visibility_batch(QueueUrl=self.url, Entries=retry)
         return len(messages)
 
     def run(self) -> None:

@@ -404,7 +404,21 @@ def _headers_policy(s: Synth, path_pattern: str | None) -> dict[str, Any]:
         (behaviour,) = [b for b in cfg["CacheBehaviors"] if b["PathPattern"] == path_pattern]
     logical_id = behaviour["ResponseHeadersPolicyId"]["Ref"]
     policy = s.resources("AWS::CloudFront::ResponseHeadersPolicy")[logical_id]
-    return policy["Properties"]["ResponseHeadersPolicyConfig"]["SecurityHeadersConfig"]
+    headers = policy["Properties"]["ResponseHeadersPolicyConfig"]["SecurityHeadersConfig"]
+    csp = headers["ContentSecurityPolicy"]["ContentSecurityPolicy"]
+    if isinstance(csp, dict):  # the SPA's names the live WebSocket API's domain (a Fn::Join)
+        headers["ContentSecurityPolicy"]["ContentSecurityPolicy"] = _join_text(csp)
+    return headers
+
+
+def _join_text(value: Any) -> str:
+    """A Fn::Join as text, its tokens as ``{Ref}``-like placeholders."""
+    if isinstance(value, str):
+        return value
+    if isinstance(value, dict) and "Fn::Join" in value:
+        sep, parts = value["Fn::Join"]
+        return sep.join(_join_text(p) for p in parts)
+    return "{" + json.dumps(value) + "}"
 
 
 def test_api_pages_keep_their_own_content_security_policy(dev: Synth) -> None:
@@ -665,7 +679,11 @@ def test_aeat_reconcile_schedule(dev: Synth, prod: Synth) -> None:
 
 def test_each_worker_and_job_is_its_own_lambda(any_stage: Synth) -> None:
     s = any_stage
-    handlers = [q.handler for q in s.res.queues] + [sc.handler for sc in s.res.schedules]
+    handlers = (
+        [q.handler for q in s.res.queues]
+        + [sc.handler for sc in s.res.schedules]
+        + [s.res.live_socket.handler]
+    )
     deployed = [p["Handler"] for k, p in functions(s).items() if k != "APIHandler"]
     assert sorted(deployed) == sorted(f"functions.{h.replace(':', '.')}" for h in handlers)
     # every module in functions/ is deployed: a handler nobody declares would never run
@@ -735,7 +753,8 @@ def test_every_environment_variable_the_product_reads_is_set(any_stage: Synth) -
     read = env_names_read()
     given = dict(s.stack.settings.product_env)
     fns = functions(s)
-    assert "APIHandler" in fns and len(fns) == 1 + len(s.res.queues) + len(s.res.schedules)
+    assert "APIHandler" in fns
+    assert len(fns) == 2 + len(s.res.queues) + len(s.res.schedules)  # + the live socket
     for fn_id, p in fns.items():
         env = p["Environment"]["Variables"]
         for name, where in sorted(read.items()):
@@ -1168,3 +1187,141 @@ def test_synthesis_leaves_the_test_environment_alone(dev: Synth, prod: Synth) ->
     assert os.environ["CUSPIDE_STAGE"] == RESOURCES.stage
     assert os.environ["KMS_KEY_ALIAS"] == RESOURCES.kms_alias
     assert os.environ["TABLE_NAME"] == RESOURCES.table_name
+
+
+# -- live notifications (docs/adr/1101-live-notifications.md) -----------------------------------
+
+
+def _live_socket_function(s: Synth) -> tuple[str, dict[str, Any]]:
+    handler = "functions." + s.res.live_socket.handler.replace(":", ".")
+    (found,) = [(k, p) for k, p in functions(s).items() if p.get("Handler") == handler]
+    return found
+
+
+def test_live_websocket_api_routes_to_the_socket_function(any_stage: Synth) -> None:
+    s = any_stage
+    api_id, api = one(s, "AWS::ApiGatewayV2::Api", Name=s.res.live_api)
+    assert api["Properties"]["ProtocolType"] == "WEBSOCKET"
+    routes = {
+        v["Properties"]["RouteKey"]: v["Properties"]
+        for v in s.resources("AWS::ApiGatewayV2::Route").values()
+        if v["Properties"]["ApiId"] == {"Ref": api_id}
+    }
+    assert set(routes) == {"$connect", "$disconnect", "$default"}
+    # no authorizer: $connect authenticates the ticket itself
+    assert all(r.get("AuthorizationType", "NONE") == "NONE" for r in routes.values())
+    # pings are answered through the $default route's response
+    (rr,) = s.resources("AWS::ApiGatewayV2::RouteResponse").values()
+    assert rr["Properties"]["RouteResponseKey"] == "$default"
+    assert routes["$default"]["RouteResponseSelectionExpression"] == "$default"
+    fn_id, fn = _live_socket_function(s)
+    integrations = list(s.resources("AWS::ApiGatewayV2::Integration").values())
+    assert len(integrations) == 1
+    assert integrations[0]["Properties"]["IntegrationType"] == "AWS_PROXY"
+    assert fn_id in json.dumps(integrations[0]["Properties"]["IntegrationUri"])
+    # API Gateway may invoke it
+    perms = [
+        p["Properties"]
+        for p in s.resources("AWS::Lambda::Permission").values()
+        if p["Properties"]["FunctionName"] == {"Fn::GetAtt": [fn_id, "Arn"]}
+    ]
+    assert perms and all(p["Principal"] == "apigateway.amazonaws.com" for p in perms)
+    _, stage = one(s, "AWS::ApiGatewayV2::Stage", StageName=s.res.live_socket.stage)
+    assert stage["Properties"]["AutoDeploy"] is True
+    assert stage["Properties"]["DefaultRouteSettings"]["ThrottlingRateLimit"] > 0
+
+
+def test_live_queue_rule_and_dlq(any_stage: Synth) -> None:
+    s = any_stage
+    (q,) = [q for q in s.res.queues if q.name == "live"]
+    _, rule = one(s, "AWS::Events::Rule", Name=s.res.rule_name(q))
+    assert rule["Properties"]["EventPattern"] == {
+        "source": ["cuspide"],
+        "detail-type": [
+            {"prefix": "image."},
+            {"prefix": "capture."},
+            {"prefix": "appointment."},
+            {"prefix": "document."},
+            "message.received",
+        ],
+    }
+    qid, queue = one(s, "AWS::SQS::Queue", QueueName=s.res.queue_name(q))
+    dlq_id, _ = one(s, "AWS::SQS::Queue", QueueName=s.res.dlq_name(q))
+    assert queue["Properties"]["RedrivePolicy"]["deadLetterTargetArn"] == {
+        "Fn::GetAtt": [dlq_id, "Arn"]
+    }
+    w = _function_for_queue(s, qid)
+    assert w["fn"]["Properties"]["Handler"] == "functions.live_push.handler"
+    assert w["esm"]["Properties"]["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
+
+
+def _manage_connections_resources(s: Synth, role_id: str) -> list[str]:
+    return [
+        json.dumps(st["Resource"])
+        for st in policy_of_role(s, role_id)
+        if "execute-api:ManageConnections" in as_list(st["Action"])
+    ]
+
+
+def test_live_grants_are_least_privilege(any_stage: Synth) -> None:
+    s = any_stage
+    api_id, _ = one(s, "AWS::ApiGatewayV2::Api", Name=s.res.live_api)
+    stage = s.res.live_socket.stage
+    pushers = {
+        k: p
+        for k, p in functions(s).items()
+        if p.get("Handler") in ("functions.live_push.handler", "functions.live_push.expire")
+    }
+    assert len(pushers) == 2
+    for fn_id, p in pushers.items():
+        role = p["Role"]["Fn::GetAtt"][0]
+        (res,) = _manage_connections_resources(s, role)
+        assert api_id in res and f"/{stage}/*/@connections/*" in res
+        acts = actions_of_role(s, role)
+        assert "events:PutEvents" not in acts and not any(a.startswith("s3:") for a in acts)
+        assert "sqs:SendMessage" not in acts
+    # only they manage connections: not the API, not the socket, not any other worker
+    for fn_id, p in functions(s).items():
+        if fn_id in pushers or fn_id == "APIHandler":
+            continue
+        assert not _manage_connections_resources(s, p["Role"]["Fn::GetAtt"][0]), fn_id
+    api_role = next(k for k, v in s.resources("AWS::IAM::Role").items() if "ApiRole" in k)
+    assert "execute-api:ManageConnections" not in actions_of_role(s, api_role)
+    # the socket reads/writes the table and queues live.ready on the live queue only
+    _, sock = _live_socket_function(s)
+    sock_role = sock["Role"]["Fn::GetAtt"][0]
+    acts = actions_of_role(s, sock_role)
+    assert "dynamodb:PutItem" in acts and "sqs:SendMessage" in acts
+    assert "execute-api:ManageConnections" not in acts and "events:PutEvents" not in acts
+    (send,) = [
+        st for st in policy_of_role(s, sock_role) if "sqs:SendMessage" in as_list(st["Action"])
+    ]
+    assert s.res.prefix + "-live" in json.dumps(send["Resource"])
+    assert s.res.prefix + "-live-dlq" not in json.dumps(send["Resource"])
+
+
+def test_live_urls_reach_the_api_and_the_pushers(any_stage: Synth) -> None:
+    s = any_stage
+    api_id, _ = one(s, "AWS::ApiGatewayV2::Api", Name=s.res.live_api)
+    for fn_id, p in functions(s).items():
+        env = p["Environment"]["Variables"]
+        live, manage = json.dumps(env["LIVE_URL"]), json.dumps(env["LIVE_MANAGEMENT_URL"])
+        assert "wss://" in live and api_id in live and "/live" in live, fn_id
+        assert "https://" in manage and api_id in manage, fn_id
+    # the staff app may open it (CSP connect-src)
+    policies = s.resources("AWS::CloudFront::ResponseHeadersPolicy")
+    csp = [
+        json.dumps(p["Properties"])
+        for p in policies.values()
+        if "script-src 'self'" in json.dumps(p["Properties"])
+    ]
+    assert csp and all("wss://" in c and api_id in c for c in csp)
+    spa = _headers_policy(s, None)["ContentSecurityPolicy"]["ContentSecurityPolicy"]
+    connect = next(d for d in spa.split(";") if d.strip().startswith("connect-src"))
+    assert "wss://" in connect and api_id in connect and "wss://*" not in connect
+
+
+def test_live_expiry_job(dev: Synth) -> None:
+    (sc,) = [sc for sc in dev.res.schedules if sc.name == "live-expiry"]
+    assert sc.expression == "rate(1 minute)" and sc.handler == "live_push:expire"
+    assert set(sc.grants) == {"table", "live_push"}
