@@ -7,12 +7,14 @@ from typing import Any
 from chalicelib.agenda.routes import router as agenda_router
 from chalicelib.audit.routes import router as audit_router
 from chalicelib.billing.routes import router as billing_router
+from chalicelib.bridge.routes import router as bridge_router
 from chalicelib.comms.routes import router as comms_router
 from chalicelib.core import api
 from chalicelib.core.observability import logger, record_request, tracer
 from chalicelib.identity import sessions
 from chalicelib.identity.routes import router as identity_router
 from chalicelib.imaging.routes import router as imaging_router
+from chalicelib.live.routes import router as live_router
 from chalicelib.patients.routes import router as patients_router
 from chalicelib.system.routes import publish_routers
 from chalicelib.system.routes import router as system_router
@@ -36,6 +38,8 @@ ROUTERS = [
     billing_router,
     verifactu_router,
     comms_router,
+    bridge_router,
+    live_router,
 ]
 for router in ROUTERS:
     app.register_blueprint(router.blueprint, url_prefix="/api/v1")

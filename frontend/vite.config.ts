@@ -9,7 +9,7 @@ const api = process.env.CUSPIDE_API ?? 'http://127.0.0.1:8000'
 export default defineConfig({
   plugins: [vue()],
   resolve: { alias: { '@': fileURLToPath(new URL('./src', import.meta.url)) } },
-  server: { proxy: { '/api': { target: api, changeOrigin: true } } },
+  server: { proxy: { '/api': { target: api, changeOrigin: true }, '/live': { target: api, ws: true, changeOrigin: true } } },
   build: {
     outDir: 'dist',
     sourcemap: false,

@@ -1,6 +1,7 @@
 import { api } from './http'
 import type { Page } from './types'
 import type { Alert } from './patients'
+import { ownChanges } from '@/live/own'
 
 export type ApptStatus = 'scheduled' | 'confirmed' | 'checked_in' | 'in_progress' | 'completed' | 'cancelled' | 'no_show'
 export interface Cabinet { cabinet_id: string; name: string; colour: string | null; position: number; active: boolean }
@@ -45,8 +46,16 @@ export const agendaApi = {
   professionals: () => api.get<Professional[]>('/agenda/professionals'),
   day: (date: string, filter: Record<string, string> = {}) => api.get<Day>('/agenda/day', { query: { date, ...filter } }),
   week: (start: string, filter: Record<string, string> = {}, signal?: AbortSignal) => api.get<Week>('/agenda/week', { query: { start, ...filter }, signal }),
-  create: (body: Record<string, unknown>) => api.post<Appointment>('/appointments', body),
-  update: (id: string, body: Record<string, unknown>) => api.patch<Appointment>(`/appointments/${id}`, body),
-  status: (id: string, status: ApptStatus, reason?: string) => api.post<Appointment>(`/appointments/${id}/status`, { status, reason }),
+  // This tab's own changes come back as live events: they are not news from another desk.
+  get: (id: string) => api.get<Appointment>(`/appointments/${id}`),
+  create: (body: Record<string, unknown>) => api.post<Appointment>('/appointments', body).then(ownChanges.noted),
+  update: (id: string, body: Record<string, unknown>) => {
+    ownChanges.add(id)
+    return api.patch<Appointment>(`/appointments/${id}`, body)
+  },
+  status: (id: string, status: ApptStatus, reason?: string) => {
+    ownChanges.add(id)
+    return api.post<Appointment>(`/appointments/${id}/status`, { status, reason })
+  },
   forPatient: (pid: string, when: 'upcoming' | 'past') => api.get<Page<Appointment>>(`/patients/${pid}/appointments`, { query: { when } }),
 }

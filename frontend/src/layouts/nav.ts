@@ -5,16 +5,19 @@ export interface NavItem extends Gated {
   label: string // i18n key
   icon: string
   name: string
+  /** A live count beside the label (the inbox of unassigned captures). */
+  badge?: 'inbox'
 }
 
 /** Any of these opens Settings (one per tab of SettingsView; the router gates the route with it). */
-export const SETTINGS_PERMISSIONS = ['settings.clinic.read', 'settings.staff.read', 'settings.roles.read', 'audit.read', 'verifactu.read', 'verifactu.books.export']
+export const SETTINGS_PERMISSIONS = ['settings.clinic.read', 'settings.staff.read', 'settings.roles.read', 'audit.read', 'verifactu.read', 'verifactu.books.export', 'bridge.devices.manage']
 
 /** The sidebar; an item shows only when the user holds its permission. */
 export const NAV: NavItem[] = [
   { name: 'dashboard', to: '/', label: 'nav.dashboard', icon: 'pi pi-home' },
   { name: 'agenda', to: '/agenda', label: 'nav.agenda', icon: 'pi pi-calendar', permission: 'agenda.appointments.read' },
   { name: 'patients', to: '/patients', label: 'nav.patients', icon: 'pi pi-users', permission: 'patients.read' },
+  { name: 'inbox', to: '/inbox', label: 'nav.inbox', icon: 'pi pi-inbox', permission: 'imaging.images.read', badge: 'inbox' },
   {
     name: 'settings',
     to: '/settings',

@@ -38,6 +38,12 @@ const routes: RouteRecordRaw[] = [
         meta: { permission: 'agenda.appointments.read', title: 'nav.agenda' },
       },
       {
+        path: 'inbox',
+        name: 'inbox',
+        component: () => import('@/views/inbox/InboxView.vue'),
+        meta: { permission: 'imaging.images.read', title: 'nav.inbox' },
+      },
+      {
         path: 'settings/:section?',
         name: 'settings',
         component: () => import('@/views/settings/SettingsView.vue'),

@@ -22,6 +22,7 @@ export const useSession = defineStore('session', () => {
   const ended = ref<EndReason | null>(null)
   const manager = shallowRef<SessionManager | null>(null)
   const onEnd: ((r: EndReason) => void)[] = []
+  const onNewTokens: (() => void)[] = []
   // While a clinic switch is under way, requests wait for its tokens (the old access token
   // stops working the moment the server moves the session).
   let switching: Promise<unknown> | null = null
@@ -38,6 +39,7 @@ export const useSession = defineStore('session', () => {
     m.onTokens((_t, payload) => {
       // A clinic switch in another tab changes who we are: reload the profile.
       if (payload && me.value && payload.clinic.clinic_id !== me.value.clinic.clinic_id) void loadMe()
+      onNewTokens.forEach((fn) => fn())
     })
     m.onEnded((reason) => {
       me.value = null
@@ -109,5 +111,10 @@ export const useSession = defineStore('session', () => {
     onEnd.push(fn)
   }
 
-  return { me, ended, permissions, signedIn, clinic, brandColor, can, restore, loadMe, login, switchClinic, logout, onSessionEnded }
+  /** New tokens in this tab: a refresh (here or adopted from another tab), a sign-in or a clinic switch. */
+  function onTokensChanged(fn: () => void) {
+    onNewTokens.push(fn)
+  }
+
+  return { me, ended, permissions, signedIn, clinic, brandColor, can, restore, loadMe, login, switchClinic, logout, onSessionEnded, onTokensChanged }
 })

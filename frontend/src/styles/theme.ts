@@ -23,7 +23,17 @@ export const CuspidePreset = definePreset(Aura, {
     message: { colorScheme: { light: { info: notice('blue', 700), success: notice('green', 800), warn: notice('yellow', 800), error: notice('red', 700) } } },
     toast: { colorScheme: { light: { info: tint('blue', 700), success: tint('green', 800), warn: tint('yellow', 800), error: tint('red', 700) } } },
     togglebutton: { colorScheme: { light: { root: { color: '{surface.600}' }, icon: { color: '{surface.600}' } } } },
-    button: { colorScheme: { light: { text: severityText, outlined: severityText } } },
+    // A filled danger button (a confirmation's "Revoke", "Discard"): white on Aura's red 500 is
+    // 3.8:1; red 700 passes.
+    button: {
+      colorScheme: {
+        light: {
+          text: severityText,
+          outlined: severityText,
+          root: { danger: { background: '{red.700}', hoverBackground: '{red.800}', activeBackground: '{red.900}', borderColor: '{red.700}', hoverBorderColor: '{red.800}', activeBorderColor: '{red.900}', color: '#ffffff', hoverColor: '#ffffff', activeColor: '#ffffff' } },
+        },
+      },
+    },
   },
   semantic: {
     primary: palette(DEFAULT_BRAND),
