@@ -210,12 +210,11 @@ def start(
 ) -> ThreadingHTTPServer:
     """Serve on ``host:port``. ``live`` (the WebSocket API of infra/resources.py, by default)
     is served on the same port; ``LIVE_URL`` (what tickets point at) and ``LIVE_MANAGEMENT_URL``
-    (where functions/live_push.py posts) are set to it unless already set."""
+    (where functions/live_push.py posts) are set to it: always this server's own port, never a
+    value inherited from the environment of whoever started it (another local stack's)."""
     spec = live or LiveSocket()
-    os.environ.setdefault("LIVE_URL", f"ws://{host}:{port}{spec.local_path}")
-    os.environ.setdefault(
-        "LIVE_MANAGEMENT_URL", f"http://{host}:{port}{spec.local_management_path}"
-    )
+    os.environ["LIVE_URL"] = f"ws://{host}:{port}{spec.local_path}"
+    os.environ["LIVE_MANAGEMENT_URL"] = f"http://{host}:{port}{spec.local_management_path}"
     handler = type(
         "Handler",
         (_Handler,),
