@@ -6,7 +6,7 @@
 // device revoked (both keys refused). Appointment changes reach the agenda of another tab.
 // A receptionist sees neither the Bridge tab nor the inbox. Every state passes axe-core, in
 // Spanish and English, on a desktop and on a phone.
-import { test, expect, type APIRequestContext, type Page } from '@playwright/test'
+import { test, expect, type APIRequestContext, type Page } from './test'
 import { createHash, randomBytes } from 'node:crypto'
 import { readFileSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'

@@ -1,4 +1,4 @@
-import { test, expect, type Page } from '@playwright/test'
+import { test, expect, type Page } from './test'
 import { fileURLToPath } from 'node:url'
 import { apiGet, base, busyDay, expectAccessible, freeOpenDay, setLanguage, shot, signIn } from './helpers'
 

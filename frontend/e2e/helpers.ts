@@ -15,10 +15,16 @@ const SIGN_IN_MS = 60_000
 async function settled(page: Page) {
   await expect(page.locator('.p-skeleton')).toHaveCount(0)
   await expect(page.locator('[aria-busy="true"]')).toHaveCount(0)
-  // A dialog, a menu or a toast fading in (spinners run forever: not those).
-  await page.waitForFunction(() =>
-    document.getAnimations().every((a) => a.playState !== 'running' || a.effect?.getComputedTiming().iterations === Infinity),
-  )
+  // A dialog, a menu or a toast fading in (spinners run forever: not those). Vue starts a
+  // transition a frame after it inserts the element, so wait two frames first: an element that
+  // has just arrived is then animating, and waited for, instead of caught half-transparent.
+  const idle = () =>
+    page.waitForFunction(() =>
+      document.getAnimations().every((a) => a.playState !== 'running' || a.effect?.getComputedTiming().iterations === Infinity),
+    )
+  await idle()
+  await page.evaluate(() => new Promise((done) => requestAnimationFrame(() => requestAnimationFrame(done))))
+  await idle()
 }
 
 /** Wait until the screen has settled (no skeleton, nothing busy, images decoded), then save it. */
@@ -64,7 +70,13 @@ export async function expectAccessible(page: Page, label: string, opts: { allRul
   await settled(page)
   const axe = new AxeBuilder({ page })
   if (!opts.allRules) axe.withTags(WCAG_TAGS)
-  const { violations } = await axe.analyze()
+  let { violations } = await axe.analyze()
+  // A toast that arrived while axe ran is caught fading in, its colours half-way: look again
+  // once it has settled (a real violation is still there the second time).
+  for (let again = 0; again < 3 && violations.some((v) => v.nodes.some((n) => /-(enter|leave)-active/.test(n.target.join(' ')))); again++) {
+    await settled(page)
+    violations = (await axe.analyze()).violations
+  }
   const found: string[] = []
   for (const v of violations) {
     if (v.impact !== 'critical' && v.impact !== 'serious') continue

@@ -1,4 +1,4 @@
-import { test, expect } from '@playwright/test'
+import { test, expect } from './test'
 import { base, expectAccessible, shot, signIn, signOut } from './helpers'
 
 test('sign-in page, wrong password shown inline', async ({ page }) => {

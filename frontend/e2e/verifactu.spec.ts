@@ -2,7 +2,7 @@
 // ledger", and the invoice book downloaded as a user would (the SPA fetches it with the
 // session's token and hands the browser a file), in Spanish and English, on a desktop and a
 // phone, with axe-core finding nothing critical or serious.
-import { test, expect, type Page } from '@playwright/test'
+import { test, expect, type Page } from './test'
 import { readFileSync } from 'node:fs'
 import { apiGet, expectAccessible, shot, signIn } from './helpers'
 
