@@ -10,6 +10,8 @@ export class ApiError extends Error {
     message: string,
     public errors: FieldError[] = [],
     public data: unknown = null,
+    /** Seconds the server asked us to wait (429/503 `Retry-After`), when it said. */
+    public retryAfter: number | null = null,
   ) {
     super(message)
     this.name = 'ApiError'
@@ -109,7 +111,7 @@ export async function request<T>(method: string, path: string, opts: RequestOpti
   if (!res.ok) {
     const code = body?.code ?? `HTTP_${res.status}`
     if (res.status === 401 && token && hooks && SESSION_LOST.has(code)) hooks.sessionLost(code)
-    throw new ApiError(res.status, code, body?.message ?? res.statusText, body?.errors ?? [], body?.data ?? null)
+    throw new ApiError(res.status, code, body?.message ?? res.statusText, body?.errors ?? [], body?.data ?? null, retryAfterSeconds(res.headers.get('Retry-After')))
   }
   return (body && typeof body === 'object' && 'data' in body ? body.data : body) as T
 }
@@ -120,4 +122,12 @@ export const api = {
   patch: <T>(path: string, body?: unknown, opts?: RequestOptions) => request<T>('PATCH', path, { ...opts, body }),
   put: <T>(path: string, body?: unknown, opts?: RequestOptions) => request<T>('PUT', path, { ...opts, body }),
   del: <T>(path: string, opts?: RequestOptions) => request<T>('DELETE', path, opts),
+}
+
+/** `Retry-After` as seconds: a delay in seconds or an HTTP date (RFC 9110, section 10.2.3). */
+export function retryAfterSeconds(value: string | null, now = Date.now()): number | null {
+  if (!value) return null
+  if (/^\d+$/.test(value.trim())) return Number(value.trim())
+  const at = Date.parse(value)
+  return Number.isNaN(at) ? null : Math.max(0, Math.ceil((at - now) / 1000))
 }

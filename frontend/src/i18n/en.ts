@@ -17,6 +17,7 @@ const en: typeof es = {
   login: {
     title: 'Sign in', subtitle: "Open your clinic's agenda and records.", email: 'Email', password: 'Password', showPassword: 'Show the password',
     submit: 'Sign in', invalid: 'Wrong email or password.', tooMany: 'Too many attempts. Wait a minute and try again.',
+    tooManyWait: 'Too many attempts. You can try again in {time}.', seconds: '{s} s', minutes: '{m} min', minutesSeconds: '{m} min {s} s',
     revoked: 'Your session was ended for security (signed out elsewhere or misuse detected). Please sign in again.',
     expired: 'Your session has expired. Please sign in again.',
     tagline: 'Your whole clinic, in one place.', f1: 'Agenda by cabinet and professional', f2: 'Photos and X-rays in an instant', f3: 'Role permissions and audit log',

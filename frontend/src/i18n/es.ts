@@ -15,6 +15,7 @@ export default {
   login: {
     title: 'Iniciar sesión', subtitle: 'Accede a la agenda y las historias de tu clínica.', email: 'Correo electrónico', password: 'Contraseña', showPassword: 'Mostrar la contraseña',
     submit: 'Entrar', invalid: 'Correo o contraseña incorrectos.', tooMany: 'Demasiados intentos. Espera un minuto y vuelve a probar.',
+    tooManyWait: 'Demasiados intentos. Podrás volver a probar dentro de {time}.', seconds: '{s} s', minutes: '{m} min', minutesSeconds: '{m} min {s} s',
     revoked: 'Tu sesión se ha cerrado por seguridad (se cerró en otro dispositivo o se detectó un uso indebido). Vuelve a iniciar sesión.',
     expired: 'Tu sesión ha caducado. Vuelve a iniciar sesión.',
     tagline: 'La clínica, en un solo lugar.', f1: 'Agenda por gabinete y profesional', f2: 'Fotos y radiografías al instante', f3: 'Permisos por rol y registro de auditoría',

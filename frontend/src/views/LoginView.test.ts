@@ -2,8 +2,12 @@ import { afterEach, describe, expect, it, vi } from 'vitest'
 import { flushPromises } from '@vue/test-utils'
 import LoginView from './LoginView.vue'
 import { mountAt } from '@/test/setup'
+import { retryAfterSeconds } from '@/api/http'
+import { setLocale } from '@/i18n'
 
 afterEach(() => {
+  vi.useRealTimers()
+  setLocale('es')
   vi.unstubAllGlobals()
   localStorage.clear()
   document.body.innerHTML = ''
@@ -55,5 +59,60 @@ describe('sign-in page', () => {
     await reveal.trigger('click')
     expect(field().attributes('type')).toBe('text')
     expect(reveal.attributes('aria-pressed')).toBe('true')
+  })
+
+  async function throttled(retryAfter: string | null) {
+    const headers: Record<string, string> = retryAfter === null ? {} : { 'Retry-After': retryAfter }
+    const fetch = vi.fn(async () => new Response(JSON.stringify({ data: null, message: 'Too many', code: 'RATE_LIMITED' }), { status: 429, headers }))
+    vi.stubGlobal('fetch', fetch)
+    const { wrapper } = await mountAt(LoginView, '/login')
+    await wrapper.get('#email').setValue('admin@demo.clinic')
+    await wrapper.get('#password').setValue('nope')
+    await wrapper.get('form').trigger('submit')
+    await flushPromises()
+    return { wrapper, fetch }
+  }
+
+  it("after too many attempts it shows the server's real wait, counts it down, then lets the user try again", async () => {
+    vi.useFakeTimers({ toFake: ['setInterval', 'clearInterval', 'Date'] })
+    const { wrapper, fetch } = await throttled('485')
+    const box = () => wrapper.get('[data-testid="login-error"]')
+    expect(box().get('[aria-hidden="true"]').text()).toBe('Demasiados intentos. Podrás volver a probar dentro de 8 min 5 s.')
+    // read once by screen readers, not every second
+    expect(box().get('.sr-only').text()).toBe('Demasiados intentos. Podrás volver a probar dentro de 8 min 5 s.')
+    expect(wrapper.get('[data-testid="login-submit"]').attributes('disabled')).toBeDefined()
+    await vi.advanceTimersByTimeAsync(65_000)
+    expect(box().get('[aria-hidden="true"]').text()).toBe('Demasiados intentos. Podrás volver a probar dentro de 7 min.')
+    expect(box().get('.sr-only').text()).toContain('8 min 5 s')
+    // the language switch re-translates what is on screen
+    setLocale('en')
+    await flushPromises()
+    expect(box().get('[aria-hidden="true"]').text()).toBe('Too many attempts. You can try again in 7 min.')
+    await wrapper.get('form').trigger('submit')
+    expect(fetch).toHaveBeenCalledTimes(1) // still waiting: nothing sent
+    await vi.advanceTimersByTimeAsync(420_000)
+    expect(wrapper.find('[data-testid="login-error"]').exists()).toBe(false)
+    expect(wrapper.get('[data-testid="login-submit"]').attributes('disabled')).toBeUndefined()
+  })
+
+  it('without a Retry-After it says to wait a moment, and a wrong password follows the language too', async () => {
+    const { wrapper } = await throttled(null)
+    expect(wrapper.get('[data-testid="login-error"]').text()).toBe('Demasiados intentos. Espera un minuto y vuelve a probar.')
+    vi.stubGlobal('fetch', vi.fn(async () => new Response(JSON.stringify({ data: null, message: 'x', code: 'INVALID_CREDENTIALS' }), { status: 401 })))
+    await wrapper.get('form').trigger('submit')
+    await flushPromises()
+    expect(wrapper.get('[data-testid="login-error"]').text()).toBe('Correo o contraseña incorrectos.')
+    setLocale('en')
+    await flushPromises()
+    expect(wrapper.get('[data-testid="login-error"]').text()).toBe('Wrong email or password.')
+  })
+
+  it('Retry-After is read as seconds or as an HTTP date (RFC 9110)', () => {
+    const now = Date.parse('Wed, 21 Oct 2026 07:28:00 GMT')
+    expect(retryAfterSeconds('120', now)).toBe(120)
+    expect(retryAfterSeconds('Wed, 21 Oct 2026 07:30:30 GMT', now)).toBe(150)
+    expect(retryAfterSeconds('Wed, 21 Oct 2026 07:20:00 GMT', now)).toBe(0)
+    expect(retryAfterSeconds('soon', now)).toBeNull()
+    expect(retryAfterSeconds(null, now)).toBeNull()
   })
 })
