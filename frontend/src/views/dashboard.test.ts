@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { agendaDay, withAlerts } from './dashboard'
+import { agendaDay, firstName, withAlerts } from './dashboard'
 import type { Appointment, Day } from '@/api/agenda'
 
 const d = (date: string, closed: boolean): Day => ({ date, weekday: '', time_zone: 'Europe/Madrid', closed, holiday: null, hours: [], appointments: [] })
@@ -29,5 +29,16 @@ describe("the day's patients with alerts", () => {
   })
   it('leaves out cancelled visits', () => {
     expect(withAlerts([appt('a1', 'p1', '2026-11-25T09:00', [alert], 'cancelled')])).toEqual([])
+  })
+})
+
+describe('the greeting', () => {
+  it('greets by the first name, never by a title', () => {
+    expect(firstName('Dra. Marta López')).toBe('Marta')
+    expect(firstName('Dr Juan Pérez')).toBe('Juan')
+    expect(firstName('Elena Sánchez')).toBe('Elena')
+    expect(firstName('  Sra.  Ana ')).toBe('Ana')
+    expect(firstName('Dra.')).toBe('Dra.')
+    expect(firstName(undefined)).toBe('')
   })
 })

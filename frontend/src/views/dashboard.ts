@@ -23,3 +23,12 @@ export function withAlerts(appointments: Appointment[]): Appointment[] {
     .sort((a, b) => a.start.localeCompare(b.start))
     .filter((a) => !seen.has(a.patient_id) && !!seen.add(a.patient_id))
 }
+
+// Titles people put before their name ("Dra. Marta López"): the greeting uses the name itself.
+const TITLES = new Set(['dr', 'dra', 'doctor', 'doctora', 'sr', 'sra', 'srta', 'd', 'dña', 'don', 'doña', 'prof', 'mr', 'mrs', 'ms', 'miss'])
+
+/** The first name to greet someone by: the first word of their name that is not a title. */
+export function firstName(fullName: string | undefined): string {
+  const words = (fullName ?? '').trim().split(/\s+/).filter(Boolean)
+  return words.find((w) => !TITLES.has(w.replace(/\.$/, '').toLowerCase())) ?? words[0] ?? ''
+}
