@@ -4,7 +4,7 @@ const en: typeof es = {
   common: {
     save: 'Save', cancel: 'Cancel', retry: 'Retry', loadMore: 'Load more', edit: 'Edit', close: 'Close',
     create: 'Create', delete: 'Delete', add: 'Add', none: '—', yes: 'Yes', no: 'No', back: 'Back', today: 'Today',
-    error: 'Something went wrong', notAvailable: 'This section is not available on the server yet.',
+    loading: 'Loading…', error: 'Something went wrong', notAvailable: 'This section is not available on the server yet.',
   },
   nav: { dashboard: 'Home', agenda: 'Agenda', patients: 'Patients', inbox: 'Unassigned', settings: 'Settings' },
   roles: {

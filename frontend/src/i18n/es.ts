@@ -2,7 +2,7 @@ export default {
   common: {
     save: 'Guardar', cancel: 'Cancelar', retry: 'Reintentar', loadMore: 'Cargar más', edit: 'Editar', close: 'Cerrar',
     create: 'Crear', delete: 'Eliminar', add: 'Añadir', none: '—', yes: 'Sí', no: 'No', back: 'Volver', today: 'Hoy',
-    error: 'Algo ha fallado', notAvailable: 'Esta sección aún no está disponible en el servidor.',
+    loading: 'Cargando…', error: 'Algo ha fallado', notAvailable: 'Esta sección aún no está disponible en el servidor.',
   },
   nav: { dashboard: 'Inicio', agenda: 'Agenda', patients: 'Pacientes', inbox: 'Sin asignar', settings: 'Ajustes' },
   roles: {
