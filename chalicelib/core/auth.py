@@ -36,8 +36,14 @@ from chalicelib.core.observability import logger
 ALGORITHM = "HS256"
 _hasher = PasswordHasher()
 # A real hash to verify against when the account does not exist, so a login for an unknown
-# email costs the same time as one for a known email.
-_DUMMY_HASH = _hasher.hash(secrets.token_urlsafe(16))
+# email costs the same time as one for a known email. A constant (of a random password nobody
+# kept) rather than hashed at import: that cost ~400 ms and 64 MiB in every cold start, also of
+# functions that never check a password. tests/unit/core/test_auth_dummy_hash.py proves it has the
+# hasher's own parameters (the same cost as a real verification).
+_DUMMY_HASH = (
+    "$argon2id$v=19$m=65536,t=3,p=4$nA+I792/Kf6KQl+BCdLfZA$"
+    "9C9e/PZITeLDbh/M+85w3oZX5RW/cs2c2uRMBVVUHZk"
+)
 
 COMMON_PASSWORDS = frozenset(
     {
