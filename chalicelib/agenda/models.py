@@ -7,10 +7,16 @@
 | Holiday | C#<cid> | HOL#<YYYY-MM-DD> | | | |
 | Appointment | C#<cid> | APPT#<id> | C#<cid>#CAB#<cab>#APPT / <start utc>#<id> | C#<cid>#PAT#<pid>#APPT / <start utc>#<id> | C#<cid>#PRO#<uid>#APPT / <start utc>#<id> |
 | SlotLock | C#<cid> | SLOT#CAB#<cab>#<slot utc> or SLOT#PRO#<uid>#<slot utc> | | | |
+| PatientBookings | C#<cid> | SLOT#PAT#<pid> | | | |
 
 A SlotLock is one 5-minute slot of one cabinet or one professional held by one appointment;
 they are written with ``attribute_not_exists`` in the same transaction as the appointment, so
 two bookings racing for the same slot cannot both succeed (docs/adr/0302-appointment-slot-locks.md).
+
+A PatientBookings item is one patient's booking guard: every booking or move of that patient's
+time is written with a condition on its ``version``, so two bookings of the same patient are
+serialised; ``recent`` journals what was written in the last hour, which the patient index
+(GSI2, eventually consistent) may not show yet (ADR 0302, "The patient").
 """  # noqa: E501
 
 from __future__ import annotations
@@ -88,6 +94,16 @@ class Appointment(Item, discriminator="Appointment"):
 
 class SlotLock(Item, discriminator="SlotLock"):
     appointment_id = UnicodeAttribute()
+
+
+class PatientBookings(Item, discriminator="PatientBookings"):
+    version = NumberAttribute(default=0)
+    # {appointment_id: [start_utc, end_utc, written_at utc]}: the last hour's writes only
+    recent = JSONAttribute(default=dict)
+
+    @staticmethod
+    def key(clinic_id: str, patient_id: str) -> tuple[str, str]:
+        return clinic_pk(clinic_id), f"SLOT#PAT#{patient_id}"
 
 
 def cabinet_index(clinic_id: str, cabinet_id: str) -> str:

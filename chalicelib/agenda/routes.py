@@ -147,7 +147,8 @@ def week_view(req: Req) -> schemas.WeekOut:
     body=schemas.AppointmentIn,
     response=schemas.AppointmentOut,
     status=201,
-    summary="Book an appointment (409 on overlap, 422 outside hours unless override)",
+    summary="Book an appointment (409 on overlap of the cabinet, professional or patient; 422 "
+    "outside hours or in the past unless override)",
 )
 def create_appointment(req: Req) -> schemas.AppointmentOut:
     return service.create(req.user, req.body)
@@ -170,7 +171,8 @@ def get_appointment(req: Req, appointment_id: str) -> schemas.AppointmentOut:
     permission="agenda.appointments.write",
     body=schemas.AppointmentUpdate,
     response=schemas.AppointmentOut,
-    summary="Edit or reschedule an appointment (the previous placement is kept in reschedules)",
+    summary="Edit or reschedule an appointment (the previous placement is kept in reschedules; "
+    "checked like a booking)",
 )
 def update_appointment(req: Req, appointment_id: str) -> schemas.AppointmentOut:
     return service.update(req.user, appointment_id, req.body)

@@ -8,6 +8,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from chalicelib.core import validators
+from chalicelib.core.errors import invalid_field
 from chalicelib.core.i18n import tr
 from chalicelib.core.validators import BoundedDate, BoundedDatetime, PartialUpdate
 from chalicelib.patients.schemas import Alert
@@ -70,7 +71,12 @@ class TimeRange(Strict):
     @model_validator(mode="after")
     def _order(self) -> TimeRange:
         if self.end <= self.start:
-            raise ValueError(tr("end must be after start", "el fin debe ser posterior al inicio"))
+            raise invalid_field(
+                "TimeRange",
+                ("end",),
+                tr("end must be after start", "el fin debe ser posterior al inicio"),
+                self.end,
+            )
         return self
 
 
@@ -88,10 +94,20 @@ class OpeningHoursIn(Strict):
     @model_validator(mode="after")
     def _no_overlap(self) -> OpeningHoursIn:
         for day in WEEKDAYS:
-            ranges = sorted(getattr(self, day), key=lambda r: r.start)
+            sent = getattr(self, day)
+            ranges = sorted(sent, key=lambda r: r.start)
             for a, b in zip(ranges, ranges[1:], strict=False):
                 if b.start < a.end:
-                    raise ValueError(tr(f"{day}: ranges overlap", f"{day}: los tramos se solapan"))
+                    # named by its index as sent (e.g. monday.1.start), not the sorted one
+                    raise invalid_field(
+                        "OpeningHoursIn",
+                        (day, next(i for i, r in enumerate(sent) if r is b), "start"),
+                        tr(
+                            f"overlaps {a.start}-{a.end} on {day}",
+                            f"se solapa con {a.start}-{a.end} el {day}",
+                        ),
+                        b.start,
+                    )
             setattr(self, day, ranges)
         return self
 
@@ -155,8 +171,9 @@ class AppointmentIn(Strict):
     notes: str | None = Field(default=None, max_length=2000)
     override: bool = Field(
         default=False,
-        description="Book outside opening hours or on a closed day "
-        "(needs agenda.appointments.override)",
+        description="Book outside opening hours, on a closed day or in the past (a visit "
+        "recorded after the fact); needs agenda.appointments.override, and the audit entry "
+        "records what it let through",
     )
 
     @field_validator("duration_min")
@@ -185,7 +202,11 @@ class AppointmentUpdate(PartialUpdate):
     treatment: str | None = Field(default=None, max_length=200)
     colour: Colour | None = None
     notes: str | None = Field(default=None, max_length=2000)
-    override: bool = False
+    override: bool = Field(
+        default=False,
+        description="Move outside opening hours, to a closed day or into the past; needs "
+        "agenda.appointments.override, and the audit entry records what it let through",
+    )
     reschedule_reason: str | None = Field(default=None, max_length=200)
 
     @field_validator("duration_min")
@@ -263,11 +284,14 @@ class ViewQuery(Strict):
     @model_validator(mode="after")
     def _one(self) -> ViewQuery:
         if self.cabinet_id and self.professional_id:
-            raise ValueError(
+            raise invalid_field(
+                type(self).__name__,
+                ("professional_id",),
                 tr(
                     "filter by cabinet_id or by professional_id, not both",
                     "filtra por cabinet_id o por professional_id, no por los dos",
-                )
+                ),
+                self.professional_id,
             )
         return self
 

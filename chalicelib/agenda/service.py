@@ -7,7 +7,13 @@ start/end for index keys and slot locks (docs/adr/0303-agenda-time-zones.md).
 
 Overlaps: an appointment holds one SlotLock per 5-minute slot for its cabinet and for its
 professional, written with ``attribute_not_exists`` in the same transaction as the appointment;
-cancelling or marking a no-show releases them (docs/adr/0302-appointment-slot-locks.md).
+cancelling or marking a no-show releases them (docs/adr/0302-appointment-slot-locks.md). The
+patient cannot be in two chairs at once either: each booking of a patient is checked against
+that patient's appointments and written with a version condition on the patient's
+PatientBookings guard, in the same transaction (ADR 0302, "The patient").
+
+The past: a start before the current 5-minute slot is refused unless the request says
+``override`` (with the override permission), like a booking outside opening hours.
 """
 
 from __future__ import annotations
@@ -28,12 +34,13 @@ from chalicelib.agenda.models import (
     Cabinet,
     Holiday,
     OpeningHours,
+    PatientBookings,
     SlotLock,
     cabinet_index,
     patient_index,
     professional_index,
 )
-from chalicelib.agenda.schemas import SLOT_MIN, WEEKDAYS
+from chalicelib.agenda.schemas import MAX_DURATION_MIN, SLOT_MIN, WEEKDAYS
 from chalicelib.core import audit, events
 from chalicelib.core.api import Page, Principal
 from chalicelib.core.audit import AuditEntry
@@ -48,6 +55,10 @@ from chalicelib.patients.schemas import Alert
 
 OVERRIDE = "agenda.appointments.override"
 MAX_TX_ITEMS = 100
+BODY_ITEMS = 4  # most a booking's own writes take in its transaction besides the slot locks
+# How long a write stays in a patient's PatientBookings journal: far longer than the patient
+# index (GSI2) takes to show it, so the journal and the index together miss nothing.
+JOURNAL_KEEP = timedelta(hours=1)
 _MORNING = {"start": "09:00", "end": "14:00"}
 _EVENING = {"start": "16:00", "end": "20:00"}
 DEFAULT_HOURS: dict[str, list[dict[str, str]]] = {
@@ -234,6 +245,18 @@ def _professional(clinic_id: str, user_id: str) -> Membership:
     return m
 
 
+def _staff_member(clinic_id: str, user_id: str) -> Membership:
+    """A view's professional filter: any member of this clinic, active or not (a former
+    professional's appointments stay viewable); an id of no member here is a 422."""
+    try:
+        return Membership.get(*Membership.key(clinic_id, user_id))
+    except DoesNotExist as exc:
+        raise _field_error(
+            "query.professional_id",
+            tr("is not a member of this clinic", "no es miembro de esta clínica"),
+        ) from exc
+
+
 def _active_cabinet(clinic_id: str, cabinet_id: str) -> Cabinet:
     try:
         c = Cabinet.get(*Cabinet.key(clinic_id, cabinet_id))
@@ -407,6 +430,34 @@ def _check_hours(principal: Principal, local: datetime, duration: int, override:
     return True
 
 
+def _check_past(principal: Principal, local: datetime, override: bool) -> bool:
+    """True when the start is in the past (and allowed by override). The slot under way is
+    not the past: a walk-in at 10:03 is booked at 10:00."""
+    if local.astimezone(UTC) + timedelta(minutes=SLOT_MIN) > now():
+        return False
+    if not override:
+        raise _field_error(
+            "start",
+            tr("is in the past", "ya ha pasado"),
+            tr(
+                "Cannot book in the past. Choose a later time, or send override to record a "
+                "visit after the fact if your role allows it.",
+                "No se puede citar en el pasado. Elige una hora posterior, o envía override para "
+                "registrar una visita ya hecha si tu rol lo permite.",
+            ),
+        )
+    if not principal.can(OVERRIDE):
+        raise Forbidden(
+            tr(
+                f"Booking in the past needs the '{OVERRIDE}' permission.",
+                f"Citar en el pasado necesita el permiso '{OVERRIDE}'.",
+            ),
+            code="FORBIDDEN",
+            data={"permission": OVERRIDE},
+        )
+    return True
+
+
 # --- slot locks ----------------------------------------------------------------------------
 
 
@@ -491,16 +542,115 @@ def _conflict_error(principal: Principal, holder: Appointment, resource: str) ->
     if principal.can("patients.read"):
         facts = _patient_facts(principal, [holder.patient_id])
         info["patient_name"] = facts[holder.patient_id].name if holder.patient_id in facts else None
-    what = "cabinet" if resource == "cabinet" else "professional"
-    what_es = "El gabinete" if resource == "cabinet" else "El profesional"
-    return Conflict(
-        tr(
+    if resource == "patient":
+        message = tr(
+            "The patient already has an appointment at that time, in another cabinet or with "
+            f"another professional (appointment at {holder.start}).",
+            "El paciente ya tiene una cita a esa hora, en otro gabinete o con otro profesional "
+            f"(la de las {holder.start}).",
+        )
+    else:
+        what = "cabinet" if resource == "cabinet" else "professional"
+        what_es = "El gabinete" if resource == "cabinet" else "El profesional"
+        message = tr(
             f"The {what} is already booked at that time (appointment at {holder.start}).",
             f"{what_es} ya tiene una cita a esa hora (la de las {holder.start}).",
-        ),
-        code="APPOINTMENT_CONFLICT",
-        data={"conflict_with": info, "resource": resource},
+        )
+    return Conflict(
+        message, code="APPOINTMENT_CONFLICT", data={"conflict_with": info, "resource": resource}
     )
+
+
+# --- the patient ---------------------------------------------------------------------------
+
+
+def _overlaps(a_start: str, a_end: str, b_start: str, b_end: str) -> bool:
+    return a_start < b_end and b_start < a_end  # UTC ISO strings of one format sort as times
+
+
+@dataclass
+class _PatientGuard:
+    """A booking's write of its patient's PatientBookings item, and the version it read."""
+
+    item: PatientBookings
+    read_version: int | None  # None: the patient had no guard item yet
+
+    def save(self, tx: TransactWrite) -> None:
+        condition = (
+            PatientBookings.SK.does_not_exist()
+            if self.read_version is None
+            else PatientBookings.version == self.read_version
+        )
+        tx.save(self.item, condition=condition)
+
+    def moved(self) -> bool:
+        """Whether another booking of the patient was written since it was read."""
+        try:
+            current = PatientBookings.get(self.item.PK, self.item.SK, consistent_read=True)
+        except DoesNotExist:
+            return False
+        return int(current.version or 0) != self.read_version
+
+
+def _patient_clash(clinic_id: str, a: Appointment, recent: dict[str, Any]) -> Appointment | None:
+    """The earliest live appointment of ``a``'s patient that overlaps ``a``, if any. The patient
+    index (GSI2) shows what was written before the last moments; ``recent`` (read consistently)
+    shows those moments; each candidate is then read consistently, so a stale index entry (a
+    moved or cancelled appointment) never refuses a booking."""
+    lo = utc_iso(parse_utc(a.start_utc) - timedelta(minutes=MAX_DURATION_MIN))
+    index = patient_index(clinic_id, a.patient_id)
+    candidates = {
+        x.appointment_id
+        for x in _between(Item.gsi2, Item.GSI2SK, index, lo, a.end_utc)
+        if x.status not in RELEASING and _overlaps(x.start_utc, x.end_utc, a.start_utc, a.end_utc)
+    }
+    candidates |= {
+        aid
+        for aid, (start, end, _written) in recent.items()
+        if _overlaps(start, end, a.start_utc, a.end_utc)
+    }
+    candidates.discard(a.appointment_id)
+    found = []
+    for aid in sorted(candidates):
+        try:
+            other = Appointment.get(*Appointment.key(clinic_id, aid), consistent_read=True)
+        except DoesNotExist:
+            continue
+        if (
+            other.status not in RELEASING
+            and other.patient_id == a.patient_id
+            and _overlaps(other.start_utc, other.end_utc, a.start_utc, a.end_utc)
+        ):
+            found.append(other)
+    return min(found, key=lambda o: o.start_utc) if found else None
+
+
+def _patient_guard(
+    principal: Principal, a: Appointment, add: list[tuple[str, str]]
+) -> _PatientGuard:
+    """Refuse (409) when ``a``'s patient is booked elsewhere at that time; otherwise the guard
+    write that makes the check hold until the transaction commits."""
+    cid = principal.clinic_id
+    key = PatientBookings.key(cid, a.patient_id)
+    try:
+        guard = PatientBookings.get(*key, consistent_read=True)
+        read_version: int | None = int(guard.version or 0)
+    except DoesNotExist:
+        guard, read_version = PatientBookings(*key, version=0, recent={}), None
+    clash = _patient_clash(cid, a, guard.recent or {})
+    if clash is not None:
+        # A clash of the cabinet or professional is named first, as before this check existed.
+        holder, resource, _ = _find_conflict(cid, a.appointment_id, add)
+        if holder is not None:
+            raise _conflict_error(principal, holder, resource or "cabinet")
+        raise _conflict_error(principal, clash, "patient")
+    at = now()
+    keep_from = utc_iso(at - JOURNAL_KEEP)
+    recent = {k: v for k, v in (guard.recent or {}).items() if v[2] >= keep_from}
+    recent[a.appointment_id] = [a.start_utc, a.end_utc, utc_iso(at)]
+    guard.recent = recent
+    guard.version = (read_version or 0) + 1
+    return _PatientGuard(guard, read_version)
 
 
 def _write(
@@ -513,15 +663,21 @@ def _write(
         "The appointment changed meanwhile; reload and try again.",
         "La cita ha cambiado mientras tanto; recarga e inténtalo de nuevo.",
     ),
+    patient: Appointment | None = None,
 ) -> None:
     """Write ``body`` together with the slot locks to take and to release, atomically when it
-    fits in one transaction (always, for bookings up to 4 hours)."""
+    fits in one transaction (always, for bookings up to 4 hours). With ``patient`` (a booking
+    or a move of its time), the patient's clash check and guard join the transaction; when
+    another booking of the patient wins the race, the check runs again and names it."""
     add, release = list(add), list(release)
     for _attempt in range(3):
+        guard = _patient_guard(principal, patient, add) if patient is not None else None
         try:
-            fits = 3 + len(add) + len(release) <= MAX_TX_ITEMS
+            fits = BODY_ITEMS + len(add) + len(release) <= MAX_TX_ITEMS
             with transaction() as tx:
                 body(tx)
+                if guard is not None:
+                    guard.save(tx)
                 for k in add:
                     tx.save(
                         SlotLock(*k, appointment_id=appointment_id),
@@ -541,6 +697,8 @@ def _write(
             holder, resource, healed = _find_conflict(principal.clinic_id, appointment_id, add)
             if holder is not None:
                 raise _conflict_error(principal, holder, resource or "cabinet") from exc
+            if guard is not None and guard.moved():
+                continue
             if not healed:
                 raise Conflict(stale_message, code="APPOINTMENT_CHANGED") from exc
     raise Conflict(stale_message, code="APPOINTMENT_CHANGED")
@@ -658,6 +816,12 @@ def _event_payload(a: Appointment) -> dict[str, Any]:
     }
 
 
+def _overridden(past: bool, outside: bool) -> dict[str, list[str]]:
+    """What the booking's ``override`` let through, for its audit entry (nothing if unused)."""
+    used = [name for name, on in (("past", past), ("outside_hours", outside)) if on]
+    return {"override": used} if used else {}
+
+
 def _bookable_patient(clinic_id: str, patient_id: str) -> Patient:
     try:
         p = patients.load(clinic_id, patient_id)
@@ -685,6 +849,7 @@ def create(principal: Principal, data: schemas.AppointmentIn) -> schemas.Appoint
     pro = _professional(cid, data.professional_id)
     _active_cabinet(cid, data.cabinet_id)
     local = localise(data.start, clinic_zone(cid))
+    past = _check_past(principal, local, data.override)
     outside = _check_hours(principal, local, data.duration_min, data.override)
     aid, at = new_id(), now()
     a = Appointment(
@@ -724,7 +889,12 @@ def create(principal: Principal, data: schemas.AppointmentIn) -> schemas.Appoint
             "appointment.scheduled",
             "appointment",
             aid,
-            after={**_placement(a), "patient_id": a.patient_id, "reason": a.reason},
+            after={
+                **_placement(a),
+                "patient_id": a.patient_id,
+                "reason": a.reason,
+                **_overridden(past, outside),
+            },
         )
         tx.save(entry, condition=AuditEntry.SK.does_not_exist())
 
@@ -733,6 +903,7 @@ def create(principal: Principal, data: schemas.AppointmentIn) -> schemas.Appoint
         aid,
         body,
         add=_keys_of(a),
+        patient=a,
         stale_message=tr(
             "The patient was archived meanwhile; reload and try again.",
             "El paciente se ha archivado mientras tanto; recarga e inténtalo de nuevo.",
@@ -782,14 +953,17 @@ def update(
     old_keys = set(_keys_of(a))
     version = int(a.version or 1)
     at = now()
+    past = outside = False
     if moved:
+        past = _check_past(principal, local, data.override)
         if "professional_id" in moved:
             a.professional_name = _professional(cid, new_place["professional_id"]).name
             a.professional_id = new_place["professional_id"]
         if "cabinet_id" in moved:
             _active_cabinet(cid, new_place["cabinet_id"])
             a.cabinet_id = new_place["cabinet_id"]
-        a.outside_hours = _check_hours(principal, local, new_place["duration_min"], data.override)
+        outside = _check_hours(principal, local, new_place["duration_min"], data.override)
+        a.outside_hours = outside
         _place(a, cid, local, new_place["duration_min"])
         a.reschedules = [
             *(a.reschedules or []),
@@ -817,7 +991,11 @@ def update(
             "appointment",
             appointment_id,
             before={**before_place, **before_plain},
-            after={**_placement(a), **{k: getattr(a, k) for k in before_plain}},
+            after={
+                **_placement(a),
+                **{k: getattr(a, k) for k in before_plain},
+                **_overridden(past, outside),
+            },
         )
         tx.save(entry, condition=AuditEntry.SK.does_not_exist())
 
@@ -827,6 +1005,8 @@ def update(
         body,
         add=sorted(new_keys - old_keys),
         release=sorted(old_keys - new_keys),
+        # only a new time can clash with the patient's other appointments
+        patient=a if {"start", "duration_min"} & set(moved) else None,
     )
     events.publish(
         "appointment.updated",
@@ -905,6 +1085,7 @@ def _appointments_in(
 ) -> list[Appointment]:
     cid = principal.clinic_id
     if q.professional_id:
+        _staff_member(cid, q.professional_id)
         found = _between(Item.gsi3, Item.GSI3SK, professional_index(cid, q.professional_id), lo, hi)
     elif q.cabinet_id:
         load_cabinet(cid, q.cabinet_id)

@@ -7,6 +7,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from chalicelib.core.errors import invalid_field
 from chalicelib.core.i18n import tr
 
 LOG_START = datetime(1970, 1, 1, tzinfo=UTC)
@@ -29,18 +30,29 @@ class AuditQuery(BaseModel):
     @model_validator(mode="after")
     def _check(self) -> AuditQuery:
         if self.entity_id and not self.entity_type:
-            raise ValueError(tr("entity_id needs entity_type", "entity_id necesita entity_type"))
-        for d in (self.date_from, self.date_to):
+            raise invalid_field(
+                "AuditQuery",
+                ("entity_id",),
+                tr("needs entity_type", "necesita entity_type"),
+                self.entity_id,
+            )
+        for name, d in (("from", self.date_from), ("to", self.date_to)):  # named as sent
             if d is not None and d.tzinfo is None:
-                raise ValueError(
+                raise invalid_field(
+                    "AuditQuery",
+                    (name,),
                     tr(
-                        "dates need a time zone offset, e.g. 2026-11-21T00:00:00+01:00",
-                        "las fechas necesitan la zona horaria, p. ej. 2026-11-21T00:00:00+01:00",
-                    )
+                        "needs a time zone offset, e.g. 2026-11-21T00:00:00+01:00",
+                        "necesita la zona horaria, p. ej. 2026-11-21T00:00:00+01:00",
+                    ),
+                    d.isoformat(),
                 )
         if self.date_from and self.date_to and self.date_from > self.date_to:
-            raise ValueError(
-                tr("'from' must not be after 'to'", "'from' no puede ser posterior a 'to'")
+            raise invalid_field(
+                "AuditQuery",
+                ("to",),
+                tr("must not be before 'from'", "no puede ser anterior a 'from'"),
+                self.date_to.isoformat(),
             )
         if self.date_from is not None:
             self.date_from = max(self.date_from, LOG_START)

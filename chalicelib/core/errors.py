@@ -58,3 +58,17 @@ class TooManyRequests(ApiError):
     def __init__(self, message: str, *, retry_after: int) -> None:
         super().__init__(message, headers={"Retry-After": str(max(1, retry_after))})
         self.retry_after = retry_after
+
+
+def invalid_field(model: str, loc: tuple[str | int, ...], message: Any, value: Any) -> Exception:
+    """A pydantic ``ValidationError`` that names ``loc`` (relative to the model validated):
+    raised from a model validator, a rule that reads several fields still answers 422 on the
+    field at fault instead of on ``body``. ``message`` may be a ``tr(...)`` text; it keeps its
+    wording in each language like a ``ValueError`` raised from a field validator."""
+    from pydantic import ValidationError  # noqa: PLC0415 - errors.py stays import-light
+    from pydantic_core import InitErrorDetails, PydanticCustomError  # noqa: PLC0415
+
+    error = PydanticCustomError("value_error", "{error}", {"error": ValueError(message)})
+    return ValidationError.from_exception_data(
+        model, [InitErrorDetails(type=error, loc=loc, input=value)]
+    )

@@ -8,6 +8,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, EmailStr, Field, field_validator, model_validator
 
 from chalicelib.core import validators
+from chalicelib.core.errors import invalid_field
 from chalicelib.core.i18n import tr
 from chalicelib.core.rbac import PLANS, ROLES
 
@@ -81,11 +82,14 @@ class ClinicFields(Strict):
         if self.tax_id:
             self.tax_id = validators.normalise_id(self.tax_id)
             if self.country == "ES" and not validators.valid_spanish_nif(self.tax_id):
-                raise ValueError(
+                raise invalid_field(
+                    type(self).__name__,
+                    ("tax_id",),
                     tr(
-                        "tax_id is not a valid Spanish NIF (check the control character)",
-                        "tax_id no es un NIF español válido (revisa el carácter de control)",
-                    )
+                        "is not a valid Spanish NIF (check the control character)",
+                        "no es un NIF español válido (revisa el carácter de control)",
+                    ),
+                    self.tax_id,
                 )
         return self
 

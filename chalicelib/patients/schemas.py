@@ -8,6 +8,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, EmailStr, Field, field_validator, model_validator
 
 from chalicelib.core import validators
+from chalicelib.core.errors import invalid_field
 from chalicelib.core.i18n import tr
 from chalicelib.core.ids import now
 from chalicelib.core.validators import PartialUpdate
@@ -137,11 +138,14 @@ class PatientIn(_PatientFields):
     @model_validator(mode="after")
     def _minor(self) -> PatientIn:
         if age_on(self.date_of_birth, now().date()) < ADULT_AGE and self.legal_guardian is None:
-            raise ValueError(
+            raise invalid_field(
+                "PatientIn",
+                ("legal_guardian",),
                 tr(
-                    "legal_guardian is required for a patient under 18",
-                    "un paciente menor de 18 años necesita tutor legal (legal_guardian)",
-                )
+                    "is required for a patient under 18",
+                    "es obligatorio para un paciente menor de 18 años",
+                ),
+                None,
             )
         return self
 
@@ -263,11 +267,15 @@ class PatientSearch(Strict):
     def _one(self) -> PatientSearch:
         given = [n for n in ("q", "phone", "email", "national_id") if getattr(self, n)]
         if len(given) > 1:
-            raise ValueError(
+            # named on the second filter: the first one alone is a valid search
+            raise invalid_field(
+                "PatientSearch",
+                (given[1],),
                 tr(
                     "search by one of q, phone, email or national_id at a time",
                     "busca por q, phone, email o national_id, de uno en uno",
-                )
+                ),
+                getattr(self, given[1]),
             )
         return self
 

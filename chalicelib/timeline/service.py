@@ -2,7 +2,9 @@
 
 An event lands on a patient's timeline when it names a ``patient_id`` of the clinic in its own
 ``clinic_id``: the entry's key is built from that clinic id only, and an id that is not a
-patient of that clinic is ignored, so no event can write into another clinic.
+patient of that clinic is ignored, so no event can write into another clinic. Only the event
+types of ``catalog.FIELDS`` are kept, each with its listed fields only; the same filter applies
+when entries are read, so nothing stored before the catalog existed shows more.
 """
 
 from __future__ import annotations
@@ -19,7 +21,7 @@ from chalicelib.core.i18n import tr
 from chalicelib.core.observability import logger
 from chalicelib.patients import service as patients
 from chalicelib.patients.models import Patient
-from chalicelib.timeline import schemas
+from chalicelib.timeline import catalog, schemas
 from chalicelib.timeline.models import EventSeen, TimelineEntry, entry_key, prefix, seen_key
 
 ENVELOPE_KEYS = frozenset({"event_id", "clinic_id", "occurred_at", "actor"})
@@ -40,6 +42,12 @@ def record(event_type: str, detail: dict[str, Any]) -> str:
     if not all(isinstance(v, str) and v for v in (clinic_id, patient_id, event_id, occurred_at)):
         return "skipped"
     assert isinstance(clinic_id, str) and isinstance(patient_id, str)
+    if not catalog.known(event_type):
+        logger.warning(
+            "timeline: event type not in the catalog",
+            extra={"event_id": event_id, "event_type": event_type},
+        )
+        return "skipped"
     try:
         Patient.get(*Patient.key(clinic_id, patient_id))
     except DoesNotExist:
@@ -57,7 +65,9 @@ def record(event_type: str, detail: dict[str, Any]) -> str:
         patient_id=patient_id,
         actor={k: actor.get(k) for k in ("type", "id", "name")} if actor else None,
         data={
-            k: v for k, v in detail.items() if k not in ENVELOPE_KEYS and k not in SENSITIVE_FIELDS
+            k: v
+            for k, v in catalog.shown(event_type, detail).items()
+            if k not in ENVELOPE_KEYS and k not in SENSITIVE_FIELDS
         },
     )
     seen = EventSeen(*seen_key(clinic_id, str(event_id)), patient_id=patient_id)
@@ -97,9 +107,9 @@ def list_entries(principal: Principal, patient_id: str, q: schemas.TimelineQuery
             type=e.event_type,
             occurred_at=e.occurred_at,  # type: ignore[arg-type]
             actor=e.actor,  # type: ignore[arg-type]
-            data=e.data or {},
+            data=catalog.shown(e.event_type, e.data or {}),
         )
         for e in result
-        if isinstance(e, TimelineEntry)
+        if isinstance(e, TimelineEntry) and catalog.known(e.event_type)
     ]
     return Page(items, encode_cursor(result.last_evaluated_key))

@@ -109,6 +109,8 @@ def seed(ctx: DemoContext, patient_ids: list[str]) -> int:
                                 reason=reason,
                                 treatment=treatment,
                                 colour=colour,  # type: ignore[arg-type]
+                                # this week's days gone by are booked after the fact
+                                override=start < current.astimezone(tz).replace(tzinfo=None),
                             ),
                         )
                     except Conflict:

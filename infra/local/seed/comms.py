@@ -211,6 +211,8 @@ def _book_next_free(ctx: DemoContext, patient_id: str) -> None:
                 ]
                 taken = {a.cabinet_id for a in clash} | {a.professional_id for a in clash}
                 free = [(c, p) for c in cabinets for p in pros if not {c, p} & taken]
+                if any(a.patient_id == patient_id for a in clash):
+                    free = []  # the patient is in another chair then (409 patient clash)
                 if free:
                     cab, pro = free[0]
                     agenda.create(

@@ -121,7 +121,8 @@ def test_overlap_in_the_same_cabinet_is_409_naming_the_appointment(api, agenda, 
     assert d["conflict_with"]["appointment_id"] == first["appointment_id"]
     assert d["conflict_with"]["start"] == first["start"]
     assert d["conflict_with"]["patient_name"] == agenda.patient_name
-    # back to back is fine; another cabinet with another professional too
+    # back to back is fine; another cabinet with another professional too (for another
+    # patient: the same one cannot be in two chairs at once, test_patient_clash.py)
     booked(api, agenda, at(agenda.monday, "11:00"), 30, professional_id=other_pro)
     booked(api, agenda, at(agenda.monday, "09:30"), 30, professional_id=other_pro)
     booked(
@@ -131,6 +132,7 @@ def test_overlap_in_the_same_cabinet_is_409_naming_the_appointment(api, agenda, 
         30,
         professional_id=other_pro,
         cabinet_id=agenda.cab2,
+        patient_id=create_patient(api, agenda.token)["patient_id"],
     )
 
 
@@ -427,8 +429,13 @@ def test_day_and_week_views(api, agenda, clinic):
     other_pro = second_professional(api, clinic)
     tuesday = agenda.monday + timedelta(days=1)
     a1 = booked(api, agenda, at(agenda.monday, "09:00"))
-    a2 = booked(
-        api, agenda, at(agenda.monday, "09:00"), cabinet_id=agenda.cab2, professional_id=other_pro
+    a2 = booked(  # another patient: one patient is never in two chairs at once
+        api,
+        agenda,
+        at(agenda.monday, "09:00"),
+        cabinet_id=agenda.cab2,
+        professional_id=other_pro,
+        patient_id=create_patient(api, agenda.token)["patient_id"],
     )
     a3 = booked(api, agenda, at(tuesday, "19:30"))
     a4 = booked(api, agenda, at(agenda.monday, "17:00"))
@@ -472,7 +479,7 @@ def test_view_bad_input_is_422(api, agenda):
 
 def test_patient_upcoming_and_past_appointments(api, agenda):
     last_monday = future_day(0, weeks_ahead=-1)
-    past = booked(api, agenda, at(last_monday, "10:00"))
+    past = booked(api, agenda, at(last_monday, "10:00"), override=True)  # after the fact
     up1 = booked(api, agenda, at(agenda.monday, "10:00"))
     up2 = booked(api, agenda, at(agenda.monday + timedelta(days=1), "10:00"))
     base = f"/patients/{agenda.patient_id}/appointments"
@@ -549,7 +556,7 @@ def test_another_clinic_cannot_reach_the_appointment(api, agenda, other_clinic):
     r = api.get(f"/agenda/day?date={agenda.monday}&cabinet_id={agenda.cab1}", token=t)
     assert r.status == 404
     r = api.get(f"/agenda/day?date={agenda.monday}&professional_id={agenda.pro_id}", token=t)
-    assert r.json()["data"]["appointments"] == []
+    assert r.status == 422  # not a member of that clinic (test_cross_tenant_ids.py)
     got = api.get(f"/appointments/{aid}", token=agenda.token).json()["data"]
     assert got["status"] == "scheduled" and got["notes"] is None
 

@@ -1,0 +1,101 @@
+"""What a timeline entry may hold: the known event types and, per type, the payload fields a
+timeline line shows (the event catalog, docs/events.md).
+
+An event of a type not listed here, or a payload key not listed for its type, is neither
+stored nor shown: a producer's new field (or a free-text one such as a diagnosis) reaches a
+patient's timeline only after it is reviewed and added here.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+_APPOINTMENT = frozenset(
+    {
+        "appointment_id",
+        "patient_id",
+        "start",
+        "duration_min",
+        "cabinet_id",
+        "professional_id",
+        "status",
+    }
+)
+_MESSAGE = frozenset({"message_id", "patient_id", "appointment_id", "channel", "kind", "status"})
+
+FIELDS: dict[str, frozenset[str]] = {
+    "patient.created": frozenset({"patient_id"}),
+    "patient.updated": frozenset({"patient_id", "changes"}),  # field names, never values
+    "patient.archived": frozenset({"patient_id"}),
+    "patient.unarchived": frozenset({"patient_id"}),
+    "patient.medical_updated": frozenset({"patient_id", "user_id"}),
+    "appointment.scheduled": _APPOINTMENT,
+    "appointment.updated": _APPOINTMENT | {"changes", "rescheduled"},
+    **{
+        f"appointment.{s}": _APPOINTMENT | {"previous_status"}
+        for s in ("confirmed", "checked_in", "started", "completed", "cancelled", "no_show")
+    },
+    "image.processed": frozenset(
+        {
+            "image_id",
+            "patient_id",
+            "inbox",
+            "source",
+            "kind",
+            "category",
+            "xray_type",
+            "teeth",
+            "acquired_at",
+            "patient_mismatch",
+        }
+    ),
+    "document.uploaded": frozenset({"document_id", "patient_id", "type", "content_type", "size"}),
+    "budget.created": frozenset(
+        {"budget_id", "patient_id", "number", "total", "revision", "supersedes"}
+    ),
+    "budget.sent": frozenset({"budget_id", "patient_id", "number", "total", "link_expires_at"}),
+    "budget.accepted": frozenset(
+        {"budget_id", "patient_id", "number", "total", "partial", "accepted_line_ids", "channel"}
+    ),
+    "budget.rejected": frozenset({"budget_id", "patient_id", "number"}),
+    "invoice.created": frozenset({"invoice_id", "patient_id", "total", "budget_id", "rectifies"}),
+    "invoice.issued": frozenset(
+        {
+            "invoice_id",
+            "patient_id",
+            "num_serie",
+            "tipo_factura",
+            "issue_date",
+            "total",
+            "rectifies",
+        }
+    ),
+    "invoice.paid": frozenset({"invoice_id", "patient_id", "num_serie", "total"}),
+    "payment.recorded": frozenset(
+        {"payment_id", "invoice_id", "patient_id", "kind", "method", "amount", "outstanding"}
+    ),
+    "message.sent": _MESSAGE,
+    "message.failed": _MESSAGE,
+    "message.received": _MESSAGE,
+}
+
+_SCALARS = (str, int, float, bool, type(None))
+
+
+def _plain(value: Any) -> bool:
+    """A scalar or a flat list of scalars: ids, statuses, amounts, teeth, field names. A nested
+    object could carry anything, so even under a known key it is left out."""
+    if isinstance(value, list):
+        return all(isinstance(v, _SCALARS) for v in value)
+    return isinstance(value, _SCALARS)
+
+
+def known(event_type: str) -> bool:
+    return event_type in FIELDS
+
+
+def shown(event_type: str, payload: dict[str, Any]) -> dict[str, Any]:
+    """The part of ``payload`` a timeline line of ``event_type`` may hold (nothing for an
+    unknown type)."""
+    allowed = FIELDS.get(event_type, frozenset())
+    return {k: v for k, v in payload.items() if k in allowed and _plain(v)}
