@@ -78,13 +78,17 @@ class PatientAddress(Strict):
 
 class EmergencyContact(Strict):
     name: str = Field(min_length=2, max_length=120)
-    phone: str = Field(max_length=30)
+    # Required, and never blank: an empty phone used to be stored as null, which no read of the
+    # patient could show again (found by the fuzzer, ADR 0013).
+    phone: str = Field(min_length=1, max_length=30)
     relationship: str | None = Field(default=None, max_length=60)
 
     @field_validator("phone")
     @classmethod
-    def _e164(cls, v: str | None) -> str | None:
-        return _phone(v)
+    def _e164(cls, v: str) -> str:
+        if not v.strip():
+            raise ValueError(tr("is required", "es obligatorio"))
+        return normalise_phone(v)
 
 
 class LegalGuardian(Strict):

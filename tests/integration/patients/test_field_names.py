@@ -29,3 +29,21 @@ def test_two_search_filters_name_the_second_one(api, clinic):
     assert [e["field"] for e in r.json()["errors"]] == ["query.phone"]
     r = api.get("/patients?email=a%40b.es&national_id=12345678Z", token=clinic.admin_token)
     assert [e["field"] for e in r.json()["errors"]] == ["query.national_id"]
+
+
+def test_an_emergency_contact_without_a_phone_is_refused_and_the_patient_stays_readable(
+    api, clinic
+):
+    """Found by the fuzzer: a blank phone was stored as null and every later read was a 500."""
+    created = api.post("/patients", patient_body(), token=clinic.admin_token)
+    assert created.status == 201, created.body
+    pid = created.json()["data"]["patient_id"]
+    for phone in ("", "   "):
+        contact = {"name": "Luis Pérez", "phone": phone, "relationship": "hermano"}
+        r = api.patch(f"/patients/{pid}", {"emergency_contact": contact}, token=clinic.admin_token)
+        assert r.status == 422, r.body
+        assert [e["field"] for e in r.json()["errors"]] == ["emergency_contact.phone"]
+        r = api.post("/patients", patient_body(emergency_contact=contact), token=clinic.admin_token)
+        assert r.status == 422 and r.json()["errors"][0]["field"] == "emergency_contact.phone"
+    got = api.get(f"/patients/{pid}", token=clinic.admin_token)
+    assert got.status == 200 and got.json()["data"]["emergency_contact"] is None
