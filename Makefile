@@ -13,7 +13,7 @@ export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 export PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD := 1
 REQS := requirements.txt requirements-dev.txt $(wildcard requirements-imaging.txt) $(wildcard requirements-infra.txt)
 
-.PHONY: run test reset lint format deps frontend test-python test-frontend deploy synth layers clean
+.PHONY: run test reset lint format deps frontend test-python test-frontend fuzz deploy synth layers clean
 
 ## Set up the virtualenv with every dependency (re-runs when a requirements file changes).
 deps: $(VENV)/.installed
@@ -47,7 +47,13 @@ test: deps frontend
 test-python: deps
 	$(BIN)/pytest -q -n 2 --dist loadfile --durations=15 tests bridge/tests
 
-test-frontend: deps deps
+## The long fuzz run over the OpenAPI document (docs/adr/0013-fuzzing.md); `make test` runs a
+## bounded one. Bigger or smaller: make fuzz FUZZ_MAX_EXAMPLES=500
+FUZZ_MAX_EXAMPLES ?= 100
+fuzz: deps
+	FUZZ_MAX_EXAMPLES=$(FUZZ_MAX_EXAMPLES) FUZZ_COVERAGE=1 $(BIN)/pytest -q -n 2 --dist loadgroup tests/fuzz
+
+test-frontend: deps
 	@if [ -f frontend/package.json ]; then cd frontend && npm test; fi
 
 lint: deps

@@ -174,6 +174,11 @@ def list_invoices(principal: Principal, q: schemas.InvoiceQuery) -> Page:
         common.patient(cid, q.patient_id)
         pk, index, key = Invoice.patient_pk(cid, q.patient_id), Invoice.gsi2, "GSI2PK"
     elif q.budget_id:
+        # Like patient_id: an id the clinic does not have is a 404, not an empty list, so a
+        # filter by another clinic's budget reads the same as one by a made-up id.
+        from chalicelib.billing import budgets
+
+        budgets.load(cid, q.budget_id)
         pk, index, key = Invoice.budget_pk(cid, q.budget_id), Invoice.gsi3, "GSI3PK"
     else:
         pk, index, key = Invoice.list_pk(cid), Invoice.gsi1, "GSI1PK"

@@ -23,7 +23,12 @@ ERROR_SCHEMA = {
             "type": "array",
             "items": {
                 "type": "object",
-                "properties": {"field": {"type": "string"}, "message": {"type": "string"}},
+                # A CSV import names the row of each problem and may have no field to blame.
+                "properties": {
+                    "field": {"anyOf": [{"type": "string"}, {"type": "null"}]},
+                    "row": {"type": "integer"},
+                    "message": {"type": "string"},
+                },
             },
         },
     },
@@ -41,6 +46,29 @@ PAGE_PROBLEMS = {
 }
 
 Refs = dict[type[BaseModel], dict[str, str]]
+
+# Problems a route answers beyond the ones every route of its kind does (``build`` documents
+# those). Found by the fuzz run (tests/fuzz, docs/adr/0013-fuzzing.md): each one is what the
+# service really answers, with the code it carries.
+EXTRA_PROBLEMS: dict[tuple[str, str], dict[str, str]] = {
+    ("POST", "/auth/login"): {"401": "Wrong email or password (INVALID_CREDENTIALS)"},
+    ("POST", "/auth/refresh"): {"401": "The refresh token is not valid (INVALID_REFRESH_TOKEN)"},
+    ("POST", "/auth/switch-clinic"): {"403": "Not an active member of that clinic (NOT_A_MEMBER)"},
+    ("GET", "/verifactu/certificate"): {"404": "No certificate uploaded (CERTIFICATE_NOT_FOUND)"},
+    ("DELETE", "/comms/whatsapp"): {"404": "WhatsApp is not connected (WHATSAPP_NOT_CONNECTED)"},
+    ("POST", "/comms/whatsapp/test"): {"404": "WhatsApp is not connected (WHATSAPP_NOT_CONNECTED)"},
+    ("GET", "/public/whatsapp/{clinic_id}/webhook"): {"403": "The verify token does not match"},
+    ("POST", "/public/whatsapp/{clinic_id}/webhook"): {
+        "400": "The notification is not valid JSON",
+        "401": "Missing or wrong X-Hub-Signature-256",
+    },
+}
+# A route that answers something other than JSON answers its problems in its own media type
+# too: a Meta webhook check in plain text, a public page's PDF with the page's HTML.
+PROBLEMS_AS: dict[tuple[str, str], str] = {
+    ("GET", "/public/whatsapp/{clinic_id}/webhook"): "text/plain",
+    ("GET", "/public/budgets/{token}/pdf"): "text/html",
+}
 
 
 def _models(specs: list[RouteSpec]) -> list[type[BaseModel]]:
@@ -119,8 +147,8 @@ def build(routers: list[Router], prefix: str = "/api/v1") -> dict[str, Any]:
                 "required": True,
                 "content": {JSON: {"schema": refs[s.body]}},
             }
-            op["responses"]["400"] = _err("The body is not valid JSON")
         if s.body is not None or s.query is not None:
+            op["responses"]["400"] = _err("The body is not valid JSON, or the cursor is not valid")
             op["responses"]["422"] = _err("Validation failed (field errors)")
         if s.status == 204:
             op["responses"]["204"] = {"description": "Done"}
@@ -149,14 +177,31 @@ def build(routers: list[Router], prefix: str = "/api/v1") -> dict[str, Any]:
                         "schema": {
                             "type": "object",
                             "required": ["data", "message"],
-                            "properties": {"data": data, "message": {"type": "null"}},
+                            # null, except where a route adds a note for people (the
+                            # password-reset request repeats its answer there).
+                            "properties": {
+                                "data": data,
+                                "message": {"anyOf": [{"type": "string"}, {"type": "null"}]},
+                            },
                         }
                     }
                 },
             }
-        if _path_params(s.path):
-            op["responses"]["404"] = _err("Not found in this clinic")
-        if s.produces == HTML:
+        if _path_params(s.path) or s.body is not None or s.query is not None:
+            # Every id a request names, in its path, body or query, is looked up in the
+            # caller's clinic only: another clinic's id is as unknown as a made-up one.
+            op["responses"]["404"] = _err("Something the request names is not in this clinic")
+        if s.method != "GET" and s.produces == JSON:
+            op["responses"]["409"] = _err(
+                "Conflicts with the current state (a duplicate, a status that does not allow "
+                "it, a plan limit); `code` says which"
+            )
+        if s.permission == PUBLIC:
+            op["responses"]["429"] = _err("Too many requests from this address; see Retry-After")
+        for status, text in EXTRA_PROBLEMS.get((s.method, s.path), {}).items():
+            op["responses"][status] = _err(text)
+        problems_as = PROBLEMS_AS.get((s.method, s.path))
+        if s.produces == HTML or problems_as == HTML:
             # A page answers its problems as a page too, in the patient's language.
             for status in [k for k in op["responses"] if not k.startswith("2")]:
                 del op["responses"][status]
@@ -165,6 +210,11 @@ def build(routers: list[Router], prefix: str = "/api/v1") -> dict[str, Any]:
                     "description": text,
                     "content": {HTML: {"schema": {"type": "string"}}},
                 }
+        elif problems_as is not None:
+            # Its own refusals in its type; validation still answers in the JSON envelope.
+            for status, response in op["responses"].items():
+                if not status.startswith("2"):
+                    response["content"][problems_as] = {"schema": {"type": "string"}}
         paths.setdefault(prefix + s.path, {})[s.method.lower()] = op
     return {
         "openapi": "3.1.0",

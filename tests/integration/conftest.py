@@ -23,11 +23,20 @@ PASSWORD = "correct-horse-battery"
 _n = itertools.count(1)
 
 
+_servers: list[ThreadedMotoServer] = []
+
+
 @pytest.fixture(scope="session", autouse=True)
 def moto_server() -> Iterator[str]:
+    # tests/fuzz imports this fixture too: a worker that runs both folders gets one server per
+    # process (a second one on MOTO_PORT would never bind), whichever folder starts it.
+    if _servers:
+        yield ENDPOINT
+        return
     moto_dynamodb.apply()  # serialised calls and per-item rollback, as in the local stack
     server = ThreadedMotoServer(ip_address="127.0.0.1", port=MOTO_PORT, verbose=False)
     server.start()
+    _servers.append(server)
     provision(RESOURCES, ENDPOINT, secret_value=generate_secret_value())
     yield ENDPOINT
     server.stop()

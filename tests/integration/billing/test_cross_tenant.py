@@ -157,8 +157,7 @@ def test_every_billing_route_keeps_clinics_apart(billing, other_billing, api):
     listed = case("GET", "/billing/invoices", "/billing/invoices", status=200)
     assert listed["items"] == []
     case("GET", "/billing/invoices", f"/billing/invoices?patient_id={ids['pid']}")
-    by_budget = api.get(f"/billing/invoices?budget_id={ids['accepted']}", token=tok)
-    assert by_budget.status == 200 and by_budget.json()["data"]["items"] == []
+    case("GET", "/billing/invoices", f"/billing/invoices?budget_id={ids['accepted']}")
     case("POST", "/billing/invoices", "/billing/invoices", {"budget_id": ids["accepted"]})
     case(
         "POST",
