@@ -1,10 +1,15 @@
-"""Routes: sign-up, auth, clinic profile, staff, invitations, roles and the permission tree."""
+"""Routes: sign-up, auth (and the forgotten password), clinic profile, staff, invitations, roles
+and the permission tree."""
 
 from __future__ import annotations
 
-from chalicelib.core import rbac
-from chalicelib.core.api import AUTHENTICATED, PUBLIC, Req, Router
-from chalicelib.identity import invitations, roles, schemas, service, sessions, staff
+import json
+
+from chalice import Response
+
+from chalicelib.core import i18n, rbac
+from chalicelib.core.api import AUTHENTICATED, JSON, PUBLIC, Req, Router
+from chalicelib.identity import invitations, passwords, roles, schemas, service, sessions, staff
 
 router = Router("identity")
 r = router.route
@@ -271,3 +276,52 @@ def reset_role(req: Req, role: str) -> schemas.RoleOut:
 )
 def permissions(req: Req) -> list[dict]:
     return rbac.tree(req.query.lang)
+
+
+# --- forgotten password (issue 15) ---------------------------------------------------------
+
+
+@r(
+    "/auth/password-reset",
+    "POST",
+    permission=PUBLIC,
+    body=schemas.PasswordResetIn,
+    response=schemas.PasswordResetRequestedOut,
+    status=202,
+    summary="Forgotten password: email a single-use link (the same answer for any email)",
+    tags=("auth",),
+)
+def request_password_reset(req: Req) -> Response:
+    message = i18n.render(passwords.request_reset(req.body, req.ip), req.lang)
+    # The message both in data (the declared schema) and in the envelope's message, so a
+    # client shows it from either; identical for known and unknown emails.
+    return Response(
+        body=json.dumps({"data": {"message": message}, "message": message}),
+        status_code=202,
+        headers={"Content-Type": JSON, "Content-Language": req.lang},
+    )
+
+
+@r(
+    "/auth/password-reset/confirm",
+    "POST",
+    permission=PUBLIC,
+    body=schemas.PasswordResetConfirmIn,
+    status=204,
+    summary="Set a new password with a reset link (ends every session of the user)",
+    tags=("auth",),
+)
+def confirm_password_reset(req: Req) -> None:
+    passwords.confirm(req.body, req.ip, req.user_agent)
+
+
+@r(
+    "/auth/password-reset/{token}",
+    "GET",
+    permission=PUBLIC,
+    response=schemas.PasswordResetPreview,
+    summary="Whether a reset link is still valid, and for which account (masked)",
+    tags=("auth",),
+)
+def preview_password_reset(req: Req, token: str) -> schemas.PasswordResetPreview:
+    return passwords.preview(token, req.ip)

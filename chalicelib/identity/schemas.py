@@ -281,3 +281,27 @@ class RoleUpdate(Strict):
 
 class PermissionsQuery(Strict):
     lang: Language = "en"
+
+
+# --- forgotten password (issue 15) ---------------------------------------------------------
+
+
+class PasswordResetIn(Strict):
+    email: EmailStr
+
+
+class PasswordResetRequestedOut(BaseModel):
+    """The same answer whether or not an account exists for the email."""
+
+    message: str
+
+
+class PasswordResetPreview(BaseModel):
+    email_hint: str  # "n•••@demo.clinic": enough to recognise the account, not to learn it
+    valid_until: datetime
+
+
+class PasswordResetConfirmIn(Strict):
+    # Any string up to a bound: a malformed token is an invalid link (404), not a field error.
+    token: str = Field(min_length=1, max_length=512)
+    password: str = Field(min_length=1, max_length=256)
