@@ -22,6 +22,81 @@ colder storage: S3 lifecycle filters match prefixes and tags, and an original's 
 (``clinics/<clinic_id>/uploads/<image_id>/original``) has no prefix common to originals only.
 See docs/adr/0903-media-lifecycle-by-tag.md."""
 
+
+@dataclass(frozen=True)
+class Transition:
+    storage_class: str  # S3's name: STANDARD_IA, GLACIER_IR, ...
+    days: int
+
+
+@dataclass(frozen=True)
+class LifecycleRule:
+    """One lifecycle rule of a bucket, in terms both the CDK stack and the local provisioner
+    (the S3 API) translate: :meth:`s3` is ``PutBucketLifecycleConfiguration``'s shape."""
+
+    id: str
+    tag: tuple[str, str] | None = None
+    transitions: tuple[Transition, ...] = ()
+    abort_incomplete_multipart_days: int | None = None
+    noncurrent_expiration_days: int | None = None
+    expired_object_delete_marker: bool = False
+
+    def s3(self) -> dict[str, Any]:
+        rule: dict[str, Any] = {
+            "ID": self.id,
+            "Status": "Enabled",
+            "Filter": {"Tag": {"Key": self.tag[0], "Value": self.tag[1]}}
+            if self.tag
+            else {"Prefix": ""},
+        }
+        if self.transitions:
+            rule["Transitions"] = [
+                {"Days": t.days, "StorageClass": t.storage_class} for t in self.transitions
+            ]
+        if self.abort_incomplete_multipart_days is not None:
+            rule["AbortIncompleteMultipartUpload"] = {
+                "DaysAfterInitiation": self.abort_incomplete_multipart_days
+            }
+        if self.noncurrent_expiration_days is not None:
+            rule["NoncurrentVersionExpiration"] = {
+                "NoncurrentDays": self.noncurrent_expiration_days
+            }
+        if self.expired_object_delete_marker:
+            rule["Expiration"] = {"ExpiredObjectDeleteMarker": True}
+        return rule
+
+
+@dataclass(frozen=True)
+class MediaBucket:
+    """The media bucket's settings, one source for the CDK stack and the local stack (which
+    provisions them on moto, so the two cannot drift; moto stores them without acting on
+    them). Only the key (the stack's KMS key; locally the local alias) and the CORS origins
+    (the SPA's URL; locally loopback) differ by nature."""
+
+    versioned: bool = True
+    encryption: str = "aws:kms"  # with the stack's data key and an S3 bucket key
+    bucket_key: bool = True
+    block_public_access: bool = True
+    cors_methods: tuple[str, ...] = ("POST", "GET", "HEAD")
+    cors_headers: tuple[str, ...] = ("*",)
+    cors_exposed: tuple[str, ...] = ("ETag",)
+    cors_max_age_s: int = 3600
+    lifecycle: tuple[LifecycleRule, ...] = (
+        # Only tagged originals move to colder storage; renditions stay hot (ADR 0903).
+        LifecycleRule(
+            id="originals-to-cold-storage",
+            tag=ORIGINAL_OBJECT_TAG,
+            transitions=(Transition("STANDARD_IA", 90), Transition("GLACIER_IR", 730)),
+        ),
+        LifecycleRule(id="abort-incomplete-multipart-uploads", abort_incomplete_multipart_days=7),
+        LifecycleRule(
+            id="expire-old-versions",
+            noncurrent_expiration_days=365,
+            expired_object_delete_marker=True,
+        ),
+    )
+
+
 GRANTS = (
     "table",
     "media",
@@ -149,6 +224,10 @@ class Resources:
     @property
     def media_bucket(self) -> str:
         return f"{self.prefix}-media"
+
+    @property
+    def media(self) -> MediaBucket:
+        return MediaBucket()
 
     @property
     def archive_bucket(self) -> str:
@@ -350,6 +429,17 @@ class Resources:
                 timeout_s=30,
                 memory_mb=256,
                 grants=("table", "live_push"),
+            ),
+            Schedule(
+                name="upload-expiry",
+                expression="cron(20 * * * ? *)",
+                handler="upload_expiry:handler",
+                description="Upload slots whose file never arrived -> expired (expiry-hour "
+                "index, no scans)",
+                interval_s=3600,
+                # media: a slot whose file did arrive is left to the worker (HeadObject); a
+                # document's never-completed file is removed.
+                grants=("table", "media"),
             ),
             Schedule(
                 name="budget-expiry",

@@ -23,7 +23,7 @@ from pynamodb.exceptions import DoesNotExist, TransactWriteError, UpdateError
 
 from chalicelib.bridge import devices, matching, schemas
 from chalicelib.bridge.models import CaptureDigest, Device
-from chalicelib.core import audit, events, storage
+from chalicelib.core import audit, events
 from chalicelib.core.api import DevicePrincipal, envelope
 from chalicelib.core.crypto import seal
 from chalicelib.core.db import transaction
@@ -31,6 +31,7 @@ from chalicelib.core.errors import NotFound, Unprocessable
 from chalicelib.core.i18n import tr
 from chalicelib.core.ids import new_id, now
 from chalicelib.core.observability import logger
+from chalicelib.imaging import uploads
 from chalicelib.imaging.models import INBOX, ORIGINAL_TAG, Image, ImageRef, original_key
 from chalicelib.imaging.service import MB, effective_settings, find_image, place
 
@@ -68,18 +69,22 @@ def _resolve_kind(d: Device, data: schemas.CaptureIn) -> tuple[str, str | None, 
     return kind, xray_type, category
 
 
-def _upload(clinic_id: str, image_id: str, content_type: str, max_bytes: int) -> schemas.UploadOut:
-    form = storage.presigned_post(
-        original_key(clinic_id, image_id),
-        content_type=content_type,
-        max_bytes=max_bytes,
+def _upload(clinic_id: str, img: Image) -> schemas.UploadOut:
+    """The capture's presigned POST: at most the declared size, with the slot's token (the
+    worker checks both; docs/adr/0014-upload-integrity-and-expiry.md)."""
+    size = int(img.declared_size)
+    form = uploads.form(
+        original_key(clinic_id, img.image_id),
+        content_type=img.declared_type,
+        size=size,
+        token=img.upload_token,
         tags=dict([ORIGINAL_TAG]),
     )
     return schemas.UploadOut(
         url=form["url"],
         fields=form["fields"],
         expires_at=now() + timedelta(seconds=int(form["expires_in"])),
-        max_bytes=max_bytes,
+        max_bytes=size,
     )
 
 
@@ -124,7 +129,7 @@ def _own(device: DevicePrincipal, image_id: str) -> Image:
 # --- request -------------------------------------------------------------------------------
 
 
-def _earlier(device: DevicePrincipal, sha256: str, max_bytes: int) -> Any:
+def _earlier(device: DevicePrincipal, sha256: str) -> Any:
     """The answer for bytes this clinic already received, or None."""
     cid = device.clinic_id
     try:
@@ -140,7 +145,7 @@ def _earlier(device: DevicePrincipal, sha256: str, max_bytes: int) -> Any:
         image_id=img.image_id,
         status=img.status,  # type: ignore[arg-type]
         duplicate=not resume,
-        upload=_upload(cid, img.image_id, img.declared_type, max_bytes) if resume else None,
+        upload=_upload(cid, img) if resume else None,
         match=_match_out(img),
     )
     logger.info("bridge capture seen before", extra={"image_id": img.image_id, "resume": resume})
@@ -161,7 +166,7 @@ def request(device: DevicePrincipal, data: schemas.CaptureIn) -> Any:
                 f"{data.size / MB:.1f} MB supera el límite de {max_bytes // MB} MB para {kind}",
             ),
         )
-    earlier = _earlier(device, data.sha256, max_bytes)
+    earlier = _earlier(device, data.sha256)
     if earlier is not None:
         return earlier
     at = now()
@@ -184,6 +189,7 @@ def request(device: DevicePrincipal, data: schemas.CaptureIn) -> Any:
         declared_type=data.content_type,
         declared_size=data.size,
         status="pending",
+        upload_token=uploads.new_token(),
         created_at=at,
         created_by=device.device_id,
         updated_at=at,
@@ -200,6 +206,7 @@ def request(device: DevicePrincipal, data: schemas.CaptureIn) -> Any:
         instance_number=dicom.instance_number if dicom else None,
     )
     place(cid, img)
+    uploads.index_slot(img, cid, "IMG", image_id)
     try:
         with transaction() as tx:
             tx.save(
@@ -236,7 +243,7 @@ def request(device: DevicePrincipal, data: schemas.CaptureIn) -> Any:
             )
     except TransactWriteError:
         # The same bytes were claimed a moment ago (two Bridges, or a retry racing itself).
-        earlier = _earlier(device, data.sha256, max_bytes)
+        earlier = _earlier(device, data.sha256)
         if earlier is not None:
             return earlier
         raise
@@ -259,7 +266,7 @@ def request(device: DevicePrincipal, data: schemas.CaptureIn) -> Any:
         image_id=image_id,
         status="pending",
         duplicate=False,
-        upload=_upload(cid, image_id, data.content_type, max_bytes),
+        upload=_upload(cid, img),
         match=schemas.CaptureMatch(
             patient_id=found.patient_id,
             by=found.by,  # type: ignore[arg-type]
@@ -297,6 +304,8 @@ def reported(
                         Image.reason.set(reason[:500]),
                         Image.processed_at.set(at),
                         Image.updated_at.set(at),
+                        Image.GSI1PK.remove(),  # no longer a slot waiting for its file
+                        Image.GSI1SK.remove(),
                     ],
                     condition=Image.status == "pending",
                 )

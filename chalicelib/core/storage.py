@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 from urllib.parse import quote
@@ -21,7 +21,7 @@ from xml.sax.saxutils import escape
 
 from botocore.exceptions import ClientError
 
-from chalicelib.core import aws
+from chalicelib.core import aws, scoping
 from chalicelib.core.config import settings
 from chalicelib.core.ids import now
 
@@ -57,6 +57,11 @@ class Head:
     size: int
     content_type: str | None
     etag: str
+    # User metadata (``x-amz-meta-*`` without the prefix) and the version (None when the
+    # bucket is not versioned): the image worker checks an upload's slot token and deletes
+    # exactly the version it rejects.
+    metadata: dict[str, str] = field(default_factory=dict)
+    version_id: str | None = None
 
 
 def _s3() -> Any:
@@ -89,13 +94,14 @@ def presigned_post(
     content_type: str,
     max_bytes: int,
     tags: dict[str, str] | None = None,
+    metadata: dict[str, str] | None = None,
     expires_in: int = URL_TTL_S,
 ) -> dict[str, Any]:
     """A browser-ready upload form: ``{"url", "fields", "expires_in"}``.
 
     The form must send ``fields`` first and the file last, as the ``file`` field; S3 refuses
     a size outside ``1..max_bytes``, another ``Content-Type`` or other ``tags`` (object tags
-    drive the bucket's lifecycle rules).
+    drive the bucket's lifecycle rules) or ``metadata`` (stored as ``x-amz-meta-<name>``).
     """
     fields = {"Content-Type": content_type}
     conditions: list[Any] = [
@@ -105,6 +111,9 @@ def presigned_post(
     if tags:
         fields["tagging"] = tagging_xml(tags)
         conditions.append({"tagging": fields["tagging"]})
+    for name, value in (metadata or {}).items():
+        fields[f"x-amz-meta-{name}"] = value
+        conditions.append({f"x-amz-meta-{name}": value})
     post = _s3().generate_presigned_post(
         Bucket=_bucket(),
         Key=key,
@@ -151,31 +160,42 @@ def presigned_get(
     return url, now() + timedelta(seconds=expires_in)
 
 
+def _missing(exc: ClientError, key: str) -> bool:
+    code = exc.response.get("Error", {}).get("Code")
+    if code in ("404", "NoSuchKey", "NotFound"):
+        return True
+    # Clinic-scoped credentials may not list the bucket, so S3 answers a missing object of the
+    # clinic's own prefix with 403, not 404 (ADR 0012).
+    return code in ("403", "AccessDenied", "Forbidden") and scoping.owns_object(key)
+
+
 def head(key: str) -> Head:
     try:
         r = _s3().head_object(Bucket=_bucket(), Key=key)
     except ClientError as exc:
-        code = exc.response.get("Error", {}).get("Code")
-        if code in ("404", "NoSuchKey", "NotFound"):
+        if _missing(exc, key):
             raise ObjectMissing(key) from exc
         raise
     return Head(
         size=int(r["ContentLength"]),
         content_type=r.get("ContentType"),
         etag=str(r.get("ETag", "")).strip('"'),
+        metadata={str(k).lower(): str(v) for k, v in (r.get("Metadata") or {}).items()},
+        version_id=r.get("VersionId") if r.get("VersionId") not in (None, "null") else None,
     )
 
 
-def read(key: str, *, first: int | None = None) -> bytes:
-    """The object's bytes (only the ``first`` N bytes when given)."""
+def read(key: str, *, first: int | None = None, version_id: str | None = None) -> bytes:
+    """The object's bytes (only the ``first`` N bytes when given; that version when given)."""
     kwargs: dict[str, Any] = {"Bucket": _bucket(), "Key": key}
+    if version_id:
+        kwargs["VersionId"] = version_id
     if first is not None:
         kwargs["Range"] = f"bytes=0-{max(0, first - 1)}"
     try:
         r = _s3().get_object(**kwargs)
     except ClientError as exc:
-        code = exc.response.get("Error", {}).get("Code")
-        if code in ("404", "NoSuchKey", "NotFound"):
+        if _missing(exc, key):
             raise ObjectMissing(key) from exc
         raise
     return r["Body"].read()
@@ -188,4 +208,23 @@ def write(key: str, data: bytes, *, content_type: str, cache_control: str = IMMU
         Body=data,
         ContentType=content_type,
         CacheControl=cache_control,
+    )
+
+
+def delete(key: str, *, version_id: str | None = None) -> None:
+    """Remove the object; with ``version_id``, only that version (the previous one, if any,
+    becomes current again), so rejecting a bad upload never leaves a delete marker over a
+    good original."""
+    kwargs: dict[str, Any] = {"Bucket": _bucket(), "Key": key}
+    if version_id:
+        kwargs["VersionId"] = version_id
+    _s3().delete_object(**kwargs)
+
+
+def tag(key: str, tags: dict[str, str]) -> None:
+    """Set the object's tags (they drive the media bucket's lifecycle rules)."""
+    _s3().put_object_tagging(
+        Bucket=_bucket(),
+        Key=key,
+        Tagging={"TagSet": [{"Key": k, "Value": v} for k, v in tags.items()]},
     )

@@ -20,7 +20,7 @@ from chalicelib.core.errors import Conflict, NotFound, Unprocessable
 from chalicelib.core.i18n import tr
 from chalicelib.core.ids import new_id, now
 from chalicelib.core.observability import logger
-from chalicelib.imaging import schemas
+from chalicelib.imaging import schemas, uploads
 from chalicelib.imaging.models import Document, document_key
 from chalicelib.imaging.service import MB, effective_settings, patient_of
 
@@ -140,10 +140,12 @@ def create_upload(
         declared_type=data.content_type,
         declared_size=data.size,
         status="pending",
+        upload_token=uploads.new_token(),
         created_at=at,
         created_by=principal.user_id,
         updated_at=at,
     )
+    uploads.index_slot(d, cid, "DOC", did)
     with transaction() as tx:
         tx.save(d, condition=Document.SK.does_not_exist())
         tx.save(
@@ -156,11 +158,11 @@ def create_upload(
                 after={"patient_id": patient_id, **_fields(d)},
             )
         )
-    form = storage.presigned_post(
-        document_key(cid, did), content_type=data.content_type, max_bytes=max_bytes
+    form = uploads.form(
+        document_key(cid, did), content_type=data.content_type, size=data.size, token=d.upload_token
     )
     return schemas.DocumentUploadOut(
-        document=to_out(principal, d), upload=schemas.UploadForm(**form, max_bytes=max_bytes)
+        document=to_out(principal, d), upload=schemas.UploadForm(**form, max_bytes=data.size)
     )
 
 
@@ -171,6 +173,14 @@ def complete(principal: Principal, patient_id: str, document_id: str) -> schemas
     d = load(cid, patient_id, document_id)
     if d.status == "available":
         return to_out(principal, d)
+    if d.status == "expired":
+        raise Conflict(
+            tr(
+                "This upload expired before its file arrived: start the upload again.",
+                "Esta subida caducó antes de que llegara el archivo: empieza la subida de nuevo.",
+            ),
+            code="UPLOAD_EXPIRED",
+        )
     key = document_key(cid, document_id)
     try:
         h = storage.head(key)
@@ -183,6 +193,25 @@ def complete(principal: Principal, patient_id: str, document_id: str) -> schemas
             ),
             code="UPLOAD_MISSING",
         ) from exc
+    # What the form's policy promised (S3 enforces it, moto does not): this slot's token, at
+    # most the declared size, the declared type. A file that breaks it is removed and the
+    # slot stays pending for the right one. (Without its version id: this runs with the
+    # clinic's credentials, which may delete objects, not versions; the rejected bytes stay a
+    # noncurrent version until the bucket's lifecycle expires it.)
+    broken = uploads.violation(
+        h, token=d.upload_token, declared_size=int(d.declared_size), declared_type=d.declared_type
+    )
+    if broken is not None:
+        storage.delete(key)
+        audit.record(
+            cid,
+            principal.actor,
+            "document.upload_rejected",
+            "document",
+            document_id,
+            after={"reason": broken.code},
+        )
+        raise Unprocessable(broken.message, code="UPLOAD_INVALID")
     max_bytes = effective_settings(cid).max_document_bytes
     if h.size <= 0 or h.size > max_bytes:
         raise Unprocessable(
@@ -216,6 +245,8 @@ def complete(principal: Principal, patient_id: str, document_id: str) -> schemas
                     Document.size.set(h.size),
                     Document.uploaded_at.set(at),
                     Document.updated_at.set(at),
+                    Document.GSI1PK.remove(),  # no longer a slot waiting for its file
+                    Document.GSI1SK.remove(),
                 ],
                 condition=(Document.status == "pending") & (Document.deleted == False),  # noqa: E712
             )
@@ -250,7 +281,9 @@ def list_documents(principal: Principal, patient_id: str, q: schemas.DocumentQue
     cid = principal.clinic_id
     patient_of(principal, patient_id)
     pk = clinic_pk(cid)
-    cond = Document.deleted == False  # noqa: E712
+    # Expired slots, and pending ones whose form has expired, are not the patient's documents.
+    stale = (Document.status == "pending") & (Document.created_at < uploads.stale_before(now()))
+    cond = (Document.deleted == False) & (Document.status != "expired") & ~stale  # noqa: E712
     if q.type:
         cond &= Document.type == q.type
     if q.status:

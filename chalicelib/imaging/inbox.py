@@ -30,7 +30,14 @@ from chalicelib.core.ids import now
 from chalicelib.core.observability import logger
 from chalicelib.imaging import schemas
 from chalicelib.imaging.models import INBOX, CaptureDigest, Image, ImageRef
-from chalicelib.imaging.service import find_image, place, reindex, to_out, tooth_keys
+from chalicelib.imaging.service import (
+    find_image,
+    listed,
+    place,
+    reindex,
+    to_out,
+    tooth_keys,
+)
 from chalicelib.patients import service as patients
 
 BUSY = frozenset({"pending", "processing"})
@@ -76,7 +83,7 @@ def capture_out(principal: Principal, img: Image) -> schemas.CaptureOut:
 def list_inbox(principal: Principal, q: schemas.InboxQuery) -> Page:
     """The inbox, newest capture first."""
     pk = Image.inbox_pk(principal.clinic_id)
-    cond = Image.deleted == False  # noqa: E712 - a DynamoDB condition
+    cond = listed(now())  # not deleted, not an expired (or stale pending) slot
     if q.status:
         cond &= Image.status == q.status
     result = Item.gsi2.query(
@@ -112,7 +119,8 @@ def study_siblings(clinic_id: str, img: Image) -> list[Image]:
     if not img.study_uid:
         return []
     pk = Image.inbox_pk(clinic_id)
-    cond = (Image.study_uid == img.study_uid) & (Image.deleted == False)  # noqa: E712
+    # Expired slots (and pending ones whose form expired) never hold an assignment back.
+    cond = (Image.study_uid == img.study_uid) & listed(now())
     return [
         i
         for i in Item.gsi2.query(pk, filter_condition=cond)

@@ -11,6 +11,11 @@
 | Document | C#<cid> | PAT#<pid>#DOC#<did> | |
 | ImagingSettings | C#<cid> | SETTINGS#IMAGING | |
 
+Upload slots (an Image or a Document while ``pending``) also carry GSI1
+``UPLEXP#<UTC hour their slot expires> / C#<cid>#IMG|DOC#<id>``: the ``upload-expiry`` job
+reads only the hours that are due, never the table (docs/adr/0014-upload-integrity-and-expiry.md).
+The entry is removed when the slot leaves ``pending``.
+
 * ``ImageRef`` finds an image from its id alone (the image worker only has the S3 key, and
   ``GET /images/{id}``); it is written in the same transaction as the image and read with a
   consistent GetItem, so the worker never races a GSI.
@@ -82,8 +87,12 @@ class Image(Item, discriminator="Image"):
     filename = UnicodeAttribute()
     declared_type = UnicodeAttribute()
     declared_size = NumberAttribute()
-    status = UnicodeAttribute(default="pending")  # pending | processing | ready | failed
+    # pending | processing | ready | failed | expired (a slot that never received its file)
+    status = UnicodeAttribute(default="pending")
     reason = UnicodeAttribute(null=True)
+    # Random per slot, sent in the presigned POST as x-amz-meta-slot (a policy condition): the
+    # worker renders only an object that carries it (docs/adr/0014-upload-integrity-and-expiry.md).
+    upload_token = UnicodeAttribute(null=True)
     content_type = UnicodeAttribute(null=True)  # detected from the bytes
     width = NumberAttribute(null=True)
     height = NumberAttribute(null=True)
@@ -223,7 +232,8 @@ class Document(Item, discriminator="Document"):
     declared_size = NumberAttribute()
     content_type = UnicodeAttribute(null=True)  # detected from the bytes
     size = NumberAttribute(null=True)
-    status = UnicodeAttribute(default="pending")  # pending | available
+    status = UnicodeAttribute(default="pending")  # pending | available | expired
+    upload_token = UnicodeAttribute(null=True)  # as Image.upload_token
     created_at = UTCDateTimeAttribute()
     created_by = UnicodeAttribute()
     updated_at = UTCDateTimeAttribute()

@@ -11,7 +11,9 @@ from chalicelib.core.i18n import tr
 from chalicelib.core.validators import BoundedDate, PartialUpdate
 
 Kind = Literal["photo", "xray", "dicom"]
-Status = Literal["pending", "processing", "ready", "failed"]
+Status = Literal["pending", "processing", "ready", "failed", "expired"]
+#: What a listing may filter on: expired slots never show in listings.
+ListedStatus = Literal["pending", "processing", "ready", "failed"]
 Category = Literal[
     "intraoral_frontal",
     "intraoral_left",
@@ -253,7 +255,7 @@ class CaptureOut(ImageOut):
 class InboxQuery(BaseModel):
     model_config = ConfigDict(extra="ignore")
 
-    status: Status | None = None
+    status: ListedStatus | None = None
     cursor: str | None = None
     limit: int = Field(default=50, ge=1, le=100)
 
@@ -298,7 +300,7 @@ class ImageQuery(BaseModel):
     tooth: int | None = None
     date_from: BoundedDate | None = Field(default=None, alias="from")
     date_to: BoundedDate | None = Field(default=None, alias="to")
-    status: Status | None = None
+    status: ListedStatus | None = None
     cursor: str | None = None
     limit: int = Field(default=50, ge=1, le=100)
 
@@ -422,7 +424,7 @@ class DocumentOut(BaseModel):
     filename: str
     content_type: str | None = None
     size: int | None = None
-    status: Literal["pending", "available"]
+    status: Literal["pending", "available", "expired"]
     view: DownloadUrl | None = Field(default=None, description="Opens in the browser (inline)")
     download: DownloadUrl | None = Field(default=None, description="Saves the file")
     created_at: datetime

@@ -14,11 +14,13 @@ from __future__ import annotations
 import json
 import os
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 
 from pynamodb.exceptions import DoesNotExist, TransactWriteError
 
+from chalicelib.agenda.models import Appointment
+from chalicelib.billing.models import Treatment
 from chalicelib.core import audit, storage
 from chalicelib.core.api import Page, Principal
 from chalicelib.core.crypto import open_sealed
@@ -27,7 +29,7 @@ from chalicelib.core.errors import Conflict, Forbidden, NotFound, Unprocessable
 from chalicelib.core.i18n import tr
 from chalicelib.core.ids import new_id, now
 from chalicelib.core.observability import logger
-from chalicelib.imaging import schemas
+from chalicelib.imaging import schemas, uploads
 from chalicelib.imaging.models import (
     ORIGINAL_TAG,
     CaptureDigest,
@@ -162,6 +164,51 @@ def find_image(clinic_id: str, image_id: str) -> Image | None:
         return Image.get(*Image.key(clinic_id, ref.patient_id, image_id), consistent_read=True)
     except DoesNotExist:
         return None
+
+
+def check_links(
+    clinic_id: str, patient_id: str, *, appointment_id: str | None, treatment_id: str | None
+) -> None:
+    """The ids a body links an image to, resolved within the clinic (422 naming the field
+    otherwise), so another clinic's ids are never stored nor shown in the audit log.
+
+    ``appointment_id`` must be an appointment of this patient; ``treatment_id`` a treatment
+    of the clinic's catalog (the only treatment entity there is: budget and invoice lines
+    point at it too; docs/adr/0014-upload-integrity-and-expiry.md).
+    """
+    errors = []
+    if appointment_id:
+        try:
+            appt = Appointment.get(*Appointment.key(clinic_id, appointment_id))
+        except DoesNotExist:
+            appt = None
+        if appt is None or appt.patient_id != patient_id:
+            errors.append(
+                {
+                    "field": "appointment_id",
+                    "message": tr(
+                        "is not an appointment of this patient",
+                        "no es una cita de este paciente",
+                    ),
+                }
+            )
+    if treatment_id:
+        try:
+            Treatment.get(*Treatment.key(clinic_id, treatment_id))
+        except DoesNotExist:
+            errors.append(
+                {
+                    "field": "treatment_id",
+                    "message": tr(
+                        "is not a treatment of this clinic's catalog",
+                        "no es un tratamiento del catálogo de esta clínica",
+                    ),
+                }
+            )
+    if errors:
+        raise Unprocessable(
+            tr("Some fields are not valid.", "Algunos campos no son válidos."), errors=errors
+        )
 
 
 def _require_kind_write(principal: Principal, kind: str) -> None:
@@ -339,6 +386,7 @@ def create_upload(
     _require_kind_write(principal, data.kind)
     cid = principal.clinic_id
     patient_of(principal, patient_id)
+    check_links(cid, patient_id, appointment_id=data.appointment_id, treatment_id=data.treatment_id)
     limits = effective_settings(cid)
     max_bytes = limits.max_bytes(data.kind)
     if data.size > max_bytes:
@@ -374,11 +422,13 @@ def create_upload(
         declared_type=data.content_type,
         declared_size=data.size,
         status="pending",
+        upload_token=uploads.new_token(),
         created_at=at,
         created_by=principal.user_id,
         updated_at=at,
     )
     place(cid, img)
+    uploads.index_slot(img, cid, "IMG", image_id)
     with transaction() as tx:
         tx.save(img, condition=Image.SK.does_not_exist())
         tx.save(
@@ -396,19 +446,29 @@ def create_upload(
                 after={"patient_id": patient_id, "kind": data.kind, **_fields(img)},
             )
         )
-    form = storage.presigned_post(
+    # The policy allows exactly the declared size at most (not the kind's maximum), and the
+    # worker checks the same (docs/adr/0014-upload-integrity-and-expiry.md).
+    form = uploads.form(
         original_key(cid, image_id),
         content_type=data.content_type,
-        max_bytes=max_bytes,
+        size=data.size,
+        token=img.upload_token,
         tags=dict([ORIGINAL_TAG]),
     )
     logger.info("image upload slot created", extra={"image_id": image_id, "kind": data.kind})
     return schemas.ImageUploadOut(
-        image=to_out(principal, img), upload=schemas.UploadForm(**form, max_bytes=max_bytes)
+        image=to_out(principal, img), upload=schemas.UploadForm(**form, max_bytes=data.size)
     )
 
 
 # --- reads ---------------------------------------------------------------------------------
+
+
+def listed(at: datetime) -> Any:
+    """The filter of every image listing: not deleted, not expired, and not a pending slot
+    whose form has expired (the ``upload-expiry`` job marks those ``expired`` later)."""
+    stale = (Image.status == "pending") & (Image.created_at < uploads.stale_before(at))
+    return (Image.deleted == False) & (Image.status != "expired") & ~stale  # noqa: E712
 
 
 def list_images(principal: Principal, patient_id: str, q: schemas.ImageQuery) -> Page:
@@ -422,7 +482,7 @@ def list_images(principal: Principal, patient_id: str, q: schemas.ImageQuery) ->
         range_cond = Item.GSI2SK >= q.date_from.isoformat()  # noqa: SIM300
     elif q.date_to:
         range_cond = Item.GSI2SK <= q.date_to.isoformat() + "#~"  # noqa: SIM300
-    cond = Image.deleted == False  # noqa: E712 - a DynamoDB condition, not a comparison
+    cond = listed(now())
     if q.kind:
         cond &= Image.kind == q.kind
     if q.category:
@@ -494,6 +554,12 @@ def update_image(
     img = load_image(cid, patient_id, image_id)
     _require_kind_write(principal, img.kind)
     sent = data.model_dump(exclude_unset=True)
+    check_links(
+        cid,
+        patient_id,
+        appointment_id=sent.get("appointment_id"),
+        treatment_id=sent.get("treatment_id"),
+    )
     if img.kind == "photo" and sent.get("xray_type"):
         raise Unprocessable(
             tr("xray_type is only for X-rays.", "xray_type es solo para radiografías."),

@@ -12,9 +12,10 @@ from datetime import date
 
 from chalicelib.core.api import Principal
 from chalicelib.core.db import Item
+from chalicelib.core.ids import now
 from chalicelib.imaging import schemas
 from chalicelib.imaging.models import Image
-from chalicelib.imaging.service import patient_of
+from chalicelib.imaging.service import listed, patient_of
 
 
 def _int_or_max(v: object) -> int:
@@ -25,7 +26,7 @@ def list_studies(principal: Principal, patient_id: str) -> list[schemas.StudyOut
     """The patient's studies, newest first; each with its series and their image ids."""
     cid = principal.clinic_id
     patient_of(principal, patient_id)
-    cond = Image.study_uid.exists() & (Image.deleted == False)  # noqa: E712
+    cond = Image.study_uid.exists() & listed(now())
     images = [
         i
         for i in Item.gsi2.query(

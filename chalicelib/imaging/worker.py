@@ -9,6 +9,11 @@ Rules (docs/adr/0402-image-worker-idempotency.md):
 
 * The key is re-checked (bucket, exact shape, ULIDs). The clinic id in the key is the only
   tenant the worker touches: the record is looked up under that clinic's partition only.
+* What the presigned POST promised is checked before a byte is read, as S3 would (moto does
+  not; docs/adr/0014-upload-integrity-and-expiry.md): an object without the slot's token is
+  removed, that version only, and the record left alone; one larger than declared or of
+  another type is removed and the image fails. The rendered version is the checked version,
+  the original then gets its lifecycle tag, and a ``ready`` image's original never changes.
 * Claim before work: a conditional update moves the record ``pending -> processing`` with a
   lease owned by the SQS message id. A second delivery of the same upload (another message)
   finds it claimed, or done, and is dropped; a retry of the same message (same id) takes its
@@ -33,7 +38,7 @@ import json
 import re
 import time
 import unicodedata
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from botocore.exceptions import (
@@ -50,7 +55,8 @@ from chalicelib.core.crypto import open_sealed, seal
 from chalicelib.core.db import transaction
 from chalicelib.core.ids import now
 from chalicelib.core.observability import logger
-from chalicelib.imaging.models import Image, upload_prefix
+from chalicelib.imaging import uploads
+from chalicelib.imaging.models import ORIGINAL_TAG, Image, upload_prefix
 from chalicelib.imaging.render import PHI_METADATA_KEYS, RenderError, RenderOptions, render
 from chalicelib.imaging.service import (
     effective_settings,
@@ -70,6 +76,9 @@ visibility timeout (so a crashed attempt's own retry, or anyone after it expires
 MAX_INTERRUPTED = 2
 """Attempts that may end without a verdict (crash, timeout); the next one fails the image. With
 the first attempt that makes 4 receives at most, under the queue's 5 before the DLQ."""
+
+MAX_FOREIGN = 5
+"""Foreign versions removed per delivery at most (each also has its own event)."""
 
 SYSTEM_ACTOR = {"type": "system", "id": "image-worker", "name": "Image worker"}
 MB = 1024 * 1024
@@ -252,6 +261,9 @@ def _claim(img: Image, owner: str) -> bool:
         Image.lease_owner.set(owner),
         Image.lease_until.set(t + LEASE_S),
         Image.updated_at.set(now()),
+        # The file came: the slot leaves the upload-expiry index for good.
+        Image.GSI1PK.remove(),
+        Image.GSI1SK.remove(),
     ]
     if img.status == "processing":
         cond = (Image.status == "processing") & (
@@ -354,21 +366,97 @@ def _fail(img: Image, owner: str, reason: str) -> None:
     logger.info("image failed", extra={"image_id": img.image_id, "reason": reason})
 
 
-def _render(img: Image, upload: Upload, clinic_id: str) -> tuple[Any, dict[str, dict]]:
-    """Download, render and store the renditions; returns the result and their records."""
-    limits = effective_settings(clinic_id)
-    max_bytes = limits.max_bytes(img.kind)
+class Violation(RenderError):
+    """The stored object breaks what its slot's presigned POST promised: it is removed (that
+    version only) and the image fails with the reason."""
+
+
+def _head(key: str) -> storage.Head | None:
     try:
-        head = storage.head(upload.key)
-    except storage.ObjectMissing as exc:
-        raise RenderError("The uploaded file is missing from storage: upload it again") from exc
+        return storage.head(key)
+    except storage.ObjectMissing:
+        return None
+
+
+def _remove(key: str, head: storage.Head) -> None:
+    """Remove exactly the version that was checked: on the versioned media bucket the previous
+    version, if any (a good original it replaced), becomes current again."""
+    storage.delete(key, version_id=head.version_id)  # a missing one is no error (S3 says 204)
+
+
+def _not_this_slots(img: Image, upload: Upload) -> storage.Head | None:
+    """Remove the objects at the key that were not uploaded with this slot's form (another
+    slot's form whose key was changed: moto does not enforce POST policies), newest first;
+    each is audited in the image's clinic and the image is left as it was. Returns the head of
+    what is there now (None when nothing is)."""
+    for _ in range(MAX_FOREIGN):
+        head = _head(upload.key)
+        if head is None:
+            return None
+        broken = uploads.violation(
+            head,
+            token=img.upload_token,
+            declared_size=int(img.declared_size),
+            declared_type=img.declared_type,
+        )
+        if broken is None or broken.code != "foreign":
+            return head
+        _remove(upload.key, head)
+        audit.record(
+            upload.clinic_id,
+            SYSTEM_ACTOR,
+            "image.upload_rejected",
+            "image",
+            img.image_id,
+            after={"reason": "foreign", "status": img.status},
+        )
+        logger.warning(
+            "an upload not made with its slot's form was removed", extra={"image_id": img.image_id}
+        )
+    return _head(upload.key)
+
+
+def _verify(img: Image, upload: Upload, head: storage.Head, max_bytes: int) -> None:
+    """What the slot's policy promised, checked before a byte is read (S3 enforces the policy
+    on AWS; moto does not): this slot's token, at most the declared size, the declared type,
+    and within the clinic's current limit for the kind."""
+    broken = uploads.violation(
+        head,
+        token=img.upload_token,
+        declared_size=int(img.declared_size),
+        declared_type=img.declared_type,
+    )
+    if broken is not None:
+        raise Violation(broken.en)
     if head.size > max_bytes:
-        raise RenderError(
+        raise Violation(
             f"File is too large: {head.size / MB:.1f} MB > {max_bytes / MB:.1f} MB allowed"
         )
-    if head.size == 0:
-        raise RenderError("The uploaded file is empty: upload it again")
-    data = storage.read(upload.key)
+
+
+def _tag_original(key: str) -> None:
+    """Tag the validated original for the bucket's lifecycle rules (moto ignores the POST
+    form's ``tagging`` field; on AWS this repeats what the policy already set)."""
+    try:
+        storage.tag(key, dict([ORIGINAL_TAG]))
+    except ClientError as exc:
+        if storage.is_transient(exc):
+            raise
+        # The image is fine; only its move to colder storage is lost: say so, loudly.
+        logger.error(
+            "could not tag the original", extra={"error": exc.response.get("Error", {}).get("Code")}
+        )
+
+
+def _render(
+    img: Image, upload: Upload, clinic_id: str, head: storage.Head
+) -> tuple[Any, dict[str, dict]]:
+    """Check, download, render and store the renditions; returns the result and their records."""
+    limits = effective_settings(clinic_id)
+    _verify(img, upload, head, limits.max_bytes(img.kind))
+    _tag_original(upload.key)
+    # Exactly the version that was checked, even if another upload lands meanwhile.
+    data = storage.read(upload.key, version_id=head.version_id)
     if img.sha256 and hashlib.sha256(data).hexdigest() != img.sha256.lower():
         raise RenderError(
             "The uploaded bytes do not match the SHA-256 the Bridge declared for this file "
@@ -405,9 +493,30 @@ def process(upload: Upload, message_id: str) -> str:
         return "unknown"
     if img.deleted:
         return "deleted"
+    head = _not_this_slots(img, upload)
+    if img.status == "expired":
+        # The slot expired before its file came (docs/adr/0014): nobody will see this file.
+        if head is not None:
+            _remove(upload.key, head)
+        return "expired"
     if img.status in ("ready", "failed"):
+        if (
+            img.status == "ready"
+            and head is not None
+            and head.version_id
+            and img.source_etag
+            and head.etag.strip('"').lower() != img.source_etag.strip('"').lower()
+        ):
+            # The same form used again after rendering: the original must stay the file the
+            # renditions were made from, so the newer version goes (the rendered one is back).
+            _remove(upload.key, head)
         _publish_processed(img)
         return "duplicate"
+    if head is None:
+        # Nothing (left) to process: a rejected upload, or a late redelivery. The slot keeps
+        # waiting for its file, or expires.
+        logger.info("no upload to process", extra={"image_id": img.image_id})
+        return "missing"
     if not _claim(img, message_id):
         logger.info("duplicate delivery ignored", extra={"image_id": img.image_id})
         return "duplicate"
@@ -422,7 +531,11 @@ def process(upload: Upload, message_id: str) -> str:
         )
         return "failed"
     try:
-        result, stored = _render(img, upload, cid)
+        result, stored = _render(img, upload, cid, head)
+    except Violation as exc:
+        _remove(upload.key, head)
+        _fail(img, message_id, exc.reason)
+        return "failed"
     except RenderError as exc:
         _fail(img, message_id, exc.reason)
         return "failed"
@@ -440,6 +553,7 @@ def process(upload: Upload, message_id: str) -> str:
             f"it again or contact support (reference {message_id}).",
         )
         return "failed"
+    upload = replace(upload, etag=head.etag)  # the version rendered, whatever the event said
     try:
         _mark_ready(img, message_id, upload, result, stored)
     except Exception as exc:

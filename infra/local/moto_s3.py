@@ -8,6 +8,11 @@ state folder before the client hears its 200 or 204, so a stack killed right aft
 Applied in-process wherever moto runs as the local AWS; off until ``record_objects`` is given a
 sink; never part of the product.
 
+It also makes a presigned POST's object whole before S3's ``Object Created`` notification goes
+out, as S3 does: moto stores the form's metadata (``Content-Type``, ``x-amz-meta-*``: the
+slot token the image worker checks) only after it has sent the notification, so a fast worker
+could see an object without them.
+
 Changed keys are noted as moto's backend stores or deletes them and handed over once the
 request's response is ready (object metadata is set after the store), one request at a time,
 each with the object as it is then: when two requests write the same key, the last one handed
@@ -39,6 +44,7 @@ Sink = Callable[[str, str, StoredObject | None], None]
 _sink: Sink | None = None
 _flush_lock = threading.Lock()
 _touched = threading.local()
+_posting = threading.local()  # the metadata of the presigned POST being handled
 _applied = False
 
 
@@ -55,15 +61,36 @@ def apply() -> None:
     global _applied
     if _applied:
         return
+    from moto.s3 import notifications
     from moto.s3.models import S3Backend
     from moto.s3.responses import S3Response
+    from moto.s3.utils import metadata_from_headers
 
     put, delete = S3Backend.put_object, S3Backend.delete_object
+    post = S3Response._bucket_response_post
 
     def put_object(self: Any, bucket_name: str, key_name: str, *args: Any, **kw: Any) -> Any:
-        key = put(self, bucket_name, key_name, *args, **kw)
+        meta = getattr(_posting, "metadata", None)
+        if meta is None or kw.get("request_method") != "POST" or kw.get("disable_notification"):
+            key = put(self, bucket_name, key_name, *args, **kw)
+        else:  # a presigned POST: metadata first, then the notification (as S3 does)
+            key = put(self, bucket_name, key_name, *args, **{**kw, "disable_notification": True})
+            key.set_metadata(meta)
+            notifications.send_event(
+                self.account_id,
+                notifications.S3NotificationEvent.OBJECT_CREATED_POST_EVENT,
+                self.get_bucket(bucket_name),
+                key,
+            )
         _touch(self, bucket_name, key_name)
         return key
+
+    def bucket_response_post(self: Any, request: Any, bucket_name: str) -> Any:
+        _posting.metadata = metadata_from_headers(getattr(self, "form_data", None) or {})
+        try:
+            return post(self, request, bucket_name)
+        finally:
+            _posting.metadata = None
 
     def delete_object(self: Any, bucket_name: str, key_name: str, *args: Any, **kw: Any) -> Any:
         result = delete(self, bucket_name, key_name, *args, **kw)
@@ -71,6 +98,7 @@ def apply() -> None:
         return result
 
     S3Backend.put_object = put_object  # type: ignore[method-assign]
+    S3Response._bucket_response_post = bucket_response_post  # type: ignore[method-assign]
     S3Backend.delete_object = delete_object  # type: ignore[method-assign]
     # Every S3 request of the server goes through one of these two (the ambiguous one calls
     # either); whatever changed is handed over once the response is ready.

@@ -62,7 +62,13 @@ def _send(device: DevicePrincipal, data: bytes, **fields: Any) -> str:
     body = schemas.CaptureIn(size=len(data), sha256=hashlib.sha256(data).hexdigest(), **fields)
     out = captures.request(device, body)
     assert isinstance(out, schemas.CaptureUploadOut) and out.upload
-    _put(original_key(device.clinic_id, out.image_id), data, body.content_type, True)
+    _put(
+        original_key(device.clinic_id, out.image_id),
+        data,
+        body.content_type,
+        True,
+        out.upload.fields,
+    )
     return out.image_id
 
 

@@ -278,10 +278,16 @@ def pdf(title: str, lines: list[str]) -> bytes:
 # --- seeding ---------------------------------------------------------------------------------
 
 
-def _put(key: str, data: bytes, content_type: str, tagged: bool) -> None:
+def _put(
+    key: str, data: bytes, content_type: str, tagged: bool, fields: dict[str, str] | None = None
+) -> None:
     extra: dict[str, Any] = {}
     if tagged:
         extra["Tagging"] = f"{ORIGINAL_TAG[0]}={ORIGINAL_TAG[1]}"
+    # The form's x-amz-meta-* fields (the slot's token, which the image worker checks).
+    meta = {k[11:]: v for k, v in (fields or {}).items() if k.startswith("x-amz-meta-")}
+    if meta:
+        extra["Metadata"] = meta
     aws.client("s3").put_object(
         Bucket=settings().media_bucket, Key=key, Body=data, ContentType=content_type, **extra
     )
@@ -290,14 +296,16 @@ def _put(key: str, data: bytes, content_type: str, tagged: bool) -> None:
 def _image(who: Principal, patient_id: str, data: bytes, **fields: Any) -> str:
     body = schemas.ImageIn(size=len(data), **fields)
     out = service.create_upload(who, patient_id, body)
-    _put(original_key(who.clinic_id, out.image.image_id), data, body.content_type, True)
+    key = original_key(who.clinic_id, out.image.image_id)
+    _put(key, data, body.content_type, True, out.upload.fields)
     return out.image.image_id
 
 
 def _document(who: Principal, pid: str, data: bytes, **fields: Any) -> None:
     body = schemas.DocumentIn(content_type="application/pdf", size=len(data), **fields)
     doc = documents.create_upload(who, pid, body)
-    _put(document_key(who.clinic_id, doc.document.document_id), data, body.content_type, False)
+    key = document_key(who.clinic_id, doc.document.document_id)
+    _put(key, data, body.content_type, False, doc.upload.fields)
     documents.complete(who, pid, doc.document.document_id)
 
 

@@ -62,7 +62,8 @@ def test_category_belongs_to_photos_and_xray_type_to_xrays(api, clinic, patient)
         _images(patient), image_body("dicom", b"x" * 10, size=90 * MB), token=clinic.admin_token
     )
     assert r.status == 201
-    assert r.json()["data"]["upload"]["max_bytes"] == 100 * MB
+    # The form allows the declared size, not the kind's 100 MB maximum.
+    assert r.json()["data"]["upload"]["max_bytes"] == 90 * MB
 
 
 def test_upload_response_is_a_pending_record_and_a_form(api, clinic, patient):
@@ -292,10 +293,10 @@ def test_imaging_settings(api, clinic, patient):
     assert r.status == 200
     assert r.json()["data"]["xray_full_format"] == "png"
     assert r.json()["data"]["max_dicom_mb"] == 150
-    # The new limit applies to upload requests (and to the presigned form's size condition).
+    # The new limit applies to upload requests (the form's size condition is the declared size).
     r = api.post(_images(patient), image_body("dicom", b"x", size=120 * MB), token=t)
     assert r.status == 201, r.body
-    assert r.json()["data"]["upload"]["max_bytes"] == 150 * MB
+    assert r.json()["data"]["upload"]["max_bytes"] == 120 * MB
     r = api.post(_images(patient), image_body("dicom", b"x", size=151 * MB), token=t)
     assert r.status == 422 and "150 MB limit" in r.json()["errors"][0]["message"]
     assert api.put("/imaging/settings", {"xray_full_format": "gif"}, token=t).status == 422
