@@ -18,6 +18,7 @@ from aws_lambda_powertools.utilities.batch import (
 )
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 
+from chalicelib.core import scoping
 from chalicelib.core.observability import logger
 from chalicelib.live import service
 
@@ -29,7 +30,8 @@ def record_handler(record: SQSRecord) -> str:
     detail = event.get("detail") or {}
     logger.thread_safe_append_keys(clinic_id=detail.get("clinic_id"))
     try:
-        outcome = service.push(event)
+        with scoping.for_event(detail):  # the event's clinic's credentials (ADR 0012)
+            outcome = service.push(event)
         logger.debug(
             "live event",
             extra={

@@ -15,6 +15,7 @@ from aws_lambda_powertools.utilities.batch import (
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 
 from chalicelib.comms import notifications
+from chalicelib.core import scoping
 from chalicelib.core.observability import logger
 
 processor = BatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_failure=False)
@@ -25,7 +26,8 @@ def record_handler(record: SQSRecord) -> str:
     detail = event.get("detail") or {}
     logger.thread_safe_append_keys(clinic_id=detail.get("clinic_id"))
     try:
-        outcome = notifications.handle_event(str(event.get("detail-type") or ""), detail)
+        with scoping.for_event(detail):  # the event's clinic's credentials (ADR 0012)
+            outcome = notifications.handle_event(str(event.get("detail-type") or ""), detail)
         logger.info("event handled", extra={"event_id": detail.get("event_id"), "outcome": outcome})
         return outcome
     finally:

@@ -17,6 +17,7 @@ from aws_lambda_powertools.utilities.batch import (
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
+from chalicelib.core import scoping
 from chalicelib.core.observability import logger
 from chalicelib.timeline import service
 
@@ -25,7 +26,9 @@ processor = BatchProcessor(event_type=EventType.SQS)
 
 def record_handler(record: SQSRecord) -> str:
     event = json.loads(record.body)
-    outcome = service.record(str(event.get("detail-type", "")), event.get("detail") or {})
+    detail = event.get("detail") or {}
+    with scoping.for_event(detail):  # the event's clinic's credentials (ADR 0012)
+        outcome = service.record(str(event.get("detail-type", "")), detail)
     logger.info(
         "timeline event",
         extra={

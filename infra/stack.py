@@ -37,8 +37,10 @@ from aws_cdk import aws_sqs as sqs
 from aws_cdk import aws_ssm as ssm
 from constructs import Construct
 
+from chalicelib.core import scoping
 from infra.artifacts import Artifacts
-from infra.resources import API_GRANTS, GRANTS, ORIGINAL_OBJECT_TAG, Resources
+from infra.headers import AWS_ORIGINS, spa_csp
+from infra.resources import API_GRANTS, GRANTS, LifecycleRule, Resources
 from infra.settings import StageSettings
 
 RUNTIME = lambda_.Runtime.PYTHON_3_11
@@ -50,12 +52,6 @@ NOT_FOUND_BODY = {
     "code": "NOT_FOUND",
     "errors": [],
 }
-CSP = (
-    "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; "
-    "img-src 'self' data: blob: https://*.amazonaws.com; "
-    "connect-src 'self' https://*.amazonaws.com; font-src 'self'; object-src 'none'; "
-    "base-uri 'self'; frame-ancestors 'none'; form-action 'self'"
-)
 # /api/* answers JSON, plus the few HTML pages patients open from their emails (a budget to
 # sign, an appointment to confirm), which send a CSP of their own with a nonce for their inline
 # script. CloudFront must not replace it with the SPA's (script-src 'self' would block it): on
@@ -130,6 +126,7 @@ class CuspideStack(cdk.Stack):
         self._table()
         self._media_bucket()
         self._archive_bucket()
+        self._tenant_data_role()
         self._signing_secret()
         self._bus()
         self._mail()
@@ -191,8 +188,9 @@ class CuspideStack(cdk.Stack):
     def _media_bucket(self) -> None:
         # Without a custom domain the SPA origin is the CloudFront domain, set in _distribution
         # once it exists (no cycle: the API Lambda reads MEDIA_BUCKET as a literal name).
+        # Settings from infra/resources.py MediaBucket: the local stack provisions the same.
         origins_ = [self.settings.public_url or "https://placeholder.invalid"]
-        tag_key, tag_value = ORIGINAL_OBJECT_TAG
+        spec = self.res.media
         self.media_bucket = s3.Bucket(
             self,
             "MediaBucket",
@@ -200,46 +198,22 @@ class CuspideStack(cdk.Stack):
             block_public_access=s3.BlockPublicAccess.BLOCK_ALL,
             encryption=s3.BucketEncryption.KMS,
             encryption_key=self.key,
-            bucket_key_enabled=True,
+            bucket_key_enabled=spec.bucket_key,
             enforce_ssl=True,
-            versioned=True,
+            versioned=spec.versioned,
             event_bridge_enabled=True,
             object_ownership=s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
             removal_policy=cdk.RemovalPolicy.RETAIN,  # clinical images: never with the stack
             cors=[
                 s3.CorsRule(
-                    allowed_methods=[s3.HttpMethods.POST, s3.HttpMethods.GET, s3.HttpMethods.HEAD],
+                    allowed_methods=[s3.HttpMethods(m) for m in spec.cors_methods],
                     allowed_origins=origins_,
-                    allowed_headers=["*"],
-                    exposed_headers=["ETag"],
-                    max_age=3600,
+                    allowed_headers=list(spec.cors_headers),
+                    exposed_headers=list(spec.cors_exposed),
+                    max_age=spec.cors_max_age_s,
                 )
             ],
-            lifecycle_rules=[
-                s3.LifecycleRule(
-                    id="originals-to-cold-storage",
-                    tag_filters={tag_key: tag_value},
-                    transitions=[
-                        s3.Transition(
-                            storage_class=s3.StorageClass.INFREQUENT_ACCESS,
-                            transition_after=cdk.Duration.days(90),
-                        ),
-                        s3.Transition(
-                            storage_class=s3.StorageClass.GLACIER_INSTANT_RETRIEVAL,
-                            transition_after=cdk.Duration.days(730),
-                        ),
-                    ],
-                ),
-                s3.LifecycleRule(
-                    id="abort-incomplete-multipart-uploads",
-                    abort_incomplete_multipart_upload_after=cdk.Duration.days(7),
-                ),
-                s3.LifecycleRule(
-                    id="expire-old-versions",
-                    noncurrent_version_expiration=cdk.Duration.days(365),
-                    expired_object_delete_marker=True,
-                ),
-            ],
+            lifecycle_rules=[_lifecycle_rule(r) for r in spec.lifecycle],
         )
 
     def _archive_bucket(self) -> None:
@@ -273,6 +247,43 @@ class CuspideStack(cdk.Stack):
                 actions=["s3:PutObject"],
                 resources=[self.archive_bucket.arn_for_objects("*")],
                 conditions={"Null": {"s3:if-none-match": "true"}},
+            )
+        )
+
+    def _tenant_data_role(self) -> None:
+        """The role every clinic-scoped credential is assumed from (ADR 0012). Its own policy
+        is the bound (any clinic's partition and objects, the lookups on the base table); each
+        ``AssumeRole`` adds the session policy of one clinic
+        (``chalicelib.core.scoping.clinic_policy``), so the credentials reach that clinic only.
+        Only functions granted the table or the media bucket may assume it (``_grant``)."""
+        self.tenant_role = iam.Role(
+            self,
+            "TenantDataRole",
+            assumed_by=iam.AccountRootPrincipal(),
+            description=f"{self.res.prefix}: one clinic's data, through a session policy",
+            max_session_duration=cdk.Duration.hours(1),
+        )
+        bound = scoping.role_policy(
+            table_arn=self.table.table_arn,
+            media_bucket_arn=self.media_bucket.bucket_arn,
+            archive_bucket_arn=self.archive_bucket.bucket_arn,
+        )
+        for st in bound["Statement"]:
+            self.tenant_role.add_to_policy(iam.PolicyStatement.from_json(st))
+        # The table and the media bucket are encrypted with the data key: reading and writing
+        # them needs it, through those services only.
+        self.tenant_role.add_to_policy(
+            iam.PolicyStatement(
+                actions=list(scoping.DATA_KEY_ACTIONS),
+                resources=[self.key.key_arn],
+                conditions={
+                    "StringEquals": {
+                        "kms:ViaService": [
+                            f"dynamodb.{self.region}.amazonaws.com",
+                            f"s3.{self.region}.amazonaws.com",
+                        ]
+                    }
+                },
             )
         )
 
@@ -465,11 +476,8 @@ class CuspideStack(cdk.Stack):
 
     def _distribution(self) -> None:
         # The staff app opens the live-notifications WebSocket on its API Gateway domain.
-        csp = CSP.replace(
-            "connect-src 'self'",
-            f"connect-src 'self' wss://{self.live_api.api_id}.execute-api.{self.region}"
-            f".{self.url_suffix}",
-        )
+        live = f"wss://{self.live_api.api_id}.execute-api.{self.region}.{self.url_suffix}"
+        csp = spa_csp(connect=[*AWS_ORIGINS, live], images=AWS_ORIGINS)
         headers = self._security_headers("SecurityHeaders", csp, override_csp=True)
         api_headers = self._security_headers("ApiSecurityHeaders", API_CSP, override_csp=False)
         fallback = cloudfront.Function(
@@ -790,6 +798,9 @@ class CuspideStack(cdk.Stack):
         unknown = set(grants) - set(GRANTS)
         if unknown:
             raise ValueError(f"unknown grants {sorted(unknown)} (see infra/resources.py GRANTS)")
+        if "table" in grants or "media" in grants:
+            # Clinic-scoped credentials for the clinic being served (ADR 0012).
+            self.tenant_role.grant_assume_role(role)
         if "table" in grants:
             self.table.grant_read_write_data(role)
             role.add_to_policy(
@@ -884,6 +895,7 @@ class CuspideStack(cdk.Stack):
             "KMS_KEY_ALIAS": res.kms_alias,
             "SIGNING_SECRET_NAME": res.signing_secret,
             "MAIL_SENDER": res.mail_sender,
+            "TENANT_ROLE_ARN": self.tenant_role.role_arn,
             "MAIL_CONFIGURATION_SET": res.prefix,  # the stage's SES configuration set
             "TRUSTED_PROXY_HOPS": "1",  # CloudFront -> API Gateway
             "QUEUE_NAMES": ",".join(res.queue_name(q) for q in res.queues),
@@ -999,3 +1011,26 @@ class CuspideStack(cdk.Stack):
         cdk.CfnOutput(self, "SigningSecretName", value=self.res.signing_secret)
         cdk.CfnOutput(self, "MailFeedbackTopic", value=self.mail_feedback.topic_arn)
         cdk.CfnOutput(self, "AlarmTopic", value=self.alarm_topic.topic_arn)
+
+
+def _lifecycle_rule(r: LifecycleRule) -> s3.LifecycleRule:
+    """A lifecycle rule of infra/resources.py as the CDK declares it."""
+    days = cdk.Duration.days
+    return s3.LifecycleRule(
+        id=r.id,
+        tag_filters=dict([r.tag]) if r.tag else None,
+        transitions=[
+            s3.Transition(
+                storage_class=s3.StorageClass(t.storage_class), transition_after=days(t.days)
+            )
+            for t in r.transitions
+        ]
+        or None,
+        abort_incomplete_multipart_upload_after=days(r.abort_incomplete_multipart_days)
+        if r.abort_incomplete_multipart_days is not None
+        else None,
+        noncurrent_version_expiration=days(r.noncurrent_expiration_days)
+        if r.noncurrent_expiration_days is not None
+        else None,
+        expired_object_delete_marker=r.expired_object_delete_marker or None,
+    )

@@ -21,7 +21,7 @@ from pynamodb.exceptions import DoesNotExist, TransactWriteError
 
 from chalicelib.billing import catalog, common, money, rules, schemas
 from chalicelib.billing.models import Budget, BudgetAcceptance, BudgetLink, Counter
-from chalicelib.core import audit, aws, events
+from chalicelib.core import audit, aws, events, scoping
 from chalicelib.core.api import Page, Principal
 from chalicelib.core.config import settings
 from chalicelib.core.db import decode_cursor, encode_cursor, transaction
@@ -765,33 +765,35 @@ def expire_due(at: datetime | None = None) -> dict[str, int]:
     for i in range(EXPIRY_LOOKBACK_DAYS + 1):
         day = (start + timedelta(days=i)).isoformat()
         for ref in Budget.gsi3.query(Budget.expiry_pk(day)):
-            if not isinstance(ref, Budget):
-                continue
-            try:
-                b = Budget.get(ref.PK, ref.SK, consistent_read=True)
-            except DoesNotExist:
-                continue
-            if b.status != "sent" or date.fromisoformat(b.valid_until) >= common.local_today(
-                b.time_zone, at
-            ):
-                skipped += 1
-                continue
-            old = int(b.version)
-            b.status, b.decided_at = "expired", at
-            b.GSI3PK = b.GSI3SK = None
-            try:
-                _save(
-                    None,
-                    b,
-                    old,
-                    "sent",
-                    "billing.budget.expired",
-                    actor={"type": "system", "id": "budget-expiry"},
-                )
-            except Conflict:
-                skipped += 1
-                continue
-            expired += 1
+            # Each budget with its own clinic's credentials (ADR 0012).
+            with scoping.for_partition(ref.PK):
+                if not isinstance(ref, Budget):
+                    continue
+                try:
+                    b = Budget.get(ref.PK, ref.SK, consistent_read=True)
+                except DoesNotExist:
+                    continue
+                if b.status != "sent" or date.fromisoformat(b.valid_until) >= common.local_today(
+                    b.time_zone, at
+                ):
+                    skipped += 1
+                    continue
+                old = int(b.version)
+                b.status, b.decided_at = "expired", at
+                b.GSI3PK = b.GSI3SK = None
+                try:
+                    _save(
+                        None,
+                        b,
+                        old,
+                        "sent",
+                        "billing.budget.expired",
+                        actor={"type": "system", "id": "budget-expiry"},
+                    )
+                except Conflict:
+                    skipped += 1
+                    continue
+                expired += 1
     return {"expired": expired, "skipped": skipped}
 
 

@@ -21,6 +21,7 @@ from pynamodb.exceptions import DeleteError, DoesNotExist, PutError
 from chalicelib.agenda.models import Appointment
 from chalicelib.comms import service
 from chalicelib.comms.models import Due, JobCursor
+from chalicelib.core import scoping
 from chalicelib.core.db import Item, clinic_pk
 from chalicelib.core.ids import now
 from chalicelib.core.observability import logger
@@ -85,7 +86,8 @@ def run_due(job: str, kind: str, at: datetime, handle: Callable[[Due, datetime],
             if not isinstance(item, Due) or item.due_at > at or not take(item):
                 continue
             try:
-                outcomes[handle(item, at)] += 1
+                with scoping.for_partition(item.PK):  # the item's clinic's credentials (ADR 0012)
+                    outcomes[handle(item, at)] += 1
             except Exception as exc:  # noqa: BLE001 - one failing item must not stop the rest
                 logger.warning("due item failed", extra={"kind": kind, "error": type(exc).__name__})
                 outcomes["retry" if _retry_later(item, at) else "failed"] += 1

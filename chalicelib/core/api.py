@@ -27,7 +27,7 @@ from typing import Any
 from chalice import Blueprint, Chalice, Response
 from pydantic import BaseModel, ValidationError
 
-from chalicelib.core import i18n, jsontext
+from chalicelib.core import i18n, jsontext, scoping
 from chalicelib.core.config import settings
 from chalicelib.core.errors import ApiError, BadRequest, Forbidden, Unauthorized, Unprocessable
 from chalicelib.core.i18n import tr
@@ -503,7 +503,13 @@ def _handle(spec: RouteSpec, view: Callable[..., Any], request: Any, path_params
         user_agent=user_agent,
         path_params=path_params,
     )
-    result = view(req, **path_params)
+    if principal is None:
+        result = view(req, **path_params)
+    else:
+        # The view's DynamoDB and S3 calls run with credentials that reach only the caller's
+        # clinic (ADR 0012): a key built for another clinic is refused by AWS itself.
+        with scoping.clinic(principal.clinic_id):
+            result = view(req, **path_params)
     if isinstance(result, Response):
         return result
     if spec.status == 204:

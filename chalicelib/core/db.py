@@ -22,13 +22,20 @@ from pynamodb.attributes import (
     UnicodeAttribute,
 )
 from pynamodb.connection import Connection
+from pynamodb.connection import base as _pynamodb_connection
 from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
 from pynamodb.models import Model
 from pynamodb.transactions import TransactWrite
 
-from chalicelib.core import jsontext
+from chalicelib.core import jsontext, scoping
 from chalicelib.core.errors import BadRequest
 from chalicelib.core.i18n import tr
+
+# PynamoDB builds each connection's botocore client from ``get_session()``: give it sessions
+# that sign with the clinic-scoped credentials (ADR 0012), so models and transactions run with
+# the current clinic's credentials inside ``scoping.clinic(...)`` and with the function's own
+# outside, on the same clients.
+_pynamodb_connection.get_session = lambda: scoping.session("dynamodb")  # type: ignore[attr-defined]
 
 
 def _region() -> str:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from pynamodb.exceptions import DoesNotExist
 
-from chalicelib.core import audit, rbac, validators
+from chalicelib.core import audit, rbac, scoping, validators
 from chalicelib.core.api import Principal
 from chalicelib.core.db import Item, clinic_pk
 from chalicelib.core.errors import NotFound, Unprocessable
@@ -96,7 +96,11 @@ def clinic_choices(user_id: str) -> list[schemas.ClinicChoice]:
     members = memberships_of(user_id)
     if not members:
         return []
-    clinics = {c.clinic_id: c for c in Clinic.batch_get([Clinic.key(m.clinic_id) for m in members])}
+    # The names of every clinic the user belongs to: spans clinics on purpose, so it reads on
+    # the global path, not with the current clinic's credentials (ADR 0012).
+    with scoping.unscoped():
+        keys = [Clinic.key(m.clinic_id) for m in members]
+        clinics = {c.clinic_id: c for c in Clinic.batch_get(keys)}
     return sorted(
         (
             schemas.ClinicChoice(clinic_id=m.clinic_id, name=clinics[m.clinic_id].name, role=m.role)  # type: ignore[arg-type]

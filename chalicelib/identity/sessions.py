@@ -18,7 +18,7 @@ from typing import Any
 
 from pynamodb.exceptions import DoesNotExist, TransactWriteError
 
-from chalicelib.core import audit, auth, ratelimit, rbac
+from chalicelib.core import audit, auth, ratelimit, rbac, scoping
 from chalicelib.core.api import Principal
 from chalicelib.core.config import settings
 from chalicelib.core.crypto import create_clinic_key
@@ -358,21 +358,34 @@ def logout(principal: Principal) -> None:
     )
 
 
+def _not_a_member() -> Forbidden:
+    return Forbidden(
+        tr(
+            "You are not an active member of that clinic.",
+            "No eres miembro activo de esa clínica.",
+        ),
+        code="NOT_A_MEMBER",
+    )
+
+
 def switch_clinic(principal: Principal, clinic_id: str) -> schemas.TokensOut:
     """Move the session to another clinic of the same user: new access and refresh tokens
     for that clinic; the previous access token stops working at once."""
+    if not scoping.is_plain_id(clinic_id):
+        raise _not_a_member()
+    # Everything here is the target clinic's (its membership, its audit log): it runs with
+    # that clinic's credentials, not the current one's (ADR 0012).
+    with scoping.clinic(clinic_id):
+        return _switch_clinic(principal, clinic_id)
+
+
+def _switch_clinic(principal: Principal, clinic_id: str) -> schemas.TokensOut:
     try:
         member = Membership.get(*Membership.key(clinic_id, principal.user_id))
     except DoesNotExist:
         member = None
     if member is None or member.status != "active":
-        raise Forbidden(
-            tr(
-                "You are not an active member of that clinic.",
-                "No eres miembro activo de esa clínica.",
-            ),
-            code="NOT_A_MEMBER",
-        )
+        raise _not_a_member()
     clinic = get_clinic(clinic_id)
     user = User.get(*User.key(principal.user_id))
     session = Session.get(*Session.key(principal.session_id))
@@ -411,34 +424,37 @@ def switch_clinic(principal: Principal, clinic_id: str) -> schemas.TokensOut:
 
 def resolve_principal(token: str, ip: str | None, user_agent: str | None) -> Principal:
     claims = auth.verify_access_token(token)
-    keys = [
-        Session.key(claims.session_id),
-        Membership.key(claims.clinic_id, claims.user_id),
-        Clinic.key(claims.clinic_id),
-    ]
-    found: dict[str, Any] = {}
-    for item in Item.batch_get(keys, consistent_read=True):
-        found[type(item).__name__] = item
-    session, member, clinic = found.get("Session"), found.get("Membership"), found.get("Clinic")
-    revoked = Unauthorized(
-        tr(
-            "This session has ended; sign in again.",
-            "Esta sesión ha terminado; inicia sesión de nuevo.",
-        ),
-        code="SESSION_REVOKED",
-    )
-    if (
-        not isinstance(session, Session)
-        or session.status != "active"
-        or session.user_id != claims.user_id
-        or session.clinic_id != claims.clinic_id
-    ):
-        raise revoked
-    if not isinstance(member, Membership) or member.status != "active":
-        raise revoked
-    if not isinstance(clinic, Clinic):
-        raise revoked
-    grants, _ = role_grants(clinic.clinic_id, member.role)
+    # The verified token names the clinic: its session, membership and role are read with
+    # that clinic's credentials (ADR 0012).
+    with scoping.clinic(claims.clinic_id):
+        keys = [
+            Session.key(claims.session_id),
+            Membership.key(claims.clinic_id, claims.user_id),
+            Clinic.key(claims.clinic_id),
+        ]
+        found: dict[str, Any] = {}
+        for item in Item.batch_get(keys, consistent_read=True):
+            found[type(item).__name__] = item
+        session, member, clinic = found.get("Session"), found.get("Membership"), found.get("Clinic")
+        revoked = Unauthorized(
+            tr(
+                "This session has ended; sign in again.",
+                "Esta sesión ha terminado; inicia sesión de nuevo.",
+            ),
+            code="SESSION_REVOKED",
+        )
+        if (
+            not isinstance(session, Session)
+            or session.status != "active"
+            or session.user_id != claims.user_id
+            or session.clinic_id != claims.clinic_id
+        ):
+            raise revoked
+        if not isinstance(member, Membership) or member.status != "active":
+            raise revoked
+        if not isinstance(clinic, Clinic):
+            raise revoked
+        grants, _ = role_grants(clinic.clinic_id, member.role)
     return Principal(
         user_id=member.user_id,
         clinic_id=clinic.clinic_id,

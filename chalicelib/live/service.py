@@ -33,7 +33,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 from pynamodb.exceptions import DeleteError, DoesNotExist, PutError
 from pynamodb.expressions.condition import Condition
 
-from chalicelib.core import auth, aws
+from chalicelib.core import auth, aws, scoping
 from chalicelib.core.api import Principal
 from chalicelib.core.audit import SENSITIVE_FIELDS
 from chalicelib.core.config import settings
@@ -481,15 +481,16 @@ def expire(at: datetime | None = None) -> dict[str, int]:
         for conn in Item.gsi2.query(expiry_bucket(minute)):
             if not isinstance(conn, LiveConnection):
                 continue
-            if conn.closes_at <= at + CLOSE_AHEAD:
-                close(conn)
-                closed += 1
-            elif (
-                conn.closes_at <= at + WARN_AHEAD
-                and not conn.warned
-                and send(conn, {"type": "live.expiring", "closes_at": iso(conn.closes_at)})
-            ):
-                conn.update(actions=[LiveConnection.warned.set(True)])
-                warned += 1
+            with scoping.for_partition(conn.PK):  # the connection's clinic's credentials
+                if conn.closes_at <= at + CLOSE_AHEAD:
+                    close(conn)
+                    closed += 1
+                elif (
+                    conn.closes_at <= at + WARN_AHEAD
+                    and not conn.warned
+                    and send(conn, {"type": "live.expiring", "closes_at": iso(conn.closes_at)})
+                ):
+                    conn.update(actions=[LiveConnection.warned.set(True)])
+                    warned += 1
         minute += timedelta(minutes=1)
     return {"warned": warned, "closed": closed}

@@ -51,6 +51,11 @@ def apply() -> None:
     global _applied
     if _applied:
         return
+    # Session policies of clinic-scoped credentials are enforced wherever these corrections
+    # are (ADR 0012): both make moto behave as AWS does for what the product relies on.
+    from infra.local import moto_scoping
+
+    moto_scoping.apply()
     from moto.dynamodb import models
     from moto.dynamodb.models import DynamoDBBackend
     from moto.dynamodb.models.table import Table

@@ -15,6 +15,8 @@ from botocore.exceptions import ClientError
 from infra.resources import Resources
 
 ACCOUNT = "123456789012"
+LOCAL_ORIGINS = ("http://127.0.0.1:*", "http://localhost:*")
+"""CORS origins of the local media bucket: the SPA served on loopback, any port."""
 
 
 def env_for(res: Resources, endpoint: str, region: str = "eu-south-2") -> dict[str, str]:
@@ -33,6 +35,9 @@ def env_for(res: Resources, endpoint: str, region: str = "eu-south-2") -> dict[s
         "KMS_KEY_ALIAS": res.kms_alias,
         "SIGNING_SECRET_NAME": res.signing_secret,
         "MAIL_SENDER": res.mail_sender,
+        # The tenant-data role clinic-scoped credentials are assumed from (ADR 0012); moto's
+        # STS needs no such role to exist, and infra/local/moto_scoping.py enforces the policy.
+        "TENANT_ROLE_ARN": f"arn:aws:iam::123456789012:role/{res.prefix}-tenant-data",
         "QUEUE_NAMES": ",".join(res.queue_name(q) for q in res.queues),
         "POWERTOOLS_TRACE_DISABLED": "true",
         "POWERTOOLS_METRICS_DISABLED": "true",
@@ -55,10 +60,10 @@ def provision(
 ) -> None:
     c = lambda s: _client(s, endpoint, region)  # noqa: E731
     _table(c("dynamodb"), res)
+    _kms(c("kms"), res)  # before the media bucket, whose default encryption names it
     _bucket(c("s3"), res, region)
     _archive_bucket(c("s3"), res, region)
     _bus_queues_rules(c("events"), c("sqs"), res)
-    _kms(c("kms"), res)
     _secret(c("secretsmanager"), res, secret_value)
     c("ses").verify_email_identity(EmailAddress=res.mail_sender)
 
@@ -120,13 +125,37 @@ def _bucket(s3: Any, res: Resources, region: str) -> None:
     except ClientError as exc:
         if exc.response["Error"]["Code"] not in ("BucketAlreadyOwnedByYou", "BucketAlreadyExists"):
             raise
+    # The settings the CDK stack declares (infra/resources.py MediaBucket), so local and
+    # deployed do not drift: versioning, default encryption with the data key, public access
+    # block, CORS (loopback origins instead of the SPA's URL) and lifecycle rules (stored by
+    # moto, not acted on).
+    spec = res.media
+    if spec.versioned:
+        s3.put_bucket_versioning(
+            Bucket=res.media_bucket, VersioningConfiguration={"Status": "Enabled"}
+        )
+    s3.put_bucket_encryption(
+        Bucket=res.media_bucket,
+        ServerSideEncryptionConfiguration={
+            "Rules": [
+                {
+                    "ApplyServerSideEncryptionByDefault": {
+                        "SSEAlgorithm": spec.encryption,
+                        "KMSMasterKeyID": res.kms_alias,
+                    },
+                    "BucketKeyEnabled": spec.bucket_key,
+                }
+            ]
+        },
+    )
+    block = spec.block_public_access
     s3.put_public_access_block(
         Bucket=res.media_bucket,
         PublicAccessBlockConfiguration={
-            "BlockPublicAcls": True,
-            "IgnorePublicAcls": True,
-            "BlockPublicPolicy": True,
-            "RestrictPublicBuckets": True,
+            "BlockPublicAcls": block,
+            "IgnorePublicAcls": block,
+            "BlockPublicPolicy": block,
+            "RestrictPublicBuckets": block,
         },
     )
     s3.put_bucket_cors(
@@ -134,13 +163,18 @@ def _bucket(s3: Any, res: Resources, region: str) -> None:
         CORSConfiguration={
             "CORSRules": [
                 {
-                    "AllowedMethods": ["POST", "GET", "HEAD"],
-                    "AllowedOrigins": ["http://127.0.0.1:*", "http://localhost:*"],
-                    "AllowedHeaders": ["*"],
-                    "MaxAgeSeconds": 3600,
+                    "AllowedMethods": list(spec.cors_methods),
+                    "AllowedOrigins": list(LOCAL_ORIGINS),
+                    "AllowedHeaders": list(spec.cors_headers),
+                    "ExposeHeaders": list(spec.cors_exposed),
+                    "MaxAgeSeconds": spec.cors_max_age_s,
                 }
             ]
         },
+    )
+    s3.put_bucket_lifecycle_configuration(
+        Bucket=res.media_bucket,
+        LifecycleConfiguration={"Rules": [r.s3() for r in spec.lifecycle]},
     )
     s3.put_bucket_notification_configuration(
         Bucket=res.media_bucket,

@@ -12,6 +12,8 @@ same, in the API's envelope.
 from __future__ import annotations
 
 import base64
+import functools
+import gzip
 import hmac
 import json
 import mimetypes
@@ -28,6 +30,7 @@ from urllib.parse import parse_qs
 from chalice.config import Config
 from chalice.local import ForbiddenError, LocalGateway, NotAuthorizedError
 
+from infra.headers import local_spa_headers
 from infra.local.live import LiveHub
 from infra.resources import LiveSocket
 
@@ -129,16 +132,37 @@ def dispatch_api(
     return HttpResponse(int(resp["statusCode"]), out_headers, data)
 
 
-def serve_static(path: str) -> HttpResponse:
+# What CloudFront compresses (text types; images and fonts are compressed already).
+COMPRESSIBLE = ("text/", "application/javascript", "application/json", "image/svg+xml")
+
+
+@functools.lru_cache(maxsize=256)
+def _gzipped(target: Path, mtime_ns: int) -> bytes:
+    """The file gzipped once per version (the mtime keys the cache: a rebuild is seen)."""
+    return gzip.compress(target.read_bytes(), compresslevel=6, mtime=0)
+
+
+def serve_static(path: str, accept_encoding: str = "") -> HttpResponse:
+    """A file of the built SPA, gzipped when the browser accepts it, as CloudFront serves it
+    (the distribution's behaviours compress; infra/stack.py)."""
     rel = path.split("?")[0].lstrip("/") or "index.html"
+    headers = local_spa_headers(
+        s3_endpoint=os.environ.get("AWS_ENDPOINT_URL"), live_url=os.environ.get("LIVE_URL")
+    )
     if not SPA_DIR.is_dir():
-        return HttpResponse(200, {"Content-Type": "text/html; charset=utf-8"}, PLACEHOLDER.encode())
+        return HttpResponse(
+            200, {**headers, "Content-Type": "text/html; charset=utf-8"}, PLACEHOLDER.encode()
+        )
     target = (SPA_DIR / rel).resolve()
     if not target.is_relative_to(SPA_DIR.resolve()) or not target.is_file():
         target = SPA_DIR / "index.html"  # SPA fallback
     ctype = mimetypes.guess_type(target.name)[0] or "application/octet-stream"
     cache = "no-cache" if target.name == "index.html" else "public, max-age=31536000, immutable"
-    return HttpResponse(200, {"Content-Type": ctype, "Cache-Control": cache}, target.read_bytes())
+    headers.update({"Content-Type": ctype, "Cache-Control": cache, "Vary": "Accept-Encoding"})
+    if ctype.startswith(COMPRESSIBLE) and "gzip" in accept_encoding.lower():
+        data = _gzipped(target, target.stat().st_mtime_ns)
+        return HttpResponse(200, {**headers, "Content-Encoding": "gzip"}, data)
+    return HttpResponse(200, headers, target.read_bytes())
 
 
 class _Handler(BaseHTTPRequestHandler):
@@ -185,7 +209,7 @@ class _Handler(BaseHTTPRequestHandler):
         elif path.split("?")[0] in self.extra_routes:
             resp = self.extra_routes[path.split("?")[0]](self.command, body or b"")
         elif self.command in ("GET", "HEAD"):
-            resp = serve_static(path)
+            resp = serve_static(path, self.headers.get("Accept-Encoding") or "")
         else:
             resp = HttpResponse(405, {"Content-Type": "text/plain"}, b"Method not allowed")
         self.send_response(resp.status)

@@ -440,8 +440,16 @@ def test_security_headers(dev: Synth) -> None:
     assert h["StrictTransportSecurity"]["IncludeSubdomains"] is True
     assert "default-src 'self'" in h["ContentSecurityPolicy"]["ContentSecurityPolicy"]
     assert "frame-ancestors 'none'" in h["ContentSecurityPolicy"]["ContentSecurityPolicy"]
+    script = _directive(h["ContentSecurityPolicy"]["ContentSecurityPolicy"], "script-src")
+    assert script == ["'self'"]  # no 'unsafe-inline', no 'unsafe-eval'
     assert h["ContentTypeOptions"]["Override"] is True
     assert h["ReferrerPolicy"]["ReferrerPolicy"] == "strict-origin-when-cross-origin"
+    assert h["FrameOptions"]["FrameOption"] == "DENY"
+
+
+def _directive(csp: str, name: str) -> list[str]:
+    (found,) = [d.split()[1:] for d in csp.split(";") if d.split()[:1] == [name]]
+    return found
 
 
 def test_api_behaviour_uncached_to_api_stage(dev: Synth) -> None:
@@ -1120,7 +1128,7 @@ def test_local_stack_and_cdk_stack_agree(any_stage: Synth, monkeypatch: Any) -> 
     (lock,) = rec.of("put_object_lock_configuration")
     assert lock["Bucket"] == s.res.archive_bucket
     assert lock["ObjectLockConfiguration"] == archive["Properties"]["ObjectLockConfiguration"]
-    (enc,) = rec.of("put_bucket_encryption")
+    (enc,) = [kw for kw in rec.of("put_bucket_encryption") if kw["Bucket"] == s.res.archive_bucket]
     assert (
         enc["ServerSideEncryptionConfiguration"]["Rules"][0]["ApplyServerSideEncryptionByDefault"]
         == archive["Properties"]["BucketEncryption"]["ServerSideEncryptionConfiguration"][0][
@@ -1132,10 +1140,78 @@ def test_local_stack_and_cdk_stack_agree(any_stage: Synth, monkeypatch: Any) -> 
         blocks[s.res.archive_bucket]["PublicAccessBlockConfiguration"]
         == archive["Properties"]["PublicAccessBlockConfiguration"]
     )
+    # the media bucket: versioning, default encryption, public access block, CORS (but its
+    # origins) and lifecycle rules as the stack declares them (infra/resources.py MediaBucket)
+    _, media = one(s, "AWS::S3::Bucket", BucketName=s.res.media_bucket)
+    mp = media["Properties"]
+    (ver,) = rec.of("put_bucket_versioning")
+    assert ver["Bucket"] == s.res.media_bucket
+    assert ver["VersioningConfiguration"] == mp["VersioningConfiguration"]
+    (menc,) = [kw for kw in rec.of("put_bucket_encryption") if kw["Bucket"] == s.res.media_bucket]
+    (local_rule,) = menc["ServerSideEncryptionConfiguration"]["Rules"]
+    (cdk_rule,) = mp["BucketEncryption"]["ServerSideEncryptionConfiguration"]
+    local_default = local_rule["ApplyServerSideEncryptionByDefault"]
+    cdk_default = cdk_rule["ServerSideEncryptionByDefault"]
+    assert local_default["SSEAlgorithm"] == cdk_default["SSEAlgorithm"] == "aws:kms"
+    assert cdk_default["KMSMasterKeyID"] == {"Fn::GetAtt": [data_key(s), "Arn"]}
+    assert local_default["KMSMasterKeyID"] == s.res.kms_alias  # the local stand-in of that key
+    assert local_rule["BucketKeyEnabled"] == cdk_rule["BucketKeyEnabled"] is True
+    assert (
+        blocks[s.res.media_bucket]["PublicAccessBlockConfiguration"]
+        == mp["PublicAccessBlockConfiguration"]
+    )
+    (cors,) = [kw for kw in rec.of("put_bucket_cors") if kw["Bucket"] == s.res.media_bucket]
+    (local_cors,) = cors["CORSConfiguration"]["CORSRules"]
+    (cdk_cors,) = mp["CorsConfiguration"]["CorsRules"]
+    assert local_cors["AllowedMethods"] == cdk_cors["AllowedMethods"]
+    assert local_cors["AllowedHeaders"] == cdk_cors["AllowedHeaders"]
+    assert local_cors["ExposeHeaders"] == cdk_cors["ExposedHeaders"]
+    assert local_cors["MaxAgeSeconds"] == cdk_cors["MaxAge"]
+    (lc,) = rec.of("put_bucket_lifecycle_configuration")
+    assert lc["Bucket"] == s.res.media_bucket
+    local_rules = {r["ID"]: _lifecycle_s3(r) for r in lc["LifecycleConfiguration"]["Rules"]}
+    cdk_rules = {r["Id"]: _lifecycle_cfn(r) for r in mp["LifecycleConfiguration"]["Rules"]}
+    assert local_rules == cdk_rules
+    assert set(cdk_rules) == {
+        "originals-to-cold-storage",
+        "abort-incomplete-multipart-uploads",
+        "expire-old-versions",
+    }
+
     (ck,) = rec.of("create_alias")
     assert ck["AliasName"] == s.res.kms_alias
     (cs,) = rec.of("create_secret")
     assert cs["Name"] == s.res.signing_secret
+
+
+def _lifecycle_s3(r: dict[str, Any]) -> dict[str, Any]:
+    """A lifecycle rule of the S3 API (what the local stack puts), normalised."""
+    tag = r["Filter"].get("Tag")
+    return {
+        "tags": [(tag["Key"], tag["Value"])] if tag else [],
+        "transitions": [(t["StorageClass"], t["Days"]) for t in r.get("Transitions", [])],
+        "abort": r.get("AbortIncompleteMultipartUpload", {}).get("DaysAfterInitiation"),
+        "noncurrent": r.get("NoncurrentVersionExpiration", {}).get("NoncurrentDays"),
+        "delete_marker": r.get("Expiration", {}).get("ExpiredObjectDeleteMarker", False),
+        "enabled": r["Status"] == "Enabled",
+    }
+
+
+def _lifecycle_cfn(r: dict[str, Any]) -> dict[str, Any]:
+    """A lifecycle rule of the CloudFormation template, normalised the same way."""
+    noncurrent = r.get("NoncurrentVersionExpiration", {}).get("NoncurrentDays") or r.get(
+        "NoncurrentVersionExpirationInDays"
+    )
+    return {
+        "tags": [(t["Key"], t["Value"]) for t in r.get("TagFilters", [])],
+        "transitions": [
+            (t["StorageClass"], t["TransitionInDays"]) for t in r.get("Transitions", [])
+        ],
+        "abort": r.get("AbortIncompleteMultipartUpload", {}).get("DaysAfterInitiation"),
+        "noncurrent": noncurrent,
+        "delete_marker": r.get("ExpiredObjectDeleteMarker", False),
+        "enabled": r["Status"] == "Enabled",
+    }
 
 
 def test_prod_resources_are_for_stage_prod(prod: Synth) -> None:
@@ -1321,7 +1397,80 @@ def test_live_urls_reach_the_api_and_the_pushers(any_stage: Synth) -> None:
     assert "wss://" in connect and api_id in connect and "wss://*" not in connect
 
 
+def test_upload_expiry_job(dev: Synth) -> None:
+    """Hourly; reads the expiry-hour index (table) and checks or removes slot objects (media)."""
+    (sc,) = [sc for sc in dev.res.schedules if sc.name == "upload-expiry"]
+    assert sc.expression == "cron(20 * * * ? *)" and sc.interval_s == 3600
+    assert sc.handler == "upload_expiry:handler"
+    assert set(sc.grants) == {"table", "media"}
+    _, sched = one(dev, "AWS::Scheduler::Schedule", Name=f"{dev.res.prefix}-upload-expiry")
+    fn_id = sched["Properties"]["Target"]["Arn"]["Fn::GetAtt"][0]
+    assert (
+        dev.json["Resources"][fn_id]["Properties"]["Handler"] == "functions.upload_expiry.handler"
+    )
+    role_id = dev.json["Resources"][fn_id]["Properties"]["Role"]["Fn::GetAtt"][0]
+    acts = actions_of_role(dev, role_id)
+    assert {"s3:DeleteObject*", "s3:GetObject*"} <= acts or {"s3:DeleteObject"} <= acts
+
+
 def test_live_expiry_job(dev: Synth) -> None:
     (sc,) = [sc for sc in dev.res.schedules if sc.name == "live-expiry"]
     assert sc.expression == "rate(1 minute)" and sc.handler == "live_push:expire"
     assert set(sc.grants) == {"table", "live_push"}
+
+
+# -- clinic-scoped credentials (ADR 0012) ------------------------------------------------------
+
+
+def _tenant_role(s: Synth) -> tuple[str, dict[str, Any]]:
+    return next((k, v) for k, v in s.resources("AWS::IAM::Role").items() if "TenantDataRole" in k)
+
+
+def test_tenant_data_role_is_the_bound_of_every_clinic(any_stage: Synth) -> None:
+    from chalicelib.core import scoping
+
+    s = any_stage
+    role_id, role = _tenant_role(s)
+    assert role["Properties"]["MaxSessionDuration"] == 3600
+    sts = policy_of_role(s, role_id)
+    by_sid = {st.get("Sid"): st for st in sts}
+    items, indexes = by_sid["AnyClinicItems"], by_sid["AnyClinicIndexes"]
+    assert set(as_list(items["Action"])) == set(scoping.TABLE_ACTIONS)
+    assert items["Condition"] == {
+        "ForAllValues:StringLike": {"dynamodb:LeadingKeys": ["C#*", *scoping.GLOBAL_KEYS]}
+    }
+    # indexes: clinic keys only (a global index key returns other clinics' items)
+    assert as_list(indexes["Action"]) == ["dynamodb:Query"]
+    assert indexes["Condition"] == {"ForAllValues:StringLike": {"dynamodb:LeadingKeys": ["C#*"]}}
+    assert "index/*" in _join_text(indexes["Resource"])
+    objects = by_sid["AnyClinicObjects"]
+    texts = [_join_text(r) for r in as_list(objects["Resource"])]
+    assert any(t.endswith("/clinics/*") for t in texts)
+    assert any(t.endswith("/verifactu/*") for t in texts)
+    # never a Scan, a listing, or anything but data and its key
+    actions = actions_of_role(s, role_id)
+    assert not {a for a in actions if "Scan" in a or "List" in a or a.endswith(":*")}
+    assert {a.split(":")[0] for a in actions} == {"dynamodb", "s3", "kms"}
+    kms = next(st for st in sts if "kms:Decrypt" in as_list(st["Action"]))
+    assert (
+        set(kms["Condition"]["StringEquals"]["kms:ViaService"])
+        and len(as_list(kms["Resource"])) == 1
+    )
+
+
+def test_functions_that_touch_data_assume_the_tenant_role(any_stage: Synth) -> None:
+    s = any_stage
+    role_id, _ = _tenant_role(s)
+    arn = {"Fn::GetAtt": [role_id, "Arn"]}
+    for fn_id, p in functions(s).items():
+        assert p["Environment"]["Variables"]["TENANT_ROLE_ARN"] == arn, fn_id
+    api_role = next(k for k, v in s.resources("AWS::IAM::Role").items() if "ApiRole" in k)
+    assume = [st for st in policy_of_role(s, api_role) if "sts:AssumeRole" in as_list(st["Action"])]
+    assert assume and all(st["Resource"] == arn for st in assume)
+    # no role assumes it without a grant: only identity policies may let a principal in
+    for k, v in s.resources("AWS::IAM::Role").items():
+        if k == role_id:
+            continue
+        for st in policy_of_role(s, k):
+            if "sts:AssumeRole" in as_list(st["Action"]):
+                assert st["Resource"] == arn, k
