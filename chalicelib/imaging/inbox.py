@@ -259,12 +259,7 @@ def discard(principal: Principal, image_id: str) -> None:
         with transaction() as tx:
             tx.update(
                 img,
-                actions=[
-                    Image.deleted.set(True),
-                    Image.deleted_at.set(at),
-                    Image.deleted_by.set(principal.user_id),
-                    Image.updated_at.set(at),
-                ],
+                actions=Image.deletion(principal.user_id, at),
                 condition=(Image.deleted == False) & Image.SK.exists(),  # noqa: E712
             )
             if img.sha256:

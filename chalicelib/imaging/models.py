@@ -34,6 +34,9 @@ The entry is removed when the slot leaves ``pending``.
 
 from __future__ import annotations
 
+from datetime import datetime
+from typing import Any
+
 from pynamodb.attributes import (
     BooleanAttribute,
     JSONAttribute,
@@ -162,6 +165,16 @@ class Image(Item, discriminator="Image"):
     @property
     def in_inbox(self) -> bool:
         return is_inbox(self.patient_id)
+
+    @staticmethod
+    def deletion(by: str, at: datetime) -> list[Any]:
+        """The update actions of a soft delete (staff delete, inbox discard)."""
+        return [
+            Image.deleted.set(True),
+            Image.deleted_at.set(at),
+            Image.deleted_by.set(by),
+            Image.updated_at.set(at),
+        ]
 
 
 class ImageRef(Item, discriminator="ImageRef"):

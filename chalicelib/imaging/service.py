@@ -629,12 +629,7 @@ def delete_image(principal: Principal, patient_id: str, image_id: str) -> None:
         with transaction() as tx:
             tx.update(
                 img,
-                actions=[
-                    Image.deleted.set(True),
-                    Image.deleted_at.set(at),
-                    Image.deleted_by.set(principal.user_id),
-                    Image.updated_at.set(at),
-                ],
+                actions=Image.deletion(principal.user_id, at),
                 condition=Image.deleted == False,  # noqa: E712
             )
             for pk, sk in old_keys:
