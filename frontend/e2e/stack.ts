@@ -2,7 +2,7 @@
 // throwaway STATE_DIR, wait for /api/v1/health, and stop it with SIGINT when the run ends.
 import { spawn, spawnSync } from 'node:child_process'
 import { createServer } from 'node:net'
-import { existsSync, mkdtempSync, openSync, rmSync, mkdirSync } from 'node:fs'
+import { existsSync, mkdtempSync, openSync, readFileSync, rmSync, mkdirSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { fileURLToPath } from 'node:url'
 import { join, resolve } from 'node:path'
@@ -68,6 +68,13 @@ export default async function globalSetup() {
     throw e
   }
   process.env.E2E_BASE_URL = url
+  // The developer outbox (invitation and password links) opens with the key the runner prints
+  // once it has started everything, a moment after the API answers.
+  for (let i = 0; i < 120 && !process.env.E2E_OUTBOX_URL; i++) {
+    const printed = readFileSync(join(ARTIFACTS, 'stack.log'), 'utf8').match(/Developer outbox[^:]*: (\S+)/)
+    if (printed) process.env.E2E_OUTBOX_URL = printed[1]
+    else await new Promise((r) => setTimeout(r, 500))
+  }
 
   return async () => {
     if (proc.exitCode === null) {

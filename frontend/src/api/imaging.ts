@@ -4,7 +4,7 @@ import type { Page } from './types'
 export type Kind = 'photo' | 'xray' | 'dicom'
 export interface Rendition { url: string; expires_at: string; content_type: string; width?: number | null; height?: number | null }
 export interface ImageOut {
-  image_id: string; patient_id: string; kind: Kind; status: 'pending' | 'processing' | 'ready' | 'failed'; reason: string | null
+  image_id: string; patient_id: string; kind: Kind; status: 'pending' | 'processing' | 'ready' | 'failed' | 'expired'; reason: string | null
   category: string | null; xray_type: string | null; teeth: number[]; acquired_at: string | null; filename: string
   width: number | null; height: number | null; urls: Record<string, Rendition>; created_at: string
 }

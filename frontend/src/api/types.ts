@@ -25,6 +25,9 @@ export interface MemberOut {
   user_id: string; email: string; name: string; role: Role; status: 'active' | 'deactivated'
   is_professional: boolean; joined_at: string
 }
+export interface InvitationPreview {
+  clinic_name: string; email: string; role: Role; valid_until: string; existing_account: boolean
+}
 export interface InvitationOut {
   invitation_id: string; email: string; name: string | null; role: Role; is_professional: boolean
   status: 'pending' | 'accepted' | 'revoked' | 'expired'; created_at: string; valid_until: string

@@ -26,6 +26,19 @@ describe('useForm', () => {
     expect(f.error('email')).toBe('')
   })
 
+  it('leaving an empty field never typed in says nothing until the submit', () => {
+    i18n.global.locale.value = 'es'
+    const f = form()
+    f.blur('name')
+    expect(f.error('name')).toBe('')
+    f.values.name = 'A'
+    f.input('name')
+    f.values.name = ''
+    f.input('name')
+    f.blur('name') // typed in, then emptied: now it is worth saying
+    expect(f.error('name')).toBe('Este campo es obligatorio')
+  })
+
   it('submit validates everything and does not call the API when invalid', async () => {
     const f = form()
     let called = false

@@ -20,11 +20,18 @@ export function useForm<T extends Record<string, unknown>>(initial: T, schema: S
     else delete next[f]
     errors.value = next
   }
+  // Fields the user has typed in. Leaving an empty field never typed in says nothing yet (the
+  // submit does): a "required" popping up under the first field when someone clicks a link or
+  // tabs past it pushes the page down under their pointer.
+  const edited = reactive<Record<string, boolean>>({})
   const blur = (f: string) => {
+    const v = (values as Record<string, unknown>)[f]
+    if (!edited[f] && (v === '' || v === null || v === undefined)) return
     touched[f] = true
     check(f)
   }
   const input = (f: string) => {
+    edited[f] = true
     if (touched[f] || errors.value[f]) check(f)
   }
   const error = (f: string) => text(errors.value[f])
@@ -55,6 +62,7 @@ export function useForm<T extends Record<string, unknown>>(initial: T, schema: S
     Object.assign(values, { ...initial, ...v })
     errors.value = {}
     Object.keys(touched).forEach((k) => delete touched[k])
+    Object.keys(edited).forEach((k) => delete edited[k])
     formError.value = null
   }
   return { values, errors, error, blur, input, submit, submitting, formError, invalid, reset }

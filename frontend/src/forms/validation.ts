@@ -11,6 +11,8 @@ export const minLength = (n: number): Rule => (v) =>
   !empty(v) && String(v).trim().length < n ? { key: 'validation.minLength', params: { n } } : null
 export const maxLength = (n: number): Rule => (v) =>
   !empty(v) && String(v).length > n ? { key: 'validation.maxLength', params: { n } } : null
+export const sameAs = (field: string): Rule => (v, all) =>
+  !empty(v) && v !== all[field] ? { key: 'validation.sameAs' } : null
 export const email: Rule = (v) =>
   !empty(v) && !/^[^\s@]+@[^\s@]+\.[^\s@]{2,}$/.test(String(v).trim()) ? { key: 'validation.email' } : null
 export const phone: Rule = (v) =>

@@ -13,6 +13,9 @@ declare module 'vue-router' {
 
 const routes: RouteRecordRaw[] = [
   { path: '/login', name: 'login', component: () => import('@/views/LoginView.vue'), meta: { public: true } },
+  { path: '/forgot-password', name: 'forgot-password', component: () => import('@/views/ForgotPasswordView.vue'), meta: { public: true } },
+  { path: '/reset-password', name: 'reset-password', component: () => import('@/views/ResetPasswordView.vue'), meta: { public: true } },
+  { path: '/accept-invitation', name: 'accept-invitation', component: () => import('@/views/AcceptInvitationView.vue'), meta: { public: true } },
   {
     path: '/',
     component: () => import('@/layouts/AppShell.vue'),

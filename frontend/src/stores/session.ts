@@ -84,6 +84,15 @@ export const useSession = defineStore('session', () => {
     await loadMe()
   }
 
+  /** Accept a staff invitation (a new account's password, or an existing account's): signed in. */
+  async function acceptInvitation(token: string, password: string, name?: string) {
+    const m = ensureManager()
+    const out = await api.post<TokensOut>('/invitations/accept', { token, password, ...(name ? { name } : {}) }, { auth: false })
+    ended.value = null
+    m.setTokens(out)
+    await loadMe()
+  }
+
   async function switchClinic(clinicId: string) {
     const m = ensureManager()
     const token = await m.accessToken()
@@ -116,5 +125,5 @@ export const useSession = defineStore('session', () => {
     onNewTokens.push(fn)
   }
 
-  return { me, ended, permissions, signedIn, clinic, brandColor, can, restore, loadMe, login, switchClinic, logout, onSessionEnded, onTokensChanged }
+  return { me, ended, permissions, signedIn, clinic, brandColor, can, restore, loadMe, login, acceptInvitation, switchClinic, logout, onSessionEnded, onTokensChanged }
 })

@@ -14,7 +14,7 @@ export async function mountAt(component: Component, path: string, routes: RouteR
   i18n.global.locale.value = 'es'
   const router = createRouter({
     history: createMemoryHistory(),
-    routes: [{ path: '/login', name: 'login', component }, { path: '/', name: 'dashboard', component: { template: '<div>home</div>' } }, ...routes],
+    routes: [{ path: '/login', name: 'login', component }, { path: '/', name: 'dashboard', component: { template: '<div>home</div>' } }, { path: '/forgot-password', name: 'forgot-password', component: { template: '<div>forgot</div>' } }, ...routes],
   })
   await router.push(path)
   await router.isReady()

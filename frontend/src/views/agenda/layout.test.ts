@@ -58,6 +58,10 @@ describe('conflictText', () => {
     const data = { resource: 'professional', conflict_with: { start: '2026-11-26T09:45:00+01:00', end: '2026-11-26T10:15:00+01:00', professional_id: 'u1' } }
     expect(conflictText(data, t, names)).toBe('agenda.conflictProfessional(resource=Dra. Martín,start=09:45,end=10:15)')
   })
+  it('says the patient is already booked at that time, and in which chair', () => {
+    const data = { resource: 'patient', conflict_with: { start: '2026-11-26T10:00:00+01:00', end: '2026-11-26T10:30:00+01:00', cabinet_id: 'c1', patient_name: 'Ana Romero' } }
+    expect(conflictText(data, t, names)).toBe('agenda.conflictPatient(start=10:00,end=10:30,resource=Gabinete 1)')
+  })
   it('returns null when the error carries no conflict, so the API message is shown', () => {
     expect(conflictText(null, t, names)).toBeNull()
     expect(conflictText({ resource: 'cabinet' }, t, names)).toBeNull()

@@ -74,7 +74,7 @@ export function closedRanges(day: Day, from: number, to: number): [number, numbe
 }
 
 export interface ConflictData {
-  resource?: 'cabinet' | 'professional' | string
+  resource?: 'cabinet' | 'professional' | 'patient' | string
   conflict_with?: { start?: string; end?: string; patient_name?: string | null; cabinet_id?: string; professional_id?: string }
 }
 
@@ -90,6 +90,12 @@ export function conflictText(
   const c = (data ?? {}) as ConflictData
   const w = c.conflict_with
   if (!w?.start || !w.end) return null
+  const params0 = { start: hhmm(minutesOf(w.start)), end: hhmm(minutesOf(w.end)) }
+  // The patient already has an appointment at that time, in another chair: say where.
+  if (c.resource === 'patient') {
+    const where = names.cabinet(w.cabinet_id ?? '') ?? t('agenda.cabinet')
+    return t('agenda.conflictPatient', { ...params0, resource: where })
+  }
   const isPro = c.resource === 'professional'
   const resource = (isPro ? names.professional(w.professional_id ?? '') : names.cabinet(w.cabinet_id ?? '')) ?? t(isPro ? 'agenda.professional' : 'agenda.cabinet')
   const params = { resource, start: hhmm(minutesOf(w.start)), end: hhmm(minutesOf(w.end)) }
