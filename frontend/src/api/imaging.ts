@@ -68,6 +68,7 @@ export const imagingApi = {
     api.post<{ image: ImageOut; upload: UploadForm }>(`/patients/${pid}/${kind === 'photo' ? 'images' : 'xrays'}`, {
       kind, filename: file.name, content_type: file.type || (kind === 'dicom' ? 'application/dicom' : 'application/octet-stream'), size: file.size, ...extra,
     }),
+  remove: (pid: string, id: string) => api.del(`/patients/${pid}/images/${id}`),
   compare: async (pid: string, tooth: number) =>
     (await api.get<ImageOut[]>(`/patients/${pid}/xrays/compare`, { query: { tooth } })).map((i) => stableUrls(i)),
 }

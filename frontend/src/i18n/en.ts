@@ -117,6 +117,7 @@ const en: typeof es = {
     unavailable: 'The agenda is not available on this server yet.', override: 'Book outside opening hours', addCabinet: 'Create cabinet', cabinetName: 'Cabinet name', holiday: 'Holiday',
   },
   imaging: {
+    toothInvalid: 'Use the FDI tooth number, e.g. 36 or 85', dismiss: 'Remove {name}',
     title: 'Images', upload: 'Upload images', drop: 'Drop photos or X-rays here, or', browse: 'choose files', uploading: 'Uploading',
     processing: 'Processing…', failed: 'Failed', ready: 'Ready', empty: 'No images yet', emptyHint: 'Drop intraoral photos or X-rays to add them.',
     all: 'All', category: 'Category', type: 'Type', photo: 'Photo', xray: 'X-ray', compare: 'Compare', beforeAfter: 'Before / after',
@@ -148,7 +149,7 @@ const en: typeof es = {
       document_uploaded: 'Document added', budget_created: 'Estimate created', budget_accepted: 'Estimate accepted', invoice_issued: 'Invoice issued',
       payment_recorded: 'Payment recorded', message_sent: 'Message sent',
     },
-    other: 'Activity: {type}', by: 'by {name}', system: 'System',
+    other: 'Activity: {type}', by: 'by {name}', automatic: 'automatic', system: 'System',
     empty: 'No activity recorded', unavailable: 'The timeline is not available on this server yet.',
   },
   settings: {
@@ -164,7 +165,7 @@ const en: typeof es = {
     pending: 'Pending invitations', noInvites: 'No pending invitations', noInvitesHint: 'Invite your team with “Invite”: they get a link by email.',
     validUntil: 'Valid until', withdraw: 'Withdraw', invited: 'Invitation sent', send: 'Send invitation',
   },
-  audit: { export: 'Export CSV', empty: 'No entries yet', when: 'When', who: 'Who', action: 'Action', entity: 'Entity' },
+  audit: { export: 'Export CSV', empty: 'No entries yet', noneFiltered: 'Nothing matches these filters', when: 'When', who: 'Who', action: 'Action', entity: 'About', about: 'About', anything: 'Anything', anyone: 'Anyone', from: 'From', to: 'To', clear: 'Clear filters' },
   verifactu: {
     intro: "The clinic's legal invoicing ledger (VERI*FACTU): where it stands with the AEAT, proof that nobody has altered it, and the invoice book for your accountant.",
     common: { issued: 'Issued {date}' },

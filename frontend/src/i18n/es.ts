@@ -115,6 +115,7 @@ export default {
     unavailable: 'La agenda todavía no está disponible en este servidor.', override: 'Citar fuera del horario', addCabinet: 'Crear gabinete', cabinetName: 'Nombre del gabinete', holiday: 'Festivo',
   },
   imaging: {
+    toothInvalid: 'Usa el número FDI del diente, p. ej. 36 u 85', dismiss: 'Quitar {name}',
     title: 'Imágenes', upload: 'Subir imágenes', drop: 'Arrastra aquí fotos o radiografías, o', browse: 'elige archivos', uploading: 'Subiendo',
     processing: 'Procesando…', failed: 'Error', ready: 'Lista', empty: 'Aún no hay imágenes', emptyHint: 'Arrastra fotos intraorales o radiografías para añadirlas.',
     all: 'Todas', category: 'Categoría', type: 'Tipo', photo: 'Foto', xray: 'Radiografía', compare: 'Comparar', beforeAfter: 'Antes / después',
@@ -146,7 +147,7 @@ export default {
       document_uploaded: 'Documento añadido', budget_created: 'Presupuesto creado', budget_accepted: 'Presupuesto aceptado', invoice_issued: 'Factura emitida',
       payment_recorded: 'Pago registrado', message_sent: 'Mensaje enviado',
     },
-    other: 'Actividad: {type}', by: 'por {name}', system: 'Sistema',
+    other: 'Actividad: {type}', by: 'por {name}', automatic: 'automático', system: 'Sistema',
     empty: 'Sin actividad registrada', unavailable: 'La cronología aún no está disponible en este servidor.',
   },
   settings: {
@@ -162,7 +163,7 @@ export default {
     pending: 'Invitaciones pendientes', noInvites: 'No hay invitaciones pendientes', noInvitesHint: 'Invita a tu equipo con el botón «Invitar»: recibirán un enlace por correo.',
     validUntil: 'Válida hasta', withdraw: 'Retirar', invited: 'Invitación enviada', send: 'Enviar invitación',
   },
-  audit: { export: 'Exportar CSV', empty: 'Sin registros todavía', when: 'Fecha', who: 'Quién', action: 'Acción', entity: 'Entidad' },
+  audit: { export: 'Exportar CSV', empty: 'Sin registros todavía', noneFiltered: 'Nada coincide con estos filtros', when: 'Fecha', who: 'Quién', action: 'Acción', entity: 'Sobre', about: 'Sobre qué', anything: 'Cualquier cosa', anyone: 'Cualquiera', from: 'Desde', to: 'Hasta', clear: 'Quitar filtros' },
   verifactu: {
     intro: 'El registro legal de las facturas de la clínica (VERI*FACTU): su estado ante la AEAT, la prueba de que nadie lo ha alterado y el libro de facturas para tu gestoría.',
     common: { issued: 'Expedida el {date}' },

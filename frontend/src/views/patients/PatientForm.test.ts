@@ -1,0 +1,49 @@
+import { afterEach, describe, expect, it, vi } from 'vitest'
+import { flushPromises } from '@vue/test-utils'
+import PatientForm from './PatientForm.vue'
+import { mountAt } from '@/test/setup'
+
+afterEach(() => {
+  vi.unstubAllGlobals()
+  document.body.innerHTML = ''
+})
+
+async function fill(city: string, line1 = '', postal = '') {
+  const posted: Record<string, unknown>[] = []
+  vi.stubGlobal('matchMedia', (q: string) => ({ matches: false, media: q, addEventListener() {}, removeEventListener() {}, addListener() {}, removeListener() {} }))
+  vi.stubGlobal(
+    'fetch',
+    vi.fn(async (_input: string, init?: RequestInit) => {
+      posted.push(JSON.parse(String(init?.body ?? '{}')))
+      return new Response(JSON.stringify({ data: { patient_id: 'P1' }, message: null }), { status: 201, headers: { 'Content-Type': 'application/json' } })
+    }),
+  )
+  const { wrapper } = await mountAt(PatientForm, '/patients')
+  await wrapper.get('#p-first').setValue('Lucía')
+  await wrapper.get('#p-last').setValue('Romero')
+  await wrapper.get('#p-dob').setValue('1985-04-12')
+  await wrapper.get('#p-city').setValue(city)
+  await wrapper.get('#p-line1').setValue(line1)
+  await wrapper.get('#p-pc').setValue(postal)
+  await wrapper.get('form').trigger('submit')
+  await flushPromises()
+  return { wrapper, posted }
+}
+
+describe('patient form: the address', () => {
+  it('half an address is not dropped without a word: the missing parts are asked for', async () => {
+    const { wrapper, posted } = await fill('Alcorcón')
+    expect(posted).toHaveLength(0)
+    expect(wrapper.text()).toContain('Este campo es obligatorio')
+    expect(wrapper.find('#p-city').attributes('aria-invalid')).not.toBe('true')
+  })
+
+  it('a whole address is sent; none at all is fine too', async () => {
+    const whole = await fill('Alcorcón', 'Calle Toledo 59', '28016')
+    expect(whole.posted[0].address).toEqual({ line1: 'Calle Toledo 59', city: 'Alcorcón', postal_code: '28016' })
+    document.body.innerHTML = ''
+    const none = await fill('')
+    expect(none.posted).toHaveLength(1)
+    expect(none.posted[0].address).toBeUndefined()
+  })
+})
