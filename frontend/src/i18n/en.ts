@@ -13,7 +13,7 @@ const en: typeof es = {
     adminLocked: 'The administrator role always has every permission.', reset: 'Reset', resetDone: 'Role reset to its default permissions',
     saved: '{role} permissions saved', notInPlan: 'not in your plan',
   },
-  shell: { navigation: 'Main navigation', clinic: 'Clinic', signOut: 'Sign out', switched: 'Now working in {name}', switchFailed: 'Could not switch clinic' },
+  shell: { skip: 'Skip to content', navigation: 'Main navigation', clinic: 'Clinic', signOut: 'Sign out', switched: 'Now working in {name}', switchFailed: 'Could not switch clinic' },
   login: {
     title: 'Sign in', subtitle: "Open your clinic's agenda and records.", email: 'Email', password: 'Password', showPassword: 'Show the password',
     submit: 'Sign in', invalid: 'Wrong email or password.', tooMany: 'Too many attempts. Wait a minute and try again.',

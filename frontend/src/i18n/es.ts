@@ -11,7 +11,7 @@ export default {
     adminLocked: 'El rol de administración siempre tiene todos los permisos.', reset: 'Restablecer', resetDone: 'Rol restablecido a sus permisos por defecto',
     saved: 'Permisos de {role} guardados', notInPlan: 'fuera de tu plan',
   },
-  shell: { navigation: 'Navegación principal', clinic: 'Clínica', signOut: 'Cerrar sesión', switched: 'Ahora trabajas en {name}', switchFailed: 'No se pudo cambiar de clínica' },
+  shell: { skip: 'Saltar al contenido', navigation: 'Navegación principal', clinic: 'Clínica', signOut: 'Cerrar sesión', switched: 'Ahora trabajas en {name}', switchFailed: 'No se pudo cambiar de clínica' },
   login: {
     title: 'Iniciar sesión', subtitle: 'Accede a la agenda y las historias de tu clínica.', email: 'Correo electrónico', password: 'Contraseña', showPassword: 'Mostrar la contraseña',
     submit: 'Entrar', invalid: 'Correo o contraseña incorrectos.', tooMany: 'Demasiados intentos. Espera un minuto y vuelve a probar.',

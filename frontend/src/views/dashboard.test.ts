@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { agendaDay, firstName, withAlerts } from './dashboard'
+import { agendaDay, dayOrder, firstName, withAlerts } from './dashboard'
 import type { Appointment, Day } from '@/api/agenda'
 
 const d = (date: string, closed: boolean): Day => ({ date, weekday: '', time_zone: 'Europe/Madrid', closed, holiday: null, hours: [], appointments: [] })
@@ -40,5 +40,18 @@ describe('the greeting', () => {
     expect(firstName('  Sra.  Ana ')).toBe('Ana')
     expect(firstName('Dra.')).toBe('Dra.')
     expect(firstName(undefined)).toBe('')
+  })
+})
+
+describe("the day's list", () => {
+  const ap = (id: string, start: string, status: string, professional_id = 'U2') => ({ appointment_id: id, start: `2026-12-02T${start}:00+01:00`, status, professional_id }) as unknown as Appointment
+  it('leads with who is in the chair or waiting, then who is next, and ends with who is done', () => {
+    const list = [ap('done', '09:00', 'completed'), ap('next2', '12:00', 'scheduled'), ap('chair', '10:00', 'in_progress'), ap('next1', '11:30', 'confirmed'), ap('waiting', '10:30', 'checked_in'), ap('gone', '09:30', 'no_show'), ap('off', '08:30', 'cancelled')]
+    expect(dayOrder(list).map((a) => a.appointment_id)).toEqual(['chair', 'waiting', 'next1', 'next2', 'done', 'gone', 'off'])
+  })
+  it("a professional's own patients first within each group", () => {
+    const list = [ap('other', '11:00', 'scheduled', 'U2'), ap('mine', '12:00', 'scheduled', 'U1')]
+    expect(dayOrder(list, 'U1').map((a) => a.appointment_id)).toEqual(['mine', 'other'])
+    expect(dayOrder(list, null).map((a) => a.appointment_id)).toEqual(['other', 'mine'])
   })
 })

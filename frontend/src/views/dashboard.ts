@@ -32,3 +32,17 @@ export function firstName(fullName: string | undefined): string {
   const words = (fullName ?? '').trim().split(/\s+/).filter(Boolean)
   return words.find((w) => !TITLES.has(w.replace(/\.$/, '').toLowerCase())) ?? words[0] ?? ''
 }
+
+const GROUP: Record<string, number> = { in_progress: 0, checked_in: 1, confirmed: 2, scheduled: 2, completed: 3, no_show: 4, cancelled: 5 }
+
+/**
+ * The day's list as the front desk and the chair read it: who is in the chair and who is
+ * waiting, then who comes next (by time), then who is done, absent or cancelled. A
+ * professional's own appointments come first within each group.
+ */
+export function dayOrder(appointments: Appointment[], me?: string | null): Appointment[] {
+  const mine = (a: Appointment) => (me && a.professional_id === me ? 0 : 1)
+  return [...appointments].sort(
+    (a, b) => (GROUP[a.status] ?? 2) - (GROUP[b.status] ?? 2) || mine(a) - mine(b) || a.start.localeCompare(b.start),
+  )
+}
