@@ -43,6 +43,8 @@ export const patientsApi = {
   get: (id: string, signal?: AbortSignal) => api.get<PatientOut>(`/patients/${id}`, { signal }),
   create: (body: Record<string, unknown>) => api.post<PatientOut>('/patients', body),
   update: (id: string, body: Record<string, unknown>) => api.patch<PatientOut>(`/patients/${id}`, body),
+  archive: (id: string) => api.post<PatientOut>(`/patients/${id}/archive`),
+  unarchive: (id: string) => api.post<PatientOut>(`/patients/${id}/unarchive`),
   medical: (id: string) => api.get<MedicalOut>(`/patients/${id}/medical`),
   saveMedical: (id: string, h: MedicalHistory) => api.put<MedicalOut>(`/patients/${id}/medical`, h),
 }

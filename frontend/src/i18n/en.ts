@@ -67,6 +67,7 @@ const en: typeof es = {
     noAgenda: 'Your role does not include the agenda. Use the menu to reach your sections.',
   },
   patients: {
+    archive: 'Archive', unarchive: 'Unarchive', archiveTitle: 'Archive the record', unarchiveTitle: 'Unarchive the record', archiveConfirm: '{name} will no longer appear in searches and lists. Their history, images and invoices are kept, and you can unarchive them at any time.', unarchiveConfirm: '{name} will appear in searches and lists again.', archivedDone: 'Record archived', unarchivedDone: 'Record unarchived',
     title: 'Patients', subtitle: 'Search by name, phone, email or national id.', search: 'Search patients…', new: 'New patient',
     empty: 'No patients yet', emptyHint: 'Create the first patient record to start booking.',
     noResults: 'No patient matches “{q}”', noResultsHint: 'Check the spelling or search by phone or id.',

@@ -65,6 +65,7 @@ export default {
     noAgenda: 'Tu rol no incluye la agenda. Usa el menú para ir a tus secciones.',
   },
   patients: {
+    archive: 'Archivar', unarchive: 'Recuperar del archivo', archiveTitle: 'Archivar la ficha', unarchiveTitle: 'Recuperar la ficha', archiveConfirm: '{name} dejará de aparecer en búsquedas y listas. Su historia, imágenes y facturas se conservan, y puedes recuperarla cuando quieras.', unarchiveConfirm: '{name} volverá a aparecer en búsquedas y listas.', archivedDone: 'Ficha archivada', unarchivedDone: 'Ficha recuperada',
     title: 'Pacientes', subtitle: 'Busca por nombre, teléfono, correo o DNI/NIE.', search: 'Buscar paciente…', new: 'Nuevo paciente',
     empty: 'Aún no hay pacientes', emptyHint: 'Crea la ficha del primer paciente para empezar a citarlo.',
     noResults: 'Ningún paciente coincide con «{q}»', noResultsHint: 'Revisa la ortografía o busca por teléfono o DNI.',

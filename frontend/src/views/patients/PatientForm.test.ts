@@ -47,3 +47,26 @@ describe('patient form: the address', () => {
     expect(none.posted[0].address).toBeUndefined()
   })
 })
+
+describe('patient form: the emergency contact', () => {
+  it('a name without a phone is asked to be completed; a whole one is sent', async () => {
+    const { wrapper, posted } = await fill('')
+    expect(posted).toHaveLength(1)
+    document.body.innerHTML = ''
+    const half = await mountAt(PatientForm, '/patients')
+    await half.wrapper.get('#p-first').setValue('Lucía')
+    await half.wrapper.get('#p-last').setValue('Romero')
+    await half.wrapper.get('#p-dob').setValue('1985-04-12')
+    await half.wrapper.get('#p-ename').setValue('Luis Romero')
+    await half.wrapper.get('form').trigger('submit')
+    await flushPromises()
+    expect(posted).toHaveLength(1) // nothing more was sent
+    expect(half.wrapper.get('#p-ephone').attributes('aria-invalid')).toBe('true')
+    await half.wrapper.get('#p-ephone').setValue('+34 600 111 222')
+    await half.wrapper.get('#p-erel').setValue('hermano')
+    await half.wrapper.get('form').trigger('submit')
+    await flushPromises()
+    expect(posted.at(-1)!.emergency_contact).toEqual({ name: 'Luis Romero', phone: '+34 600 111 222', relationship: 'hermano' })
+    void wrapper
+  })
+})
