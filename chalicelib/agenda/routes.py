@@ -185,7 +185,8 @@ def update_appointment(req: Req, appointment_id: str) -> schemas.AppointmentOut:
     body=schemas.StatusIn,
     response=schemas.AppointmentOut,
     summary="Move through the workflow: confirmed, checked_in, in_progress, completed, "
-    "cancelled, no_show (409 on an invalid transition)",
+    "cancelled, no_show (409 on an invalid transition); cancelled or no_show back to "
+    "scheduled when its slots and patient are still free",
 )
 def change_status(req: Req, appointment_id: str) -> schemas.AppointmentOut:
     return service.change_status(req.user, appointment_id, req.body)

@@ -70,8 +70,10 @@ TRANSITIONS: dict[str, tuple[str, ...]] = {
     "checked_in": ("in_progress", "cancelled"),
     "in_progress": ("completed",),
     "completed": (),
-    "cancelled": (),
-    "no_show": (),
+    # Undo, or the patient called back: a cancelled or missed appointment is booked again at
+    # its time, if its cabinet, professional and patient are still free then.
+    "cancelled": ("scheduled",),
+    "no_show": ("scheduled",),
 }
 RELEASING = ("cancelled", "no_show")
 RESCHEDULABLE = ("scheduled", "confirmed")
@@ -82,6 +84,7 @@ STATUS_EVENTS = {
     "completed": "appointment.completed",
     "cancelled": "appointment.cancelled",
     "no_show": "appointment.no_show",
+    "scheduled": "appointment.reinstated",
 }
 
 
@@ -1036,6 +1039,10 @@ def change_status(
         )
     previous, version, at = a.status, int(a.version or 1), now()
     release = _keys_of(a) if data.status in RELEASING else []
+    # Reinstating takes the slots back, with the booking's own checks (cabinet, professional,
+    # the patient in another chair), in the same transaction.
+    reinstating = previous in RELEASING
+    take = _keys_of(a) if reinstating else []
     a.status = data.status
     a.status_history = [
         *(a.status_history or []),
@@ -1062,7 +1069,14 @@ def change_status(
         )
         tx.save(entry, condition=AuditEntry.SK.does_not_exist())
 
-    _write(principal, appointment_id, body, release=release)
+    _write(
+        principal,
+        appointment_id,
+        body,
+        add=take,
+        release=release,
+        patient=a if reinstating else None,
+    )
     events.publish(
         STATUS_EVENTS[data.status],
         cid,

@@ -1,8 +1,8 @@
 """iCalendar invitations (RFC 5545 objects, RFC 5546 iTIP methods) for appointments.
 
-One stable UID per appointment; SEQUENCE counts the reschedules (a reschedule notice carries a
-higher SEQUENCE so calendars replace the event); a cancellation is METHOD:CANCEL with
-STATUS:CANCELLED and SEQUENCE one above the last request.
+One stable UID per appointment; SEQUENCE counts the reschedules and the cancellations undone (a
+notice carries a higher SEQUENCE so calendars replace the event); a cancellation is
+METHOD:CANCEL with STATUS:CANCELLED and SEQUENCE one above the last request.
 """
 
 from __future__ import annotations

@@ -18,6 +18,7 @@ from chalicelib.core.observability import logger
 
 NOTICE = {
     "appointment.scheduled": "booking",
+    "appointment.reinstated": "booking",  # booked again after a cancellation or a no-show
     "appointment.cancelled": "cancellation",
     "appointment.no_show": "missed",
 }
@@ -52,7 +53,7 @@ def _handle(detail_type: str, detail: dict[str, Any], cid: str, appointment_id: 
     if detail_type in DROP_REMINDERS:
         scheduling.drop_reminders(cid, appointment_id)
     kind = NOTICE.get(detail_type)
-    if detail_type == "appointment.scheduled":
+    if detail_type in ("appointment.scheduled", "appointment.reinstated"):
         scheduling.plan_reminders(cid, a)
     elif detail_type == "appointment.updated" and detail.get("rescheduled"):
         scheduling.plan_reminders(cid, a)

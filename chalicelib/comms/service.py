@@ -370,10 +370,15 @@ def route_for(clinic_id: str, p: Patient) -> tuple[Route | None, str]:
 
 
 def _ics(kind: str, c: Clinic, p: Patient, a: Appointment) -> tuple[bytes, str] | None:
+    # RFC 5545 SEQUENCE: each reschedule raises it, and so does each cancellation and each
+    # booking again after one (a CANCEL is one above its request; the request that reinstates
+    # the appointment one above that CANCEL), so calendars always keep the newest.
+    reinstated = sum(1 for h in (a.status_history or [])[1:] if h.get("status") == "scheduled")
+    request_seq = len(a.reschedules or []) + 2 * reinstated
     if kind in ("booking", "reschedule", "reminder"):
-        method, seq = "REQUEST", len(a.reschedules or [])
+        method, seq = "REQUEST", request_seq
     elif kind == "cancellation":
-        method, seq = "CANCEL", len(a.reschedules or []) + 1
+        method, seq = "CANCEL", request_seq + 1
     else:
         return None
     brand = templates.Brand.of(c)

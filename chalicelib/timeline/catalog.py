@@ -33,7 +33,15 @@ FIELDS: dict[str, frozenset[str]] = {
     "appointment.updated": _APPOINTMENT | {"changes", "rescheduled"},
     **{
         f"appointment.{s}": _APPOINTMENT | {"previous_status"}
-        for s in ("confirmed", "checked_in", "started", "completed", "cancelled", "no_show")
+        for s in (
+            "confirmed",
+            "checked_in",
+            "started",
+            "completed",
+            "cancelled",
+            "no_show",
+            "reinstated",
+        )
     },
     "image.processed": frozenset(
         {

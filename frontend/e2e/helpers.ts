@@ -142,7 +142,8 @@ export async function freeOpenDay(page: Page): Promise<string> {
   for (let week = 0; week < 8; week++) {
     const start = new Date(from)
     start.setDate(from.getDate() + 7 * week)
-    const w = await apiGet<{ days: DayOut[] }>(page, `/agenda/week?start=${isoDate(start)}`)
+    // A day with only cancelled appointments is not free: they stay on screen, struck through.
+    const w = await apiGet<{ days: DayOut[] }>(page, `/agenda/week?start=${isoDate(start)}&include_cancelled=true`)
     const day = w.days.find((d) => !d.closed && d.appointments.length === 0)
     if (day) return day.date
   }

@@ -206,3 +206,23 @@ def test_english_patient_gets_english_mail_and_page(api, comms):
     assert r.status == 200 and b'lang="en"' in r.body and b"Yes, I confirm" in r.body
     r = api.post(f"/public/appointments/{tok}", raw=b"", headers=FORM)
     assert b"Your appointment is confirmed" in r.body
+
+
+def test_a_reinstated_appointment_is_announced_as_booked_again_with_its_reminders(api, comms):
+    """Staff undo a cancellation: the patient, who got the cancellation, gets the booking
+    again (a REQUEST with a newer SEQUENCE than the CANCEL, so calendars put it back)."""
+    a, _ = _booking(api, comms, "11:00")
+    aid = a["appointment_id"]
+    r = api.post(f"/appointments/{aid}/status", {"status": "cancelled"}, token=comms.token)
+    assert r.status == 200, r.body
+    drain()
+    cancel = Calendar.from_ical(part(parsed(mails_to(comms.patient["email"])[-1]), "text/calendar"))
+    assert str(cancel["METHOD"]) == "CANCEL"
+    r = api.post(f"/appointments/{aid}/status", {"status": "scheduled"}, token=comms.token)
+    assert r.status == 200, r.body
+    drain()
+    again = parsed(mails_to(comms.patient["email"])[-1])
+    cal = Calendar.from_ical(part(again, "text/calendar"))
+    assert str(cal["METHOD"]) == "REQUEST"
+    assert int(cal.walk("VEVENT")[0]["SEQUENCE"]) > int(cancel.walk("VEVENT")[0]["SEQUENCE"])
+    assert set(tokens_in(part(again, "text/plain"))) == {"confirm", "cancel"}

@@ -37,6 +37,7 @@ export const ACTIONS: Words = {
   'appointment.completed': ['Cita terminada', 'Appointment completed'],
   'appointment.cancelled': ['Cita anulada', 'Appointment cancelled'],
   'appointment.no_show': ['No acudió a la cita', 'Did not attend'],
+  'appointment.reinstated': ['Cita recuperada tras anularla', 'Appointment booked again'],
   'cabinet.created': ['Gabinete creado', 'Cabinet created'],
   'cabinet.updated': ['Gabinete cambiado', 'Cabinet changed'],
   'agenda.hours_updated': ['Horario de apertura cambiado', 'Opening hours changed'],
