@@ -68,6 +68,13 @@ OBJECT_ACTIONS = (
     "s3:DeleteObject",
     "s3:GetObjectTagging",
     "s3:PutObjectTagging",
+    # A request that names a version (``versionId``) is authorised with the version action
+    # (S3 User Guide, "Policy actions for Amazon S3"): the image worker reads, tags and removes
+    # the version it verified, the VERI*FACTU archive reads the version it noted.
+    "s3:GetObjectVersion",
+    "s3:DeleteObjectVersion",
+    "s3:GetObjectVersionTagging",
+    "s3:PutObjectVersionTagging",
 )
 
 DATA_KEY_ACTIONS = ("kms:Decrypt", "kms:GenerateDataKey", "kms:Encrypt", "kms:DescribeKey")
@@ -404,6 +411,18 @@ def for_partition(pk: str) -> Iterator[None]:
     cid = pk[2:] if pk.startswith("C#") else ""
     if is_plain_id(cid):
         with clinic(cid):
+            yield
+    else:
+        yield
+
+
+@contextmanager
+def for_clinic(clinic_id: Any) -> Iterator[None]:
+    """Run a job's work for a clinic id read from data (a due chain, a resolved link) with
+    that clinic's credentials; an id that is not a plain id runs unscoped (no clinic's data is
+    reachable there once the function's own role is narrowed)."""
+    if isinstance(clinic_id, str) and is_plain_id(clinic_id):
+        with clinic(clinic_id):
             yield
     else:
         yield

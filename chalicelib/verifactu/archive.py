@@ -30,8 +30,9 @@ version before it ends, not even the account's root):
 
 from __future__ import annotations
 
+import contextvars
 import hashlib
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
@@ -169,6 +170,14 @@ def _store(item: RecordItem, data: bytes) -> None:
         raise ArchiveError("archive copy written but not noted on the record") from exc
 
 
+def _in_scope(fn: Callable[[Any], Any]) -> Callable[[Any], Any]:
+    """``fn`` run in a copy of the caller's context: a pool's threads do not inherit context
+    variables, and the clinic scope (ADR 0012) must follow the reads and writes they make.
+    One copy per call: a context cannot be entered by two threads at once."""
+    ctx = contextvars.copy_context()
+    return lambda arg: ctx.copy().run(fn, arg)
+
+
 def store_batch(items: Sequence[RecordItem], models: Sequence[Any], body: bytes) -> int:
     """Archive each record of a submission about to be sent (those not archived yet), in
     parallel. Raises ``ArchiveError`` if any copy is not safely stored: send nothing then."""
@@ -177,7 +186,7 @@ def store_batch(items: Sequence[RecordItem], models: Sequence[Any], body: bytes)
     if not todo:
         return 0
     with ThreadPoolExecutor(max_workers=min(WORKERS, len(todo))) as pool:
-        failures = [f for f in pool.map(lambda t: _attempt(*t), todo) if f is not None]
+        failures = [f for f in pool.map(_in_scope(lambda t: _attempt(*t)), todo) if f is not None]
     if failures:
         fatal = [f for f in failures if not f.retryable]
         raise (fatal or failures)[0]
@@ -255,7 +264,8 @@ def first_break(items: Sequence[RecordItem], as_model: Any) -> Problem | None:
     if not items:
         return None
     with ThreadPoolExecutor(max_workers=min(WORKERS, len(items))) as pool:
-        for problem in pool.map(lambda t: _check(t[0], t[1], as_model), enumerate(items)):
+        check = _in_scope(lambda t: _check(t[0], t[1], as_model))
+        for problem in pool.map(check, enumerate(items)):
             if problem is not None:
                 return problem  # map yields in order: the first break
     return None

@@ -187,3 +187,20 @@ def published(monkeypatch: pytest.MonkeyPatch) -> list[tuple[str, dict]]:
 
     monkeypatch.setattr(events, "publish", spy)
     return seen
+
+
+@pytest.fixture
+def scoped_as(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The clinic of every credentials lookup that signs a DynamoDB or S3 call inside a clinic
+    scope (ADR 0012), in order: a path that should run as clinic A shows only A."""
+    from chalicelib.core import scoping  # noqa: PLC0415
+
+    seen: list[str] = []
+    real = scoping.cache.get
+
+    def get(clinic_id: str) -> Any:
+        seen.append(clinic_id)
+        return real(clinic_id)
+
+    monkeypatch.setattr(scoping.cache, "get", get)
+    return seen

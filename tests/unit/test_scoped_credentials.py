@@ -133,6 +133,17 @@ def test_a_clinic_reaches_its_own_objects_only() -> None:
     assert allowed(POLICY_A, *s3_check("PUT", archive, f"verifactu/{A}/N/1.xml", {}), {})
     assert not allowed(POLICY_A, *s3_check("PUT", archive, f"verifactu/{B}/N/1.xml", {}), {})
     assert allowed(POLICY_A, *s3_check("PUT", media, f"clinics/{A}/x", {"tagging": [""]}), {})
+    # a request naming a version is the version action (AWS authorises it so), own prefix only
+    v = {"versionId": ["3HL4kqtJlcpXroDTDmJ"]}
+    assert s3_check("GET", media, f"clinics/{A}/x", v)[0] == "s3:GetObjectVersion"
+    assert s3_check("DELETE", media, f"clinics/{A}/x", v)[0] == "s3:DeleteObjectVersion"
+    assert s3_check("PUT", media, f"clinics/{A}/x", {"tagging": [""], **v})[0] == (
+        "s3:PutObjectVersionTagging"
+    )
+    for method in ("GET", "HEAD", "DELETE"):
+        assert allowed(POLICY_A, *s3_check(method, media, f"clinics/{A}/x", v), {})
+        assert allowed(ROLE, *s3_check(method, media, f"clinics/{A}/x", v), {})
+        assert not allowed(POLICY_A, *s3_check(method, media, f"clinics/{B}/x", v), {})
     # nothing at the bucket level: no listing other clinics' keys
     assert not allowed(POLICY_A, *s3_check("GET", media, "", {}), {})
     assert not allowed(POLICY_A, *s3_check("GET", media, "other/x", {}), {})

@@ -258,3 +258,32 @@ def test_another_clinic_never_reaches_this_clinics_archive(
     # each clinic's copies sit under its own prefix; a clinic's check only reads the copies its
     # own records (keys built from its own clinic id) point at
     assert item.archive_key.startswith(f"verifactu/{clinic.clinic_id}/{NIF}/")
+
+
+def test_the_job_and_the_archive_pool_run_with_the_chains_clinic(
+    certified, stub, clinic, monkeypatch, scoped_as
+):
+    """ADR 0012: the submission job handles each due chain in its clinic's scope, and the
+    archive's thread pool keeps that scope (threads do not inherit context variables: the
+    copies were written on the function's own credentials before)."""
+    from chalicelib.core import scoping
+    from chalicelib.verifactu import archive, submission
+
+    seen: list[tuple[str, str | None]] = []
+    for name, module in (("submit_chain", submission), ("_store", archive), ("_check", archive)):
+        real = getattr(module, name)
+
+        def spy(*a, _real=real, _name=name, **k):
+            seen.append((_name, scoping.current_clinic()))
+            return _real(*a, **k)
+
+        monkeypatch.setattr(module, name, spy)
+    issue_one(certified)
+    issue_one(certified, iva=False)
+    scoped_as.clear()
+    assert run_job(later(0)) == {"answered": 1}
+    assert verify(certified)["intact"] is True  # the chain check's pool, inside the request
+    cid = clinic.clinic_id
+    assert {n for n, _ in seen} == {"submit_chain", "_store", "_check"}
+    assert all(scope == cid for _, scope in seen), seen
+    assert scoped_as and set(scoped_as) == {cid}
