@@ -40,7 +40,7 @@ from typing import Any
 from botocore.exceptions import BotoCoreError, ClientError
 from lxml import etree
 
-from chalicelib.core import aws
+from chalicelib.core import aws, scoping
 from chalicelib.core.config import settings
 from chalicelib.core.ids import now
 from chalicelib.core.observability import logger
@@ -120,7 +120,15 @@ def _code(exc: ClientError) -> str:
 
 def put_once(key: str, data: bytes) -> tuple[str | None, bool]:
     """Write ``data`` at ``key`` unless an object is there: ``(version id, written)``. An
-    existing object must hold the same bytes (else ``ArchiveError``, not retryable)."""
+    existing object must hold the same bytes (else ``ArchiveError``, not retryable).
+
+    Signed with the submission job's own role (``archive_write``), never a clinic's
+    credentials: those only read the archive (``scoping.ARCHIVE_ACTIONS``, ADR 0012)."""
+    with scoping.unscoped():
+        return _put_once(key, data)
+
+
+def _put_once(key: str, data: bytes) -> tuple[str | None, bool]:
     s3, bucket = _s3(), _bucket()
     try:
         out = s3.put_object(
@@ -218,7 +226,16 @@ def _read(item: RecordItem) -> bytes | None:
     except ClientError as exc:
         if _code(exc) in ("NoSuchKey", "NoSuchVersion", "404", "NotFound"):
             return None
+        if _code(exc) in ("AccessDenied", "403") and _own_copy(item.archive_key):
+            # A clinic's credentials cannot list the bucket, so S3 answers a missing key of
+            # the clinic's own prefix with 403, not 404 (ADR 0012).
+            return None
         raise
+
+
+def _own_copy(key: str) -> bool:
+    cid = scoping.current_clinic()
+    return cid is not None and scoping.enabled() and key.startswith(f"verifactu/{cid}/")
 
 
 def _huella_of(data: bytes) -> str:

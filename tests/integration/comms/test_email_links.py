@@ -206,3 +206,15 @@ def test_english_patient_gets_english_mail_and_page(api, comms):
     assert r.status == 200 and b'lang="en"' in r.body and b"Yes, I confirm" in r.body
     r = api.post(f"/public/appointments/{tok}", raw=b"", headers=FORM)
     assert b"Your appointment is confirmed" in r.body
+
+
+def test_the_appointment_link_runs_with_its_clinics_credentials(api, comms, clinic, scoped_as):
+    """ADR 0012: the link's global lookup names the clinic; the page and the confirmation
+    read and write with that clinic's credentials only."""
+    a, msg = _booking(api, comms)
+    path = f"/public/appointments/{tokens_in(part(msg, 'text/plain'))['confirm']}"
+    scoped_as.clear()
+    assert api.get(path).status == 200
+    r = api.post(path, raw=b"", headers={"Content-Type": "application/x-www-form-urlencoded"})
+    assert r.status == 200 and b"confirmada" in r.body
+    assert scoped_as and set(scoped_as) == {clinic.clinic_id}

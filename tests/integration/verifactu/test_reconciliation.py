@@ -429,7 +429,7 @@ def test_scheduled_handler_runs_the_reconciliation_and_respects_its_time(certifi
 
 
 def test_each_clinic_is_reconciled_with_its_own_credentials(
-    certified, stub, clinic, monkeypatch, scoped_as
+    certified, stub, clinic, monkeypatch, scoped_as, own_credentials
 ):
     """ADR 0012: the job reads the due chains on the global path and reconciles each clinic
     in its own scope."""
@@ -447,6 +447,8 @@ def test_each_clinic_is_reconciled_with_its_own_credentials(
 
     monkeypatch.setattr(reconciliation, "reconcile_clinic", spy)
     scoped_as.clear()
+    own_credentials.clear()
     assert reconcile(later(60)) == {"ok": 1}
+    assert set(own_credentials) <= {"global"}, own_credentials  # its role: the global path
     assert seen == [clinic.clinic_id]
     assert scoped_as and set(scoped_as) == {clinic.clinic_id}
