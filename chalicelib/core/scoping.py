@@ -521,6 +521,18 @@ class _Cache:
             return creds
 
 
+def signing_expiry() -> float | None:
+    """When the credentials that sign the current S3 call expire (epoch seconds): the current
+    clinic's, if a scope is active and they are cached; None on the function's own credentials
+    (their expiry is not this module's). A presigned URL or form stops working when they do,
+    whatever expiry it was asked for (S3 User Guide, presigned URLs)."""
+    cid = _clinic.get()
+    if cid is None or not enabled():
+        return None
+    hit = cache._creds.get(cid)  # noqa: SLF001 - the cache is this module's
+    return hit[1] if hit is not None else None
+
+
 def _arns() -> dict[str, str]:
     from chalicelib.core.config import settings  # noqa: PLC0415 - config imports aws lazily
 

@@ -416,7 +416,7 @@ def test_scheduled_handler_runs_the_reconciliation_and_respects_its_time(certifi
 
     schedule = next(s for s in for_stage("test").schedules if s.name == "aeat-reconcile")
     assert schedule.handler == "aeat_reconcile:handler"
-    assert {"table", "kms", "mail"} <= set(schedule.grants)
+    assert {"global", "tenant", "kms", "mail"} <= set(schedule.grants)  # ADR 0012
 
     sent_and_answered(certified, 1)
     short = FakeLambdaContext("aeat-reconcile")
