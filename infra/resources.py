@@ -388,7 +388,7 @@ class Resources:
                 description="Appointment reminders due now (time-bucket index, no scans)",
                 interval_s=300,
                 timeout_s=120,
-                grants=("table", "events", "kms", "secrets", "mail"),
+                grants=("global", "tenant", "events", "kms", "secrets", "mail"),
             ),
             Schedule(
                 name="end-of-day",
@@ -397,7 +397,7 @@ class Resources:
                 description="End-of-day email at 16:00 in each clinic's own time zone",
                 interval_s=900,
                 timeout_s=300,
-                grants=("table", "kms", "mail"),
+                grants=("global", "tenant", "kms", "mail"),
             ),
             Schedule(
                 name="aeat-submit",

@@ -1487,6 +1487,8 @@ NARROWED = (
     "events-redrive",
     "budget-expiry",
     "ses-feedback",
+    "reminders",
+    "end-of-day",
 )
 """The functions whose every access to a clinic's data goes through that clinic's scope (ADR
 0012): their own roles have the global path only. The others keep ``table`` (ADR 0012 says
