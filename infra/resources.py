@@ -98,6 +98,8 @@ class MediaBucket:
 
 
 GRANTS = (
+    "global",
+    "tenant",
     "table",
     "media",
     "events",
@@ -110,7 +112,12 @@ GRANTS = (
     "live_ready",
 )
 """What a function may be granted (least privilege, per function, in the CDK stack):
-``table`` read/write items of the table and its indexes; ``media`` read/write objects of the
+``global`` the table's global path only (``scoping.global_policy``: the lookups on the base
+table and the global index keys, never a clinic's ``C#`` partition; ADR 0012); ``tenant``
+assume the tenant-data role, i.e. reach a clinic's items and objects only through that
+clinic's scoped credentials; ``table`` read/write every item of the table and its indexes
+(direct tenant access: only functions with a path that touches a clinic's data outside a
+clinic scope, listed in ADR 0012); ``media`` read/write objects of the
 media bucket; ``events`` put events on the bus; ``kms`` envelope-encryption data keys;
 ``secrets`` read the signing keys; ``mail`` send through SES; ``archive_write`` put (and read
 back) objects of the VERI*FACTU WORM archive, never delete them; ``archive_read`` read them;
@@ -118,9 +125,13 @@ back) objects of the VERI*FACTU WORM archive, never delete them; ``archive_read`
 (``execute-api:ManageConnections``); ``live_ready`` send messages to the ``live`` queue (the
 socket handler's ``live.ready``, docs/adr/1101-live-notifications.md)."""
 
-API_GRANTS = tuple(g for g in GRANTS if g not in ("archive_write", "live_push", "live_ready"))
+API_GRANTS = tuple(
+    g for g in GRANTS if g not in ("global", "archive_write", "live_push", "live_ready")
+)
 """The API reads the VERI*FACTU archive (chain verification) but never writes it: only the
-submission job does (docs/adr/0206-verifactu-worm-archive-and-invoice-book.md)."""
+submission job does (docs/adr/0206-verifactu-worm-archive-and-invoice-book.md). It keeps the
+whole table: sign-up, sign-in and a few other public routes still touch a clinic's data before
+any clinic scope (ADR 0012)."""
 
 ARCHIVE_RETENTION_DAYS = 2557
 """Object Lock COMPLIANCE retention of every VERI*FACTU record copy in production: 7 years
@@ -298,7 +309,7 @@ class Resources:
                 memory_mb=2048,
                 # kms: the DICOM patient check opens the patient's national id and seals the
                 # header's patient name/id (docs/adr/0402-image-worker-idempotency.md).
-                grants=("table", "media", "events", "kms"),
+                grants=("global", "tenant", "events", "kms"),
             ),
             Queue(
                 name="timeline",
@@ -360,7 +371,7 @@ class Resources:
                     "detail-type": ["Email Bounced", "Email Complaint Received"],
                 },
                 on_default_bus=True,
-                grants=("table",),
+                grants=("global",),
             ),
         )
 
@@ -377,7 +388,7 @@ class Resources:
                 description="Appointment reminders due now (time-bucket index, no scans)",
                 interval_s=300,
                 timeout_s=120,
-                grants=("table", "events", "kms", "secrets", "mail"),
+                grants=("global", "tenant", "events", "kms", "secrets", "mail"),
             ),
             Schedule(
                 name="end-of-day",
@@ -386,7 +397,7 @@ class Resources:
                 description="End-of-day email at 16:00 in each clinic's own time zone",
                 interval_s=900,
                 timeout_s=300,
-                grants=("table", "kms", "mail"),
+                grants=("global", "tenant", "kms", "mail"),
             ),
             Schedule(
                 name="aeat-submit",
@@ -397,7 +408,7 @@ class Resources:
                 interval_s=60,
                 timeout_s=300,
                 # archive_write: each record's XML goes to the WORM archive before it is sent.
-                grants=("table", "kms", "archive_write"),
+                grants=("global", "tenant", "kms", "archive_write"),
             ),
             Schedule(
                 name="aeat-reconcile",
@@ -409,7 +420,7 @@ class Resources:
                 "(ConsultaLR, due index); differences flagged and emailed (ADR 0205)",
                 interval_s=86400,
                 timeout_s=900,
-                grants=("table", "kms", "mail"),
+                grants=("global", "tenant", "kms", "mail"),
             ),
             Schedule(
                 name="events-redrive",
@@ -417,7 +428,7 @@ class Resources:
                 handler="events_redrive:handler",
                 description="Domain events the bus refused (parked in the table) -> the bus again",
                 interval_s=60,
-                grants=("table", "events"),
+                grants=("global", "events"),
             ),
             Schedule(
                 name="live-expiry",
@@ -439,7 +450,7 @@ class Resources:
                 interval_s=3600,
                 # media: a slot whose file did arrive is left to the worker (HeadObject); a
                 # document's never-completed file is removed.
-                grants=("table", "media"),
+                grants=("global", "tenant"),
             ),
             Schedule(
                 name="budget-expiry",
@@ -447,7 +458,7 @@ class Resources:
                 handler="budget_expiry:handler",
                 description="Sent budgets past their validity date -> expired (expiry index)",
                 interval_s=86400,
-                grants=("table",),
+                grants=("global", "tenant"),
             ),
         )
 

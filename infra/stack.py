@@ -798,9 +798,26 @@ class CuspideStack(cdk.Stack):
         unknown = set(grants) - set(GRANTS)
         if unknown:
             raise ValueError(f"unknown grants {sorted(unknown)} (see infra/resources.py GRANTS)")
-        if "table" in grants or "media" in grants:
+        if {"table", "global"} <= set(grants):
+            raise ValueError("a function has the table's global path or all of it, not both")
+        if {"table", "media", "tenant"} & set(grants):
             # Clinic-scoped credentials for the clinic being served (ADR 0012).
             self.tenant_role.grant_assume_role(role)
+        if "global" in grants:
+            # Every clinic's data through the tenant-data role only: the function's own role
+            # reaches the global lookups and the global index keys, never a C# partition, and
+            # no object (ADR 0012).
+            for st in scoping.global_policy(table_arn=self.table.table_arn)["Statement"]:
+                role.add_to_policy(iam.PolicyStatement.from_json(st))
+            role.add_to_policy(
+                iam.PolicyStatement(
+                    actions=list(scoping.DATA_KEY_ACTIONS),
+                    resources=[self.key.key_arn],
+                    conditions={
+                        "StringEquals": {"kms:ViaService": f"dynamodb.{self.region}.amazonaws.com"}
+                    },
+                )
+            )
         if "table" in grants:
             self.table.grant_read_write_data(role)
             role.add_to_policy(

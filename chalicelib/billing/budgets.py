@@ -818,8 +818,13 @@ def resolve_link(token: str) -> tuple[BudgetLink, Budget]:
         link = BudgetLink.get(*BudgetLink.key(claims.link_id), consistent_read=True)
     except DoesNotExist as exc:
         raise LinkProblem("tampered") from exc
-    if link.budget_id != claims.subject_id or link.action != claims.action:
+    if (
+        link.budget_id != claims.subject_id
+        or link.action != claims.action
+        or not scoping.is_plain_id(link.clinic_id)
+    ):
         raise LinkProblem("tampered")
+    scoping.adopt(link.clinic_id)  # the rest of the request runs as the link's clinic (ADR 0012)
     try:
         b = load(link.clinic_id, link.budget_id, consistent=True)
     except NotFound as exc:

@@ -27,7 +27,7 @@ from datetime import timedelta
 from pynamodb.exceptions import DoesNotExist, UpdateError
 
 from chalicelib.bridge.models import Device, DeviceKey
-from chalicelib.core import ratelimit
+from chalicelib.core import ratelimit, scoping
 from chalicelib.core.api import DEVICE_KEY_PREFIX, DevicePrincipal, device_key_invalid
 from chalicelib.core.i18n import tr
 from chalicelib.core.ids import now
@@ -89,8 +89,11 @@ def _verify(token: str) -> tuple[Device, str] | None:
         lookup = DeviceKey.get(*DeviceKey.key(prefix), consistent_read=True)
     except DoesNotExist:
         return None
-    if not hmac.compare_digest(lookup.key_hash, key_hash(token)):
+    if not hmac.compare_digest(lookup.key_hash, key_hash(token)) or not scoping.is_plain_id(
+        lookup.clinic_id
+    ):
         return None
+    scoping.adopt(lookup.clinic_id)  # the device's clinic signs from here on (ADR 0012)
     try:
         device = Device.get(*Device.key(lookup.clinic_id, lookup.device_id), consistent_read=True)
     except DoesNotExist:

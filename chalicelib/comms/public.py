@@ -17,7 +17,7 @@ from chalice import Response
 from chalicelib.agenda.models import Appointment
 from chalicelib.comms import actions, service, templates
 from chalicelib.comms.models import PatientLink
-from chalicelib.core import ratelimit
+from chalicelib.core import ratelimit, scoping
 from chalicelib.core.errors import TooManyRequests
 from chalicelib.core.links import InvalidLink
 from chalicelib.core.observability import logger
@@ -145,8 +145,13 @@ def _resolve(token: str) -> tuple[PatientLink, Clinic, templates.Brand, str]:
     except InvalidLink as exc:
         raise actions.LinkProblem(exc.reason) from exc
     link = actions.load_link(claims.link_id)
-    if link.appointment_id != claims.subject_id or link.action != claims.action:
+    if (
+        link.appointment_id != claims.subject_id
+        or link.action != claims.action
+        or not scoping.is_plain_id(link.clinic_id)
+    ):
         raise actions.LinkProblem("tampered")
+    scoping.adopt(link.clinic_id)  # the rest of the request runs as the link's clinic (ADR 0012)
     c = service.clinic(link.clinic_id)
     return link, c, templates.Brand.of(c), templates.lang_of(link.language)
 

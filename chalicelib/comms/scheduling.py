@@ -83,14 +83,20 @@ def run_due(job: str, kind: str, at: datetime, handle: Callable[[Due, datetime],
     for b in todo:
         due = Item.GSI1SK.between(f"{kind}#", f"{kind}#{stamp(at)}~")
         for item in list(Item.gsi1.query(f"DUE#{b}", due)):
-            if not isinstance(item, Due) or item.due_at > at or not take(item):
+            if not isinstance(item, Due) or item.due_at > at:
                 continue
-            try:
-                with scoping.for_partition(item.PK):  # the item's clinic's credentials (ADR 0012)
+            # The item's clinic's credentials for all of it: the claim, the work and the retry
+            # (ADR 0012: the job's own role reaches the global path only).
+            with scoping.for_partition(item.PK):
+                if not take(item):
+                    continue
+                try:
                     outcomes[handle(item, at)] += 1
-            except Exception as exc:  # noqa: BLE001 - one failing item must not stop the rest
-                logger.warning("due item failed", extra={"kind": kind, "error": type(exc).__name__})
-                outcomes["retry" if _retry_later(item, at) else "failed"] += 1
+                except Exception as exc:  # noqa: BLE001 - one failing item must not stop the rest
+                    logger.warning(
+                        "due item failed", extra={"kind": kind, "error": type(exc).__name__}
+                    )
+                    outcomes["retry" if _retry_later(item, at) else "failed"] += 1
     # The current hour still holds items due later in it: read it again next run.
     done = [b for b in todo if b < bucket(at)]
     if done:

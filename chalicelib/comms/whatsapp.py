@@ -31,7 +31,7 @@ from chalicelib.comms.models import (
     WaPhone,
     WhatsAppConfig,
 )
-from chalicelib.core import audit, jsontext
+from chalicelib.core import audit, jsontext, scoping
 from chalicelib.core.api import Page, Principal
 from chalicelib.core.config import settings
 from chalicelib.core.crypto import open_sealed, seal
@@ -492,7 +492,7 @@ class WebhookRejected(Exception):  # noqa: N818 - a reason, answered as a status
 
 def verify_subscription(clinic_id: str, params: dict[str, str]) -> str:
     """GET verification: echo hub.challenge when hub.verify_token matches this clinic's."""
-    cfg = config(clinic_id) if _plausible_id(clinic_id) else None
+    cfg = _adopted_config(clinic_id)
     if cfg is None:
         raise WebhookRejected(404, "unknown webhook")
     expected = open_sealed(clinic_id, cfg.verify_token_sealed)
@@ -511,9 +511,18 @@ def _plausible_id(clinic_id: str) -> bool:
     return 10 <= len(clinic_id) <= 40 and clinic_id.replace("-", "").isalnum()
 
 
+def _adopted_config(clinic_id: str) -> WhatsAppConfig | None:
+    """The configuration of the clinic the webhook's path names, read (like all the rest of
+    the request) with that clinic's credentials (ADR 0012); None for an implausible id."""
+    if not (_plausible_id(clinic_id) and scoping.is_plain_id(clinic_id)):
+        return None
+    scoping.adopt(clinic_id)
+    return config(clinic_id)
+
+
 def check_signature(clinic_id: str, raw: bytes, header: str | None) -> WhatsAppConfig:
     """The clinic's config when ``X-Hub-Signature-256`` is the HMAC of ``raw``; else reject."""
-    cfg = config(clinic_id) if _plausible_id(clinic_id) else None
+    cfg = _adopted_config(clinic_id)
     if cfg is None:
         raise WebhookRejected(404, "unknown webhook")
     if not header or not header.startswith("sha256=") or len(header) != 71:

@@ -384,7 +384,10 @@ class Router:
             def handler(**path_params: str) -> Response:
                 request = bp.current_request
                 try:
-                    return _handle(spec, view, request, path_params)
+                    # A public or device route adopts the clinic its link, token or key
+                    # resolves to (ADR 0012); the scope ends with the request.
+                    with scoping.adoptable():
+                        return _handle(spec, view, request, path_params)
                 except ApiError as err:
                     return error_response(err, _language(request))
                 except Exception:  # noqa: BLE001 - the one place that turns bugs into a 500

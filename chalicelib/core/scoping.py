@@ -24,9 +24,11 @@ built it.
   returns memberships of other clinics). A call that mixes a clinic item with a lookup (one
   transaction writing both) needs the clinic's credentials, whose policy also reaches the
   lookups on the base table only.
-* Outside any scope (sign-in before the clinic is known, public links, the image worker, the
-  other jobs, tests that write fixtures) calls are signed with the function's own
-  credentials, as before; ADR 0012 says what narrowing those still needs.
+* Outside any scope (sign-up, sign-in before the clinic is known, tests that write fixtures)
+  calls are signed with the function's own credentials. A public or device route enters its
+  clinic's scope with :func:`adopt` once its link, token or key has named it; the jobs and the
+  image worker enter one per item. ADR 0012 lists which functions' own roles are narrowed to
+  the global path and which still keep the whole table.
 
 With ``TENANT_ROLE_ARN`` unset nothing is scoped: every call uses the function's own
 credentials, exactly as before this module (the one switch; the CDK stack and the local stack
@@ -68,7 +70,20 @@ OBJECT_ACTIONS = (
     "s3:DeleteObject",
     "s3:GetObjectTagging",
     "s3:PutObjectTagging",
+    # A request that names a version (``versionId``) is authorised with the version action
+    # (S3 User Guide, "Policy actions for Amazon S3"): the image worker reads, tags and removes
+    # the version it verified, the VERI*FACTU archive reads the version it noted.
+    "s3:GetObjectVersion",
+    "s3:DeleteObjectVersion",
+    "s3:GetObjectVersionTagging",
+    "s3:PutObjectVersionTagging",
 )
+
+ARCHIVE_ACTIONS = ("s3:GetObject", "s3:GetObjectVersion")
+"""What a clinic's credentials may do in the VERI*FACTU archive: read its own copies (the chain
+check). Only the submission job writes it, with its own role's ``archive_write`` (ADR 0206:
+the API never writes the archive, and every function that serves a clinic may assume the
+tenant-data role); never delete."""
 
 DATA_KEY_ACTIONS = ("kms:Decrypt", "kms:GenerateDataKey", "kms:Encrypt", "kms:DescribeKey")
 """The table and the media bucket are encrypted with the stage's KMS key: their readers and
@@ -121,6 +136,7 @@ _SAFE_ID = re.compile(r"[A-Za-z0-9_-]{1,64}")
 
 _clinic: ContextVar[str | None] = ContextVar("cuspide_clinic_scope", default=None)
 _path: ContextVar[str] = ContextVar("cuspide_call_path", default="clinic")
+_slot: ContextVar[bool] = ContextVar("cuspide_scope_slot", default=False)
 
 
 # --- policies ------------------------------------------------------------------------------
@@ -167,10 +183,13 @@ def clinic_policy(
                 "Sid": "ClinicObjects",
                 "Effect": "Allow",
                 "Action": list(OBJECT_ACTIONS),
-                "Resource": [
-                    f"{media_bucket_arn}/clinics/{clinic_id}/*",
-                    f"{archive_bucket_arn}/verifactu/{clinic_id}/*",
-                ],
+                "Resource": f"{media_bucket_arn}/clinics/{clinic_id}/*",
+            },
+            {
+                "Sid": "ClinicArchive",
+                "Effect": "Allow",
+                "Action": list(ARCHIVE_ACTIONS),
+                "Resource": f"{archive_bucket_arn}/verifactu/{clinic_id}/*",
             },
             {
                 # The role's own policy names the key; a session policy cannot know its ARN.
@@ -215,7 +234,13 @@ def role_policy(*, table_arn: str, media_bucket_arn: str, archive_bucket_arn: st
                 "Sid": "AnyClinicObjects",
                 "Effect": "Allow",
                 "Action": list(OBJECT_ACTIONS),
-                "Resource": [f"{media_bucket_arn}/clinics/*", f"{archive_bucket_arn}/verifactu/*"],
+                "Resource": f"{media_bucket_arn}/clinics/*",
+            },
+            {
+                "Sid": "AnyClinicArchive",
+                "Effect": "Allow",
+                "Action": list(ARCHIVE_ACTIONS),
+                "Resource": f"{archive_bucket_arn}/verifactu/*",
             },
         ],
     }
@@ -410,6 +435,52 @@ def for_partition(pk: str) -> Iterator[None]:
 
 
 @contextmanager
+def for_clinic(clinic_id: Any) -> Iterator[None]:
+    """Run a job's work for a clinic id read from data (a due chain, a resolved link) with
+    that clinic's credentials; an id that is not a plain id runs unscoped (no clinic's data is
+    reachable there once the function's own role is narrowed)."""
+    if isinstance(clinic_id, str) and is_plain_id(clinic_id):
+        with clinic(clinic_id):
+            yield
+    else:
+        yield
+
+
+@contextmanager
+def adoptable() -> Iterator[None]:
+    """A unit of work whose clinic is learnt on the way (a public route once its link or token
+    resolves, a device route once its key is found): :func:`adopt` inside the block scopes the
+    rest of it, and the scope ends with the block (so a Lambda container's next invocation,
+    on the same thread, starts unscoped). The API opens one around every request."""
+    clinic_token = _clinic.set(None)
+    slot_token = _slot.set(True)
+    try:
+        yield
+    finally:
+        _slot.reset(slot_token)
+        _clinic.reset(clinic_token)
+
+
+def adopt(clinic_id: str) -> None:
+    """From here to the end of the enclosing :func:`adoptable` block, run with this clinic's
+    credentials: called once a global lookup (a budget or appointment link, an invitation or
+    password-reset token, a WhatsApp number, a device key) has said whose data the rest of the
+    work touches. Adopting the clinic already in scope changes nothing; another clinic's is a
+    bug (``RuntimeError``). Outside an ``adoptable`` block (a test calling a service directly)
+    it does nothing: the function's own credentials sign, and once its role is narrowed they
+    reach no clinic's data at all."""
+    if not is_plain_id(clinic_id):
+        raise ValueError("a clinic id for a scope must be a plain id")
+    current = _clinic.get()
+    if current == clinic_id:
+        return
+    if current is not None:
+        raise RuntimeError("already working for another clinic")
+    if _slot.get():
+        _clinic.set(clinic_id)  # undone when the adoptable block resets it
+
+
+@contextmanager
 def unscoped() -> Iterator[None]:
     """Run the block with the function's own credentials (the global path), for the rare work
     that spans clinics on purpose (ADR 0012 lists where)."""
@@ -448,6 +519,18 @@ class _Cache:
             creds, expires = _assume(clinic_id)
             self._creds[clinic_id] = (creds, expires)
             return creds
+
+
+def signing_expiry() -> float | None:
+    """When the credentials that sign the current S3 call expire (epoch seconds): the current
+    clinic's, if a scope is active and they are cached; None on the function's own credentials
+    (their expiry is not this module's). A presigned URL or form stops working when they do,
+    whatever expiry it was asked for (S3 User Guide, presigned URLs)."""
+    cid = _clinic.get()
+    if cid is None or not enabled():
+        return None
+    hit = cache._creds.get(cid)  # noqa: SLF001 - the cache is this module's
+    return hit[1] if hit is not None else None
 
 
 def _arns() -> dict[str, str]:

@@ -121,7 +121,16 @@ def presigned_post(
         Conditions=conditions,
         ExpiresIn=expires_in,
     )
-    return {"url": post["url"], "fields": post["fields"], "expires_in": expires_in}
+    return {"url": post["url"], "fields": post["fields"], "expires_in": _usable_s(expires_in)}
+
+
+def _usable_s(expires_in: int) -> int:
+    """How long a presigned URL or form signed just now really works: what was asked, capped
+    at the signing credentials' expiry (a clinic's role session, ADR 0012)."""
+    until = scoping.signing_expiry()
+    if until is None:
+        return expires_in
+    return max(0, min(expires_in, int(until - now().timestamp())))
 
 
 def _ascii_filename(filename: str) -> str:
@@ -157,7 +166,7 @@ def presigned_get(
     if filename:
         params["ResponseContentDisposition"] = content_disposition(filename, attachment=attachment)
     url = _s3().generate_presigned_url("get_object", Params=params, ExpiresIn=expires_in)
-    return url, now() + timedelta(seconds=expires_in)
+    return url, now() + timedelta(seconds=_usable_s(expires_in))
 
 
 def _missing(exc: ClientError, key: str) -> bool:

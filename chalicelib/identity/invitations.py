@@ -8,7 +8,7 @@ from datetime import timedelta
 
 from pynamodb.exceptions import DoesNotExist, TransactWriteError
 
-from chalicelib.core import audit, auth, mail, ratelimit
+from chalicelib.core import audit, auth, mail, ratelimit, scoping
 from chalicelib.core.api import Principal
 from chalicelib.core.config import settings
 from chalicelib.core.db import clinic_pk, transaction
@@ -184,6 +184,9 @@ def _invitation_by_token(token: str) -> tuple[InviteToken, Invitation]:
     )
     try:
         it = InviteToken.get(*InviteToken.key(auth.token_hash(token)), consistent_read=True)
+        if not scoping.is_plain_id(it.clinic_id):
+            raise invalid
+        scoping.adopt(it.clinic_id)  # the rest of the request runs as the inviting clinic
         inv = Invitation.get(*Invitation.key(it.clinic_id, it.invitation_id), consistent_read=True)
     except DoesNotExist as exc:
         raise invalid from exc

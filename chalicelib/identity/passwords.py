@@ -30,7 +30,7 @@ from typing import Any
 from pynamodb.attributes import UnicodeAttribute, UTCDateTimeAttribute
 from pynamodb.exceptions import DoesNotExist, TransactWriteError
 
-from chalicelib.core import audit, auth, mail, ratelimit
+from chalicelib.core import audit, auth, mail, ratelimit, scoping
 from chalicelib.core.config import settings
 from chalicelib.core.db import Item, transaction
 from chalicelib.core.errors import NotFound
@@ -321,14 +321,16 @@ def _audit(user: User, ip: str | None, user_agent: str | None, ended: int) -> No
         {m.clinic_id for m in Item.gsi1.query(f"USER#{user.user_id}") if isinstance(m, Membership)}
     )
     for clinic_id in clinics:
-        audit.record(
-            clinic_id,
-            actor,
-            "auth.password_reset",
-            "user",
-            user.user_id,
-            after={"sessions_ended": ended},
-        )
+        # Each clinic's entry is written with that clinic's credentials (ADR 0012).
+        with scoping.for_clinic(clinic_id):
+            audit.record(
+                clinic_id,
+                actor,
+                "auth.password_reset",
+                "user",
+                user.user_id,
+                after={"sessions_ended": ended},
+            )
 
 
 def _notify(user: User) -> None:

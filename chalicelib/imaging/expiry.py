@@ -21,7 +21,7 @@ from typing import Any
 
 from pynamodb.exceptions import DoesNotExist, TransactWriteError
 
-from chalicelib.core import audit, storage
+from chalicelib.core import audit, scoping, storage
 from chalicelib.core.db import Item, transaction
 from chalicelib.core.ids import now
 from chalicelib.core.observability import logger
@@ -40,7 +40,8 @@ def expire_due(at: datetime | None = None) -> dict[str, int]:
     while hour <= at:
         for ref in Item.gsi1.query(uploads.expiry_bucket(hour)):
             if isinstance(ref, Image | Document):
-                counts["expired" if _expire(ref, at) else "skipped"] += 1
+                with scoping.for_partition(ref.PK):  # the slot's clinic's credentials (ADR 0012)
+                    counts["expired" if _expire(ref, at) else "skipped"] += 1
         hour += timedelta(hours=1)
     return counts
 

@@ -49,7 +49,7 @@ from botocore.exceptions import (
 )
 from pynamodb.exceptions import PynamoDBException, TransactWriteError, UpdateError
 
-from chalicelib.core import audit, events, storage
+from chalicelib.core import audit, events, scoping, storage
 from chalicelib.core.config import settings
 from chalicelib.core.crypto import open_sealed, seal
 from chalicelib.core.db import transaction
@@ -485,7 +485,13 @@ def _render(
 
 def process(upload: Upload, message_id: str) -> str:
     """Process one upload; returns what happened (for logs and tests). Raises only for
-    transient errors."""
+    transient errors. Runs with the credentials of the clinic the object key names (ADR 0012):
+    the key's clinic id is the only one the worker trusts, so AWS refuses any other."""
+    with scoping.clinic(upload.clinic_id):
+        return _process(upload, message_id)
+
+
+def _process(upload: Upload, message_id: str) -> str:
     cid = upload.clinic_id
     img = find_image(cid, upload.image_id)
     if img is None:

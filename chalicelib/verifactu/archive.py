@@ -30,8 +30,9 @@ version before it ends, not even the account's root):
 
 from __future__ import annotations
 
+import contextvars
 import hashlib
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
@@ -39,7 +40,7 @@ from typing import Any
 from botocore.exceptions import BotoCoreError, ClientError
 from lxml import etree
 
-from chalicelib.core import aws
+from chalicelib.core import aws, scoping
 from chalicelib.core.config import settings
 from chalicelib.core.ids import now
 from chalicelib.core.observability import logger
@@ -119,7 +120,15 @@ def _code(exc: ClientError) -> str:
 
 def put_once(key: str, data: bytes) -> tuple[str | None, bool]:
     """Write ``data`` at ``key`` unless an object is there: ``(version id, written)``. An
-    existing object must hold the same bytes (else ``ArchiveError``, not retryable)."""
+    existing object must hold the same bytes (else ``ArchiveError``, not retryable).
+
+    Signed with the submission job's own role (``archive_write``), never a clinic's
+    credentials: those only read the archive (``scoping.ARCHIVE_ACTIONS``, ADR 0012)."""
+    with scoping.unscoped():
+        return _put_once(key, data)
+
+
+def _put_once(key: str, data: bytes) -> tuple[str | None, bool]:
     s3, bucket = _s3(), _bucket()
     try:
         out = s3.put_object(
@@ -169,6 +178,14 @@ def _store(item: RecordItem, data: bytes) -> None:
         raise ArchiveError("archive copy written but not noted on the record") from exc
 
 
+def _in_scope(fn: Callable[[Any], Any]) -> Callable[[Any], Any]:
+    """``fn`` run in a copy of the caller's context: a pool's threads do not inherit context
+    variables, and the clinic scope (ADR 0012) must follow the reads and writes they make.
+    One copy per call: a context cannot be entered by two threads at once."""
+    ctx = contextvars.copy_context()
+    return lambda arg: ctx.copy().run(fn, arg)
+
+
 def store_batch(items: Sequence[RecordItem], models: Sequence[Any], body: bytes) -> int:
     """Archive each record of a submission about to be sent (those not archived yet), in
     parallel. Raises ``ArchiveError`` if any copy is not safely stored: send nothing then."""
@@ -177,7 +194,7 @@ def store_batch(items: Sequence[RecordItem], models: Sequence[Any], body: bytes)
     if not todo:
         return 0
     with ThreadPoolExecutor(max_workers=min(WORKERS, len(todo))) as pool:
-        failures = [f for f in pool.map(lambda t: _attempt(*t), todo) if f is not None]
+        failures = [f for f in pool.map(_in_scope(lambda t: _attempt(*t)), todo) if f is not None]
     if failures:
         fatal = [f for f in failures if not f.retryable]
         raise (fatal or failures)[0]
@@ -209,7 +226,16 @@ def _read(item: RecordItem) -> bytes | None:
     except ClientError as exc:
         if _code(exc) in ("NoSuchKey", "NoSuchVersion", "404", "NotFound"):
             return None
+        if _code(exc) in ("AccessDenied", "403") and _own_copy(item.archive_key):
+            # A clinic's credentials cannot list the bucket, so S3 answers a missing key of
+            # the clinic's own prefix with 403, not 404 (ADR 0012).
+            return None
         raise
+
+
+def _own_copy(key: str) -> bool:
+    cid = scoping.current_clinic()
+    return cid is not None and scoping.enabled() and key.startswith(f"verifactu/{cid}/")
 
 
 def _huella_of(data: bytes) -> str:
@@ -255,7 +281,8 @@ def first_break(items: Sequence[RecordItem], as_model: Any) -> Problem | None:
     if not items:
         return None
     with ThreadPoolExecutor(max_workers=min(WORKERS, len(items))) as pool:
-        for problem in pool.map(lambda t: _check(t[0], t[1], as_model), enumerate(items)):
+        check = _in_scope(lambda t: _check(t[0], t[1], as_model))
+        for problem in pool.map(check, enumerate(items)):
             if problem is not None:
                 return problem  # map yields in order: the first break
     return None

@@ -40,7 +40,7 @@ from zoneinfo import ZoneInfo
 from pynamodb.exceptions import DoesNotExist, UpdateError
 
 from chalicelib.comms import templates
-from chalicelib.core import mail
+from chalicelib.core import mail, scoping
 from chalicelib.core.api import Page, Principal
 from chalicelib.core.db import clinic_pk, decode_cursor, encode_cursor
 from chalicelib.core.errors import NotFound
@@ -209,11 +209,14 @@ def run(
     summary: Counter[str] = Counter()
     for clinic_id, nifs in by_clinic.items():
         clinic_at = at + (now() - started)  # a long run keeps its clock
-        try:
-            summary.update(reconcile_clinic(clinic_id, nifs, clinic_at, time_left_ms=time_left_ms))
-        except Exception:  # noqa: BLE001 - one clinic's failure must not stop the others
-            logger.exception("verifactu reconciliation crashed", extra={"clinic_id": clinic_id})
-            summary["error"] += 1
+        with scoping.for_clinic(clinic_id):  # the clinic's credentials (ADR 0012)
+            try:
+                summary.update(
+                    reconcile_clinic(clinic_id, nifs, clinic_at, time_left_ms=time_left_ms)
+                )
+            except Exception:  # noqa: BLE001 - one clinic's failure must not stop the others
+                logger.exception("verifactu reconciliation crashed", extra={"clinic_id": clinic_id})
+                summary["error"] += 1
     return dict(summary)
 
 

@@ -37,6 +37,7 @@ from typing import Any
 
 from pynamodb.exceptions import PutError, TransactWriteError, UpdateError
 
+from chalicelib.core import scoping
 from chalicelib.core.config import settings
 from chalicelib.core.db import transaction
 from chalicelib.core.ids import iso, new_id, now
@@ -228,12 +229,15 @@ def run(
             summary["deferred"] = summary.get("deferred", 0) + 1
             continue
         chain_at = at + (now() - started)  # a long run keeps its clock
-        try:
-            outcome = submit_chain(clinic_id, nif, chain_at)
-        except Exception:  # noqa: BLE001 - one clinic's failure must not stop the others
-            logger.exception("verifactu chain submission crashed", extra={"clinic_id": clinic_id})
-            _retry(clinic_id, nif, chain_at, "internal error while submitting; retrying")
-            outcome = "error"
+        with scoping.for_clinic(clinic_id):  # the chain's clinic's credentials (ADR 0012)
+            try:
+                outcome = submit_chain(clinic_id, nif, chain_at)
+            except Exception:  # noqa: BLE001 - one clinic's failure must not stop the others
+                logger.exception(
+                    "verifactu chain submission crashed", extra={"clinic_id": clinic_id}
+                )
+                _retry(clinic_id, nif, chain_at, "internal error while submitting; retrying")
+                outcome = "error"
         summary[outcome] = summary.get(outcome, 0) + 1
     return summary
 

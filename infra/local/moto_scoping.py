@@ -153,12 +153,15 @@ def s3_check(method: str, bucket: str, key: str, query: Mapping[str, Any]) -> tu
             f"arn:aws:s3:::{bucket}"
         )
     tagging = "tagging" in query
+    # A named version is authorised with the version action, as AWS does (GetObjectVersion...);
+    # PUT and POST create a version, they never name one.
+    v = "Version" if query.get("versionId") else ""
     action = {
-        "GET": "s3:GetObjectTagging" if tagging else "s3:GetObject",
-        "HEAD": "s3:GetObject",
-        "PUT": "s3:PutObjectTagging" if tagging else "s3:PutObject",
+        "GET": f"s3:GetObject{v}Tagging" if tagging else f"s3:GetObject{v}",
+        "HEAD": f"s3:GetObject{v}",
+        "PUT": f"s3:PutObject{v}Tagging" if tagging else "s3:PutObject",
         "POST": "s3:PutObject",
-        "DELETE": "s3:DeleteObject",
+        "DELETE": f"s3:DeleteObject{v}",
     }.get(method, f"s3:{method}")
     return action, f"arn:aws:s3:::{bucket}/{key}"
 

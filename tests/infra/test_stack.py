@@ -666,7 +666,7 @@ def test_aeat_reconcile_schedule(dev: Synth, prod: Synth) -> None:
     and SES for the summary; no bus, no buckets."""
     (sc,) = [sc for sc in dev.res.schedules if sc.name == "aeat-reconcile"]
     assert (sc.expression, sc.handler) == ("cron(30 4 * * ? *)", "aeat_reconcile:handler")
-    assert sc.interval_s == 86400 and set(sc.grants) == {"table", "kms", "mail"}
+    assert sc.interval_s == 86400 and set(sc.grants) == {"global", "tenant", "kms", "mail"}
     for s in (dev, prod):
         _, sched = one(s, "AWS::Scheduler::Schedule", Name=f"{s.res.prefix}-aeat-reconcile")
         p = sched["Properties"]
@@ -1398,11 +1398,12 @@ def test_live_urls_reach_the_api_and_the_pushers(any_stage: Synth) -> None:
 
 
 def test_upload_expiry_job(dev: Synth) -> None:
-    """Hourly; reads the expiry-hour index (table) and checks or removes slot objects (media)."""
+    """Hourly; reads the expiry-hour index (the global path) and checks or removes slot objects
+    and records with each slot's clinic's credentials (ADR 0012): no object on its own role."""
     (sc,) = [sc for sc in dev.res.schedules if sc.name == "upload-expiry"]
     assert sc.expression == "cron(20 * * * ? *)" and sc.interval_s == 3600
     assert sc.handler == "upload_expiry:handler"
-    assert set(sc.grants) == {"table", "media"}
+    assert set(sc.grants) == {"global", "tenant"}
     _, sched = one(dev, "AWS::Scheduler::Schedule", Name=f"{dev.res.prefix}-upload-expiry")
     fn_id = sched["Properties"]["Target"]["Arn"]["Fn::GetAtt"][0]
     assert (
@@ -1410,7 +1411,7 @@ def test_upload_expiry_job(dev: Synth) -> None:
     )
     role_id = dev.json["Resources"][fn_id]["Properties"]["Role"]["Fn::GetAtt"][0]
     acts = actions_of_role(dev, role_id)
-    assert {"s3:DeleteObject*", "s3:GetObject*"} <= acts or {"s3:DeleteObject"} <= acts
+    assert not {a for a in acts if a.startswith("s3:")} and "sts:AssumeRole" in acts
 
 
 def test_live_expiry_job(dev: Synth) -> None:
@@ -1443,10 +1444,12 @@ def test_tenant_data_role_is_the_bound_of_every_clinic(any_stage: Synth) -> None
     assert as_list(indexes["Action"]) == ["dynamodb:Query"]
     assert indexes["Condition"] == {"ForAllValues:StringLike": {"dynamodb:LeadingKeys": ["C#*"]}}
     assert "index/*" in _join_text(indexes["Resource"])
-    objects = by_sid["AnyClinicObjects"]
-    texts = [_join_text(r) for r in as_list(objects["Resource"])]
-    assert any(t.endswith("/clinics/*") for t in texts)
-    assert any(t.endswith("/verifactu/*") for t in texts)
+    objects, archive = by_sid["AnyClinicObjects"], by_sid["AnyClinicArchive"]
+    assert [_join_text(r) for r in as_list(objects["Resource"])][0].endswith("/clinics/*")
+    assert _join_text(archive["Resource"]).endswith("/verifactu/*")
+    # the archive is read only: the submission job alone writes it, with its own role
+    assert set(as_list(archive["Action"])) == set(scoping.ARCHIVE_ACTIONS)
+    assert not {a for a in scoping.ARCHIVE_ACTIONS if "Put" in a or "Delete" in a}
     # never a Scan, a listing, or anything but data and its key
     actions = actions_of_role(s, role_id)
     assert not {a for a in actions if "Scan" in a or "List" in a or a.endswith(":*")}
@@ -1474,3 +1477,81 @@ def test_functions_that_touch_data_assume_the_tenant_role(any_stage: Synth) -> N
         for st in policy_of_role(s, k):
             if "sts:AssumeRole" in as_list(st["Action"]):
                 assert st["Resource"] == arn, k
+
+
+NARROWED = (
+    "image-worker",
+    "upload-expiry",
+    "aeat-submit",
+    "aeat-reconcile",
+    "events-redrive",
+    "budget-expiry",
+    "ses-feedback",
+    "reminders",
+    "end-of-day",
+)
+"""The functions whose every access to a clinic's data goes through that clinic's scope (ADR
+0012): their own roles have the global path only. The others keep ``table`` (ADR 0012 says
+which path of each still touches a clinic's data outside a scope)."""
+
+
+def _role_of(s: Synth, name: str) -> str:
+    for sc in s.res.schedules:
+        if sc.name == name:
+            _, sched = one(s, "AWS::Scheduler::Schedule", Name=f"{s.res.prefix}-{sc.name}")
+            fn_id = sched["Properties"]["Target"]["Arn"]["Fn::GetAtt"][0]
+            return s.json["Resources"][fn_id]["Properties"]["Role"]["Fn::GetAtt"][0]
+    (q,) = [q for q in s.res.queues if q.name == name]
+    qid, _ = one(s, "AWS::SQS::Queue", QueueName=s.res.queue_name(q))
+    return _function_for_queue(s, qid)["fn"]["Properties"]["Role"]["Fn::GetAtt"][0]
+
+
+def test_narrowed_function_roles_reach_no_clinic_data(any_stage: Synth) -> None:
+    """A narrowed function's role names no C#* leading key, no clinic object prefix, no
+    unconditioned table access: the global lookups, the global index keys and sts:AssumeRole
+    on the tenant-data role (whose session policy then reaches one clinic)."""
+    from chalicelib.core import scoping
+
+    s = any_stage
+    tenant_id, _ = _tenant_role(s)
+    table_id, _ = one(s, "AWS::DynamoDB::Table")
+    for name in NARROWED:
+        grants = {
+            g for sc in (*s.res.schedules, *s.res.queues) if sc.name == name for g in sc.grants
+        }
+        assert "global" in grants and not {"table", "media"} & grants, name
+        role_id = _role_of(s, name)
+        for st in policy_of_role(s, role_id):
+            text = json.dumps(st)
+            actions = as_list(st["Action"])
+            assert "C#" not in text and "clinics/" not in text, (name, st)
+            data = any(a.startswith("dynamodb:") for a in actions) and table_id in text
+            if data and actions != ["dynamodb:DescribeTable"]:
+                keys = st["Condition"]["ForAllValues:StringLike"]["dynamodb:LeadingKeys"]
+                assert set(keys) <= {*scoping.GLOBAL_KEYS, *scoping.GLOBAL_INDEX_KEYS}, name
+                assert not any(k.startswith("C#") for k in keys), name
+            if any(a.startswith("s3:") for a in actions):
+                # only the submission job's archive (ADR 0206), never the media bucket
+                assert name == "aeat-submit" and "VerifactuArchiveBucket" in text, (name, st)
+                assert actions == ["s3:ListBucket"] or "/verifactu/*" in text, (name, st)
+        acts = actions_of_role(s, role_id)
+        if name not in ("events-redrive", "ses-feedback"):  # global items only: no scope
+            assume = [
+                st for st in policy_of_role(s, role_id) if "sts:AssumeRole" in as_list(st["Action"])
+            ]
+            assert [st["Resource"] for st in assume] == [{"Fn::GetAtt": [tenant_id, "Arn"]}], name
+        else:
+            assert "sts:AssumeRole" not in acts
+        assert not {a for a in acts if "Scan" in a or a.endswith(":*")}, name
+
+
+def test_every_function_that_keeps_the_whole_table_says_why(dev: Synth) -> None:
+    """The functions with direct tenant access are the ones ADR 0012 lists; a new function
+    starts narrowed or joins that list."""
+    from pathlib import Path
+
+    adr = (Path(__file__).parents[2] / "docs/adr/0012-clinic-scoped-credentials.md").read_text()
+    whole = {sc.name for sc in (*dev.res.schedules, *dev.res.queues) if "table" in sc.grants}
+    assert not whole & set(NARROWED)
+    for name in whole:
+        assert f"`{name}`" in adr, name

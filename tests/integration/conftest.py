@@ -187,3 +187,46 @@ def published(monkeypatch: pytest.MonkeyPatch) -> list[tuple[str, dict]]:
 
     monkeypatch.setattr(events, "publish", spy)
     return seen
+
+
+@pytest.fixture
+def scoped_as(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The clinic of every credentials lookup that signs a DynamoDB or S3 call inside a clinic
+    scope (ADR 0012), in order: a path that should run as clinic A shows only A."""
+    from chalicelib.core import scoping  # noqa: PLC0415
+
+    seen: list[str] = []
+    real = scoping.cache.get
+
+    def get(clinic_id: str) -> Any:
+        seen.append(clinic_id)
+        return real(clinic_id)
+
+    monkeypatch.setattr(scoping.cache, "get", get)
+    return seen
+
+
+@pytest.fixture
+def own_credentials(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """Each DynamoDB or S3 call signed with the function's own credentials, by kind: "global"
+    (a DynamoDB call on the global path, which ``scoping.global_policy`` allows), "tenant" (a
+    DynamoDB call naming a clinic's key) or "s3" (an object call). A function whose own role is
+    narrowed to the global path (ADR 0012) must make only "global" ones: the local stand-in
+    does not check the functions' own credentials, this does."""
+    from chalicelib.core import scoping  # noqa: PLC0415
+
+    seen: list[str] = []
+    real = scoping.RoutedCredentials.get_frozen_credentials
+
+    def frozen(self: Any) -> Any:
+        if scoping.current_clinic() is None or (
+            self._by_call and scoping._path.get() == "global"  # noqa: SLF001
+        ):
+            if not self._by_call:
+                seen.append("s3")
+            else:
+                seen.append("global" if scoping._path.get() == "global" else "tenant")  # noqa: SLF001
+        return real(self)
+
+    monkeypatch.setattr(scoping.RoutedCredentials, "get_frozen_credentials", frozen)
+    return seen

@@ -130,3 +130,14 @@ def test_more_than_one_put_events_batch_is_redriven(clinic, bus_down, bus_tap):
     bus_down()
     assert redrive() == {"sent": 23, "still_unsent": 0}
     assert sorted(e["detail"]["event_id"] for e in bus_tap()) == sorted(sent)
+
+
+def test_the_redrive_needs_the_global_path_only(api, clinic, bus_down, bus_tap, own_credentials):
+    """ADR 0012: the parked events are global items (``EVENTS#UNSENT``) and the job reads no
+    clinic's data, so its role is narrowed to the global path and it enters no scope."""
+    create_patient(api, clinic.admin_token)
+    bus_down()
+    own_credentials.clear()
+    assert redrive() == {"sent": 1, "still_unsent": 0}
+    assert own_credentials and set(own_credentials) == {"global"}
+    assert len(bus_tap()) == 1

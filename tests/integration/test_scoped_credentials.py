@@ -210,3 +210,26 @@ def test_a_presigned_upload_form_cannot_be_pointed_at_another_clinic(
     assert bad.status_code == 403, bad.text
     with pytest.raises(storage.ObjectMissing):
         storage.head(f"clinics/{b}/uploads/probe/original")
+
+
+def test_presigned_expiry_is_capped_at_the_signing_credentials(clinic: Clinic) -> None:
+    """A presigned URL or form stops working when the role session that signed it expires:
+    what the API reports must not be later than that (ADR 0012)."""
+    import time
+    from datetime import UTC, datetime
+
+    a = clinic.clinic_id
+    key = f"clinics/{a}/probe-expiry.txt"
+    with scoping.clinic(a):
+        storage.write(key, b"x", content_type="text/plain")  # the clinic's credentials, cached
+        creds, _ = scoping.cache._creds[a]
+        soon = time.time() + scoping.REFRESH_MARGIN_S + 120  # still served from the cache
+        scoping.cache._creds[a] = (creds, soon)
+        _, expires_at = storage.presigned_get(key, content_type="text/plain", expires_in=3600)
+        form = storage.presigned_post(key, content_type="text/plain", max_bytes=10)
+    assert expires_at <= datetime.fromtimestamp(soon, UTC)
+    assert form["expires_in"] <= scoping.REFRESH_MARGIN_S + 120
+    # outside a scope (the function's own credentials) what was asked is reported
+    _, unscoped_at = storage.presigned_get(key, content_type="text/plain", expires_in=3600)
+    assert (unscoped_at - datetime.now(UTC)).total_seconds() > 3500
+    scoping.cache.clear()

@@ -261,3 +261,14 @@ def test_staff_routes_are_tenant_scoped(api, clinic, other_clinic):
         == 404
     )
     assert api.get("/auth/me", token=m["token"]).status == 200
+
+
+def test_an_invitation_runs_with_the_inviting_clinics_credentials(api, clinic, scoped_as):
+    """ADR 0012: the token's global lookup names the clinic; the preview and the acceptance
+    (the membership, the audit entry, the session) use that clinic's credentials only."""
+    _, _, token, _ = _invite(api, clinic, "receptionist")
+    scoped_as.clear()
+    assert api.get(f"/invitations/{token}").status == 200
+    ok = api.post("/invitations/accept", {"token": token, "name": "Rosa", "password": PASSWORD})
+    assert ok.status == 200, ok.body
+    assert scoped_as and set(scoped_as) == {clinic.clinic_id}

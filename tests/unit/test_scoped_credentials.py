@@ -130,9 +130,27 @@ def test_a_clinic_reaches_its_own_objects_only() -> None:
         own = s3_check(method, media, f"clinics/{A}/uploads/1/original", {})
         other = s3_check(method, media, f"clinics/{B}/uploads/1/original", {})
         assert allowed(POLICY_A, *own, {}) and not allowed(POLICY_A, *other, {})
-    assert allowed(POLICY_A, *s3_check("PUT", archive, f"verifactu/{A}/N/1.xml", {}), {})
-    assert not allowed(POLICY_A, *s3_check("PUT", archive, f"verifactu/{B}/N/1.xml", {}), {})
+    # the archive: read its own copies (any version), never write or delete (ADR 0206)
+    own_copy, their_copy = f"verifactu/{A}/N/1.xml", f"verifactu/{B}/N/1.xml"
+    for q in ({}, {"versionId": ["v1"]}):
+        assert allowed(POLICY_A, *s3_check("GET", archive, own_copy, q), {})
+        assert allowed(ROLE, *s3_check("GET", archive, own_copy, q), {})
+        assert not allowed(POLICY_A, *s3_check("GET", archive, their_copy, q), {})
+        for method in ("PUT", "DELETE"):
+            assert not allowed(POLICY_A, *s3_check(method, archive, own_copy, q), {})
+            assert not allowed(ROLE, *s3_check(method, archive, own_copy, q), {})
     assert allowed(POLICY_A, *s3_check("PUT", media, f"clinics/{A}/x", {"tagging": [""]}), {})
+    # a request naming a version is the version action (AWS authorises it so), own prefix only
+    v = {"versionId": ["3HL4kqtJlcpXroDTDmJ"]}
+    assert s3_check("GET", media, f"clinics/{A}/x", v)[0] == "s3:GetObjectVersion"
+    assert s3_check("DELETE", media, f"clinics/{A}/x", v)[0] == "s3:DeleteObjectVersion"
+    assert s3_check("PUT", media, f"clinics/{A}/x", {"tagging": [""], **v})[0] == (
+        "s3:PutObjectVersionTagging"
+    )
+    for method in ("GET", "HEAD", "DELETE"):
+        assert allowed(POLICY_A, *s3_check(method, media, f"clinics/{A}/x", v), {})
+        assert allowed(ROLE, *s3_check(method, media, f"clinics/{A}/x", v), {})
+        assert not allowed(POLICY_A, *s3_check(method, media, f"clinics/{B}/x", v), {})
     # nothing at the bucket level: no listing other clinics' keys
     assert not allowed(POLICY_A, *s3_check("GET", media, "", {}), {})
     assert not allowed(POLICY_A, *s3_check("GET", media, "other/x", {}), {})
@@ -350,3 +368,24 @@ def test_jobs_work_with_the_clinic_of_each_item() -> None:
     for pk in ("EMAIL#x", "C#*", f"C#{A}#X", "C#"):  # no clinic's partition: unscoped
         with scoping.for_partition(pk):
             assert scoping.current_clinic() is None
+
+
+def test_adopt_scopes_the_rest_of_an_adoptable_block_only() -> None:
+    assert scoping.current_clinic() is None
+    scoping.adopt(A)  # outside a block (a service called directly): nothing changes
+    assert scoping.current_clinic() is None
+    with scoping.adoptable():
+        scoping.adopt(A)
+        assert scoping.current_clinic() == A
+        scoping.adopt(A)  # the same clinic again: fine
+        with pytest.raises(RuntimeError):
+            scoping.adopt(B)  # another clinic in the same request is a bug
+        with pytest.raises(ValueError):
+            scoping.adopt("A*")
+    assert scoping.current_clinic() is None  # the next invocation starts unscoped
+    with scoping.clinic(A), scoping.adoptable():
+        assert scoping.current_clinic() is None  # a request starts unscoped, whatever ran before
+    with scoping.for_clinic(B):
+        assert scoping.current_clinic() == B
+    with scoping.for_clinic("B#1"):
+        assert scoping.current_clinic() is None

@@ -140,7 +140,7 @@ def test_budget_pdf_is_branded_and_deterministic(billing, api):
         assert s in text, s
 
 
-def test_expiry_job_expires_only_due_sent_budgets(billing):
+def test_expiry_job_expires_only_due_sent_budgets(billing, own_credentials):
     from datetime import UTC, date, datetime, timedelta
 
     from chalicelib.billing import budgets
@@ -158,7 +158,10 @@ def test_expiry_job_expires_only_due_sent_budgets(billing):
     moment = datetime.combine(
         date.fromisoformat(due["valid_until"]) + timedelta(days=1), datetime.min.time(), UTC
     ) + timedelta(minutes=5)
+    own_credentials.clear()
     assert budgets.expire_due(moment) == {"expired": 1, "skipped": 0}
+    # its own role has the global path only (ADR 0012): each budget is its clinic's work
+    assert own_credentials and set(own_credentials) == {"global"}, own_credentials
     expired = billing.get(f"/billing/budgets/{due['budget_id']}")
     assert expired["status"] == "expired" and expired["decided_at"].startswith(
         moment.date().isoformat()

@@ -152,3 +152,18 @@ def test_deeply_nested_json_to_the_budget_page_is_refused_not_a_500(billing, api
         assert 400 <= r.status < 500, r.status
         assert r.headers["Content-Type"].startswith("text/html")
     assert billing.get(f"/billing/budgets/{d['budget_id']}")["status"] == "sent"
+
+
+def test_the_budget_link_runs_with_its_clinics_credentials(billing, api, clinic, scoped_as):
+    """ADR 0012: once the link's global lookup names its clinic, the page, the PDF and the
+    acceptance read and write with that clinic's credentials only."""
+    d, path = _sent(billing)
+    scoped_as.clear()
+    assert api.get(path).status == 200
+    assert api.get(path + "/pdf", headers={"Accept": "application/pdf"}).status == 200
+    html = api.get(path).body.decode()
+    digest = html.split('name="pdf_sha256" value="')[1].split('"')[0]
+    r = _form(api, path, signer_name="Ana Pérez", signature=PNG, pdf_sha256=digest)
+    assert r.status == 200, r.body
+    assert scoped_as and set(scoped_as) == {clinic.clinic_id}
+    assert billing.get(f"/billing/budgets/{d['budget_id']}")["status"] == "accepted"

@@ -241,3 +241,22 @@ def test_the_plan_limits_active_devices(api):
     did = made[0]["device"]["device_id"]
     assert api.post(f"/bridge/devices/{did}/revoke", token=c.admin_token).status == 200
     register(api, c.admin_token, name="replacement")  # a revoked one frees its place
+
+
+def test_a_device_route_runs_with_the_credentials_of_the_keys_clinic(
+    api, clinic, scoped_as, monkeypatch
+):
+    """ADR 0012: the key's global lookup names the clinic; the device, its touch and the
+    route itself are read and written with that clinic's credentials only."""
+    from chalicelib.core import scoping
+
+    key = register(api, clinic.admin_token)["api_key"]
+    touched: list[str | None] = []
+    real = keys._touch
+    monkeypatch.setattr(
+        keys, "_touch", lambda d, ip: touched.append(scoping.current_clinic()) or real(d, ip)
+    )
+    scoped_as.clear()
+    assert beat(api, key).status == 200
+    assert touched == [clinic.clinic_id]  # already inside the scope while the key resolves
+    assert scoped_as and set(scoped_as) == {clinic.clinic_id}

@@ -142,7 +142,7 @@ def _bounce(address: str, kind: str = "Permanent") -> dict:
     }
 
 
-def test_bounce_and_complaint_stop_further_mail(api, comms):
+def test_bounce_and_complaint_stop_further_mail(api, comms, own_credentials):
     t, cid = comms.token, comms.ag.clinic_id
     email = comms.patient["email"]
     booked(api, comms.ag, at(comms.ag.monday, "12:00"))
@@ -156,7 +156,10 @@ def test_bounce_and_complaint_stop_further_mail(api, comms):
     assert len(mails_to(email)) == 2
     # a hard bounce marks the address (stored hashed, never in clear)
     _ses_event("Email Bounced", _bounce(email.upper()))
+    own_credentials.clear()
     assert drain("ses-feedback") == 1
+    # the feedback worker writes a global item only: its role is the global path (ADR 0012)
+    assert own_credentials and set(own_credentials) == {"global"}, own_credentials
     u = Undeliverable.get(f"UNDELIV#{address_hash(email)}", "UNDELIV")
     assert u.reason == "bounce" and email not in json.dumps(u.attribute_values, default=str)
     booked(api, comms.ag, at(comms.ag.monday, "13:00"))

@@ -226,3 +226,15 @@ def test_a_reinstated_appointment_is_announced_as_booked_again_with_its_reminder
     assert str(cal["METHOD"]) == "REQUEST"
     assert int(cal.walk("VEVENT")[0]["SEQUENCE"]) > int(cancel.walk("VEVENT")[0]["SEQUENCE"])
     assert set(tokens_in(part(again, "text/plain"))) == {"confirm", "cancel"}
+
+
+def test_the_appointment_link_runs_with_its_clinics_credentials(api, comms, clinic, scoped_as):
+    """ADR 0012: the link's global lookup names the clinic; the page and the confirmation
+    read and write with that clinic's credentials only."""
+    a, msg = _booking(api, comms)
+    path = f"/public/appointments/{tokens_in(part(msg, 'text/plain'))['confirm']}"
+    scoped_as.clear()
+    assert api.get(path).status == 200
+    r = api.post(path, raw=b"", headers={"Content-Type": "application/x-www-form-urlencoded"})
+    assert r.status == 200 and b"confirmada" in r.body
+    assert scoped_as and set(scoped_as) == {clinic.clinic_id}

@@ -18,7 +18,7 @@ def _cursor(job: str, t: datetime) -> None:
     JobCursor(*JobCursor.key(job), last_bucket=scheduling.bucket(t - scheduling.BUCKET)).save()
 
 
-def test_reminders_at_configured_lead_times_once(api, comms):
+def test_reminders_at_configured_lead_times_once(api, comms, own_credentials):
     r = api.put("/comms/settings", {"reminder_leads_min": [120, 1440]}, token=comms.token)
     assert r.status == 200 and r.json()["data"]["reminder_leads_min"] == [1440, 120]
     a = booked(api, comms.ag, at(comms.ag.monday, "11:00"))
@@ -36,8 +36,11 @@ def test_reminders_at_configured_lead_times_once(api, comms):
     _cursor("reminders", t24)
     scheduling.run_reminders(at=t24 - timedelta(minutes=10))  # not yet due
     assert len(mails_to(comms.patient["email"])) == before
+    own_credentials.clear()
     scheduling.run_reminders(at=t24 + timedelta(seconds=30))
     assert len(mails_to(comms.patient["email"])) == before + 1
+    # the job's own role needs the global path only: each due item is its clinic's (ADR 0012)
+    assert own_credentials and set(own_credentials) == {"global"}, own_credentials
     msg = parsed(mails_to(comms.patient["email"])[-1])
     assert "Recordatorio" in msg["Subject"]
     scheduling.run_reminders(at=t24 + timedelta(minutes=1))  # same bucket again: nothing
@@ -103,7 +106,7 @@ ZONES = {
 }
 
 
-def test_end_of_day_at_16_local_in_each_zone_never_twice(api):
+def test_end_of_day_at_16_local_in_each_zone_never_twice(api, own_credentials):
     start = datetime(2026, 12, 1, 0, 0, tzinfo=UTC)
     clinics = {}
     for tz in ZONES:
@@ -118,7 +121,10 @@ def test_end_of_day_at_16_local_in_each_zone_never_twice(api):
     _cursor("end-of-day", start)
     order = sorted(ZONES.items(), key=lambda kv: kv[1])
     for i, (tz, due) in enumerate(order):
+        own_credentials.clear()
         scheduling.run_end_of_day(at=due + timedelta(seconds=20))
+        # its own role needs the global path only: each clinic's mail is its scope's (ADR 0012)
+        assert own_credentials and set(own_credentials) == {"global"}, own_credentials
         for j, (tz2, _) in enumerate(order):
             n = len(mails_to(clinics[tz2].admin_email))
             # each admin also got nothing else from comms; signup sends no mail

@@ -401,3 +401,19 @@ def test_a_bad_parameter_breaks_one_message_not_the_connection(api, comms, graph
     # the same code on the connection test means the phone number id itself is wrong
     graph.fail_next.append((400, {"error": {"code": 100, "message": "Object does not exist"}}))
     assert api.post("/comms/whatsapp/test", token=t).json()["data"]["status"] == "error"
+
+
+def test_the_webhook_runs_with_the_credentials_of_the_clinic_it_names(
+    api, clinic, other_clinic, scoped_as
+):
+    """ADR 0012: the webhook's clinic (its path, checked against the signature of that
+    clinic's app secret) signs every read and write of the notification."""
+    pnid, _ = connect(api, clinic.admin_token, clinic.clinic_id)
+    create_patient(api, clinic.admin_token, whatsapp="+34600765432")
+    scoped_as.clear()
+    r = post_hook(api, clinic.clinic_id, inbound(pnid, "34600765432", "wamid.SCOPE1"))
+    assert r.status == 200 and r.json()["data"]["messages"] == 1
+    assert scoped_as and set(scoped_as) == {clinic.clinic_id}
+    # an id that is no plain id is an unknown webhook, never a 5xx
+    r = api.post("/public/whatsapp/01J*ZZZZZZZZZZZZZZZZZZZZZZ/webhook", raw=b"{}")
+    assert r.status == 404

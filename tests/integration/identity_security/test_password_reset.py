@@ -396,3 +396,36 @@ def _dt(text: str):
     from datetime import datetime
 
     return datetime.fromisoformat(text.replace("Z", "+00:00"))
+
+
+def test_each_clinics_audit_entry_is_written_with_that_clinics_credentials(
+    api, clinic, monkeypatch, scoped_as
+):
+    """ADR 0012: the reset itself is global (the user, the sessions); each clinic's audit
+    entry is written in that clinic's scope."""
+    from chalicelib.core import scoping
+
+    other = signup(api, "Clínica Tres")
+    member = add_member(api, other, "dentist")
+    r = api.post(
+        "/staff/invitations",
+        {"email": member["email"], "role": "assistant"},
+        token=clinic.admin_token,
+    )
+    assert r.status == 201, r.body
+    invite = re.search(r"token=([A-Za-z0-9_\-]+)", mails_to(member["email"])[-1].body).group(1)
+    assert api.post("/invitations/accept", {"token": invite, "password": PASSWORD}).status == 200
+    token = reset_token(api, member["email"])
+    written: list[tuple[str | None, str]] = []
+    real = audit.record
+
+    def spy(clinic_id, *a, **k):
+        written.append((scoping.current_clinic(), clinic_id))
+        return real(clinic_id, *a, **k)
+
+    monkeypatch.setattr(audit, "record", spy)
+    scoped_as.clear()
+    assert confirm(api, token).status == 204
+    assert sorted(c for _, c in written) == sorted([clinic.clinic_id, other.clinic_id])
+    assert all(scope == owner for scope, owner in written)
+    assert set(scoped_as) == {clinic.clinic_id, other.clinic_id}

@@ -460,3 +460,23 @@ def test_processed_image_and_uploaded_document_reach_the_patient_timeline(
     uploaded_doc = entries["document.uploaded"]
     assert uploaded_doc["data"]["document_id"] == did
     assert uploaded_doc["data"]["type"] == "referral"
+
+
+def test_the_worker_runs_with_the_credentials_of_the_keys_clinic(
+    start_upload, worker, clinic, scoped_as, own_credentials
+):
+    """ADR 0012: every DynamoDB and S3 call of the worker is signed by the clinic named in the
+    object key (the credentials asked for are that clinic's, and no other's)."""
+    data = photo_jpeg(600, 400, orientation=1)
+    d, msg = _message(worker, data, start_upload)
+    scoped_as.clear()
+    own_credentials.clear()
+    assert _run([msg]) == {"batchItemFailures": []}
+    assert scoped_as and set(scoped_as) == {clinic.clinic_id}
+    # nothing on the function's own role but the global path (its role is narrowed to it)
+    assert set(own_credentials) <= {"global"}, own_credentials
+    item = ImageItem.get(
+        *ImageItem.key(clinic.clinic_id, d["image"]["patient_id"], d["image"]["image_id"])
+    )
+    assert item.status == "ready"
+    aws.client("sqs").delete_message(QueueUrl=worker.pump.url, ReceiptHandle=msg["ReceiptHandle"])

@@ -181,3 +181,27 @@ def test_a_slot_that_left_pending_leaves_the_index(api, clinic, start_upload, up
     fresh = start_upload("photo", b"x")["image"]
     item = Image.get(*Image.key(clinic.clinic_id, fresh["patient_id"], fresh["image_id"]))
     assert uploads.expiry_bucket(uploads.expires_at(item.created_at)) == item.GSI1PK
+
+
+def test_each_slot_expires_with_its_own_clinics_credentials(
+    clinic, other_clinic, worker, slots, monkeypatch, scoped_as, own_credentials
+):
+    """ADR 0012: the job reads its hour buckets on the global path and handles each slot in
+    the scope of the clinic whose partition holds it."""
+    from chalicelib.core import scoping  # noqa: PLC0415
+
+    handled: list[tuple[str | None, str]] = []
+    real = expiry._expire
+
+    def spy(ref: Any, at: Any) -> bool:
+        handled.append((scoping.current_clinic(), ref.PK[2:]))
+        return real(ref, at)
+
+    monkeypatch.setattr(expiry, "_expire", spy)
+    scoped_as.clear()
+    own_credentials.clear()
+    assert expiry.expire_due()["expired"] >= 4
+    assert set(own_credentials) <= {"global"}, own_credentials  # its role: the global path
+    assert handled and all(scope == owner for scope, owner in handled)
+    assert {clinic.clinic_id, other_clinic.clinic_id} <= {owner for _, owner in handled}
+    assert set(scoped_as) <= {owner for _, owner in handled}

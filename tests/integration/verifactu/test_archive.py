@@ -258,3 +258,56 @@ def test_another_clinic_never_reaches_this_clinics_archive(
     # each clinic's copies sit under its own prefix; a clinic's check only reads the copies its
     # own records (keys built from its own clinic id) point at
     assert item.archive_key.startswith(f"verifactu/{clinic.clinic_id}/{NIF}/")
+
+
+def test_the_job_and_the_archive_pool_run_with_the_chains_clinic(
+    certified, stub, clinic, monkeypatch, scoped_as, own_credentials
+):
+    """ADR 0012: the submission job handles each due chain in its clinic's scope, and the
+    archive's thread pool keeps that scope (threads do not inherit context variables: the
+    copies were written on the function's own credentials before)."""
+    from chalicelib.core import scoping
+    from chalicelib.verifactu import archive, submission
+
+    seen: list[tuple[str, str | None]] = []
+    for name, module in (("submit_chain", submission), ("_store", archive), ("_check", archive)):
+        real = getattr(module, name)
+
+        def spy(*a, _real=real, _name=name, **k):
+            seen.append((_name, scoping.current_clinic()))
+            return _real(*a, **k)
+
+        monkeypatch.setattr(module, name, spy)
+    issue_one(certified)
+    issue_one(certified, iva=False)
+    scoped_as.clear()
+    own_credentials.clear()
+    assert run_job(later(0)) == {"answered": 1}
+    # its own role: the global path, and the archive writes (archive_write, ADR 0206)
+    assert "tenant" not in own_credentials, own_credentials
+    assert verify(certified)["intact"] is True  # the chain check's pool, inside the request
+    cid = clinic.clinic_id
+    assert {n for n, _ in seen} == {"submit_chain", "_store", "_check"}
+    assert all(scope == cid for _, scope in seen), seen
+    assert scoped_as and set(scoped_as) == {cid}
+
+
+def test_a_missing_copy_read_with_the_clinics_credentials_is_missing_not_an_error(
+    clinic, other_clinic
+):
+    """The clinic's credentials cannot list the archive bucket, so S3 answers a missing key of
+    its own prefix with 403; that is a missing copy. Another clinic's key stays an error."""
+    from types import SimpleNamespace
+
+    from chalicelib.core import scoping
+    from chalicelib.verifactu import archive
+
+    cid = clinic.clinic_id
+    mine = SimpleNamespace(archive_key=f"verifactu/{cid}/{NIF}/nothing.xml", archive_version="")
+    theirs = SimpleNamespace(
+        archive_key=f"verifactu/{other_clinic.clinic_id}/{NIF}/nothing.xml", archive_version=""
+    )
+    with scoping.clinic(cid):
+        assert archive._read(mine) is None
+        with pytest.raises(ClientError):
+            archive._read(theirs)

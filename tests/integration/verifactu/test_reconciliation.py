@@ -416,7 +416,7 @@ def test_scheduled_handler_runs_the_reconciliation_and_respects_its_time(certifi
 
     schedule = next(s for s in for_stage("test").schedules if s.name == "aeat-reconcile")
     assert schedule.handler == "aeat_reconcile:handler"
-    assert {"table", "kms", "mail"} <= set(schedule.grants)
+    assert {"global", "tenant", "kms", "mail"} <= set(schedule.grants)  # ADR 0012
 
     sent_and_answered(certified, 1)
     short = FakeLambdaContext("aeat-reconcile")
@@ -426,3 +426,29 @@ def test_scheduled_handler_runs_the_reconciliation_and_respects_its_time(certifi
     context = FakeLambdaContext("aeat-reconcile")
     assert aeat_reconcile.handler(scheduled_event(schedule), context) == {"ok": 1}
     assert {c["periodo"] for c in consultas_ok(stub)} == window_months(later(0))
+
+
+def test_each_clinic_is_reconciled_with_its_own_credentials(
+    certified, stub, clinic, monkeypatch, scoped_as, own_credentials
+):
+    """ADR 0012: the job reads the due chains on the global path and reconciles each clinic
+    in its own scope."""
+    from chalicelib.core import scoping
+    from chalicelib.verifactu import reconciliation
+
+    sent_and_answered(certified, 1)
+    seen: list[str | None] = []
+    real = reconciliation.reconcile_clinic
+
+    def spy(clinic_id, *a, **k):
+        seen.append(scoping.current_clinic())
+        assert scoping.current_clinic() == clinic_id
+        return real(clinic_id, *a, **k)
+
+    monkeypatch.setattr(reconciliation, "reconcile_clinic", spy)
+    scoped_as.clear()
+    own_credentials.clear()
+    assert reconcile(later(60)) == {"ok": 1}
+    assert set(own_credentials) <= {"global"}, own_credentials  # its role: the global path
+    assert seen == [clinic.clinic_id]
+    assert scoped_as and set(scoped_as) == {clinic.clinic_id}

@@ -383,7 +383,7 @@ def test_scheduled_handler_runs_the_job_and_respects_its_time(certified, stub):
 
     schedule = next(s for s in for_stage("test").schedules if s.name == "aeat-submit")
     assert schedule.handler == "aeat_submit:handler"
-    assert {"table", "kms"} <= set(schedule.grants)
+    assert {"global", "tenant", "kms"} <= set(schedule.grants)  # ADR 0012
 
     issue_one(certified)
     short = FakeLambdaContext("aeat-submit")
