@@ -333,10 +333,13 @@ def send_appointment_template(
     if kind in BUTTON_KINDS:
         # Quick-reply payloads carry a stored link id: acting on one is the same single-use
         # path as the signed link, and only the verified webhook of this clinic reaches it.
-        buttons = []
-        if a.status == "scheduled":
-            buttons.append(("confirm", _link_id(clinic_id, p, a, "confirm")))
-        buttons.append(("cancel", _link_id(clinic_id, p, a, "cancel")))
+        # The approved template's buttons are fixed: index 0 "Confirm", index 1 "Cancel"
+        # (docs/whatsapp-templates.md). Each index always carries its own action: a confirmed
+        # appointment's "Confirm" just says it already is, never cancels it.
+        buttons = [
+            ("confirm", _link_id(clinic_id, p, a, "confirm")),
+            ("cancel", _link_id(clinic_id, p, a, "cancel")),
+        ]
         for i, (_action, lid) in enumerate(buttons):
             components.append(
                 {

@@ -275,6 +275,38 @@ def test_template_statuses_and_quick_reply_button_confirms(api, comms, graph):
     assert g["status"] == "confirmed"
 
 
+def test_each_button_index_always_carries_its_own_action(api, comms, graph):
+    """The template's buttons are fixed (0 Confirm, 1 Cancel): a reminder of an appointment
+    already confirmed must not put the cancel link under "Confirm"."""
+    cid, t = comms.ag.clinic_id, comms.token
+    pnid, _ = connect(api, t, cid)
+    api.patch(
+        f"/patients/{comms.ag.patient_id}",
+        {"whatsapp": "+34600987600", "preferred_channel": "whatsapp"},
+        token=t,
+    )
+    consent(api, t, comms.ag.patient_id, "whatsapp")
+    a = booked(api, comms.ag, at(comms.ag.monday, "12:00"))
+    r = api.post(f"/appointments/{a['appointment_id']}/status", {"status": "confirmed"}, token=t)
+    assert r.status == 200, r.body
+    drain()
+    moved = api.patch(
+        f"/appointments/{a['appointment_id']}",
+        {"start": at(comms.ag.monday, "12:30"), "reschedule_reason": "hueco"},
+        token=t,
+    )
+    assert moved.status == 200, moved.body
+    drain()
+    tpl = [q for q in graph.requests if (q["body"] or {}).get("type") == "template"][-1]["body"]
+    assert tpl["template"]["name"] == "cuspide_appointment_rescheduled"
+    buttons = [c for c in tpl["template"]["components"] if c["type"] == "button"]
+    assert [b["index"] for b in buttons] == ["0", "1"]
+    confirm = buttons[0]["parameters"][0]["payload"]
+    post_hook(api, cid, inbound(pnid, "34600987600", "wamid.CONF0", button=confirm))
+    g = api.get(f"/appointments/{a['appointment_id']}", token=t).json()["data"]
+    assert g["status"] == "confirmed"  # "Confirm" on a confirmed appointment never cancels it
+
+
 def test_graph_rate_limit_is_retried_by_the_consumer(api, comms, graph):
     t = comms.token
     connect(api, t, comms.ag.clinic_id)
