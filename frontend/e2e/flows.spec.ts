@@ -101,6 +101,17 @@ test.describe.serial('clinic day', () => {
     await page.getByTestId('patient-search').fill(`zz${stamp}`)
     await expect(page.getByTestId('patient-list')).toHaveCount(0)
     await expectAccessible(page, 'patients: no results')
+    // Archive her record (asked first), then bring it back.
+    await page.goto(patientUrl)
+    await page.getByTestId('patient-archive').click()
+    const confirmDialog = page.locator('.p-confirmdialog')
+    await expect(confirmDialog).toContainText('dejará de aparecer en búsquedas')
+    await expectAccessible(page, 'patient: archive confirmation')
+    await confirmDialog.getByRole('button', { name: 'Archivar' }).click()
+    await expect(page.getByTestId('patient-archive')).toHaveText('Recuperar del archivo')
+    await page.getByTestId('patient-archive').click()
+    await page.locator('.p-confirmdialog').getByRole('button', { name: 'Recuperar del archivo' }).click()
+    await expect(page.getByTestId('patient-archive')).toHaveText('Archivar')
   })
 
   test('book an appointment; a second one in the same slot is refused (409)', async ({ page }) => {
@@ -142,6 +153,22 @@ test.describe.serial('clinic day', () => {
     await expect(page.getByTestId('appointment-form')).toHaveCount(0)
     await expect(appt).toContainText('11:00–11:30')
     await expect(appt).toHaveAttribute('data-status', 'confirmed')
+    // Cancel asks first, with a reason; it stays on the agenda, struck through; undo books it again.
+    await appt.focus()
+    await page.keyboard.press('Enter')
+    await page.getByRole('menuitem', { name: 'Cancelar cita' }).click()
+    const release = page.getByTestId('release-form')
+    await expect(release).toContainText('se anulará')
+    await expect(page.locator('#release-reason')).toBeFocused()
+    await expectAccessible(page, 'cancel an appointment: reason')
+    await page.locator('#release-reason').fill('Llamó para anularla')
+    await page.getByTestId('release-confirm').click()
+    await expect(appt).toHaveAttribute('data-status', 'cancelled')
+    await expect(page.getByTestId('undo-bar')).toBeVisible()
+    await expectAccessible(page, 'agenda: a cancelled appointment and its undo')
+    await page.getByTestId('undo').click()
+    await expect(appt).toHaveAttribute('data-status', 'scheduled')
+    await expect(page.getByTestId('undo-bar')).toHaveCount(0)
   })
 
   test('agenda day and week views of the seeded clinic', async ({ page }) => {
