@@ -12,7 +12,8 @@ time of N renders.
 Times are CPU times of the child (all its threads), so other jobs on a shared machine do not
 skew the ratios; wall time is printed beside them. Prints per file: ms until thumb+preview are
 encoded, ms for the whole job, peak extra memory per source pixel, bytes per rendition, the
-ratios, and at the end whether each target of issue 4 is met. Needs requirements-bench.txt;
+ratios, at the end whether each target of issues 4 and 23 is met, and one PASS/FAIL line per
+speed goal of issue 23 (exit status 1 when one fails). Needs requirements-bench.txt;
 without libvips the libvips column is skipped with a note.
 """
 
@@ -490,10 +491,10 @@ def main() -> int:
                 continue
             where = f"{item['name']}{label}"
             s = ours["sizes"]
+            if "error" not in naive:  # every full format: thumb+preview must not depend on it
+                x = naive["tp_ms"] / ours["tp_ms"]
+                tp_check.append((x >= 2, f"{where} {x:.2f}x"))
             if fmt == formats[0]:
-                if "error" not in naive:
-                    x = naive["tp_ms"] / ours["tp_ms"]
-                    tp_check.append((x >= 2, f"{where} {x:.2f}x"))
                 size_check.append(
                     (
                         s["thumb"] <= THUMB_MAX and s["preview"] <= PREVIEW_MAX,
@@ -523,7 +524,7 @@ def main() -> int:
         "them); B/px = peak RSS above the warmed-up child's baseline per source pixel (for the "
         "CBCT: per voxel of the volume). X-rays run with each full format (jpeg is the default)."
     )
-    print("\nTargets (issue 4):")
+    print("\nTargets (issues 4 and 23):")
     for target, results in checks.items():
         if not results:
             print(f"  n/a    {target}: nothing measured")
@@ -532,7 +533,27 @@ def main() -> int:
         print(f"  {_verdict(not missed)} {target}")
         for ok, detail in results:
             print(f"           {'  ' if ok is None else 'ok' if ok else '--'} {detail}")
-    return 0
+    print("\nSummary (issue 23's speed goals, every file and every X-ray full format):")
+    failed = False
+    for goal, results in (
+        ("thumb+preview >= 2x the naive Pillow pipeline", tp_check),
+        ("whole job no slower than libvips", vips_check),
+    ):
+        failed |= not _summary_line(goal, results)
+    return 1 if failed else 0
+
+
+def _summary_line(goal: str, results: list[tuple[bool | None, str]]) -> bool:
+    """One PASS/FAIL line: the worst ratio and where, and how many runs were measured."""
+    if not results:
+        print(f"  FAIL {goal}: nothing measured")
+        return False
+    worst = min(results, key=lambda r: float(r[1].rsplit(" ", 1)[1].rstrip("x")))
+    missed = [d for ok, d in results if ok is False]
+    verdict = "PASS" if not missed else "FAIL"
+    tail = f"; missed on {len(missed)}: {', '.join(missed)}" if missed else ""
+    print(f"  {verdict} {goal}: worst {worst[1]} of {len(results)} measured{tail}")
+    return not missed
 
 
 if __name__ == "__main__":

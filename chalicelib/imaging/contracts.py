@@ -25,17 +25,45 @@ PREVIEW_MAX_BYTES = 200 * 1024
 PHI_METADATA_KEYS: frozenset[str] = frozenset({"patient_name", "patient_id"})
 
 
+# What kind of problem a RenderError is, for a client to act on (and to word it in its own
+# language); ``RenderError.reason`` says the specifics in English and Spanish.
+RENDER_ERROR_CODES: dict[str, str] = {
+    "empty": "the upload holds no bytes",
+    "not_an_image": "the bytes are not an accepted image format (PDF, archive, GIF, text...)",
+    "wrong_kind": "the file is not of the kind it was uploaded as (DICOM vs photo/X-ray)",
+    "too_large": "over the clinic's byte limit or the pixel/voxel safety limits",
+    "truncated": "the file ends before its pixels do: upload the complete original",
+    "corrupt": "the file is damaged: export it again from the source",
+    "unsupported": "a valid file in a variant this server does not decode",
+    "no_image": "a DICOM object without an image (report, plan, directory...)",
+    "out_of_memory": "the image needs more memory than the worker has",
+    "upload_mismatch": "the stored object is not what its upload slot allowed or declared",
+}
+
+
 class RenderError(Exception):
     """A file that cannot be rendered, with a reason a person can act on.
 
     Raised for unsupported, mislabelled, corrupt, truncated or oversized files. The worker
     marks the record ``failed`` with :attr:`reason` and does not retry: the same bytes would
-    fail again. The reason never contains PHI.
+    fail again. The reason never contains PHI nor a library's own error text.
+
+    ``reason`` is the English wording; when it was written with ``tr(en, es)``
+    (:mod:`chalicelib.core.i18n`) it also carries the Spanish one, :attr:`reason_es`. ``code``
+    is one of :data:`RENDER_ERROR_CODES`.
     """
 
-    def __init__(self, reason: str) -> None:
+    def __init__(self, reason: str, code: str = "corrupt") -> None:
+        if code not in RENDER_ERROR_CODES:
+            raise ValueError(f"unknown render error code {code!r}")
         super().__init__(reason)
         self.reason = reason
+        self.code = code
+
+    @property
+    def reason_es(self) -> str | None:
+        """The Spanish wording, or None when the reason has only its English one."""
+        return getattr(self.reason, "es", None)
 
 
 @dataclass(frozen=True, slots=True)

@@ -10,6 +10,11 @@ that frame. Compressed transfer syntaxes go through the installed pixel-data plu
 JPEG-LS frames, the usual compressed dental X-rays, are handed straight to OpenJPEG or CharLS
 instead: pydicom's generic path copies the decoded frame several times, which doubled the
 peak memory (14 vs 7.4 bytes per pixel for a J2K panoramic) and added 20-45% of the time.
+
+Deflated Explicit VR Little Endian is inflated first (with a cap: the inflated data set may
+not exceed the size limit of an uncompressed upload) and then read like any uncompressed file.
+A data set written with implicit VR under an explicit-VR transfer syntax (some writers do;
+pydicom reads it by looking at the bytes) is detected the same way pydicom does it.
 """
 
 from __future__ import annotations
@@ -19,7 +24,8 @@ import logging
 import re
 import struct
 import warnings
-from dataclasses import dataclass
+import zlib
+from dataclasses import dataclass, replace
 from datetime import date
 from typing import Any
 
@@ -29,6 +35,9 @@ from PIL import Image
 from pydicom.dataset import Dataset, FileMetaDataset
 from pydicom.encaps import get_frame
 from pydicom.errors import InvalidDicomError
+from pydicom.filebase import DicomBytesIO
+from pydicom.filereader import _read_file_meta_info, read_preamble
+from pydicom.filewriter import write_file_meta_info
 from pydicom.pixels import (
     apply_color_lut,
     apply_modality_lut,
@@ -49,6 +58,7 @@ from pydicom.uid import (
     RLELossless,
 )
 
+from chalicelib.core.i18n import tr
 from chalicelib.imaging.contracts import RenderError, RenderOptions
 from chalicelib.imaging.xray import WindowInfo, dicom_window, to_8bit
 
@@ -59,6 +69,32 @@ _FLOAT_PIXEL_DATA = (0x7FE00008, 0x7FE00009)
 _ITEM = 0xFFFEE000
 _SEQ_DELIM = 0xFFFEE0DD
 _LONG_VRS = {b"OB", b"OW", b"OF", b"OD", b"OL", b"OV", b"SQ", b"UN", b"UT", b"UC", b"UR"}
+
+
+_TRUNCATED = tr(
+    "DICOM file is truncated: pixel data ends early",
+    "El DICOM está incompleto: los píxeles terminan antes de tiempo",
+)
+_NO_PIXELS = tr(
+    "DICOM file contains no pixel data: it is truncated or is not an image",
+    "El DICOM no contiene píxeles: está incompleto o no es una imagen",
+)
+_CORRUPT_DEFLATE = tr(
+    "DICOM deflated data set is corrupt and cannot be inflated: upload the original file "
+    "again, or export it uncompressed",
+    "El DICOM comprimido (Deflate) está dañado y no se puede descomprimir: sube de nuevo el "
+    "original o expórtalo sin comprimir",
+)
+
+
+def _undecodable(h: DicomHeader) -> str:
+    name = h.transfer_syntax.name
+    return tr(
+        f"DICOM transfer syntax '{name}' cannot be decoded on this server: export the image "
+        "uncompressed or as JPEG 2000 / JPEG-LS",
+        f"La sintaxis de transferencia DICOM '{name}' no se puede decodificar en este servidor: "
+        "exporta la imagen sin comprimir o como JPEG 2000 / JPEG-LS",
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -74,6 +110,14 @@ class DicomHeader:
     bits_allocated: int
     bits_stored: int
     photometric: str
+    # Where the pixel data element's value starts, and whether the dataset really is encoded
+    # with implicit VR: some writers (SC_rgb_jpeg.dcm of pydicom's corpus) label a dataset
+    # with an explicit-VR transfer syntax and write it implicit; pydicom reads it by looking.
+    pixel_value_offset: int = 0
+    implicit_vr: bool = False
+    # The transfer syntax of the upload when it differs from ``transfer_syntax`` (a Deflated
+    # upload is inflated first and then read as the Explicit VR Little Endian it wraps).
+    original_transfer_syntax: UID | None = None
 
 
 def megapixels(n: int) -> str:
@@ -98,10 +142,20 @@ def read_header(data: bytes, options: RenderOptions) -> DicomHeader:
             ds = pydicom.dcmread(fp, stop_before_pixels=True, force=not has_preamble)
     except (InvalidDicomError, EOFError, struct.error, ValueError, KeyError, TypeError) as exc:
         logger.info("dicom header parse failed: %s", type(exc).__name__)
-        raise RenderError("DICOM header is corrupt or truncated and cannot be read") from exc
+        raise RenderError(
+            tr(
+                "DICOM header is corrupt or truncated and cannot be read",
+                "La cabecera DICOM está dañada o incompleta y no se puede leer",
+            )
+        ) from exc
     except Exception as exc:  # pydicom raises a wide variety on malformed input
         logger.info("dicom header parse failed: %s", type(exc).__name__)
-        raise RenderError("DICOM header is corrupt and cannot be read") from exc
+        raise RenderError(
+            tr(
+                "DICOM header is corrupt and cannot be read",
+                "La cabecera DICOM está dañada y no se puede leer",
+            )
+        ) from exc
     pixel_offset = fp.tell()
 
     meta = getattr(ds, "file_meta", None)
@@ -112,21 +166,37 @@ def read_header(data: bytes, options: RenderOptions) -> DicomHeader:
     else:
         implicit, little = getattr(ds, "original_encoding", (True, True))
         if little is False:
-            raise RenderError("DICOM file uses big-endian encoding without a file header")
+            raise RenderError(
+                tr(
+                    "DICOM file uses big-endian encoding without a file header: export it "
+                    "again as a standard DICOM file (Part 10)",
+                    "El DICOM usa codificación big-endian sin cabecera de fichero: expórtalo de "
+                    "nuevo como fichero DICOM estándar (Part 10)",
+                ),
+                "unsupported",
+            )
         ts = ImplicitVRLittleEndian if implicit in (True, None) else ExplicitVRLittleEndian
-    if ts.is_deflated:
-        raise RenderError(
-            "DICOM file uses the Deflated transfer syntax, which is not supported: "
-            "re-export it uncompressed or with JPEG 2000 / JPEG-LS"
-        )
+    if ts.is_deflated:  # inflate_deflated() runs first; a second layer of deflate is corrupt
+        raise RenderError(_CORRUPT_DEFLATE)
     if "SOPClassUID" not in ds and "Rows" not in ds and not has_preamble:
-        raise RenderError("File is not a supported image: unrecognised binary data")
+        raise RenderError(
+            tr(
+                "File is not a supported image: unrecognised binary data",
+                "El fichero no es una imagen admitida: datos binarios no reconocidos",
+            ),
+            "not_an_image",
+        )
 
     rows, cols = _int(ds, "Rows"), _int(ds, "Columns")
     if not rows or not cols or rows <= 0 or cols <= 0:
         raise RenderError(
-            "DICOM file contains no image (no rows/columns): it may be a report, a "
-            "structured document or a presentation state"
+            tr(
+                "DICOM file contains no image (no rows/columns): it may be a report, a "
+                "structured document or a presentation state",
+                "El DICOM no contiene ninguna imagen (sin filas/columnas): puede ser un "
+                "informe, un documento estructurado o un estado de presentación",
+            ),
+            "no_image",
         )
     frames = max(1, _int(ds, "NumberOfFrames", 1) or 1)
     spp = _int(ds, "SamplesPerPixel", 1) or 1
@@ -135,17 +205,34 @@ def read_header(data: bytes, options: RenderOptions) -> DicomHeader:
     photometric = str(ds.get("PhotometricInterpretation", "MONOCHROME2")).strip().upper()
     if spp not in (1, 3) or bits_allocated not in (1, 8, 16, 32) or bits_stored > bits_allocated:
         raise RenderError(
-            f"DICOM pixel format is invalid or unsupported ({spp} samples per pixel, "
-            f"{bits_stored}/{bits_allocated} bits)"
+            tr(
+                f"DICOM pixel format is invalid or unsupported ({spp} samples per pixel, "
+                f"{bits_stored}/{bits_allocated} bits)",
+                f"El formato de píxel del DICOM no es válido o no se admite ({spp} muestras "
+                f"por píxel, {bits_stored}/{bits_allocated} bits)",
+            ),
+            "unsupported",
         )
     if rows * cols > options.max_pixels:
         raise RenderError(
-            "Image is too large to process safely (decompression bomb): "
-            f"{megapixels(rows * cols)} megapixels > {megapixels(options.max_pixels)}"
+            tr(
+                "Image is too large to process safely (decompression bomb): "
+                f"{megapixels(rows * cols)} megapixels > {megapixels(options.max_pixels)}",
+                "La imagen es demasiado grande para procesarla con seguridad (bomba de "
+                f"descompresión): {megapixels(rows * cols)} megapíxeles > "
+                f"{megapixels(options.max_pixels)}",
+            ),
+            "too_large",
         )
     if rows * cols * frames > options.max_volume_pixels:
         raise RenderError(
-            f"DICOM volume is too large to process safely: {rows}x{cols}x{frames} voxels declared"
+            tr(
+                f"DICOM volume is too large to process safely: {rows}x{cols}x{frames} voxels "
+                "declared",
+                f"El volumen DICOM es demasiado grande para procesarlo con seguridad: declara "
+                f"{rows}x{cols}x{frames} vóxeles",
+            ),
+            "too_large",
         )
     header = DicomHeader(
         ds=ds,
@@ -160,25 +247,92 @@ def read_header(data: bytes, options: RenderOptions) -> DicomHeader:
         bits_stored=bits_stored,
         photometric=photometric,
     )
-    _check_pixel_element(data, pixel_offset, header)
-    return header
+    value_offset, implicit = _check_pixel_element(data, pixel_offset, header)
+    return replace(header, pixel_value_offset=value_offset, implicit_vr=implicit)
 
 
-def _check_pixel_element(data: bytes, pos: int, h: DicomHeader) -> None:
-    """Find truncation and corruption from the element and item headers alone."""
+def inflate_deflated(data: bytes, options: RenderOptions) -> tuple[bytes, UID | None]:
+    """A Deflated Explicit VR Little Endian upload as the plain file it wraps.
+
+    The data set after the file meta group is one raw deflate stream (PS3.5 A.5). It is
+    inflated with a cap, since a few kilobytes can inflate to gigabytes: the inflated data set
+    may not exceed the size limit of an uncompressed DICOM upload. The file meta is rewritten
+    with Explicit VR Little Endian, so every later step (header, truncation checks, frame
+    decoding by index) reads it like any uncompressed upload. Returns ``(data, None)`` for
+    any other transfer syntax, without copying it.
+    """
+    if len(data) < 132 or data[128:132] != b"DICM":
+        return data, None  # a deflated data set needs its file meta: no preamble, no deflate
+    fp = io.BytesIO(data)
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            read_preamble(fp, force=False)
+            meta = _read_file_meta_info(fp)
+    except Exception:  # noqa: BLE001 - read_header words a corrupt header
+        return data, None
+    ts_value = meta.get("TransferSyntaxUID")
+    if ts_value is None or not UID(str(ts_value)).is_deflated:
+        return data, None
+    original = UID(str(ts_value))
+    limit = options.max_bytes_dicom
+    inflater = zlib.decompressobj(-zlib.MAX_WBITS)
+    try:
+        body = inflater.decompress(memoryview(data)[fp.tell() :], limit + 1)
+    except zlib.error as exc:
+        raise RenderError(_CORRUPT_DEFLATE) from exc
+    if len(body) > limit:
+        mb = limit // (1024 * 1024)
+        raise RenderError(
+            tr(
+                f"DICOM deflated data set inflates to more than {mb} MB, the limit for an "
+                "uncompressed DICOM upload",
+                f"El DICOM comprimido (Deflate) ocupa más de {mb} MB descomprimido, el límite "
+                "de un DICOM sin comprimir",
+            ),
+            "too_large",
+        )
+    meta.TransferSyntaxUID = ExplicitVRLittleEndian
+    out = DicomBytesIO()
+    out.write(b"\0" * 128 + b"DICM")
+    write_file_meta_info(out, meta, enforce_standard=True)
+    out.write(body)
+    return out.getvalue(), original
+
+
+def _implicit_at(data: bytes, pos: int, declared_implicit: bool) -> bool:
+    """Whether the element at ``pos`` is encoded with implicit VR, looking at its bytes the
+    way pydicom does: an explicit VR is two upper-case letters after the tag."""
+    if declared_implicit:
+        return True
+    vr = data[pos + 4 : pos + 6]
+    return not (len(vr) == 2 and 65 <= vr[0] <= 90 and 65 <= vr[1] <= 90)
+
+
+def _check_pixel_element(data: bytes, pos: int, h: DicomHeader) -> tuple[int, bool]:
+    """Find truncation and corruption from the element and item headers alone; returns where
+    the element's value starts and whether it is encoded with implicit VR."""
     ts = h.transfer_syntax
     little = ts.is_little_endian if h.has_file_meta else True
     end = "<" if little else ">"
     n = len(data)
     if pos + 8 > n:
-        raise RenderError("DICOM file contains no pixel data: it is truncated or is not an image")
+        raise RenderError(_NO_PIXELS, "no_image")
     group, elem = struct.unpack_from(end + "HH", data, pos)
     tag = (group << 16) | elem
     if tag in _FLOAT_PIXEL_DATA:
-        raise RenderError("DICOM float pixel data (parametric maps) is not supported")
+        raise RenderError(
+            tr(
+                "DICOM float pixel data (parametric maps) is not supported",
+                "Los DICOM con píxeles en coma flotante (mapas paramétricos) no se admiten",
+            ),
+            "unsupported",
+        )
     if tag != _PIXEL_DATA:
-        raise RenderError("DICOM file contains no pixel data: it is truncated or is not an image")
-    implicit = ts.is_implicit_VR if h.has_file_meta else ts == ImplicitVRLittleEndian
+        raise RenderError(_NO_PIXELS, "no_image")
+    implicit = _implicit_at(
+        data, pos, ts.is_implicit_VR if h.has_file_meta else ts == ImplicitVRLittleEndian
+    )
     if implicit:
         length = struct.unpack_from(end + "I", data, pos + 4)[0]
         value_pos = pos + 8
@@ -186,7 +340,7 @@ def _check_pixel_element(data: bytes, pos: int, h: DicomHeader) -> None:
         vr = data[pos + 4 : pos + 6]
         if vr in _LONG_VRS:
             if pos + 12 > n:
-                raise RenderError("DICOM file is truncated: pixel data ends early")
+                raise RenderError(_TRUNCATED, "truncated")
             length = struct.unpack_from(end + "I", data, pos + 8)[0]
             value_pos = pos + 12
         else:
@@ -195,14 +349,30 @@ def _check_pixel_element(data: bytes, pos: int, h: DicomHeader) -> None:
 
     if ts.is_encapsulated:
         if length != 0xFFFFFFFF:
-            raise RenderError("DICOM compressed pixel data is malformed (defined length)")
+            raise RenderError(
+                tr(
+                    "DICOM compressed pixel data is malformed (defined length)",
+                    "Los píxeles comprimidos del DICOM están mal formados (longitud definida)",
+                )
+            )
         fragments = _walk_fragments(data, value_pos)
         if fragments < 1:
-            raise RenderError("DICOM file is truncated: it holds no compressed frames")
-        return
+            raise RenderError(
+                tr(
+                    "DICOM file is truncated: it holds no compressed frames",
+                    "El DICOM está incompleto: no contiene ninguna imagen comprimida",
+                ),
+                "truncated",
+            )
+        return value_pos, implicit
 
     if length == 0xFFFFFFFF:
-        raise RenderError("DICOM pixel data is malformed (undefined length, uncompressed)")
+        raise RenderError(
+            tr(
+                "DICOM pixel data is malformed (undefined length, uncompressed)",
+                "Los píxeles del DICOM están mal formados (longitud indefinida, sin comprimir)",
+            )
+        )
     per_sample = h.rows * h.columns * h.samples_per_pixel
     if h.photometric == "YBR_FULL_422":
         per_sample = h.rows * h.columns * 2
@@ -211,13 +381,25 @@ def _check_pixel_element(data: bytes, pos: int, h: DicomHeader) -> None:
     if value_pos + min(length, expected) > n:
         have = max(0, n - value_pos)
         raise RenderError(
-            f"DICOM file is truncated: pixel data ends early ({have} of {expected} bytes present)"
+            tr(
+                f"DICOM file is truncated: pixel data ends early ({have} of {expected} bytes "
+                "present)",
+                f"El DICOM está incompleto: los píxeles terminan antes de tiempo ({have} de "
+                f"{expected} bytes presentes)",
+            ),
+            "truncated",
         )
     if length < expected:
         raise RenderError(
-            "DICOM file is truncated: pixel data ends early "
-            f"({length} of {expected} bytes declared)"
+            tr(
+                f"DICOM file is truncated: pixel data ends early ({length} of {expected} bytes "
+                "declared)",
+                f"El DICOM está incompleto: los píxeles terminan antes de tiempo ({length} de "
+                f"{expected} bytes declarados)",
+            ),
+            "truncated",
         )
+    return value_pos, implicit
 
 
 def _walk_fragments(data: bytes, pos: int) -> int:
@@ -225,16 +407,21 @@ def _walk_fragments(data: bytes, pos: int) -> int:
     n, items = len(data), 0
     while True:
         if pos + 8 > n:
-            raise RenderError("DICOM file is truncated: pixel data ends early")
+            raise RenderError(_TRUNCATED, "truncated")
         group, elem, length = struct.unpack_from("<HHI", data, pos)
         tag = (group << 16) | elem
         if tag == _SEQ_DELIM:
             return max(0, items - 1)
         if tag != _ITEM or length == 0xFFFFFFFF:
-            raise RenderError("DICOM compressed pixel data is corrupt (bad item header)")
+            raise RenderError(
+                tr(
+                    "DICOM compressed pixel data is corrupt (bad item header)",
+                    "Los píxeles comprimidos del DICOM están dañados (cabecera de ítem errónea)",
+                )
+            )
         pos += 8 + length
         if pos > n:
-            raise RenderError("DICOM file is truncated: pixel data ends early")
+            raise RenderError(_TRUNCATED, "truncated")
         items += 1
 
 
@@ -328,8 +515,8 @@ def extract_metadata(h: DicomHeader) -> dict[str, Any]:
         "bits_stored": h.bits_stored,
         "samples_per_pixel": h.samples_per_pixel,
         "number_of_frames": h.frames,
-        "transfer_syntax": str(h.transfer_syntax),
-        "transfer_syntax_name": h.transfer_syntax.name,
+        "transfer_syntax": str(h.original_transfer_syntax or h.transfer_syntax),
+        "transfer_syntax_name": (h.original_transfer_syntax or h.transfer_syntax).name,
         "sop_class_uid": sop_class,
         "sop_class_name": UID(sop_class).name if sop_class else None,
         # One study with its series, not unrelated images (docs/adr/1001-bridge-devices.md).
@@ -367,14 +554,19 @@ def _decode_jpeg12_with_gdcm(data: bytes, h: DicomHeader, index: int) -> np.ndar
         reader = gdcm.ImageReader()
         reader.SetFileName(tmp.name)
         if not reader.Read():
-            raise RenderError("DICOM JPEG Extended pixel data is corrupt and cannot be decoded")
+            raise RenderError(
+                tr(
+                    "DICOM JPEG Extended pixel data is corrupt and cannot be decoded",
+                    "Los píxeles JPEG Extended del DICOM están dañados y no se pueden decodificar",
+                )
+            )
         image = reader.GetImage()
         buffer = image.GetBuffer().encode("utf-8", errors="surrogateescape")
     dtype = np.int16 if image.GetPixelFormat().GetPixelRepresentation() else np.uint16
     frame_len = h.rows * h.columns * h.samples_per_pixel
     arr = np.frombuffer(buffer, dtype=dtype)
     if arr.size < frame_len * (index + 1):
-        raise RenderError("DICOM file is truncated: pixel data ends early")
+        raise RenderError(_TRUNCATED, "truncated")
     frame = arr[frame_len * index : frame_len * (index + 1)]
     shape = (h.rows, h.columns) if h.samples_per_pixel == 1 else (h.rows, h.columns, 3)
     return frame.reshape(shape).copy()
@@ -409,7 +601,7 @@ def _decode_direct(data: bytes, h: DicomHeader, index: int) -> np.ndarray | None
     if "ExtendedOffsetTable" in h.ds and "ExtendedOffsetTableLengths" in h.ds:
         offsets = (h.ds.ExtendedOffsetTable, h.ds.ExtendedOffsetTableLengths)
     buffer = io.BytesIO(data)
-    buffer.seek(h.pixel_offset + 12)  # explicit VR OB element header, undefined length
+    buffer.seek(h.pixel_value_offset)  # past the element header, at the first item
     try:
         frame = get_frame(buffer, index, number_of_frames=h.frames, extended_offsets=offsets)
         if h.transfer_syntax in (JPEG2000Lossless, JPEG2000):
@@ -439,6 +631,21 @@ def _decode_direct(data: bytes, h: DicomHeader, index: int) -> np.ndarray | None
     return arr
 
 
+def _explicit_pixel_header(data: bytes, h: DicomHeader) -> bytes:
+    """``data`` with the pixel data element header written with explicit VR, when the data
+    set is implicit VR under an explicit transfer syntax. pydicom reads the rest of such a
+    data set by looking at it, but ``pixel_array`` reads this one header as the transfer
+    syntax says, so it would take the length for a VR and fail. Copies the file once; only
+    for such mislabelled files."""
+    if not h.implicit_vr or (h.transfer_syntax.is_implicit_VR if h.has_file_meta else True):
+        return data
+    pos, end = h.pixel_offset, "<" if h.transfer_syntax.is_little_endian else ">"
+    vr = b"OW" if not h.transfer_syntax.is_encapsulated and h.bits_allocated > 8 else b"OB"
+    length = data[pos + 4 : pos + 8]
+    header = data[pos : pos + 4] + vr + struct.pack(end + "H", 0) + length
+    return data[:pos] + header + data[h.pixel_value_offset :]
+
+
 def decode_frame(data: bytes, h: DicomHeader, index: int) -> tuple[np.ndarray, str]:
     """Decode one frame; returns the array and the photometric interpretation after decoding."""
     if h.transfer_syntax == JPEGExtended12Bit and h.bits_stored > 8:
@@ -450,6 +657,7 @@ def decode_frame(data: bytes, h: DicomHeader, index: int) -> tuple[np.ndarray, s
     kwargs: dict[str, Any] = {}
     if not h.has_file_meta:
         kwargs["transfer_syntax_uid"] = h.transfer_syntax
+    data = _explicit_pixel_header(data, h)
     try:
         try:
             arr = _pixel_array(data, index, ds_out, kwargs)
@@ -465,22 +673,24 @@ def decode_frame(data: bytes, h: DicomHeader, index: int) -> tuple[np.ndarray, s
     except _SYSTEM_EXCEPTIONS:
         raise
     except NotImplementedError as exc:
-        raise RenderError(
-            f"DICOM transfer syntax '{h.transfer_syntax.name}' cannot be decoded on this server"
-        ) from exc
+        raise RenderError(_undecodable(h), "unsupported") from exc
     except (MemoryError, RecursionError):
         raise
     except BaseException as exc:
         message = _first_error_line(exc)
         logger.info("dicom decode failed: %s", type(exc).__name__)
         if "missing" in message.lower() and "plugin" in message.lower():
-            raise RenderError(
-                f"DICOM transfer syntax '{h.transfer_syntax.name}' cannot be decoded on "
-                "this server (no decoder installed)"
-            ) from exc
+            raise RenderError(_undecodable(h), "unsupported") from exc
+        # The decoders' own words ("exceptions were raised by all available plugins: gdcm:
+        # 'NoneType' object...") help no one at the clinic: the reason says what to do.
+        name = h.transfer_syntax.name
         raise RenderError(
-            f"DICOM pixel data is corrupt and cannot be decoded ({h.transfer_syntax.name}): "
-            f"{message}"
+            tr(
+                f"DICOM pixel data is corrupt and cannot be decoded ({name}): export the "
+                "image again from the imaging software",
+                f"Los píxeles del DICOM están dañados y no se pueden decodificar ({name}): "
+                "exporta la imagen de nuevo desde el programa de imagen",
+            )
         ) from exc
     photometric = str(ds_out.get("PhotometricInterpretation", h.photometric)).strip().upper()
     return arr, photometric
@@ -617,30 +827,52 @@ def frame_to_image(
         try:
             rgb = apply_color_lut(arr, h.ds)
         except Exception as exc:
-            raise RenderError(f"DICOM palette colour lookup table is invalid: {exc}") from exc
+            raise RenderError(
+                tr(
+                    "DICOM palette colour lookup table is invalid",
+                    "La tabla de colores de la paleta del DICOM no es válida",
+                )
+            ) from exc
         bits = 16 if rgb.dtype != np.uint8 else 8
         return Image.fromarray(_color_to_uint8(rgb, bits), "RGB"), None
     if arr.ndim == 3 and arr.shape[-1] == 3:
         if photometric in ("YBR_FULL", "YBR_FULL_422"):
             arr = convert_color_space(arr, photometric, "RGB")
         elif photometric not in ("RGB", "YBR_ICT", "YBR_RCT", "YBR_PARTIAL_420"):
-            raise RenderError(f"DICOM photometric interpretation {photometric} is not supported")
+            raise RenderError(
+                tr(
+                    f"DICOM photometric interpretation {photometric} is not supported",
+                    f"La interpretación fotométrica {photometric} del DICOM no se admite",
+                ),
+                "unsupported",
+            )
         return Image.fromarray(_color_to_uint8(arr, h.bits_stored), "RGB"), None
     raise RenderError(
-        f"DICOM pixel layout is not supported ({photometric}, array shape {arr.shape})"
+        tr(
+            f"DICOM pixel layout is not supported ({photometric}, array shape {arr.shape})",
+            f"La disposición de píxeles del DICOM no se admite ({photometric}, forma {arr.shape})",
+        ),
+        "unsupported",
     )
 
 
 def render_dicom(data: bytes, options: RenderOptions) -> tuple[Image.Image, dict[str, Any], bool]:
     """Image of the representative frame, metadata, and whether it is grayscale."""
+    data, original_ts = inflate_deflated(data, options)
     header = read_header(data, options)
+    if original_ts is not None:
+        header = replace(header, original_transfer_syntax=original_ts)
     meta = extract_metadata(header)
     index = header.frames // 2
     arr, photometric = decode_frame(data, header, index)
     expected = (header.rows, header.columns)
     if arr.shape[:2] != expected:
         raise RenderError(
-            f"DICOM pixel data does not match its header ({arr.shape[:2]} vs {expected})"
+            tr(
+                f"DICOM pixel data does not match its header ({arr.shape[:2]} vs {expected})",
+                f"Los píxeles del DICOM no coinciden con su cabecera ({arr.shape[:2]} frente a "
+                f"{expected})",
+            )
         )
     image, info = frame_to_image(arr, header, index, photometric)
     del arr

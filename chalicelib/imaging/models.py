@@ -92,7 +92,11 @@ class Image(Item, discriminator="Image"):
     declared_size = NumberAttribute()
     # pending | processing | ready | failed | expired (a slot that never received its file)
     status = UnicodeAttribute(default="pending")
-    reason = UnicodeAttribute(null=True)
+    reason = UnicodeAttribute(null=True)  # why it failed, in English
+    # The same in Spanish, and what kind of problem it is (RENDER_ERROR_CODES in
+    # chalicelib/imaging/contracts.py), so a client can word it in its user's language.
+    reason_es = UnicodeAttribute(null=True)
+    reason_code = UnicodeAttribute(null=True)
     # Random per slot, sent in the presigned POST as x-amz-meta-slot (a policy condition): the
     # worker renders only an object that carries it (docs/adr/0014-upload-integrity-and-expiry.md).
     upload_token = UnicodeAttribute(null=True)

@@ -31,6 +31,7 @@ from typing import Any
 import numpy as np
 from PIL import Image, ImageCms, UnidentifiedImageError
 
+from chalicelib.core.i18n import tr
 from chalicelib.imaging.contracts import (
     PREVIEW_BOX,
     THUMB_BOX,
@@ -86,16 +87,27 @@ def _register_heif() -> bool:
 
 
 def _bomb(pixels: int, options: RenderOptions) -> RenderError:
+    mp, limit = megapixels(pixels), megapixels(options.max_pixels)
     return RenderError(
-        "Image is too large to process safely (decompression bomb): "
-        f"{megapixels(pixels)} megapixels > {megapixels(options.max_pixels)}"
+        tr(
+            f"Image is too large to process safely (decompression bomb): {mp} megapixels > {limit}",
+            "La imagen es demasiado grande para procesarla con seguridad (bomba de "
+            f"descompresión): {mp} megapíxeles > {limit}",
+        ),
+        "too_large",
     )
 
 
 def open_image(data: bytes, sniffed: Sniffed, options: RenderOptions) -> Image.Image:
     """Open lazily (no pixels decoded) and enforce the pixel limit."""
     if sniffed.format == "HEIF" and not _register_heif():
-        raise RenderError("HEIC images are not supported on this server: export as JPEG")
+        raise RenderError(
+            tr(
+                "HEIC images are not supported on this server: export as JPEG",
+                "Las imágenes HEIC no se admiten en este servidor: expórtala como JPEG",
+            ),
+            "unsupported",
+        )
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", Image.DecompressionBombWarning)
@@ -105,15 +117,26 @@ def open_image(data: bytes, sniffed: Sniffed, options: RenderOptions) -> Image.I
         raise _bomb(int(m[1]) if m else options.max_pixels + 1, options) from exc
     except UnidentifiedImageError as exc:
         raise RenderError(
-            f"File looks like {sniffed.format} but its header is corrupt or truncated"
+            tr(
+                f"File looks like {sniffed.format} but its header is corrupt or truncated",
+                f"El fichero parece {sniffed.format} pero su cabecera está dañada o incompleta",
+            )
         ) from exc
     except (OSError, SyntaxError, ValueError, EOFError, IndexError, TypeError) as exc:
         raise RenderError(
-            f"File looks like {sniffed.format} but its header is corrupt: {_msg(exc)}"
+            tr(
+                f"File looks like {sniffed.format} but its header is corrupt: {_msg(exc)}",
+                f"El fichero parece {sniffed.format} pero su cabecera está dañada: {_msg(exc)}",
+            )
         ) from exc
     w, h = im.size
     if w <= 0 or h <= 0:
-        raise RenderError(f"{sniffed.format} image declares an empty size ({w}x{h})")
+        raise RenderError(
+            tr(
+                f"{sniffed.format} image declares an empty size ({w}x{h})",
+                f"La imagen {sniffed.format} declara un tamaño vacío ({w}x{h})",
+            )
+        )
     if w * h > options.max_pixels:
         raise _bomb(w * h, options)
     return im
@@ -131,17 +154,36 @@ def _load(im: Image.Image, fmt: str) -> None:
             im.load()
     except Image.DecompressionBombError as exc:
         raise RenderError(
-            f"Image is too large to process safely (decompression bomb): {_msg(exc)}"
+            tr(
+                f"Image is too large to process safely (decompression bomb): {_msg(exc)}",
+                "La imagen es demasiado grande para procesarla con seguridad (bomba de "
+                f"descompresión): {_msg(exc)}",
+            ),
+            "too_large",
         ) from exc
     except OSError as exc:
         if "truncated" in str(exc).lower():
             raise RenderError(
-                f"{fmt} file is truncated: it ends before all pixels were read "
-                "(upload the complete original)"
+                tr(
+                    f"{fmt} file is truncated: it ends before all pixels were read "
+                    "(upload the complete original)",
+                    f"El fichero {fmt} está incompleto: termina antes de todos sus píxeles "
+                    "(sube el original completo)",
+                ),
+                "truncated",
             ) from exc
-        raise RenderError(f"{fmt} file is corrupt and cannot be decoded: {_msg(exc)}") from exc
+        raise _corrupt(fmt, exc) from exc
     except (SyntaxError, ValueError, EOFError, IndexError, TypeError, KeyError) as exc:
-        raise RenderError(f"{fmt} file is corrupt and cannot be decoded: {_msg(exc)}") from exc
+        raise _corrupt(fmt, exc) from exc
+
+
+def _corrupt(fmt: str, exc: BaseException) -> RenderError:
+    return RenderError(
+        tr(
+            f"{fmt} file is corrupt and cannot be decoded: {_msg(exc)}",
+            f"El fichero {fmt} está dañado y no se puede decodificar: {_msg(exc)}",
+        )
+    )
 
 
 # --- metadata ------------------------------------------------------------------------------
@@ -214,7 +256,13 @@ def to_display(im: Image.Image, *, icc: bytes | None, meta: dict[str, Any]) -> I
     if mode in _HIGH_DEPTH_MODES:
         arr = np.asarray(im)
         if arr.ndim != 2:
-            raise RenderError(f"Unsupported image layout for mode {mode}")
+            raise RenderError(
+                tr(
+                    f"Unsupported image layout for mode {mode}",
+                    f"Disposición de imagen no admitida para el modo {mode}",
+                ),
+                "unsupported",
+            )
         gray, info = to_8bit(arr, identity_if_8bit=False)
         meta.update(info.as_metadata())
         return Image.fromarray(gray, "L")

@@ -39,8 +39,12 @@ on_rendition: Callable[[Rendition], None] | None = None) -> RenderResult``
     rendered frame), ``transfer_syntax`` (UID) and ``transfer_syntax_name``,
     ``sop_class_uid``/``sop_class_name``.
 
-* :class:`RenderError` (``.reason``) is the only exception for bad input: unsupported,
-  mislabelled, corrupt, truncated, too large (bytes or pixels). Retrying cannot help.
+* :class:`RenderError` (``.reason``, ``.reason_es``, ``.code``) is the only exception for bad
+  input: unsupported, mislabelled, corrupt, truncated, too large (bytes or pixels). Retrying
+  cannot help. The reason is written in English and Spanish and never quotes a decoder's or
+  Python's own error text; ``code`` is one of ``RENDER_ERROR_CODES``.
+* The first call tunes the process's allocator to keep freed memory for the next image
+  (:mod:`chalicelib.imaging.memory`): a worker renders image after image.
 """
 
 from __future__ import annotations
@@ -53,6 +57,7 @@ from collections.abc import Callable
 
 from PIL import Image
 
+from chalicelib.core.i18n import tr
 from chalicelib.imaging.contracts import (
     DECLARED_KINDS,
     MB,
@@ -65,6 +70,7 @@ from chalicelib.imaging.contracts import (
     Rendition,
 )
 from chalicelib.imaging.dicom import render_dicom
+from chalicelib.imaging.memory import keep_freed_memory
 from chalicelib.imaging.raster import render_raster
 from chalicelib.imaging.renditions import XRAY_FULL_JPEG_QUALITY, downscale, make_rendition
 from chalicelib.imaging.sniff import sniff
@@ -81,6 +87,7 @@ __all__ = [
 logger = logging.getLogger(__name__)
 
 _KIND_LABEL = {"photo": "a photo", "xray": "an X-ray", "dicom": "DICOM"}
+_KIND_LABEL_ES = {"photo": "una foto", "xray": "una radiografía", "dicom": "DICOM"}
 
 
 def _size_label(n: int) -> str:
@@ -96,26 +103,48 @@ def render(
 ) -> RenderResult:
     """Render ``data`` into thumb/preview/full renditions; see the module docstring."""
     options = options or RenderOptions()
+    keep_freed_memory()  # once per process: no page faults for the next image's buffers
     if declared_kind not in DECLARED_KINDS:
-        raise RenderError(f"Unknown image kind {declared_kind!r}: expected photo, xray or dicom")
+        raise RenderError(
+            tr(
+                f"Unknown image kind {declared_kind!r}: expected photo, xray or dicom",
+                f"Tipo de imagen desconocido {declared_kind!r}: se espera photo, xray o dicom",
+            ),
+            "wrong_kind",
+        )
     if isinstance(data, bytearray | memoryview):
         data = bytes(data)
     limit = options.max_bytes_dicom if declared_kind == "dicom" else options.max_bytes_photo
     if len(data) > limit:
+        size, allowed = _size_label(len(data)), _size_label(limit)
         raise RenderError(
-            f"File is too large: {_size_label(len(data))} > {_size_label(limit)} allowed "
-            f"for {_KIND_LABEL[declared_kind]}"
+            tr(
+                f"File is too large: {size} > {allowed} allowed for {_KIND_LABEL[declared_kind]}",
+                f"El fichero es demasiado grande: {size} > {allowed} permitidos para "
+                f"{_KIND_LABEL_ES[declared_kind]}",
+            ),
+            "too_large",
         )
     sniffed = sniff(data)
     if declared_kind == "dicom" and not sniffed.is_dicom:
         raise RenderError(
-            f"File was uploaded as DICOM but is a {sniffed.format} image: "
-            "upload it as a photo or X-ray instead"
+            tr(
+                f"File was uploaded as DICOM but is a {sniffed.format} image: "
+                "upload it as a photo or X-ray instead",
+                f"El fichero se subió como DICOM pero es una imagen {sniffed.format}: "
+                "súbelo como foto o radiografía",
+            ),
+            "wrong_kind",
         )
     if declared_kind != "dicom" and sniffed.is_dicom:
         raise RenderError(
-            f"File was uploaded as {_KIND_LABEL[declared_kind]} but is a DICOM object: "
-            "upload it as DICOM instead"
+            tr(
+                f"File was uploaded as {_KIND_LABEL[declared_kind]} but is a DICOM object: "
+                "upload it as DICOM instead",
+                f"El fichero se subió como {_KIND_LABEL_ES[declared_kind]} pero es un objeto "
+                "DICOM: súbelo como DICOM",
+            ),
+            "wrong_kind",
         )
 
     emit = on_rendition or (lambda _r: None)
@@ -137,10 +166,21 @@ def render(
         raise
     except MemoryError as exc:
         raise RenderError(
-            "Image needs more memory than the worker has: reduce its resolution"
+            tr(
+                "Image needs more memory than the worker has: reduce its resolution",
+                "La imagen necesita más memoria de la disponible: reduce su resolución",
+            ),
+            "out_of_memory",
         ) from exc
     except Image.DecompressionBombError as exc:
-        raise RenderError("Image is too large to process safely (decompression bomb)") from exc
+        raise RenderError(
+            tr(
+                "Image is too large to process safely (decompression bomb)",
+                "La imagen es demasiado grande para procesarla con seguridad (bomba de "
+                "descompresión)",
+            ),
+            "too_large",
+        ) from exc
     except (KeyboardInterrupt, SystemExit, GeneratorExit):
         raise
     except BaseException as exc:  # incl. pyo3 PanicException from Rust-based decoders
@@ -153,9 +193,14 @@ def render(
             where.filename if where else "?",
             where.lineno if where else "?",
         )
+        fmt = sniffed.format
         raise RenderError(
-            f"{sniffed.format} file could not be processed ({type(exc).__name__}): "
-            "it is probably corrupt"
+            tr(
+                f"{fmt} file could not be processed: it is probably corrupt; export it again "
+                "from the source",
+                f"El fichero {fmt} no se pudo procesar: probablemente está dañado; expórtalo "
+                "de nuevo desde el origen",
+            )
         ) from exc
 
     metadata["declared_kind"] = declared_kind

@@ -10,6 +10,7 @@ from __future__ import annotations
 import struct
 from dataclasses import dataclass
 
+from chalicelib.core.i18n import Text, tr
 from chalicelib.imaging.contracts import RenderError
 
 
@@ -116,7 +117,13 @@ def looks_like_headerless_dicom(data: bytes) -> bool:
 def sniff(data: bytes) -> Sniffed:
     """Return the accepted format of ``data`` or raise :class:`RenderError` saying why not."""
     if not data:
-        raise RenderError("File is empty (0 bytes): the upload did not complete")
+        raise RenderError(
+            tr(
+                "File is empty (0 bytes): the upload did not complete",
+                "El fichero está vacío (0 bytes): la subida no se completó",
+            ),
+            "empty",
+        )
     head = data[:64]
     if len(data) >= 132 and data[128:132] == b"DICM":
         return DICOM
@@ -133,42 +140,76 @@ def sniff(data: bytes) -> Sniffed:
         return HEIF
     if looks_like_headerless_dicom(data):
         return DICOM
-    raise RenderError(f"File is not a supported image: {_describe(data, brands)}")
+    what = _describe(data, brands)
+    raise RenderError(
+        tr(
+            f"File is not a supported image: {what}",
+            f"El fichero no es una imagen admitida: {what.es}",
+        ),
+        "not_an_image",
+    )
 
 
-def _describe(data: bytes, brands: set[bytes]) -> str:
+def _describe(data: bytes, brands: set[bytes]) -> Text:
     head = data[:1024]
     stripped = head.lstrip()
     if b"%PDF-" in head:
-        return "looks like a PDF (upload it as a document instead)"
+        return tr(
+            "looks like a PDF (upload it as a document instead)",
+            "parece un PDF (súbelo como documento)",
+        )
     if head.startswith(b"PK\x03\x04"):
-        return "looks like a ZIP archive or Office document (extract the images and upload them)"
+        return tr(
+            "looks like a ZIP archive or Office document (extract the images and upload them)",
+            "parece un archivo ZIP o un documento de Office (extrae las imágenes y súbelas)",
+        )
     if brands & _AVIF_BRANDS:
-        return "looks like an AVIF image, which is not supported (export it as JPEG or PNG)"
+        return tr(
+            "looks like an AVIF image, which is not supported (export it as JPEG or PNG)",
+            "parece una imagen AVIF, que no se admite (expórtala como JPEG o PNG)",
+        )
     if brands & _VIDEO_BRANDS:
-        return "looks like a video (MP4/MOV)"
+        return tr("looks like a video (MP4/MOV)", "parece un vídeo (MP4/MOV)")
     if head.startswith((b"GIF87a", b"GIF89a")):
-        return "looks like a GIF, which is not accepted (export it as PNG or JPEG)"
+        return tr(
+            "looks like a GIF, which is not accepted (export it as PNG or JPEG)",
+            "parece un GIF, que no se acepta (expórtalo como PNG o JPEG)",
+        )
     if head.startswith(b"BM"):
-        return "looks like a BMP, which is not accepted (export it as PNG or JPEG)"
+        return tr(
+            "looks like a BMP, which is not accepted (export it as PNG or JPEG)",
+            "parece un BMP, que no se acepta (expórtalo como PNG o JPEG)",
+        )
     if head.startswith((b"\x00\x00\x00\x0cjP  \r\n\x87\n", b"\xff\x4f\xff\x51")):
-        return "looks like a bare JPEG 2000 file (only DICOM-wrapped JPEG 2000 is accepted)"
+        return tr(
+            "looks like a bare JPEG 2000 file (only DICOM-wrapped JPEG 2000 is accepted)",
+            "parece un fichero JPEG 2000 suelto (solo se acepta JPEG 2000 dentro de un DICOM)",
+        )
     if head.startswith(b"\xd0\xcf\x11\xe0"):
-        return "looks like a legacy Office document"
+        return tr("looks like a legacy Office document", "parece un documento de Office antiguo")
     if head.startswith(b"\x1f\x8b") or head.startswith(b"7z\xbc\xaf") or head.startswith(b"Rar!"):
-        return "looks like a compressed archive"
+        return tr("looks like a compressed archive", "parece un archivo comprimido")
     if stripped[:5].lower() in (b"<?xml", b"<svg ") or b"<svg" in stripped[:256].lower():
-        return "looks like XML or an SVG drawing"
+        return tr("looks like XML or an SVG drawing", "parece XML o un dibujo SVG")
     if stripped[:15].lower().startswith((b"<!doctype html", b"<html")):
-        return "looks like a web page (HTML)"
+        return tr("looks like a web page (HTML)", "parece una página web (HTML)")
     if len(data) >= 128 and data[:128].strip(b"\x00") == b"" and len(data) < 132:
-        return "looks like a DICOM file cut off before its header (truncated)"
+        return tr(
+            "looks like a DICOM file cut off before its header (truncated)",
+            "parece un DICOM cortado antes de su cabecera (incompleto)",
+        )
     if len(data) > 128 and data[:128].strip(b"\x00") == b"":
-        return "starts like a DICOM file but the 'DICM' marker is missing (corrupt)"
+        return tr(
+            "starts like a DICOM file but the 'DICM' marker is missing (corrupt)",
+            "empieza como un DICOM pero le falta la marca 'DICM' (dañado)",
+        )
     try:
         text = head.decode("utf-8")
     except UnicodeDecodeError:
-        return "unrecognised binary data"
+        return _BINARY
     if text.isprintable() or all(c.isprintable() or c in "\r\n\t" for c in text):
-        return "looks like a text file"
-    return "unrecognised binary data"
+        return tr("looks like a text file", "parece un fichero de texto")
+    return _BINARY
+
+
+_BINARY = tr("unrecognised binary data", "datos binarios no reconocidos")

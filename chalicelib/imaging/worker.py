@@ -53,6 +53,7 @@ from chalicelib.core import audit, events, scoping, storage
 from chalicelib.core.config import settings
 from chalicelib.core.crypto import open_sealed, seal
 from chalicelib.core.db import transaction
+from chalicelib.core.i18n import tr
 from chalicelib.core.ids import now
 from chalicelib.core.observability import logger
 from chalicelib.imaging import uploads
@@ -331,15 +332,22 @@ def _publish_processed(img: Image) -> None:
         raise
 
 
-def _fail(img: Image, owner: str, reason: str) -> None:
+def _fail(img: Image, owner: str, reason: str, code: str | None = None) -> None:
+    """Mark the image failed with ``reason`` (its Spanish wording too when it is a
+    ``tr(...)`` text) and the RenderError ``code`` when there is one."""
     at = now()
+    reason_es = getattr(reason, "es", None)
+    wording = [Image.reason_es.set(reason_es[:500])] if reason_es else [Image.reason_es.remove()]
+    coded = [Image.reason_code.set(code)] if code else [Image.reason_code.remove()]
     try:
         with transaction() as tx:
             tx.update(
                 img,
                 actions=[
                     Image.status.set("failed"),
-                    Image.reason.set(reason[:500]),
+                    Image.reason.set(str(reason)[:500]),
+                    *wording,
+                    *coded,
                     Image.processed_at.set(at),
                     Image.updated_at.set(at),
                     Image.lease_owner.remove(),
@@ -355,7 +363,7 @@ def _fail(img: Image, owner: str, reason: str) -> None:
                     "image",
                     img.image_id,
                     before={"status": "processing"},
-                    after={"status": "failed", "reason": reason},
+                    after={"status": "failed", "reason": str(reason), "reason_code": code},
                 )
             )
     except TransactWriteError as exc:
@@ -364,6 +372,15 @@ def _fail(img: Image, owner: str, reason: str) -> None:
             return
         raise
     logger.info("image failed", extra={"image_id": img.image_id, "reason": reason})
+
+
+# An upload slot's violation (uploads.Violation.code) as a RenderError code.
+_VIOLATION_CODES = {
+    "foreign": "upload_mismatch",
+    "empty": "empty",
+    "size": "too_large",
+    "type": "upload_mismatch",
+}
 
 
 class Violation(RenderError):
@@ -427,10 +444,15 @@ def _verify(img: Image, upload: Upload, head: storage.Head, max_bytes: int) -> N
         declared_type=img.declared_type,
     )
     if broken is not None:
-        raise Violation(broken.en)
+        raise Violation(broken.message, _VIOLATION_CODES[broken.code])
     if head.size > max_bytes:
+        size, allowed = f"{head.size / MB:.1f}", f"{max_bytes / MB:.1f}"
         raise Violation(
-            f"File is too large: {head.size / MB:.1f} MB > {max_bytes / MB:.1f} MB allowed"
+            tr(
+                f"File is too large: {size} MB > {allowed} MB allowed",
+                f"El archivo es demasiado grande: {size} MB > {allowed} MB permitidos",
+            ),
+            "too_large",
         )
 
 
@@ -459,8 +481,13 @@ def _render(
     data = storage.read(upload.key, version_id=head.version_id)
     if img.sha256 and hashlib.sha256(data).hexdigest() != img.sha256.lower():
         raise RenderError(
-            "The uploaded bytes do not match the SHA-256 the Bridge declared for this file "
-            "(it changed or was damaged during the upload): send it again"
+            tr(
+                "The uploaded bytes do not match the SHA-256 the Bridge declared for this file "
+                "(it changed or was damaged during the upload): send it again",
+                "Los bytes subidos no coinciden con el SHA-256 que el Bridge declaró para este "
+                "archivo (cambió o se dañó durante la subida): envíalo de nuevo",
+            ),
+            "upload_mismatch",
         )
     options = RenderOptions(
         max_bytes_photo=limits.max_photo_bytes,
@@ -540,10 +567,10 @@ def _process(upload: Upload, message_id: str) -> str:
         result, stored = _render(img, upload, cid, head)
     except Violation as exc:
         _remove(upload.key, head)
-        _fail(img, message_id, exc.reason)
+        _fail(img, message_id, exc.reason, exc.code)
         return "failed"
     except RenderError as exc:
-        _fail(img, message_id, exc.reason)
+        _fail(img, message_id, exc.reason, exc.code)
         return "failed"
     except Exception as exc:
         if is_transient(exc):
@@ -614,6 +641,8 @@ def _mark_ready(img: Image, owner: str, upload: Upload, result: Any, stored: dic
     actions = [
         Image.status.set("ready"),
         Image.reason.remove(),
+        Image.reason_es.remove(),
+        Image.reason_code.remove(),
         Image.content_type.set(result.content_type),
         Image.width.set(result.width),
         Image.height.set(result.height),

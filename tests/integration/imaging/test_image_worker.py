@@ -16,6 +16,7 @@ from pydicom.uid import JPEG2000Lossless, RLELossless
 from chalicelib.core import aws, storage
 from chalicelib.core.config import settings
 from chalicelib.imaging import worker as image_worker
+from chalicelib.imaging.contracts import RENDER_ERROR_CODES
 from chalicelib.imaging.models import Image as ImageItem
 from functions import image_worker as handler_module
 from infra.local.workers import FakeLambdaContext, sqs_event
@@ -214,6 +215,11 @@ def test_bad_files_fail_with_a_reason_and_are_not_retried(
     img = r.json()["data"]
     assert img["status"] == "failed"
     assert re.search(reason, img["reason"], re.I), img["reason"]
+    # Stored with its kind of problem and its Spanish wording, for a client to show it in
+    # its user's language (RenderError.code / reason_es).
+    item = ImageItem.get(*ImageItem.key(clinic.clinic_id, _pid(patient), img["image_id"]))
+    assert item.reason_code in RENDER_ERROR_CODES and item.reason_es, item.reason
+    assert item.reason_es != item.reason
     assert "thumb" not in img["urls"]
     assert "original" in img["urls"]  # staff can download what was uploaded
     # ... as opaque bytes: the client's declared type was never verified
