@@ -158,6 +158,9 @@ class Table:
         Index("GSI1", "GSI1PK", "GSI1SK"),
         Index("GSI2", "GSI2PK", "GSI2SK"),
         Index("GSI3", "GSI3PK", "GSI3SK"),
+        # Audit entries by actor within an entity type (docs/adr/0015). Added alone: one GSI per
+        # deployment is all CloudFormation creates on an existing table.
+        Index("GSI4", "GSI4PK", "GSI4SK"),
     )
 
 

@@ -1,4 +1,6 @@
-"""Queries on the audit log: by clinic (date range), by user (GSI1), by entity (GSI2)."""
+"""Queries on the audit log, each filter served by its own partition (ADR 0015): the clinic's
+(no filter), by user (GSI1), by entity (GSI2), by entity type (GSI3), by user within an entity
+type (GSI4); the date range is a sort-key range on any of them."""
 
 from __future__ import annotations
 
@@ -6,12 +8,13 @@ import csv
 import io
 import json
 from datetime import UTC, datetime
+from typing import Any
 
 from chalicelib.audit.schemas import AuditEntryOut, AuditQuery
 from chalicelib.core.api import Principal
-from chalicelib.core.audit import AuditEntry
+from chalicelib.core.audit import AuditEntry, index_keys
 from chalicelib.core.csvcells import text_cell
-from chalicelib.core.db import Item, clinic_pk, decode_cursor, page
+from chalicelib.core.db import Item, clinic_pk, decode_cursor, encode_cursor, page
 from chalicelib.core.ids import ulid_ceiling, ulid_floor
 
 EXPORT_MAX_ROWS = 50_000
@@ -40,49 +43,69 @@ def _range(q: AuditQuery) -> tuple[str, str]:
 
 
 def search(principal: Principal, q: AuditQuery) -> tuple[list[AuditEntryOut], str | None]:
-    pk = clinic_pk(principal.clinic_id)
+    """One page of the log, newest first: ONE Query on the partition that holds exactly the
+    entries the filters ask for (ADR 0015), so a page costs the same on any size of log."""
+    cid = principal.clinic_id
     lo, hi = _range(q)
-    if q.entity_type:
-        # By entity (optionally by type only is not indexed: entity_id is required for GSI2).
-        if q.entity_id:
-            gpk = f"{pk}#AUDIT#E#{q.entity_type}#{q.entity_id}"
-            it = Item.gsi2.query(
-                gpk,
-                Item.GSI2SK.between(lo, hi),
-                scan_index_forward=False,
-                limit=q.limit,
-                filter_condition=(AuditEntry.actor_id == q.user_id) if q.user_id else None,
-                last_evaluated_key=decode_cursor(q.cursor, partition=("GSI2PK", gpk)),
+    keys = index_keys(cid, q.user_id or "", q.entity_type or "", q.entity_id or "")
+    if q.entity_type and q.entity_id:
+        # One entity's history (GSI2). With a user too - the one combination without its own
+        # partition - the page is that history filtered by actor: one Query reading at most
+        # ``limit`` entries, so a page may come back short (even empty) with a cursor.
+        name, gpk = "GSI2", keys["GSI2PK"]
+        if q.user_id:
+            return _one_query(
+                Item.gsi2.query(
+                    gpk,
+                    Item.GSI2SK.between(lo, hi),
+                    scan_index_forward=False,
+                    page_size=q.limit,
+                    filter_condition=AuditEntry.actor_id == q.user_id,
+                    last_evaluated_key=decode_cursor(q.cursor, partition=("GSI2PK", gpk)),
+                )
             )
-        else:
-            it = _by_clinic(pk, lo, hi, q, AuditEntry.entity_type == q.entity_type)
+    elif q.entity_type and q.user_id:
+        name, gpk = "GSI4", keys["GSI4PK"]
+    elif q.entity_type:
+        name, gpk = "GSI3", keys["GSI3PK"]
     elif q.user_id:
-        gpk = f"{pk}#AUDIT#U#{q.user_id}"
-        it = Item.gsi1.query(
-            gpk,
-            Item.GSI1SK.between(lo, hi),
+        name, gpk = "GSI1", keys["GSI1PK"]
+    else:
+        pk = clinic_pk(cid)
+        it = AuditEntry.query(
+            pk,
+            AuditEntry.SK.between(f"AUDIT#{lo}", f"AUDIT#{hi}"),
             scan_index_forward=False,
             limit=q.limit,
-            last_evaluated_key=decode_cursor(q.cursor, partition=("GSI1PK", gpk)),
+            page_size=q.limit,
+            last_evaluated_key=decode_cursor(q.cursor, partition=("PK", pk)),
         )
-    else:
-        it = _by_clinic(pk, lo, hi, q, None)
+        return _page(it)
+    index = getattr(Item, name.lower())
+    it = index.query(
+        gpk,
+        getattr(Item, f"{name}SK").between(lo, hi),
+        scan_index_forward=False,
+        limit=q.limit,
+        page_size=q.limit,
+        last_evaluated_key=decode_cursor(q.cursor, partition=(f"{name}PK", gpk)),
+    )
+    return _page(it)
+
+
+def _page(it: Any) -> tuple[list[AuditEntryOut], str | None]:
+    # Unfiltered: one Query of ``limit`` entries, PynamoDB stops there. (A last page that is
+    # exactly full still gets a cursor from DynamoDB; the page after it is empty.)
     items, cursor = page(it)
     return [_out(e) for e in items if isinstance(e, AuditEntry)], cursor
 
 
-def _by_clinic(pk: str, lo: str, hi: str, q: AuditQuery, condition):  # type: ignore[no-untyped-def]
-    if q.user_id:
-        extra = AuditEntry.actor_id == q.user_id
-        condition = extra if condition is None else condition & extra
-    return AuditEntry.query(
-        pk,
-        AuditEntry.SK.between(f"AUDIT#{lo}", f"AUDIT#{hi}"),
-        scan_index_forward=False,
-        limit=q.limit,
-        filter_condition=condition,
-        last_evaluated_key=decode_cursor(q.cursor, partition=("PK", pk)),
-    )
+def _one_query(it: Any) -> tuple[list[AuditEntryOut], str | None]:
+    """Exactly one Query of the iterator (PynamoDB would go on until ``limit`` matched)."""
+    raw = next(it.page_iter)
+    found = (Item.from_raw_data(r) for r in raw.get("Items", []))
+    items = [_out(e) for e in found if isinstance(e, AuditEntry)]
+    return items, encode_cursor(it.page_iter.last_evaluated_key)
 
 
 CSV_COLUMNS = [

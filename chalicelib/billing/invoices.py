@@ -17,6 +17,12 @@ if any condition fails the whole issue is retried from a fresh read, so a hook m
 its writes on each call and never keep state between calls. ``aeat_fields(invoice)`` gives the
 invoice in AEAT names (RegistroAlta fields) and ``QR_URL_PROVIDER`` lets the module hand the
 PDF its QR URL.
+
+Reads (issue 23): an issue reads what it needs in two strongly consistent BatchGetItems per
+attempt, whatever the clinic's size: the clinic and the invoice; then the counter, the patient
+(or the rectified invoices) and the keys each ``ISSUE_READS`` function names for its hook (the
+series block, chain head and settings of VERI*FACTU), which hooks take with
+:func:`issue_read`. Every check stays where it was; only where the item comes from changed.
 """
 
 from __future__ import annotations
@@ -24,23 +30,25 @@ from __future__ import annotations
 import random
 import time
 from collections.abc import Callable
+from contextvars import ContextVar
 from datetime import date
 from decimal import Decimal
-from typing import Any
+from typing import Any, TypeVar
 
 from pynamodb.exceptions import DoesNotExist, TransactWriteError
 from pynamodb.transactions import TransactWrite
 
 from chalicelib.billing import catalog, common, money, rules, schemas
-from chalicelib.billing.models import Budget, Counter, Invoice
+from chalicelib.billing.models import Budget, Counter, Invoice, InvoiceIssuedOn
 from chalicelib.core import audit, events, validators
 from chalicelib.core.api import Page, Principal
 from chalicelib.core.crypto import open_sealed
-from chalicelib.core.db import decode_cursor, encode_cursor, transaction
+from chalicelib.core.db import Item, decode_cursor, encode_cursor, transaction
 from chalicelib.core.errors import Conflict, NotFound, Unprocessable
 from chalicelib.core.i18n import tr
 from chalicelib.core.ids import new_id, now
 from chalicelib.identity.models import Clinic
+from chalicelib.patients.models import Patient
 
 ORDINARY_SERIES = "F"
 RECTIFYING_SERIES = "R"
@@ -54,6 +62,39 @@ ISSUE_HOOKS: list[IssueHook] = []
 
 QR_URL_PROVIDER: Callable[[Invoice, Clinic], str | None] | None = None
 """Returns the ValidarQR URL of an issued invoice for its PDF (set by the VERI*FACTU module)."""
+
+IssueReads = Callable[[Invoice, Clinic], list[tuple[str, str]]]
+ISSUE_READS: list[IssueReads] = []
+"""The keys the ``ISSUE_HOOKS`` will read for this invoice: fetched with the issue's own reads
+in one BatchGetItem and handed to the hooks by :func:`issue_read`."""
+
+M = TypeVar("M", bound=Item)
+_issue_reads: ContextVar[dict[tuple[str, str], Any] | None] = ContextVar(
+    "issue_reads", default=None
+)
+
+
+def issue_read(model: type[M], key: tuple[str, str], *, consistent: bool = True) -> M | None:
+    """The item at ``key`` as this issue attempt read it (None: there is none). Outside an
+    issue, or for a key no ``ISSUE_READS`` named, a GetItem now."""
+    reads = _issue_reads.get()
+    if reads is not None and key in reads:
+        found = reads[key]
+        return found if isinstance(found, model) else None
+    try:
+        return model.get(*key, consistent_read=consistent)
+    except DoesNotExist:
+        return None
+
+
+def _batch_read(keys: list[tuple[str, str]]) -> dict[tuple[str, str], Any]:
+    """One strongly consistent BatchGetItem (PynamoDB splits above 100 keys and retries what
+    DynamoDB leaves unprocessed); every key maps to its item or None."""
+    wanted = list(dict.fromkeys(keys))
+    found: dict[tuple[str, str], Any] = dict.fromkeys(wanted)
+    for item in Item.batch_get(wanted, consistent_read=True):
+        found[(item.PK, item.SK)] = item
+    return found
 
 
 def num_serie(series: str, year: int, number: int) -> str:
@@ -691,7 +732,7 @@ def delete(principal: Principal, invoice_id: str) -> None:
 
 
 def _patient_customer(cid: str, patient_id: str) -> dict[str, Any]:
-    p = common.patient(cid, patient_id)
+    p = issue_read(Patient, Patient.key(cid, patient_id)) or common.patient(cid, patient_id)
     number = open_sealed(cid, p.national_id_sealed) if p.national_id_sealed else None
     kind = (p.national_id_type or "").lower()
     tax_id_type = None
@@ -729,6 +770,11 @@ def _customer(cid: str, inv: Invoice) -> dict[str, Any]:
     return _patient_customer(cid, inv.patient_id)
 
 
+def issuer_nif(clinic: Clinic) -> str | None:
+    """The issuer's NIF as invoices carry it (``issuer.tax_id``), None while the clinic has none."""
+    return validators.normalise_id(clinic.tax_id) if clinic.tax_id else None
+
+
 def _issuer(clinic: Clinic) -> dict[str, Any]:
     if not clinic.tax_id:
         raise Unprocessable(
@@ -749,7 +795,7 @@ def _issuer(clinic: Clinic) -> dict[str, Any]:
     return {
         "name": clinic.name,
         "legal_name": clinic.legal_name or clinic.name,
-        "tax_id": validators.normalise_id(clinic.tax_id),
+        "tax_id": issuer_nif(clinic),
         "address": clinic.address,
     }
 
@@ -770,7 +816,9 @@ def _prepare(cid: str, inv: Invoice, clinic: Clinic) -> list[Invoice]:
     originals: list[Invoice] = []
     if inv.kind == "rectifying":
         for ref in inv.rectifies or []:
-            o = load(cid, ref["invoice_id"], consistent=True)
+            o = issue_read(Invoice, Invoice.key(cid, ref["invoice_id"]))
+            if o is None:
+                o = load(cid, ref["invoice_id"], consistent=True)  # its 404
             if o.status == "draft":
                 raise Conflict(
                     tr(
@@ -862,59 +910,102 @@ def undo_rectification(cid: str, inv: Invoice) -> list[Invoice]:
     return originals
 
 
+def _issue_attempt(
+    principal: Principal,
+    inv: Invoice,
+    clinic: Clinic,
+    counter: Counter | None,
+    key: tuple[str, str],
+    at: Any,
+    today: date,
+    ours: set[str],
+) -> bool:
+    """One try at the issue transaction from what was read; False when it lost a race."""
+    cid = clinic.clinic_id
+    originals = _prepare(cid, inv, clinic)
+    ours.add(at.isoformat())
+    last = int(counter.last) if counter is not None else 0
+    if counter is None:
+        counter = Counter(*key, last=0)
+    n = last + 1
+    old = int(inv.version)
+    inv.year, inv.number = today.year, n
+    inv.num_serie = num_serie(inv.series, today.year, n)
+    inv.issue_date, inv.issued_at = today.isoformat(), at
+    inv.status, inv.version, inv.updated_at = "issued", old + 1, at
+    try:
+        with transaction() as tx:
+            counter.last = n
+            if last == 0:
+                tx.save(counter, condition=Counter.SK.does_not_exist() | (Counter.last == 0))
+            else:
+                tx.save(counter, condition=Counter.last == last)
+            tx.save(inv, condition=(Invoice.version == old) & (Invoice.status == "draft"))
+            for o in originals:
+                ov = int(o.version)
+                o.version = ov + 1
+                tx.save(o, condition=Invoice.version == ov)
+            # What the end-of-day email totals: one entry under the day it was issued.
+            day = InvoiceIssuedOn(
+                *InvoiceIssuedOn.key(cid, inv.issue_date, inv.invoice_id),
+                invoice_id=inv.invoice_id,
+                num_serie=inv.num_serie,
+                total_cents=int(inv.total_cents),
+            )
+            tx.save(day, condition=InvoiceIssuedOn.SK.does_not_exist())
+            tx.save(
+                _audit(
+                    principal,
+                    inv,
+                    "billing.invoice.issued",
+                    num_serie=inv.num_serie,
+                    tipo_factura=inv.tipo_factura,
+                )
+            )
+            for hook in ISSUE_HOOKS:
+                hook(tx, inv, clinic)
+    except TransactWriteError:
+        return False
+    return True
+
+
+def _issue_keys(
+    cid: str, inv: Invoice, clinic: Clinic, counter_key: tuple[str, str]
+) -> list[tuple[str, str]]:
+    """What an attempt reads after the clinic and the invoice (see the module doc)."""
+    keys = [counter_key]
+    if inv.kind == "rectifying":
+        keys += [Invoice.key(cid, ref["invoice_id"]) for ref in inv.rectifies or []]
+    elif not inv.third_party:
+        keys.append(Patient.key(cid, inv.patient_id))
+    for reads in ISSUE_READS:
+        keys += reads(inv, clinic)
+    return keys
+
+
 def issue(principal: Principal, invoice_id: str) -> schemas.InvoiceOut:
     """draft -> issued: number, date, customer and type fixed for good (see module doc)."""
     cid = principal.clinic_id
-    clinic = common.clinic(cid)
     ours: set[str] = set()  # issued_at of our attempts: an ambiguous failure may have committed
     for attempt in range(ISSUE_ATTEMPTS):
-        inv = load(cid, invoice_id, consistent=True)
+        first = _batch_read([Clinic.key(cid), Invoice.key(cid, invoice_id)])
+        clinic = first[Clinic.key(cid)] or common.clinic(cid)  # its 404
+        inv = first[Invoice.key(cid, invoice_id)] or load(cid, invoice_id, consistent=True)
         if inv.status != "draft":
             if inv.issued_at is not None and inv.issued_at.isoformat() in ours:
                 break  # our previous attempt committed although its answer was an error
             raise _immutable(inv)
-        originals = _prepare(cid, inv, clinic)
         at = now()
-        ours.add(at.isoformat())
         today = common.local_today(clinic.time_zone, at)
         key = Counter.invoice_key(cid, inv.series, today.year)
+        reads = _batch_read(_issue_keys(cid, inv, clinic, key))
+        token = _issue_reads.set(reads)
         try:
-            counter = Counter.get(*key, consistent_read=True)
-            last = int(counter.last)
-        except DoesNotExist:
-            counter, last = Counter(*key, last=0), 0
-        n = last + 1
-        old = int(inv.version)
-        inv.year, inv.number = today.year, n
-        inv.num_serie = num_serie(inv.series, today.year, n)
-        inv.issue_date, inv.issued_at = today.isoformat(), at
-        inv.status, inv.version, inv.updated_at = "issued", old + 1, at
-        try:
-            with transaction() as tx:
-                counter.last = n
-                if last == 0:
-                    tx.save(counter, condition=Counter.SK.does_not_exist() | (Counter.last == 0))
-                else:
-                    tx.save(counter, condition=Counter.last == last)
-                tx.save(inv, condition=(Invoice.version == old) & (Invoice.status == "draft"))
-                for o in originals:
-                    ov = int(o.version)
-                    o.version = ov + 1
-                    tx.save(o, condition=Invoice.version == ov)
-                tx.save(
-                    _audit(
-                        principal,
-                        inv,
-                        "billing.invoice.issued",
-                        num_serie=inv.num_serie,
-                        tipo_factura=inv.tipo_factura,
-                    )
-                )
-                for hook in ISSUE_HOOKS:
-                    hook(tx, inv, clinic)
-            break
-        except TransactWriteError:
-            time.sleep(random.uniform(0.002, 0.02) * min(attempt + 1, 8))  # noqa: S311
+            if _issue_attempt(principal, inv, clinic, reads[key], key, at, today, ours):
+                break
+        finally:
+            _issue_reads.reset(token)
+        time.sleep(random.uniform(0.002, 0.02) * min(attempt + 1, 8))  # noqa: S311
     else:
         raise Conflict(
             tr(

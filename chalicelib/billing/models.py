@@ -11,6 +11,7 @@
 | BudgetAcceptance | C#<cid> | BUD#<id>#ACCEPT | | | |
 | BudgetLink (global) | BLINK#<link id> | LINK | | | |
 | Invoice | C#<cid> | INV#<id> | C#<cid>#INV / <id> | C#<cid>#PAT#<pid>#INV / <id> | (2) |
+| InvoiceIssuedOn (day entry) | C#<cid> | INVDAY#<issue date>#<id> | | | |
 | Payment | C#<cid> | INV#<iid>#PAY#<id> | C#<cid>#PAY / <id> | C#<cid>#PAT#<pid>#PAY / <id> | |
 
 (1) GSI3 of a budget: BUDEXP#<valid_until> / C#<cid>#<id>, only while it is sent.
@@ -241,6 +242,25 @@ class Invoice(Item, discriminator="BillingInvoice"):
     @staticmethod
     def budget_pk(clinic_id: str, budget_id: str) -> str:
         return f"{clinic_pk(clinic_id)}#BUD#{budget_id}#INV"
+
+
+class InvoiceIssuedOn(Item, discriminator="BillingInvoiceIssuedOn"):
+    """An issued invoice under its issue date (clinic zone): the end-of-day email totals a day
+    with one Query on ``INVDAY#<date>#`` (issue 23). Written in the issue transaction, never
+    changed: what a day invoiced stays what it was (a rectifying invoice is its own entry on
+    its own day)."""
+
+    invoice_id = UnicodeAttribute()
+    num_serie = UnicodeAttribute()
+    total_cents = NumberAttribute()
+
+    @staticmethod
+    def key(clinic_id: str, issue_date: str, invoice_id: str) -> tuple[str, str]:
+        return clinic_pk(clinic_id), f"INVDAY#{issue_date}#{invoice_id}"
+
+    @staticmethod
+    def day_prefix(issue_date: str) -> str:
+        return f"INVDAY#{issue_date}#"
 
 
 class Payment(Item, discriminator="BillingPayment"):

@@ -15,7 +15,7 @@ from zoneinfo import ZoneInfo
 from pynamodb.exceptions import PutError
 
 from chalicelib.agenda.models import Appointment, cabinet_index
-from chalicelib.billing.models import Invoice, Payment
+from chalicelib.billing.models import Invoice, InvoiceIssuedOn, Payment
 from chalicelib.comms import service, templates
 from chalicelib.comms.models import EodSent
 from chalicelib.comms.templates import Section
@@ -29,7 +29,7 @@ from chalicelib.patients import service as patients
 SectionProvider = Callable[[str, date, str], Section | None]
 _providers: list[SectionProvider] = []
 TOMORROW_FIRST = 5
-INVOICE_LOOKBACK_DAYS = 92
+INVOICE_LOOKBACK_DAYS = 92  # how far back a draft issued today may have been created (backfill)
 
 T = {
     "es": {
@@ -101,17 +101,50 @@ def _euros(cents: int, lang: str) -> str:
     return f"{sign}€{whole:,}.{frac:02d}"
 
 
+def invoiced_on(clinic_id: str, day: date) -> int:
+    """Cents invoiced on the local day: the day's ``InvoiceIssuedOn`` entries, written by each
+    issue (one Query for the day, not the months of invoices an old draft may go back)."""
+    return sum(
+        int(d.total_cents or 0)
+        for d in InvoiceIssuedOn.query(
+            clinic_pk(clinic_id),
+            InvoiceIssuedOn.SK.startswith(InvoiceIssuedOn.day_prefix(str(day))),
+        )
+        if isinstance(d, InvoiceIssuedOn)
+    )
+
+
+def backfill_invoiced_on(clinic_id: str, day: date) -> int:
+    """One-off, for the day the day entries were deployed: write the entries of invoices issued
+    that day before it (they have none), reading the invoices the way the email did before: by
+    id over the 92 days a draft may go back. Returns how many it wrote; a second run writes 0."""
+    end = datetime.combine(day + timedelta(days=1), time(0), UTC) + timedelta(days=1)
+    lo = ulid_floor(end - timedelta(days=INVOICE_LOOKBACK_DAYS + 2))
+    written = 0
+    for inv in Item.gsi1.query(
+        Invoice.list_pk(clinic_id), Item.GSI1SK.between(lo, ulid_ceiling(end))
+    ):
+        if not (isinstance(inv, Invoice) and inv.issue_date == day.isoformat() and inv.issued_at):
+            continue
+        entry = InvoiceIssuedOn(
+            *InvoiceIssuedOn.key(clinic_id, inv.issue_date, inv.invoice_id),
+            invoice_id=inv.invoice_id,
+            num_serie=inv.num_serie,
+            total_cents=int(inv.total_cents or 0),
+        )
+        try:
+            entry.save(condition=InvoiceIssuedOn.SK.does_not_exist())
+        except PutError:
+            continue  # already there
+        written += 1
+    return written
+
+
 def production(clinic_id: str, day: date, tz: ZoneInfo) -> tuple[int, int]:
     """(invoiced, collected) in cents for the local day."""
     start = datetime.combine(day, time(0), tz)
     end = datetime.combine(day + timedelta(days=1), time(0), tz)
-    invoiced = 0
-    lo = ulid_floor(start - timedelta(days=INVOICE_LOOKBACK_DAYS))
-    for inv in Item.gsi1.query(
-        Invoice.list_pk(clinic_id), Item.GSI1SK.between(lo, ulid_ceiling(end))
-    ):
-        if isinstance(inv, Invoice) and inv.issue_date == day.isoformat() and inv.issued_at:
-            invoiced += int(inv.total_cents or 0)
+    invoiced = invoiced_on(clinic_id, day)
     collected = 0
     pay_pk = f"{clinic_pk(clinic_id)}#PAY"
     lo = ulid_floor(start - timedelta(days=1))

@@ -5,9 +5,14 @@ when, from where (ip, user agent) and the before/after of the fields that change
 values masked. Entries are written with ``attribute_not_exists`` and no code path updates or
 deletes one.
 
-Keys: ``PK = C#<clinic>``, ``SK = AUDIT#<ulid>``; by user on GSI1
-(``C#<clinic>#AUDIT#U#<actor id>`` / ulid); by entity on GSI2
-(``C#<clinic>#AUDIT#E#<type>#<id>`` / ulid).
+Keys (ADR 0015): every filter of ``GET /audit`` is one partition, newest first by ulid, the
+date range a sort-key range; nothing is read to be discarded.
+
+* the whole log: ``PK = C#<clinic>``, ``SK = AUDIT#<ulid>``;
+* by user: GSI1 ``C#<clinic>#AUDIT#U#<actor id>`` / ulid;
+* by entity: GSI2 ``C#<clinic>#AUDIT#E#<type>#<id>`` / ulid;
+* by entity type: GSI3 ``C#<clinic>#AUDIT#T#<type>`` / ulid;
+* by user within an entity type: GSI4 ``C#<clinic>#AUDIT#U#<actor id>#T#<type>`` / ulid.
 """
 
 from __future__ import annotations
@@ -64,6 +69,18 @@ class AuditEntry(Item, discriminator="AuditEntry"):
     changes = JSONAttribute(null=True)  # {field: {"before": ..., "after": ...}}
 
 
+def index_keys(clinic_id: str, actor_id: str, entity_type: str, entity_id: str) -> dict[str, str]:
+    """The partitions an entry is listed under (sort key: its ulid), one per filter of the
+    audit log; :mod:`chalicelib.audit.service` builds its queries from the same names."""
+    pk = clinic_pk(clinic_id)
+    return {
+        "GSI1PK": f"{pk}#AUDIT#U#{actor_id}",
+        "GSI2PK": f"{pk}#AUDIT#E#{entity_type}#{entity_id}",
+        "GSI3PK": f"{pk}#AUDIT#T#{entity_type}",
+        "GSI4PK": f"{pk}#AUDIT#U#{actor_id}#T#{entity_type}",
+    }
+
+
 def _mask(field: str, value: Any) -> Any:
     if value is None:
         return None
@@ -94,13 +111,15 @@ def entry(
     """Build (not save) an entry, so it can join the transaction of the change it records."""
     aid = new_id()
     pk = clinic_pk(clinic_id)
+    keys = index_keys(clinic_id, actor.get("id", "system"), entity_type, entity_id)
     return AuditEntry(
         PK=pk,
         SK=f"AUDIT#{aid}",
-        GSI1PK=f"{pk}#AUDIT#U#{actor.get('id', 'system')}",
+        **keys,
         GSI1SK=aid,
-        GSI2PK=f"{pk}#AUDIT#E#{entity_type}#{entity_id}",
         GSI2SK=aid,
+        GSI3SK=aid,
+        GSI4SK=aid,
         audit_id=aid,
         at=now(),
         actor_type=actor.get("type", "system"),

@@ -5,7 +5,7 @@ Models subclass :class:`Item` with a discriminator, so a Query on a partition re
 model class for each item. Keys are always built from the authenticated context (see
 ``chalicelib.core.tenancy``), never from a request body.
 
-GSIs (overloaded, see docs/data-model.md): GSI1, GSI2, GSI3, each ``<name>PK``/``<name>SK``.
+GSIs (overloaded, see docs/data-model.md): GSI1, GSI2, GSI3, GSI4, each ``<name>PK``/``<name>SK``.
 """
 
 from __future__ import annotations
@@ -73,6 +73,16 @@ class _GSI3(GlobalSecondaryIndex["Item"]):
     GSI3SK = UnicodeAttribute(range_key=True)
 
 
+class _GSI4(GlobalSecondaryIndex["Item"]):
+    # Audit entries by actor within an entity type (ADR 0015); free for other entities.
+    class Meta:
+        index_name = "GSI4"
+        projection = AllProjection()
+
+    GSI4PK = UnicodeAttribute(hash_key=True)
+    GSI4SK = UnicodeAttribute(range_key=True)
+
+
 class Item(Model):
     """Base of every item in the table."""
 
@@ -88,12 +98,15 @@ class Item(Model):
     GSI2SK = UnicodeAttribute(null=True)
     GSI3PK = UnicodeAttribute(null=True)
     GSI3SK = UnicodeAttribute(null=True)
+    GSI4PK = UnicodeAttribute(null=True)
+    GSI4SK = UnicodeAttribute(null=True)
     entity = DiscriminatorAttribute()
     expires_at = TTLAttribute(null=True)
 
     gsi1 = _GSI1()
     gsi2 = _GSI2()
     gsi3 = _GSI3()
+    gsi4 = _GSI4()
 
 
 M = TypeVar("M", bound=Item)

@@ -129,22 +129,24 @@ def require_es(clinic_id: str) -> Clinic:
 
 
 def load_settings(clinic_id: str) -> VfSettings:
-    try:
-        return VfSettings.get(*VfSettings.key(clinic_id))
-    except DoesNotExist:
-        pk, sk = VfSettings.key(clinic_id)
-        return VfSettings(PK=pk, SK=sk, environment="test")
+    # Inside an invoice issue, what ``issue_reads`` had it read; else a GetItem.
+    found = invoices.issue_read(VfSettings, VfSettings.key(clinic_id), consistent=False)
+    if found is not None:
+        return found
+    pk, sk = VfSettings.key(clinic_id)
+    return VfSettings(PK=pk, SK=sk, environment="test")
 
 
 # --- chain head and due index --------------------------------------------------------------
 
 
 def load_head(clinic_id: str, nif: str) -> ChainHead:
-    try:
-        return ChainHead.get(*ChainHead.key(clinic_id, nif), consistent_read=True)
-    except DoesNotExist:
-        pk, sk = ChainHead.key(clinic_id, nif)
-        return ChainHead(PK=pk, SK=sk, nif=nif, clinic_id=clinic_id, seq=0, version=0, pending=0)
+    # Inside an invoice issue, what ``issue_reads`` had it read; else a consistent GetItem.
+    found = invoices.issue_read(ChainHead, ChainHead.key(clinic_id, nif))
+    if found is not None:
+        return found
+    pk, sk = ChainHead.key(clinic_id, nif)
+    return ChainHead(PK=pk, SK=sk, nif=nif, clinic_id=clinic_id, seq=0, version=0, pending=0)
 
 
 def due_at(head: ChainHead, at: datetime) -> datetime | None:
@@ -301,10 +303,7 @@ def check_series_not_blocked(tx: TransactWrite, inv: Invoice, clinic: Clinic) ->
     if not applies(clinic):
         return
     cid = clinic.clinic_id
-    try:
-        block = SeriesBlock.get(*SeriesBlock.key(cid, inv.series), consistent_read=True)
-    except DoesNotExist:
-        block = None
+    block = invoices.issue_read(SeriesBlock, SeriesBlock.key(cid, inv.series))
     if block is not None and int(block.count or 0) > 0:
         raise Conflict(
             _block_message(block),
@@ -403,11 +402,25 @@ def _qr(item: RecordItem) -> str | None:
         return None
 
 
+def issue_reads(inv: Invoice, clinic: Clinic) -> list[tuple[str, str]]:
+    """What the two hooks read, fetched in the issue's own BatchGetItem (issue 23)."""
+    if not applies(clinic):
+        return []
+    cid = clinic.clinic_id
+    keys = [SeriesBlock.key(cid, inv.series), VfSettings.key(cid)]
+    nif = invoices.issuer_nif(clinic)
+    if nif:
+        keys.append(ChainHead.key(cid, nif))
+    return keys
+
+
 def register() -> None:
     """Plug into billing (idempotent)."""
     for hook in (check_series_not_blocked, write_alta):
         if hook not in invoices.ISSUE_HOOKS:
             invoices.ISSUE_HOOKS.append(hook)
+    if issue_reads not in invoices.ISSUE_READS:
+        invoices.ISSUE_READS.append(issue_reads)
     invoices.QR_URL_PROVIDER = qr_url_for_invoice
 
 

@@ -114,6 +114,40 @@ def _table(ddb: Any, res: Resources) -> None:
     except ClientError as exc:
         if exc.response["Error"]["Code"] != "ResourceInUseException":
             raise
+        _missing_indexes(ddb, res)
+
+
+def _missing_indexes(ddb: Any, res: Resources) -> None:
+    """A table persisted (STATE_DIR) before an index was declared gets it, as a deployment
+    would (e.g. GSI4, ADR 0015): one index per update, like DynamoDB allows."""
+    t = res.table
+    have = {
+        ix["IndexName"]
+        for ix in ddb.describe_table(TableName=res.table_name)["Table"].get(
+            "GlobalSecondaryIndexes", []
+        )
+    }
+    for ix in t.indexes:
+        if ix.name in have:
+            continue
+        ddb.update_table(
+            TableName=res.table_name,
+            AttributeDefinitions=[
+                {"AttributeName": a, "AttributeType": "S"} for a in (ix.hash_key, ix.range_key)
+            ],
+            GlobalSecondaryIndexUpdates=[
+                {
+                    "Create": {
+                        "IndexName": ix.name,
+                        "KeySchema": [
+                            {"AttributeName": ix.hash_key, "KeyType": "HASH"},
+                            {"AttributeName": ix.range_key, "KeyType": "RANGE"},
+                        ],
+                        "Projection": {"ProjectionType": "ALL"},
+                    }
+                }
+            ],
+        )
 
 
 def _bucket(s3: Any, res: Resources, region: str) -> None:
