@@ -16,6 +16,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from chalicelib.core import scoping
 from chalicelib.core.observability import logger
 from chalicelib.live import service
 
@@ -35,6 +36,13 @@ def _is_ping(body: str | None) -> bool:
 
 @logger.inject_lambda_context(clear_state=True)
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    # The ticket or the connection names the clinic; from there the work runs with that
+    # clinic's credentials (scoping.adopt in the service), and the scope ends here (ADR 0012).
+    with scoping.adoptable():
+        return _handle(event)
+
+
+def _handle(event: dict[str, Any]) -> dict[str, Any]:
     ctx = event.get("requestContext") or {}
     route, connection_id = ctx.get("routeKey"), str(ctx.get("connectionId") or "")
     if route == "$connect":

@@ -100,38 +100,33 @@ class MediaBucket:
 GRANTS = (
     "global",
     "tenant",
-    "table",
-    "media",
     "events",
     "kms",
     "secrets",
     "mail",
     "archive_write",
-    "archive_read",
     "live_push",
     "live_ready",
 )
 """What a function may be granted (least privilege, per function, in the CDK stack):
 ``global`` the table's global path only (``scoping.global_policy``: the lookups on the base
 table and the global index keys, never a clinic's ``C#`` partition; ADR 0012); ``tenant``
-assume the tenant-data role, i.e. reach a clinic's items and objects only through that
-clinic's scoped credentials; ``table`` read/write every item of the table and its indexes
-(direct tenant access: only functions with a path that touches a clinic's data outside a
-clinic scope, listed in ADR 0012); ``media`` read/write objects of the
-media bucket; ``events`` put events on the bus; ``kms`` envelope-encryption data keys;
-``secrets`` read the signing keys; ``mail`` send through SES; ``archive_write`` put (and read
-back) objects of the VERI*FACTU WORM archive, never delete them; ``archive_read`` read them;
-``live_push`` post to, read and close the connections of the live WebSocket API's stage
-(``execute-api:ManageConnections``); ``live_ready`` send messages to the ``live`` queue (the
-socket handler's ``live.ready``, docs/adr/1101-live-notifications.md)."""
+assume the tenant-data role, i.e. reach a clinic's items, media objects and VERI*FACTU archive
+copies only through that clinic's scoped credentials; ``events`` put events on the bus;
+``kms`` envelope-encryption data keys; ``secrets`` read the signing keys; ``mail`` send
+through SES; ``archive_write`` put (and read back) objects of the VERI*FACTU WORM archive,
+never delete them; ``live_push`` post to, read and close the connections of the live
+WebSocket API's stage (``execute-api:ManageConnections``); ``live_ready`` send messages to
+the ``live`` queue (the socket handler's ``live.ready``, docs/adr/1101-live-notifications.md).
 
-API_GRANTS = tuple(
-    g for g in GRANTS if g not in ("global", "archive_write", "live_push", "live_ready")
-)
-"""The API reads the VERI*FACTU archive (chain verification) but never writes it: only the
-submission job does (docs/adr/0206-verifactu-worm-archive-and-invoice-book.md). It keeps the
-whole table: sign-up, sign-in and a few other public routes still touch a clinic's data before
-any clinic scope (ADR 0012)."""
+No grant reaches every clinic's data directly: each function's own role has the global path,
+and a clinic's data only through that clinic's credentials (ADR 0012)."""
+
+API_GRANTS = ("global", "tenant", "events", "kms", "secrets", "mail")
+"""The API: the global lookups (sign-in, tokens, links, device keys) on its own role, every
+clinic's data through the clinic's credentials, which also read the clinic's VERI*FACTU
+archive copies for the chain check; only the submission job writes the archive
+(docs/adr/0206-verifactu-worm-archive-and-invoice-book.md)."""
 
 ARCHIVE_RETENTION_DAYS = 2557
 """Object Lock COMPLIANCE retention of every VERI*FACTU record copy in production: 7 years
@@ -181,7 +176,7 @@ class Queue:
     # Deploy-only fields (the local stack ignores them): Lambda memory and what the function's
     # role may do (see GRANTS). The Lambda timeout is visibility_timeout_s // 6 (AWS's advice).
     memory_mb: int = 512
-    grants: tuple[str, ...] = ("table", "events")
+    grants: tuple[str, ...] = ("global", "tenant", "events")
 
 
 @dataclass(frozen=True)
@@ -194,7 +189,7 @@ class Schedule:
     # Deploy-only fields, as for Queue.
     memory_mb: int = 512
     timeout_s: int = 60
-    grants: tuple[str, ...] = ("table", "events")
+    grants: tuple[str, ...] = ("global", "tenant", "events")
 
 
 @dataclass(frozen=True)
@@ -211,7 +206,7 @@ class LiveSocket:
     description: str = "Live notifications WebSocket: $connect (ticket), $disconnect, $default"
     memory_mb: int = 256
     timeout_s: int = 10
-    grants: tuple[str, ...] = ("table", "live_ready")
+    grants: tuple[str, ...] = ("global", "tenant", "live_ready")
 
 
 @dataclass(frozen=True)
@@ -341,7 +336,7 @@ class Resources:
                     "source": [EVENT_SOURCE],
                     "detail-type": [{"prefix": "appointment."}],
                 },
-                grants=("table", "events", "kms", "secrets", "mail"),
+                grants=("global", "tenant", "events", "kms", "secrets", "mail"),
             ),
             Queue(
                 name="live",
@@ -363,7 +358,7 @@ class Resources:
                 max_receive_count=3,
                 visibility_timeout_s=30,
                 memory_mb=256,
-                grants=("table", "live_push"),
+                grants=("global", "tenant", "live_push"),
             ),
             Queue(
                 name="ses-feedback",
@@ -442,7 +437,7 @@ class Resources:
                 interval_s=60,
                 timeout_s=30,
                 memory_mb=256,
-                grants=("table", "live_push"),
+                grants=("global", "tenant", "live_push"),
             ),
             Schedule(
                 name="upload-expiry",

@@ -377,6 +377,13 @@ class CuspideStack(cdk.Stack):
 
         self.api_role = self._role("ApiRole", "the Chalice API")
         self._grant(self.api_role, API_GRANTS)
+        # The detailed health check asks about the media bucket itself (never an object:
+        # objects only with a clinic's credentials, ADR 0012).
+        self.api_role.add_to_policy(
+            iam.PolicyStatement(
+                actions=["s3:GetBucketVersioning"], resources=[self.media_bucket.bucket_arn]
+            )
+        )
         # The SPA's URL for emailed links, written by the stack once CloudFront exists (_env).
         self.api_role.add_to_policy(
             iam.PolicyStatement(
@@ -798,9 +805,7 @@ class CuspideStack(cdk.Stack):
         unknown = set(grants) - set(GRANTS)
         if unknown:
             raise ValueError(f"unknown grants {sorted(unknown)} (see infra/resources.py GRANTS)")
-        if {"table", "global"} <= set(grants):
-            raise ValueError("a function has the table's global path or all of it, not both")
-        if {"table", "media", "tenant"} & set(grants):
+        if "tenant" in grants:
             # Clinic-scoped credentials for the clinic being served (ADR 0012).
             self.tenant_role.grant_assume_role(role)
         if "global" in grants:
@@ -818,26 +823,10 @@ class CuspideStack(cdk.Stack):
                     },
                 )
             )
-        if "table" in grants:
-            self.table.grant_read_write_data(role)
-            role.add_to_policy(
-                iam.PolicyStatement(
-                    actions=["dynamodb:DescribeTable"], resources=[self.table.table_arn]
-                )
-            )
-        if "media" in grants:
-            self.media_bucket.grant_read_write(role)
-            role.add_to_policy(
-                iam.PolicyStatement(
-                    actions=["s3:PutObjectTagging", "s3:GetObjectTagging"],
-                    resources=[self.media_bucket.arn_for_objects("clinics/*")],
-                )
-            )
-        if "archive_write" in grants or "archive_read" in grants:
+        if "archive_write" in grants:
             objects = self.archive_bucket.arn_for_objects("verifactu/*")
-            actions = ["s3:GetObject", "s3:GetObjectVersion"]
-            if "archive_write" in grants:  # put only; never delete, never change retention
-                actions.append("s3:PutObject")
+            # put only (and read back what it wrote); never delete, never change retention
+            actions = ["s3:GetObject", "s3:GetObjectVersion", "s3:PutObject"]
             role.add_to_policy(iam.PolicyStatement(actions=actions, resources=[objects]))
             # Without ListBucket a missing copy answers 403 instead of 404 (left without an
             # s3:prefix condition: GetObject's 404 check has no prefix to match).

@@ -155,5 +155,14 @@ def check(bucket: str, subject: str, *, limit: int, window_s: int, message: str)
         raise w.refuse(message)
 
 
+def clear_and_mark(windows: Sequence[Window], m: Mark, *, ttl_s: int) -> None:
+    """Forget ``windows`` and remember ``m`` (as :func:`mark`) in one BatchWriteItem."""
+    expires = datetime.fromtimestamp(time.time() + ttl_s, UTC)
+    with RateCounter.batch_write() as batch:
+        for w in windows:
+            batch.delete(RateCounter(*w.key()))
+        batch.save(RateCounter(*m.key(), count=1, expires_at=expires))
+
+
 def clear(bucket: str, subject: str, *, window_s: int) -> None:
     RateCounter(*Window(bucket, subject, window_s).key()).delete()

@@ -24,11 +24,11 @@ built it.
   returns memberships of other clinics). A call that mixes a clinic item with a lookup (one
   transaction writing both) needs the clinic's credentials, whose policy also reaches the
   lookups on the base table only.
-* Outside any scope (sign-up, sign-in before the clinic is known, tests that write fixtures)
-  calls are signed with the function's own credentials. A public or device route enters its
-  clinic's scope with :func:`adopt` once its link, token or key has named it; the jobs and the
-  image worker enter one per item. ADR 0012 lists which functions' own roles are narrowed to
-  the global path and which still keep the whole table.
+* Outside any scope (sign-in before the clinic is known, tests that write fixtures) calls are
+  signed with the function's own credentials, whose role reaches the global path only. A
+  public, device or sign-in route enters its clinic's scope with :func:`adopt` once its link,
+  token, key or session has named it; the jobs and the image worker enter one per item, the
+  consumers one per event (ADR 0012).
 
 With ``TENANT_ROLE_ARN`` unset nothing is scoped: every call uses the function's own
 credentials, exactly as before this module (the one switch; the CDK stack and the local stack
@@ -137,6 +137,7 @@ _SAFE_ID = re.compile(r"[A-Za-z0-9_-]{1,64}")
 _clinic: ContextVar[str | None] = ContextVar("cuspide_clinic_scope", default=None)
 _path: ContextVar[str] = ContextVar("cuspide_call_path", default="clinic")
 _slot: ContextVar[bool] = ContextVar("cuspide_scope_slot", default=False)
+_bucket: ContextVar[bool] = ContextVar("cuspide_bucket_call", default=False)
 
 
 # --- policies ------------------------------------------------------------------------------
@@ -413,13 +414,17 @@ def clinic(clinic_id: str) -> Iterator[None]:
 @contextmanager
 def for_event(detail: Mapping[str, Any]) -> Iterator[None]:
     """Run an event consumer's work for one event with the credentials of the event's clinic
-    (``detail.clinic_id``); an event that names no plain clinic id runs unscoped."""
-    cid = detail.get("clinic_id")
-    if isinstance(cid, str) and is_plain_id(cid):
-        with clinic(cid):
+    (``detail.clinic_id``, which ``events.publish`` always sets). An event that names no plain
+    clinic id runs on the function's own credentials, which reach no clinic's data: whatever
+    it tries there is refused by AWS. Each event is its own unit of work (``adoptable``), so
+    nothing of one event's scope leaks into the next."""
+    with adoptable():
+        cid = detail.get("clinic_id")
+        if isinstance(cid, str) and is_plain_id(cid):
+            with clinic(cid):
+                yield
+        else:
             yield
-    else:
-        yield
 
 
 @contextmanager
@@ -451,7 +456,8 @@ def adoptable() -> Iterator[None]:
     """A unit of work whose clinic is learnt on the way (a public route once its link or token
     resolves, a device route once its key is found): :func:`adopt` inside the block scopes the
     rest of it, and the scope ends with the block (so a Lambda container's next invocation,
-    on the same thread, starts unscoped). The API opens one around every request."""
+    on the same thread, starts unscoped). The API opens one around every request, the live
+    socket's handler around every invocation, and :func:`for_event` around every event."""
     clinic_token = _clinic.set(None)
     slot_token = _slot.set(True)
     try:
@@ -478,6 +484,18 @@ def adopt(clinic_id: str) -> None:
         raise RuntimeError("already working for another clinic")
     if _slot.get():
         _clinic.set(clinic_id)  # undone when the adoptable block resets it
+
+
+@contextmanager
+def bucket_level() -> Iterator[None]:
+    """Run the block's S3 calls with the function's own credentials, for calls about a bucket
+    itself, never an object (the health check's). The functions' own roles may make only the
+    bucket-level calls the stack grants them, so an object call here is refused by AWS."""
+    token = _bucket.set(True)
+    try:
+        yield
+    finally:
+        _bucket.reset(token)
 
 
 @contextmanager
@@ -579,11 +597,16 @@ class RoutedCredentials(Credentials):
 
     def get_frozen_credentials(self) -> ReadOnlyCredentials:  # type: ignore[override]
         cid = _clinic.get()
-        if cid is not None and enabled() and not (self._by_call and _path.get() == "global"):
+        if cid is not None and enabled() and not self.on_own_path():
             return cache.get(cid)
         if self._base is None:
             raise RuntimeError("no AWS credentials found for the global path")
         return self._base.get_frozen_credentials()
+
+    def on_own_path(self) -> bool:
+        """True when the call being signed belongs with the function's own credentials: a
+        DynamoDB call on the global path, or an S3 call inside :func:`bucket_level`."""
+        return _path.get() == "global" if self._by_call else _bucket.get()
 
     # botocore reads these directly in a few places (e.g. to tell if there are credentials).
     @property  # type: ignore[override]

@@ -299,6 +299,7 @@ def accept_invitation(
         status="active",
         is_professional=inv.is_professional,
         joined_at=at,
+        clinic_name=get_clinic(inv.clinic_id).name,
     )
     actor = _actor(user, ip, user_agent)
     joins_as_admin = _is_admin(inv.role, "active")

@@ -78,6 +78,10 @@ class Membership(Item, discriminator="Membership"):
     status = UnicodeAttribute(default="active")  # active | deactivated
     is_professional = BooleanAttribute(default=False)
     joined_at = UTCDateTimeAttribute()
+    # A copy of the clinic's name, kept in step by ``service.update_clinic``: the user's list
+    # of clinics (sign-in, refresh, /me) comes from one query of the user's index, on the
+    # global path, without reading each clinic's partition (ADR 0012). Older items lack it.
+    clinic_name = UnicodeAttribute(null=True)
 
     @staticmethod
     def key(clinic_id: str, user_id: str) -> tuple[str, str]:

@@ -92,20 +92,29 @@ def memberships_of(user_id: str) -> list[Membership]:
     ]
 
 
-def clinic_choices(user_id: str) -> list[schemas.ClinicChoice]:
-    members = memberships_of(user_id)
-    if not members:
-        return []
-    # The names of every clinic the user belongs to: spans clinics on purpose, so it reads on
-    # the global path, not with the current clinic's credentials (ADR 0012).
-    with scoping.unscoped():
-        keys = [Clinic.key(m.clinic_id) for m in members]
-        clinics = {c.clinic_id: c for c in Clinic.batch_get(keys)}
+def clinic_choices(
+    user_id: str, members: list[Membership] | None = None
+) -> list[schemas.ClinicChoice]:
+    """The clinics a user may work in, by name. The names come with the memberships, from the
+    user's index on the global path (``Membership.clinic_name``); a membership written before
+    that copy existed reads its clinic's name with that clinic's own credentials (ADR 0012).
+    ``members``: the user's active memberships when the caller has just read them."""
+    members = memberships_of(user_id) if members is None else members
+    names: dict[str, str] = {}
+    for m in members:
+        if m.clinic_name is not None:
+            names[m.clinic_id] = m.clinic_name
+        elif scoping.is_plain_id(m.clinic_id):
+            with scoping.clinic(m.clinic_id):
+                try:
+                    names[m.clinic_id] = get_clinic(m.clinic_id).name
+                except NotFound:
+                    continue
     return sorted(
         (
-            schemas.ClinicChoice(clinic_id=m.clinic_id, name=clinics[m.clinic_id].name, role=m.role)  # type: ignore[arg-type]
+            schemas.ClinicChoice(clinic_id=m.clinic_id, name=names[m.clinic_id], role=m.role)  # type: ignore[arg-type]
             for m in members
-            if m.clinic_id in clinics
+            if m.clinic_id in names
         ),
         key=lambda c: c.name.lower(),
     )
@@ -142,6 +151,8 @@ def update_clinic(principal: Principal, data: schemas.ClinicUpdate) -> schemas.C
     before = {k: getattr(clinic, k) for k in changes}
     actions = [getattr(Clinic, k).set(v) for k, v in changes.items()]
     clinic.update(actions=actions)
+    if "name" in changes:
+        _rename_in_memberships(principal.clinic_id, clinic.name)
     audit.record(
         principal.clinic_id,
         principal.actor,
@@ -152,6 +163,14 @@ def update_clinic(principal: Principal, data: schemas.ClinicUpdate) -> schemas.C
         after=changes,
     )
     return clinic_out(clinic)
+
+
+def _rename_in_memberships(clinic_id: str, name: str) -> None:
+    """Keep each member's copy of the clinic's name (``Membership.clinic_name``) in step: one
+    query of the clinic's members and a write per member, only when the name changes."""
+    for m in Membership.query(clinic_pk(clinic_id), Membership.SK.startswith("MEMBER#")):
+        if m.clinic_name != name:
+            m.update(actions=[Membership.clinic_name.set(name)])
 
 
 def set_plan(clinic_id: str, plan: str) -> None:

@@ -34,6 +34,7 @@ from chalicelib.identity.models import (
     EmailLookup,
     Membership,
     RefreshToken,
+    RoleTemplate,
     Session,
     User,
 )
@@ -116,6 +117,7 @@ def signup(data: schemas.SignupIn, ip: str | None, user_agent: str | None) -> sc
         status="active",
         is_professional=True,
         joined_at=at,
+        clinic_name=c.name,
     )
     actor = {
         "type": "user",
@@ -124,6 +126,9 @@ def signup(data: schemas.SignupIn, ip: str | None, user_agent: str | None) -> sc
         "ip": ip,
         "user_agent": user_agent,
     }
+    # From here on the request writes the new clinic's partition: with its credentials
+    # (ADR 0012; they also reach the global lookups this transaction writes).
+    scoping.adopt(clinic_id)
     try:
         with transaction() as tx:
             tx.save(clinic, condition=Clinic.PK.does_not_exist())
@@ -166,7 +171,12 @@ def signup(data: schemas.SignupIn, ip: str | None, user_agent: str | None) -> sc
 
 
 def _tokens(
-    user: User, clinic: Clinic, member: Membership, session_id: str, refresh_token: str
+    user: User,
+    clinic: Clinic,
+    member: Membership,
+    session_id: str,
+    refresh_token: str,
+    members: list[Membership] | None = None,
 ) -> schemas.TokensOut:
     cfg = settings()
     return schemas.TokensOut(
@@ -182,12 +192,17 @@ def _tokens(
         user=user_out(user),
         clinic=clinic_out(clinic),
         role=member.role,  # type: ignore[arg-type]
-        clinics=clinic_choices(user.user_id),
+        clinics=clinic_choices(user.user_id, members),
     )
 
 
 def _start_session(
-    user: User, clinic: Clinic, member: Membership, ip: str | None, user_agent: str | None
+    user: User,
+    clinic: Clinic,
+    member: Membership,
+    ip: str | None,
+    user_agent: str | None,
+    members: list[Membership] | None = None,
 ) -> schemas.TokensOut:
     cfg = settings()
     at = now()
@@ -214,7 +229,7 @@ def _start_session(
     with transaction() as tx:
         tx.save(session, condition=Session.PK.does_not_exist())
         tx.save(rt, condition=RefreshToken.PK.does_not_exist())
-    return _tokens(user, clinic, member, sid, refresh)
+    return _tokens(user, clinic, member, sid, refresh, members)
 
 
 def login(data: schemas.LoginIn, ip: str | None, user_agent: str | None) -> schemas.TokensOut:
@@ -235,6 +250,8 @@ def login(data: schemas.LoginIn, ip: str | None, user_agent: str | None) -> sche
             code="INVALID_CREDENTIALS",
         )
     auth.login_succeeded(email, ip)
+    if auth.needs_rehash(user.password_hash):  # a hash from before ADR 0016's parameters
+        user.update(actions=[User.password_hash.set(auth.hash_password(data.password))])
     wanted = data.clinic_id or user.last_clinic_id
     member = next((m for m in members if m.clinic_id == wanted), None)
     if data.clinic_id and member is None:
@@ -246,10 +263,13 @@ def login(data: schemas.LoginIn, ip: str | None, user_agent: str | None) -> sche
             code="NOT_A_MEMBER",
         )
     member = member or members[0]
+    # The clinic is known: its items (the clinic, the audit entry) are read and written with
+    # its credentials from here on (ADR 0012).
+    scoping.adopt(member.clinic_id)
     clinic = get_clinic(member.clinic_id)
     if user.last_clinic_id != clinic.clinic_id:
         user.update(actions=[User.last_clinic_id.set(clinic.clinic_id)])
-    tokens = _start_session(user, clinic, member, ip, user_agent)
+    tokens = _start_session(user, clinic, member, ip, user_agent, members)
     audit.record(clinic.clinic_id, _actor(user, ip, user_agent), "auth.login", "user", user.user_id)
     return tokens
 
@@ -300,6 +320,10 @@ def refresh(data: schemas.RefreshIn, ip: str | None, user_agent: str | None) -> 
     )
     if session.status != "active" or (session.expires_at and session.expires_at <= now()):
         raise revoked
+    if not scoping.is_plain_id(session.clinic_id):
+        raise revoked
+    # The session names its clinic: the rest runs with that clinic's credentials (ADR 0012).
+    scoping.adopt(session.clinic_id)
     if session.current_rt != old_hash:
         _revoke(session, "refresh_token_reuse")
         logger.warning(
@@ -425,12 +449,14 @@ def _switch_clinic(principal: Principal, clinic_id: str) -> schemas.TokensOut:
 def resolve_principal(token: str, ip: str | None, user_agent: str | None) -> Principal:
     claims = auth.verify_access_token(token)
     # The verified token names the clinic: its session, membership and role are read with
-    # that clinic's credentials (ADR 0012).
+    # that clinic's credentials (ADR 0012), in one BatchGetItem: the role template is the one
+    # of the role the token was issued for, which is the member's role unless it changed since.
     with scoping.clinic(claims.clinic_id):
         keys = [
             Session.key(claims.session_id),
             Membership.key(claims.clinic_id, claims.user_id),
             Clinic.key(claims.clinic_id),
+            RoleTemplate.key(claims.clinic_id, claims.role),
         ]
         found: dict[str, Any] = {}
         for item in Item.batch_get(keys, consistent_read=True):
@@ -454,7 +480,13 @@ def resolve_principal(token: str, ip: str | None, user_agent: str | None) -> Pri
             raise revoked
         if not isinstance(clinic, Clinic):
             raise revoked
-        grants, _ = role_grants(clinic.clinic_id, member.role)
+        template = found.get("RoleTemplate")
+        if member.role != claims.role:  # the role changed after the token was issued
+            grants, _ = role_grants(clinic.clinic_id, member.role)
+        elif isinstance(template, RoleTemplate):
+            grants = list(template.grants)
+        else:
+            grants = list(rbac.DEFAULT_ROLE_GRANTS[member.role])
     return Principal(
         user_id=member.user_id,
         clinic_id=clinic.clinic_id,

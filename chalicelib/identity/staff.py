@@ -19,7 +19,7 @@ from chalicelib.core.observability import logger
 from chalicelib.identity import schemas
 from chalicelib.identity.models import AdminCount, EmailLookup, Membership, Session, User
 from chalicelib.identity.roles import _require_may_give, _require_may_manage
-from chalicelib.identity.service import _user_by_email, member_out
+from chalicelib.identity.service import _user_by_email, get_clinic, member_out
 from chalicelib.identity.sessions import _revoke
 
 
@@ -268,6 +268,7 @@ def provision_member(
     )
     if delta:
         _ensure_admin_count(clinic_id)
+    clinic_name = get_clinic(clinic_id).name
     try:
         with transaction() as tx:
             if user is None:
@@ -299,6 +300,7 @@ def provision_member(
                 status="active",
                 is_professional=is_professional,
                 joined_at=at,
+                clinic_name=clinic_name,
             )
             tx.save(
                 member,

@@ -200,6 +200,10 @@ def _consume(ticket: str) -> LiveTicket:
 def connect(connection_id: str, ticket: str) -> LiveConnection:
     """``$connect``: consume the ticket, store the connection. Raises TicketRefused."""
     t = _consume(ticket)
+    if not scoping.is_plain_id(t.clinic_id):
+        raise TicketRefused
+    # The ticket names the clinic: the rest runs with its credentials (ADR 0012).
+    scoping.adopt(t.clinic_id)
     if not _session_active(t.clinic_id, {(t.session_id, t.user_id)}):
         raise TicketRefused
     closes = t.token_expires_at
@@ -236,6 +240,9 @@ def disconnect(connection_id: str, clinic_id: str | None = None) -> bool:
         if conn is None:
             return False
         clinic_id = conn.clinic_id
+    if not scoping.is_plain_id(clinic_id):
+        return False
+    scoping.adopt(clinic_id)  # the connection's clinic's credentials from here (ADR 0012)
     LiveConnection(*connection_key(clinic_id, connection_id)).delete()
     _forget_cached(clinic_id, connection_id)
     return True

@@ -7,7 +7,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 from chalice import Response
 from pydantic import BaseModel
 
-from chalicelib.core import aws, ratelimit
+from chalicelib.core import aws, ratelimit, scoping
 from chalicelib.core.api import PUBLIC, Req, Router, envelope
 from chalicelib.core.config import settings
 from chalicelib.core.i18n import tr
@@ -61,6 +61,14 @@ def _check(name: str, fn) -> Check:  # type: ignore[no-untyped-def]
         return Check(name=name, ok=False, detail="not configured")
 
 
+def _media_bucket_reachable() -> None:
+    # A bucket-level call the API's own role may make (s3:GetBucketVersioning on the bucket,
+    # infra/stack.py): its role reaches no object, and HeadBucket would need s3:ListBucket,
+    # which lists every clinic's keys (ADR 0012).
+    with scoping.bucket_level():
+        aws.client("s3").get_bucket_versioning(Bucket=settings().media_bucket)
+
+
 @router.route(
     "/health/detailed",
     "GET",
@@ -87,7 +95,7 @@ def health_detailed(req: Req) -> Any:
     cfg = settings()
     checks = [
         _check("table", lambda: aws.client("dynamodb").describe_table(TableName=cfg.table_name)),
-        _check("media_bucket", lambda: aws.client("s3").head_bucket(Bucket=cfg.media_bucket)),
+        _check("media_bucket", _media_bucket_reachable),
         _check("event_bus", lambda: aws.client("events").describe_event_bus(Name=cfg.event_bus)),
         _check("app_url", lambda: cfg.app_url),  # emailed links need it
     ]

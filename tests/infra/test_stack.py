@@ -321,10 +321,9 @@ def test_only_the_submission_job_writes_the_archive_and_the_api_reads_it(dev: Sy
         if "s3:GetObject" in acts:
             readers.add(role_id)
     assert writers == {submit_role}
-    assert readers == {submit_role, api_role}  # the job reads back a copy already written
-    for st in policy_of_role(s, api_role):
-        if bid in json.dumps(st.get("Resource", "")) and "s3:GetObject" in as_list(st["Action"]):
-            assert "/verifactu/*" in json.dumps(st["Resource"])
+    # The job reads back a copy it wrote; the API reads a clinic's copies (the chain check)
+    # with that clinic's credentials only (ADR 0012), never with its own role.
+    assert readers == {submit_role} and api_role not in readers
 
 
 # -- SPA + CloudFront --------------------------------------------------------------------------
@@ -961,7 +960,7 @@ def test_least_privilege_per_function(dev: Synth) -> None:
         w = _function_for_queue(s, qid)
         role_id = w["fn"]["Properties"]["Role"]["Fn::GetAtt"][0]
         acts = actions_of_role(s, role_id)
-        assert ("s3:PutObject" in acts) == ("media" in by_grants[q.name]), q.name
+        assert "s3:PutObject" not in acts, q.name  # objects only with a clinic's credentials
         assert ("ses:SendEmail" in acts) == ("mail" in by_grants[q.name]), q.name
         assert ("secretsmanager:GetSecretValue" in acts) == ("secrets" in by_grants[q.name])
         # it consumes only its own queue
@@ -974,9 +973,8 @@ def test_least_privilege_per_function(dev: Synth) -> None:
         fn_id = sched["Properties"]["Target"]["Arn"]["Fn::GetAtt"][0]
         role_id = s.json["Resources"][fn_id]["Properties"]["Role"]["Fn::GetAtt"][0]
         acts = actions_of_role(s, role_id)
-        # media, or the VERI*FACTU archive (the submission job; see the archive test)
-        writes = bool({"media", "archive_write"} & set(sc.grants))
-        assert ("s3:PutObject" in acts) == writes, sc.name
+        # only the VERI*FACTU archive (the submission job; see the archive test)
+        assert ("s3:PutObject" in acts) == ("archive_write" in sc.grants), sc.name
         assert ("ses:SendEmail" in acts) == ("mail" in sc.grants), sc.name
         assert ("secretsmanager:GetSecretValue" in acts) == ("secrets" in sc.grants), sc.name
         assert ("events:PutEvents" in acts) == ("events" in sc.grants), sc.name
@@ -1417,7 +1415,7 @@ def test_upload_expiry_job(dev: Synth) -> None:
 def test_live_expiry_job(dev: Synth) -> None:
     (sc,) = [sc for sc in dev.res.schedules if sc.name == "live-expiry"]
     assert sc.expression == "rate(1 minute)" and sc.handler == "live_push:expire"
-    assert set(sc.grants) == {"table", "live_push"}
+    assert set(sc.grants) == {"global", "tenant", "live_push"}
 
 
 # -- clinic-scoped credentials (ADR 0012) ------------------------------------------------------
@@ -1479,22 +1477,6 @@ def test_functions_that_touch_data_assume_the_tenant_role(any_stage: Synth) -> N
                 assert st["Resource"] == arn, k
 
 
-NARROWED = (
-    "image-worker",
-    "upload-expiry",
-    "aeat-submit",
-    "aeat-reconcile",
-    "events-redrive",
-    "budget-expiry",
-    "ses-feedback",
-    "reminders",
-    "end-of-day",
-)
-"""The functions whose every access to a clinic's data goes through that clinic's scope (ADR
-0012): their own roles have the global path only. The others keep ``table`` (ADR 0012 says
-which path of each still touches a clinic's data outside a scope)."""
-
-
 def _role_of(s: Synth, name: str) -> str:
     for sc in s.res.schedules:
         if sc.name == name:
@@ -1506,52 +1488,44 @@ def _role_of(s: Synth, name: str) -> str:
     return _function_for_queue(s, qid)["fn"]["Properties"]["Role"]["Fn::GetAtt"][0]
 
 
-def test_narrowed_function_roles_reach_no_clinic_data(any_stage: Synth) -> None:
-    """A narrowed function's role names no C#* leading key, no clinic object prefix, no
-    unconditioned table access: the global lookups, the global index keys and sts:AssumeRole
-    on the tenant-data role (whose session policy then reaches one clinic)."""
+def test_no_function_role_reaches_clinic_data(any_stage: Synth) -> None:
+    """No function's own role names a C#* leading key, a clinic object prefix or unconditioned
+    table access: the global lookups, the global index keys and sts:AssumeRole on the
+    tenant-data role (whose session policy then reaches one clinic). Every function: the API,
+    the live socket, the workers, consumers and jobs (ADR 0012)."""
     from chalicelib.core import scoping
 
     s = any_stage
     tenant_id, _ = _tenant_role(s)
     table_id, _ = one(s, "AWS::DynamoDB::Table")
-    for name in NARROWED:
-        grants = {
-            g for sc in (*s.res.schedules, *s.res.queues) if sc.name == name for g in sc.grants
-        }
-        assert "global" in grants and not {"table", "media"} & grants, name
-        role_id = _role_of(s, name)
+    submit_role = _role_of(s, "aeat-submit")
+    global_only = {_role_of(s, "events-redrive"), _role_of(s, "ses-feedback")}
+    fns = functions(s)
+    assert "APIHandler" in fns and _live_socket_function(s)[0] in fns
+    assert len(fns) == 2 + len(s.res.queues) + len(s.res.schedules)
+    for fn_id, p in fns.items():
+        role_id = p["Role"]["Fn::GetAtt"][0]
         for st in policy_of_role(s, role_id):
             text = json.dumps(st)
             actions = as_list(st["Action"])
-            assert "C#" not in text and "clinics/" not in text, (name, st)
+            assert "C#" not in text and "clinics/" not in text, (fn_id, st)
             data = any(a.startswith("dynamodb:") for a in actions) and table_id in text
             if data and actions != ["dynamodb:DescribeTable"]:
                 keys = st["Condition"]["ForAllValues:StringLike"]["dynamodb:LeadingKeys"]
-                assert set(keys) <= {*scoping.GLOBAL_KEYS, *scoping.GLOBAL_INDEX_KEYS}, name
-                assert not any(k.startswith("C#") for k in keys), name
-            if any(a.startswith("s3:") for a in actions):
+                assert set(keys) <= {*scoping.GLOBAL_KEYS, *scoping.GLOBAL_INDEX_KEYS}, fn_id
+                assert not any(k.startswith("C#") for k in keys), fn_id
+            if actions == ["s3:GetBucketVersioning"]:  # the API's health check: the bucket
+                assert fn_id == "APIHandler" and "MediaBucket" in text and "/" not in text, st
+            elif any(a.startswith("s3:") for a in actions):
                 # only the submission job's archive (ADR 0206), never the media bucket
-                assert name == "aeat-submit" and "VerifactuArchiveBucket" in text, (name, st)
-                assert actions == ["s3:ListBucket"] or "/verifactu/*" in text, (name, st)
+                assert role_id == submit_role and "VerifactuArchiveBucket" in text, (fn_id, st)
+                assert actions == ["s3:ListBucket"] or "/verifactu/*" in text, (fn_id, st)
         acts = actions_of_role(s, role_id)
-        if name not in ("events-redrive", "ses-feedback"):  # global items only: no scope
+        if role_id not in global_only:  # those touch global items only: no scope
             assume = [
                 st for st in policy_of_role(s, role_id) if "sts:AssumeRole" in as_list(st["Action"])
             ]
-            assert [st["Resource"] for st in assume] == [{"Fn::GetAtt": [tenant_id, "Arn"]}], name
+            assert [st["Resource"] for st in assume] == [{"Fn::GetAtt": [tenant_id, "Arn"]}], fn_id
         else:
             assert "sts:AssumeRole" not in acts
-        assert not {a for a in acts if "Scan" in a or a.endswith(":*")}, name
-
-
-def test_every_function_that_keeps_the_whole_table_says_why(dev: Synth) -> None:
-    """The functions with direct tenant access are the ones ADR 0012 lists; a new function
-    starts narrowed or joins that list."""
-    from pathlib import Path
-
-    adr = (Path(__file__).parents[2] / "docs/adr/0012-clinic-scoped-credentials.md").read_text()
-    whole = {sc.name for sc in (*dev.res.schedules, *dev.res.queues) if "table" in sc.grants}
-    assert not whole & set(NARROWED)
-    for name in whole:
-        assert f"`{name}`" in adr, name
+        assert not {a for a in acts if "Scan" in a or a.endswith(":*")}, fn_id

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import itertools
+import os
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -55,6 +56,44 @@ def rate_limit_clock(monkeypatch: pytest.MonkeyPatch) -> None:
     start again (a signup test failed once at 03:00). Each test keeps the instant it started."""
     pinned = time.time()
     monkeypatch.setattr(ratelimit, "time", SimpleNamespace(time=lambda: pinned))
+
+
+@pytest.fixture(autouse=True)
+def own_role_is_global_only(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """The functions' own roles reach the global path only (ADR 0012): every DynamoDB or S3
+    call made on a function's own credentials during a unit of work (an API request, a live
+    socket invocation, an event of a consumer: ``scoping.adoptable``) must be a global
+    lookup. The local stand-in does not check the functions' own credentials (it cannot tell
+    one function from another), so every test that drives one checks it here: work that
+    touches a clinic's data before its clinic is known fails its test, naming the call."""
+    import traceback  # noqa: PLC0415
+
+    from chalicelib.core import scoping  # noqa: PLC0415
+
+    leaks: list[str] = []
+    real = scoping.RoutedCredentials.get_frozen_credentials
+
+    def frozen(self: Any) -> Any:
+        in_request = scoping._slot.get()  # noqa: SLF001 - set around each unit of work
+        # With scoping off (a test that switches it off) there is nothing to tell apart.
+        own = scoping.enabled() and scoping.current_clinic() is None
+        if in_request and own and not self.on_own_path():
+            frames = [
+                f"{'/'.join(f.filename.rsplit('/', 2)[-2:])}:{f.lineno} {f.name}"
+                for f in traceback.extract_stack()
+                if "/chalicelib/" in f.filename and "scoping" not in f.filename
+            ]
+            leaks.append(("dynamodb " if self._by_call else "s3 ") + " <- ".join(frames[::-1][:4]))
+        return real(self)
+
+    monkeypatch.setattr(scoping.RoutedCredentials, "get_frozen_credentials", frozen)
+    yield
+    if leaks and os.environ.get("LEAKS_FILE"):  # discovery aid: collect every path at once
+        with open(os.environ["LEAKS_FILE"], "a") as f:
+            f.write("\n".join(leaks) + "\n")
+    assert not leaks, "a unit of work used the function's own role on clinic data:\n" + "\n".join(
+        dict.fromkeys(leaks)
+    )
 
 
 @pytest.fixture(scope="session")

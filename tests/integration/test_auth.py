@@ -8,10 +8,12 @@ import time
 
 import jwt
 import pytest
+from argon2 import PasswordHasher
 
-from chalicelib.core import keys
-from tests.integration.api import fresh_ip
-from tests.integration.conftest import PASSWORD, add_member
+from chalicelib.core import auth, keys
+from chalicelib.identity.models import User
+from tests.integration.api import Api, fresh_ip
+from tests.integration.conftest import PASSWORD, Clinic, add_member
 
 
 def login(api, email, password=PASSWORD, ip=None, **kw):
@@ -293,3 +295,19 @@ def test_bad_json_is_400_not_500(api):
     assert r.status == 400 and "JSON" in r.json()["message"]
     r = api.post("/auth/login", raw=b"")
     assert r.status == 400
+
+
+def test_a_hash_with_older_parameters_is_upgraded_at_sign_in(api: Api, clinic: Clinic) -> None:
+    """ADR 0016: accounts hashed with argon2-cffi's defaults (m=64 MiB, t=3, p=4) keep signing
+    in, and their hash moves to today's parameters the first time the password is proven."""
+    old = PasswordHasher(time_cost=3, memory_cost=65536, parallelism=4).hash(PASSWORD)
+    User(*User.key(clinic.admin_id)).update(actions=[User.password_hash.set(old)])
+    r = api.post("/auth/login", {"email": clinic.admin_email, "password": "not-the-password-1"})
+    assert r.status == 401
+    assert User.get(*User.key(clinic.admin_id)).password_hash == old  # not proven: untouched
+    r = api.post("/auth/login", {"email": clinic.admin_email, "password": PASSWORD})
+    assert r.status == 200, r.body
+    stored = User.get(*User.key(clinic.admin_id)).password_hash
+    assert stored != old and not auth.needs_rehash(stored)
+    r = api.post("/auth/login", {"email": clinic.admin_email, "password": PASSWORD})
+    assert r.status == 200, r.body

@@ -217,18 +217,29 @@ def test_a_signed_out_session_gets_nothing_more(api, clinic, gateway, queued):
     assert [c.connection_id for c in service.connections(clinic.clinic_id)] == [admin]
 
 
-def test_a_connection_ends_when_its_access_token_expires(api, clinic, gateway, queued):
+def test_a_connection_ends_when_its_access_token_expires(
+    api, clinic, gateway, queued, own_credentials
+):
     cid, _ = open_socket(gateway, ticket(api, clinic.admin_token)["ticket"])
     conn = LiveConnection.get(*connection_key(clinic.clinic_id, cid))
     closes = conn.closes_at
+
+    def expire(at):
+        # The job's own role reaches the global path only (ADR 0012): each connection it
+        # warns or closes is read and written with its clinic's credentials.
+        own_credentials.clear()
+        out = service.expire(at)
+        assert own_credentials and set(own_credentials) == {"global"}
+        return out
+
     # Well before: nothing happens.
-    assert service.expire(closes - timedelta(minutes=10)) == {"warned": 0, "closed": 0}
+    assert expire(closes - timedelta(minutes=10)) == {"warned": 0, "closed": 0}
     # Two minutes before: live.expiring, once.
-    assert service.expire(closes - timedelta(seconds=150))["warned"] >= 1
-    assert service.expire(closes - timedelta(seconds=100))["warned"] == 0
+    assert expire(closes - timedelta(seconds=150))["warned"] >= 1
+    assert expire(closes - timedelta(seconds=100))["warned"] == 0
     assert [m["type"] for m in gateway.sent[cid]] == ["live.expiring"]
     # Within the last minute: closed (never after the token's expiry).
-    assert service.expire(closes - timedelta(seconds=30))["closed"] >= 1
+    assert expire(closes - timedelta(seconds=30))["closed"] >= 1
     assert cid in gateway.closed and service.connections(clinic.clinic_id) == []
 
 

@@ -13,7 +13,10 @@ def test_the_dummy_hash_has_the_hashers_own_parameters() -> None:
     # argon2-cffi's check: True when a hash's parameters differ from the hasher's (an upgrade
     # of the library that changed its defaults would make the dummy cheaper than a real one).
     assert auth._hasher.check_needs_rehash(auth._DUMMY_HASH) is False
-    assert PasswordHasher().check_needs_rehash(auth._DUMMY_HASH) is False
+    # ADR 0016: OWASP's m=19 MiB, t=2, p=1 (the hasher and the dummy alike).
+    expected = PasswordHasher(time_cost=2, memory_cost=19456, parallelism=1)
+    assert expected.check_needs_rehash(auth._DUMMY_HASH) is False
+    assert expected.check_needs_rehash(auth.hash_password("Correct-Horse-9")) is False
 
 
 def test_an_unknown_account_never_verifies_whatever_the_password() -> None:
