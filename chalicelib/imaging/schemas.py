@@ -194,7 +194,13 @@ class ImageOut(BaseModel):
     instance_number: int | None = None
     kind: Kind
     status: Status
-    reason: str | None = Field(default=None, description="Why processing failed")
+    reason: str | None = Field(default=None, description="Why processing failed, in English")
+    reason_es: str | None = Field(default=None, description="The same reason in Spanish")
+    reason_code: str | None = Field(
+        default=None,
+        description="What kind of failure: empty, not_an_image, wrong_kind, too_large, "
+        "truncated, corrupt, unsupported, no_image, out_of_memory, upload_mismatch",
+    )
     category: Category | None = None
     xray_type: XrayType | None = None
     teeth: list[int] = Field(default_factory=list)

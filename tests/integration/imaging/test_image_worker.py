@@ -220,6 +220,8 @@ def test_bad_files_fail_with_a_reason_and_are_not_retried(
     item = ImageItem.get(*ImageItem.key(clinic.clinic_id, _pid(patient), img["image_id"]))
     assert item.reason_code in RENDER_ERROR_CODES and item.reason_es, item.reason
     assert item.reason_es != item.reason
+    # ... and the API returns both, so the app shows the reason in its user's language.
+    assert (img["reason_code"], img["reason_es"]) == (item.reason_code, item.reason_es)
     assert "thumb" not in img["urls"]
     assert "original" in img["urls"]  # staff can download what was uploaded
     # ... as opaque bytes: the client's declared type was never verified
