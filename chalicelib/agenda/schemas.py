@@ -21,6 +21,13 @@ Colour = Literal[
 ]
 PALETTE: tuple[str, ...] = Colour.__args__
 WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
+WEEKDAYS_ES = dict(
+    zip(
+        WEEKDAYS,
+        ("lunes", "martes", "miércoles", "jueves", "viernes", "sábado", "domingo"),
+        strict=True,
+    )
+)
 SLOT_MIN = 5
 MAX_DURATION_MIN = 240
 MAX_HOLIDAY_RANGE = 92  # one season; a transaction holds up to 100 writes
@@ -106,7 +113,7 @@ class OpeningHoursIn(Strict):
                         (day, next(i for i, r in enumerate(sent) if r is b), "start"),
                         tr(
                             f"overlaps {a.start}-{a.end} on {day}",
-                            f"se solapa con {a.start}-{a.end} el {day}",
+                            f"se solapa con {a.start}-{a.end} el {WEEKDAYS_ES[day]}",
                         ),
                         b.start,
                     )
