@@ -136,7 +136,7 @@ const en: typeof es = {
     upcomingFailed: 'Could not check for upcoming appointments; any it has stay booked.', inactiveColumn: '{name} (inactive)',
     hours: 'Opening hours', hoursHint: 'For each day, one or more ranges; a day without ranges is closed. Times in {zone}. Booking outside them needs the permission to do so.',
     defaultHours: 'The clinic uses the default hours until you save your own.', open: 'Open', openOn: 'Open on {day}', closed: 'Closed',
-    from: 'From', to: 'To', rangeFrom: '{day}, range {n}: from', rangeTo: '{day}, range {n}: to', addRange: 'Add range', addRangeOf: 'Add a range on {day}',
+    from: 'From', to: 'To', rangeFrom: '{day}, range {n}: from', rangeTo: '{day}, range {n}: to', addRange: 'Add range', addRangeOf: 'Add range on {day}',
     removeRangeOf: 'Remove range {n} on {day}', saveHours: 'Save hours', discard: 'Discard changes', hoursSaved: 'Opening hours saved', unsaved: 'Unsaved changes',
     hoursInvalid: 'Check the ranges marked: nothing was saved.', required: 'Enter the time', endAfterStart: 'The end must be after the start',
     day: { monday: 'Monday', tuesday: 'Tuesday', wednesday: 'Wednesday', thursday: 'Thursday', friday: 'Friday', saturday: 'Saturday', sunday: 'Sunday' },
@@ -144,7 +144,7 @@ const en: typeof es = {
     upcomingHolidays: 'Coming closed days', date: 'Date', until: 'Until (optional)', untilHint: 'To close several days in a row, e.g. a holiday period (up to 92 days).',
     reason: 'Reason', reasonPlaceholder: 'e.g. Local holiday', addHoliday: 'Close that day', addHolidays: 'Close {n} days', untilBefore: 'Must be on or after the date',
     noHolidays: 'No closed days coming up', noHolidaysHint: "Add the year's public holidays and the clinic's holidays.",
-    remove: 'Remove', removeOf: 'Reopen {date} ({name})', holidayAdded: '{date}: closed', rangeAdded: '{n} days closed', rangeKept: '{n} were already closed and keep their reason.',
+    remove: 'Remove', removeOf: 'Remove the closure on {date} ({name})', holidayAdded: '{date}: closed', rangeAdded: '{n} days closed', rangeKept: '{n} were already closed and keep their reason.',
     holidayRemoved: '{date} is open again', past: '{n} past closed days are not shown.',
   },
   imaging: {

@@ -134,7 +134,7 @@ export default {
     upcomingFailed: 'No se pudo comprobar si tiene citas pendientes; si las tiene, seguirán reservadas.', inactiveColumn: '{name} (inactivo)',
     hours: 'Horario de apertura', hoursHint: 'Para cada día, uno o más tramos; un día sin tramos está cerrado. Horas de {zone}. Citar fuera de horario necesita el permiso para ello.',
     defaultHours: 'La clínica usa el horario por defecto hasta que guardes uno.', open: 'Abre', openOn: 'Abre el {day}', closed: 'Cerrado',
-    from: 'Desde', to: 'Hasta', rangeFrom: '{day}, tramo {n}: desde', rangeTo: '{day}, tramo {n}: hasta', addRange: 'Añadir tramo', addRangeOf: 'Añadir un tramo el {day}',
+    from: 'Desde', to: 'Hasta', rangeFrom: '{day}, tramo {n}: desde', rangeTo: '{day}, tramo {n}: hasta', addRange: 'Añadir tramo', addRangeOf: 'Añadir tramo el {day}',
     removeRangeOf: 'Quitar el tramo {n} del {day}', saveHours: 'Guardar horario', discard: 'Descartar cambios', hoursSaved: 'Horario guardado', unsaved: 'Cambios sin guardar',
     hoursInvalid: 'Revisa los tramos marcados: no se ha guardado nada.', required: 'Indica la hora', endAfterStart: 'El fin debe ser posterior al inicio',
     day: { monday: 'lunes', tuesday: 'martes', wednesday: 'miércoles', thursday: 'jueves', friday: 'viernes', saturday: 'sábado', sunday: 'domingo' },
