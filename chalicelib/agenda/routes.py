@@ -46,6 +46,17 @@ def update_cabinet(req: Req, cabinet_id: str) -> schemas.CabinetOut:
 
 
 @r(
+    "/agenda/cabinets/{cabinet_id}/upcoming",
+    "GET",
+    permission="agenda.appointments.read",
+    response=schemas.CabinetUpcomingOut,
+    summary="How many live appointments the cabinet has from now on (before deactivating it)",
+)
+def cabinet_upcoming(req: Req, cabinet_id: str) -> schemas.CabinetUpcomingOut:
+    return service.cabinet_upcoming(req.user, cabinet_id)
+
+
+@r(
     "/agenda/professionals",
     "GET",
     permission="agenda.appointments.read",
@@ -102,6 +113,19 @@ def list_holidays(req: Req) -> list[schemas.HolidayOut]:
 )
 def add_holiday(req: Req) -> schemas.HolidayOut:
     return service.add_holiday(req.user, req.body)
+
+
+@r(
+    "/agenda/holidays/range",
+    "POST",
+    permission="agenda.settings.write",
+    body=schemas.HolidayRangeIn,
+    response=schemas.HolidayRangeOut,
+    status=201,
+    summary="Close several days in a row (days already closed keep their name)",
+)
+def add_holiday_range(req: Req) -> schemas.HolidayRangeOut:
+    return service.add_holiday_range(req.user, req.body)
 
 
 @r(

@@ -21,8 +21,17 @@ Colour = Literal[
 ]
 PALETTE: tuple[str, ...] = Colour.__args__
 WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
+WEEKDAYS_ES = dict(
+    zip(
+        WEEKDAYS,
+        ("lunes", "martes", "miércoles", "jueves", "viernes", "sábado", "domingo"),
+        strict=True,
+    )
+)
 SLOT_MIN = 5
 MAX_DURATION_MIN = 240
+MAX_HOLIDAY_RANGE = 92  # one season; a transaction holds up to 100 writes
+UPCOMING_CAP = 1000
 HHMM = r"^([01][0-9]|2[0-3]):[0-5][0-9]$|^24:00$"  # [0-9]: ASCII digits only
 
 
@@ -104,7 +113,7 @@ class OpeningHoursIn(Strict):
                         (day, next(i for i, r in enumerate(sent) if r is b), "start"),
                         tr(
                             f"overlaps {a.start}-{a.end} on {day}",
-                            f"se solapa con {a.start}-{a.end} el {day}",
+                            f"se solapa con {a.start}-{a.end} el {WEEKDAYS_ES[day]}",
                         ),
                         b.start,
                     )
@@ -125,6 +134,51 @@ class HolidayIn(Strict):
 class HolidayOut(BaseModel):
     date: date
     name: str
+
+
+class HolidayRangeIn(Strict):
+    """Several closed days in a row (a summer closure): ``first`` to ``last``, both included."""
+
+    first: BoundedDate
+    last: BoundedDate
+    name: str = Field(min_length=1, max_length=120)
+
+    @model_validator(mode="after")
+    def _order(self) -> HolidayRangeIn:
+        if self.last < self.first:
+            raise invalid_field(
+                "HolidayRangeIn",
+                ("last",),
+                tr("must not be before first", "no puede ser anterior al primer día"),
+                self.last.isoformat(),
+            )
+        if (self.last - self.first).days + 1 > MAX_HOLIDAY_RANGE:
+            raise invalid_field(
+                "HolidayRangeIn",
+                ("last",),
+                tr(
+                    f"a range is at most {MAX_HOLIDAY_RANGE} days",
+                    f"un periodo tiene como máximo {MAX_HOLIDAY_RANGE} días",
+                ),
+                self.last.isoformat(),
+            )
+        return self
+
+
+class HolidayRangeOut(BaseModel):
+    added: list[HolidayOut] = Field(description="the days closed by this request")
+    already_closed: list[HolidayOut] = Field(
+        description="days of the range that were already closed, left with their own name"
+    )
+
+
+class CabinetUpcomingOut(BaseModel):
+    """What deactivating a cabinet leaves behind: its live appointments from now on."""
+
+    cabinet_id: str
+    count: int = Field(description=f"live appointments from now on (counted up to {UPCOMING_CAP})")
+    capped: bool = Field(description="true when there are more than count")
+    first: datetime | None = Field(description="start of the first one, in the clinic's zone")
 
 
 class HolidayQuery(Strict):

@@ -214,6 +214,25 @@ def update_cabinet(
     return _cabinet_out(c)
 
 
+def cabinet_upcoming(principal: Principal, cabinet_id: str) -> schemas.CabinetUpcomingOut:
+    """Deactivating a cabinet keeps its bookings (they stay where they are, and can be moved);
+    the settings screen says how many before asking."""
+    cid = principal.clinic_id
+    load_cabinet(cid, cabinet_id)
+    found = Item.gsi1.query(
+        cabinet_index(cid, cabinet_id),
+        Item.GSI1SK >= utc_iso(now()),  # noqa: SIM300
+        limit=schemas.UPCOMING_CAP * 2,  # cancelled ones are read too; bounded either way
+    )
+    live = [a for a in found if isinstance(a, Appointment) and a.status not in RELEASING]
+    return schemas.CabinetUpcomingOut(
+        cabinet_id=cabinet_id,
+        count=min(len(live), schemas.UPCOMING_CAP),
+        capped=len(live) > schemas.UPCOMING_CAP,
+        first=datetime.fromisoformat(live[0].start) if live else None,
+    )
+
+
 # --- professionals -------------------------------------------------------------------------
 
 
@@ -343,6 +362,50 @@ def add_holiday(principal: Principal, data: schemas.HolidayIn) -> schemas.Holida
         cid, principal.actor, "agenda.holiday_added", "holiday", day, after={"name": data.name}
     )
     return schemas.HolidayOut(date=data.date, name=data.name)
+
+
+def add_holiday_range(
+    principal: Principal, data: schemas.HolidayRangeIn
+) -> schemas.HolidayRangeOut:
+    """All the days of the range at once, or none (a transaction): days already closed keep
+    their own name (a bank holiday inside the summer closure)."""
+    cid = principal.clinic_id
+    existing = _holidays_between(cid, data.first, data.last)
+    n = (data.last - data.first).days + 1
+    days = [(data.first + timedelta(days=i)).isoformat() for i in range(n)]
+    new = [d for d in days if d not in existing]
+    if new:
+        try:
+            with transaction() as tx:
+                for d in new:
+                    tx.save(
+                        Holiday(*Holiday.key(cid, d), date=d, name=data.name),
+                        condition=Holiday.SK.does_not_exist(),
+                    )
+        except TransactWriteError as exc:  # another desk closed one of them meanwhile
+            raise Conflict(
+                tr(
+                    "Some of those days were closed meanwhile; try again.",
+                    "Algunos de esos días se cerraron mientras tanto; inténtalo de nuevo.",
+                ),
+                code="HOLIDAY_EXISTS",
+            ) from exc
+        for d in new:
+            audit.record(
+                cid,
+                principal.actor,
+                "agenda.holiday_added",
+                "holiday",
+                d,
+                after={"name": data.name},
+            )
+    return schemas.HolidayRangeOut(
+        added=[schemas.HolidayOut(date=date.fromisoformat(d), name=data.name) for d in new],
+        already_closed=[
+            schemas.HolidayOut(date=date.fromisoformat(d), name=n)
+            for d, n in sorted(existing.items())
+        ],
+    )
 
 
 def remove_holiday(principal: Principal, day: str) -> None:

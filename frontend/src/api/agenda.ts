@@ -15,6 +15,17 @@ export interface TimeRange { start: string; end: string }
 export interface Day { date: string; weekday: string; time_zone: string; closed: boolean; holiday: string | null; hours: TimeRange[]; appointments: Appointment[] }
 export interface Week { start: string; end: string; time_zone: string; days: Day[] }
 
+// ---- settings: cabinets, opening hours, closed days (`agenda.settings.write` to change) ----
+export const WEEKDAYS = ['monday', 'tuesday', 'wednesday', 'thursday', 'friday', 'saturday', 'sunday'] as const
+export type Weekday = (typeof WEEKDAYS)[number]
+export type WeekHours = Record<Weekday, TimeRange[]>
+export interface OpeningHours extends WeekHours { time_zone: string; customised: boolean }
+export interface Holiday { date: string; name: string }
+export interface HolidayRange { added: Holiday[]; already_closed: Holiday[] }
+export interface CabinetIn { name: string; colour: string | null; position: number }
+/** A cabinet's live appointments from now on: deactivating it keeps them where they are. */
+export interface CabinetUpcoming { cabinet_id: string; count: number; capped: boolean; first: string | null }
+
 export const PALETTE: Record<string, string> = {
   teal: '#0d9488', blue: '#2563eb', indigo: '#4f46e5', purple: '#9333ea', pink: '#db2777', red: '#dc2626', orange: '#ea580c', amber: '#d97706', green: '#16a34a', grey: '#64748b',
 }
@@ -43,6 +54,15 @@ export function snap(min: number, step = 15): number {
 export const agendaApi = {
   cabinets: () => api.get<Cabinet[]>('/agenda/cabinets'),
   createCabinet: (name: string) => api.post<Cabinet>('/agenda/cabinets', { name }),
+  createCabinetWith: (body: CabinetIn) => api.post<Cabinet>('/agenda/cabinets', body),
+  updateCabinet: (id: string, body: Partial<CabinetIn> & { active?: boolean }) => api.patch<Cabinet>(`/agenda/cabinets/${id}`, body),
+  cabinetUpcoming: (id: string) => api.get<CabinetUpcoming>(`/agenda/cabinets/${id}/upcoming`),
+  hours: () => api.get<OpeningHours>('/agenda/hours'),
+  setHours: (week: WeekHours) => api.put<OpeningHours>('/agenda/hours', week),
+  holidays: (year?: number) => api.get<Holiday[]>('/agenda/holidays', { query: { year } }),
+  addHoliday: (date: string, name: string) => api.post<Holiday>('/agenda/holidays', { date, name }),
+  addHolidayRange: (first: string, last: string, name: string) => api.post<HolidayRange>('/agenda/holidays/range', { first, last, name }),
+  removeHoliday: (date: string) => api.del<null>(`/agenda/holidays/${date}`),
   professionals: () => api.get<Professional[]>('/agenda/professionals'),
   day: (date: string, filter: Record<string, string> = {}) => api.get<Day>('/agenda/day', { query: { date, ...filter } }),
   week: (start: string, filter: Record<string, string> = {}, signal?: AbortSignal) => api.get<Week>('/agenda/week', { query: { start, ...filter }, signal }),

@@ -30,7 +30,7 @@ def test_overlapping_opening_hours_name_the_day_and_the_range(api, agenda):
     }
     r = api.put("/agenda/hours", hours, token=t, headers={"Accept-Language": "es"})
     assert fields(r) == ["tuesday.1.start"]
-    assert r.json()["errors"][0]["message"] == "se solapa con 09:00-14:00 el tuesday"
+    assert r.json()["errors"][0]["message"] == "se solapa con 09:00-14:00 el martes"
     r = api.put("/agenda/hours", {"friday": [{"start": "14:00", "end": "09:00"}]}, token=t)
     assert fields(r) == ["friday.0.end"]
     assert r.json()["errors"][0]["message"] == "end must be after start"

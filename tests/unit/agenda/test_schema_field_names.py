@@ -29,7 +29,7 @@ def test_opening_hours_name_the_range_as_sent():
     )
     assert e["loc"] == ("monday", 0, "start")
     assert field_message(e, "en") == "overlaps 09:00-17:00 on monday"
-    assert field_message(e, "es") == "se solapa con 09:00-17:00 el monday"
+    assert field_message(e, "es") == "se solapa con 09:00-17:00 el lunes"
     e = only_error(OpeningHoursIn, {"sunday": [{"start": "12:00", "end": "12:00"}]})
     assert e["loc"] == ("sunday", 0, "end")
     assert field_message(e, "es") == "el fin debe ser posterior al inicio"
