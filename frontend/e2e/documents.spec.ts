@@ -4,6 +4,8 @@ import { base, expectAccessible, setLanguage, shot, signIn } from './helpers'
 
 // The Documents tab of the patient record: upload a PDF and an image, view each inside the
 // record, edit a title, delete; Spanish at desktop width, English at phone width from the keyboard.
+// An upload is three calls (start, storage, complete) on a stack that shares two cores: wait generously.
+const UPLOAD_MS = 120_000
 const PDF = fileURLToPath(new URL('./fixtures/consent.pdf', import.meta.url))
 const PNG = fileURLToPath(new URL('./fixtures/id-card.png', import.meta.url))
 const stamp = Date.now().toString(36).slice(-5)
@@ -65,7 +67,7 @@ test.describe('documents on the patient record', () => {
     await page.getByTestId('doc-title').fill('Consentimiento implante')
     await page.getByTestId('doc-submit').click()
     const rows = page.getByTestId('doc-row')
-    await expect(rows).toHaveCount(1)
+    await expect(rows).toHaveCount(1, { timeout: UPLOAD_MS })
     const pdfRow = rows.filter({ hasText: 'Consentimiento implante' })
     await expect(pdfRow).toContainText('Consentimiento informado')
     await expect(pdfRow).toContainText('Tú')
@@ -76,7 +78,7 @@ test.describe('documents on the patient record', () => {
     await page.getByTestId('doc-type').click()
     await page.getByRole('option', { name: 'DNI / documento de identidad' }).click()
     await page.getByTestId('doc-submit').click()
-    await expect(rows).toHaveCount(2)
+    await expect(rows).toHaveCount(2, { timeout: UPLOAD_MS })
     const pngRow = rows.filter({ hasText: 'id-card' })
     await expect(pngRow).toContainText('DNI / documento de identidad')
     await expect(rows.first()).toContainText('id-card') // newest first
@@ -161,7 +163,7 @@ test.describe('documents on the patient record', () => {
       await page.keyboard.type('Amoxicillin prescription')
       await page.keyboard.press('Enter') // submits the form
       const row = page.getByTestId('doc-row')
-      await expect(row).toHaveCount(1)
+      await expect(row).toHaveCount(1, { timeout: UPLOAD_MS })
       await expect(row).toContainText('Amoxicillin prescription')
       await expect(row).toContainText('You')
       await fitsWidth(page)
