@@ -97,6 +97,7 @@ def to_out(principal: Principal, d: Document, *, urls: bool = True) -> schemas.D
         download=download,
         created_at=d.created_at,
         created_by=d.created_by,
+        created_by_name=d.created_by_name,
         updated_at=d.updated_at,
         uploaded_at=d.uploaded_at,
     )
@@ -143,6 +144,7 @@ def create_upload(
         upload_token=uploads.new_token(),
         created_at=at,
         created_by=principal.user_id,
+        created_by_name=principal.name or None,
         updated_at=at,
     )
     uploads.index_slot(d, cid, "DOC", did)

@@ -253,6 +253,9 @@ class Document(Item, discriminator="Document"):
     upload_token = UnicodeAttribute(null=True)  # as Image.upload_token
     created_at = UTCDateTimeAttribute()
     created_by = UnicodeAttribute()
+    # The uploader's name as it was then: the list shows who, and the readers of documents
+    # (a receptionist) may not read the staff list.
+    created_by_name = UnicodeAttribute(null=True)
     updated_at = UTCDateTimeAttribute()
     uploaded_at = UTCDateTimeAttribute(null=True)
     deleted = BooleanAttribute(default=False)

@@ -27,7 +27,9 @@ Category = Literal[
     "treatment_specific",
 ]
 XrayType = Literal["panoramic", "periapical", "bite-wing", "cbct", "cephalometric"]
-DocumentType = Literal["consent", "id_scan", "insurance", "report", "referral", "other"]
+DocumentType = Literal[
+    "consent", "id_scan", "insurance", "report", "referral", "prescription", "other"
+]
 FullFormat = Literal["png", "jpeg"]
 
 IMAGE_TYPES: dict[str, frozenset[str]] = {
@@ -435,6 +437,9 @@ class DocumentOut(BaseModel):
     download: DownloadUrl | None = Field(default=None, description="Saves the file")
     created_at: datetime
     created_by: str
+    created_by_name: str | None = Field(
+        default=None, description="The uploader's name when they uploaded it, for the list"
+    )
     updated_at: datetime
     uploaded_at: datetime | None = None
 

@@ -46,6 +46,7 @@ def test_spa_pages_carry_the_deployed_security_headers(base: str, path: str) -> 
     assert f"ws://127.0.0.1:{port}" in csp["connect-src"]
     s3 = os.environ["AWS_ENDPOINT_URL"]
     assert s3 in csp["connect-src"] and s3 in csp["img-src"]
+    assert csp["frame-src"] == ["'self'", s3]  # a document's PDF in the browser's viewer
 
 
 def test_assets_carry_them_too(base: str) -> None:
