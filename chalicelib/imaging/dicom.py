@@ -50,6 +50,7 @@ from pydicom.uid import (
 )
 
 from chalicelib.imaging.contracts import RenderError, RenderOptions
+from chalicelib.imaging.spacing import pixel_spacing
 from chalicelib.imaging.xray import WindowInfo, dicom_window, to_8bit
 
 logger = logging.getLogger(__name__)
@@ -314,6 +315,7 @@ def extract_metadata(h: DicomHeader) -> dict[str, Any]:
         if t
     )
     sop_class = _text(ds, "SOPClassUID")
+    spacing, spacing_source = pixel_spacing(ds)  # mm per pixel, for the viewer's ruler
     return {
         "acquisition_date": acquisition,
         "modality": modality,
@@ -338,6 +340,8 @@ def extract_metadata(h: DicomHeader) -> dict[str, Any]:
         "sop_instance_uid": _uid(ds, "SOPInstanceUID"),
         "series_number": _int(ds, "SeriesNumber"),
         "instance_number": _int(ds, "InstanceNumber"),
+        "pixel_spacing": spacing,
+        "pixel_spacing_source": spacing_source,
     }
 
 
