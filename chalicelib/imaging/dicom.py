@@ -60,6 +60,7 @@ from pydicom.uid import (
 
 from chalicelib.core.i18n import tr
 from chalicelib.imaging.contracts import RenderError, RenderOptions
+from chalicelib.imaging.spacing import pixel_spacing
 from chalicelib.imaging.xray import WindowInfo, dicom_window, to_8bit
 
 logger = logging.getLogger(__name__)
@@ -501,6 +502,7 @@ def extract_metadata(h: DicomHeader) -> dict[str, Any]:
         if t
     )
     sop_class = _text(ds, "SOPClassUID")
+    spacing, spacing_source = pixel_spacing(ds)  # mm per pixel, for the viewer's ruler
     return {
         "acquisition_date": acquisition,
         "modality": modality,
@@ -525,6 +527,8 @@ def extract_metadata(h: DicomHeader) -> dict[str, Any]:
         "sop_instance_uid": _uid(ds, "SOPInstanceUID"),
         "series_number": _int(ds, "SeriesNumber"),
         "instance_number": _int(ds, "InstanceNumber"),
+        "pixel_spacing": spacing,
+        "pixel_spacing_source": spacing_source,
     }
 
 

@@ -176,6 +176,16 @@ class DicomInfo(BaseModel):
     number_of_frames: int | None = None
     transfer_syntax_name: str | None = None
     study_date: date | None = None
+    pixel_spacing: list[float] | None = Field(
+        default=None,
+        description="Millimetres between pixel centres of the original, [row, column] "
+        "(adjacent rows, adjacent columns); scale by columns/width for a rendition",
+    )
+    pixel_spacing_source: Literal["PixelSpacing", "ImagerPixelSpacing"] | None = Field(
+        default=None,
+        description="PixelSpacing: in the patient; ImagerPixelSpacing: at the detector "
+        "(panoramic and cephalometric images are magnified there)",
+    )
     patient_name: str | None = Field(default=None, description="As written in the DICOM header")
     patient_id: str | None = Field(default=None, description="As written in the DICOM header")
 

@@ -3,11 +3,23 @@ import type { Page } from './types'
 
 export type Kind = 'photo' | 'xray' | 'dicom'
 export interface Rendition { url: string; expires_at: string; content_type: string; width?: number | null; height?: number | null }
+/** What the API tells of a DICOM's header (no PHI in listings). */
+export interface DicomInfo {
+  modality?: string | null; rows?: number | null; columns?: number | null; study_date?: string | null
+  /** mm between pixel centres of the original, [rows, columns]; null when the file does not say. */
+  pixel_spacing?: number[] | null
+  /** PixelSpacing: in the patient; ImagerPixelSpacing: at the detector (magnified on panoramics). */
+  pixel_spacing_source?: 'PixelSpacing' | 'ImagerPixelSpacing' | null
+}
 export interface ImageOut {
   image_id: string; patient_id: string; kind: Kind; status: 'pending' | 'processing' | 'ready' | 'failed' | 'expired'; reason: string | null
   category: string | null; xray_type: string | null; teeth: number[]; acquired_at: string | null; filename: string
   width: number | null; height: number | null; urls: Record<string, Rendition>; created_at: string
+  dicom?: DicomInfo | null; notes?: string | null
 }
+/** What an edit may change; null clears a field. */
+export interface ImageUpdate { category?: string | null; xray_type?: string | null; teeth?: number[] | null; acquired_at?: string | null }
+export interface PairOut { pair_id: string; patient_id: string; title: string | null; before: ImageOut; after: ImageOut; created_at: string }
 export interface UploadForm { url: string; fields: Record<string, string>; expires_in: number; max_bytes: number }
 export const CATEGORIES = ['intraoral_frontal', 'intraoral_left', 'intraoral_right', 'intraoral_occlusal_upper', 'intraoral_occlusal_lower', 'extraoral_frontal', 'extraoral_smile', 'extraoral_profile_left', 'extraoral_profile_right', 'treatment_specific']
 export const XRAY_TYPES = ['panoramic', 'periapical', 'bite-wing', 'cbct', 'cephalometric']
@@ -68,7 +80,15 @@ export const imagingApi = {
     api.post<{ image: ImageOut; upload: UploadForm }>(`/patients/${pid}/${kind === 'photo' ? 'images' : 'xrays'}`, {
       kind, filename: file.name, content_type: file.type || (kind === 'dicom' ? 'application/dicom' : 'application/octet-stream'), size: file.size, ...extra,
     }),
+  update: async (pid: string, id: string, body: ImageUpdate) => stableUrls(await api.patch<ImageOut>(`/patients/${pid}/images/${id}`, body)),
   remove: (pid: string, id: string) => api.del(`/patients/${pid}/images/${id}`),
+  pairs: async (pid: string) =>
+    (await api.get<PairOut[]>(`/patients/${pid}/images/pairs`)).map((p) => ({ ...p, before: stableUrls(p.before), after: stableUrls(p.after) })),
+  createPair: async (pid: string, body: { before_id: string; after_id: string; title?: string | null }) => {
+    const p = await api.post<PairOut>(`/patients/${pid}/images/pairs`, body)
+    return { ...p, before: stableUrls(p.before), after: stableUrls(p.after) }
+  },
+  removePair: (pid: string, pairId: string) => api.del(`/patients/${pid}/images/pairs/${pairId}`),
   compare: async (pid: string, tooth: number) =>
     (await api.get<ImageOut[]>(`/patients/${pid}/xrays/compare`, { query: { tooth } })).map((i) => stableUrls(i)),
 }

@@ -175,8 +175,10 @@ def _dicom(
     sop_class: str,
     transfer_syntax: str | None = None,
     hounsfield: bool = False,
+    spacing: float | None = None,
 ) -> bytes:
-    """A DICOM file of 12-bit greyscale ``arr`` (rows x cols, or frames x rows x cols)."""
+    """A DICOM file of 12-bit greyscale ``arr`` (rows x cols, or frames x rows x cols);
+    ``spacing``: mm per pixel at the sensor (ImagerPixelSpacing, the viewer's ruler)."""
     from pydicom.dataset import Dataset, FileMetaDataset
     from pydicom.uid import ExplicitVRLittleEndian, generate_uid
 
@@ -200,6 +202,8 @@ def _dicom(
     if hounsfield:  # CT: stored values are Hounsfield units + 1024
         ds.RescaleSlope, ds.RescaleIntercept, ds.RescaleType = 1, -1024, "HU"
         ds.WindowCenter, ds.WindowWidth = 1000, 3000  # a bone window
+    if spacing:
+        ds.ImagerPixelSpacing = [spacing, spacing]
     ds.PixelData = arr.tobytes()
     if transfer_syntax:
         ds.compress(transfer_syntax, arr)
@@ -428,6 +432,7 @@ def seed(ctx: DemoContext) -> None:
                 study=study,
                 description="Periapical 11",
                 sop_class=io_class,
+                spacing=0.035,  # a size-2 sensor: 35 x 26.6 mm
             )
             _dcm(who, pid, data, f"periapical-11-{study:%Y%m}", teeth=[11])
         if showcase:
@@ -440,6 +445,7 @@ def seed(ctx: DemoContext) -> None:
                 description="Bitewing right",
                 sop_class=io_class,
                 transfer_syntax=JPEGLSLossless,
+                spacing=0.03,
             )
             _dcm(who, pid, data, "aleta-derecha", teeth=[15, 16, 17, 45, 46, 47])
             data = _dicom(

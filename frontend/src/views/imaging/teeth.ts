@@ -13,3 +13,17 @@ export function parseTooth(text: string): number | null {
   if (!s) return null
   return /^\d{2}$/.test(s) && isFdiTooth(Number(s)) ? Number(s) : NaN
 }
+
+/**
+ * A list of teeth typed as "11, 21 36": the sorted, distinct FDI numbers, or the first entry
+ * that is not one (to name it in the error).
+ */
+export function parseTeeth(text: string): { teeth: number[] } | { invalid: string } {
+  const out = new Set<number>()
+  for (const part of text.split(/[\s,;]+/).filter(Boolean)) {
+    const n = parseTooth(part)
+    if (n === null || Number.isNaN(n)) return { invalid: part }
+    out.add(n)
+  }
+  return { teeth: [...out].sort((a, b) => a - b) }
+}
