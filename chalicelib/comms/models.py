@@ -38,6 +38,8 @@ class CommsSettings(Item, discriminator="CommsSettings"):
     reminder_leads_min = ListAttribute(of=NumberAttribute, default=list)
     eod_enabled = BooleanAttribute(default=True)
     eod_recipients = ListAttribute(of=UnicodeAttribute, null=True)  # default: clinic admins
+    eod_time = UnicodeAttribute(null=True)  # "HH:MM" local; None: 16:00
+    reminder_channels = ListAttribute(of=UnicodeAttribute, null=True)  # None: every channel
     updated_at = UTCDateTimeAttribute(null=True)
     updated_by = UnicodeAttribute(null=True)
 
