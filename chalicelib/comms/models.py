@@ -98,6 +98,10 @@ class Conversation(Item, discriminator="CommsConversation"):
     last_inbound_at = UTCDateTimeAttribute(null=True)
     last_activity_at = UTCDateTimeAttribute()
     unread = NumberAttribute(default=0)
+    # The inbox's preview line, kept here so listing needs no query per conversation.
+    last_text_sealed = UnicodeAttribute(null=True)  # the message's own sealed body (PHI)
+    last_subject = UnicodeAttribute(null=True)  # a template's name
+    last_direction = UnicodeAttribute(null=True)  # in | out
 
     @staticmethod
     def key(clinic_id: str, patient_id: str) -> tuple[str, str]:

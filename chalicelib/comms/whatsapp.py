@@ -417,7 +417,7 @@ def reply(principal: Principal, patient_id: str, data: schemas.ReplyIn) -> schem
     except RetryLater as exc:
         # Meta throttled or had trouble: nothing was stored; the staff try again.
         raise _busy() from exc
-    _touch(cid, patient_id, inbound=False)
+    _touch(cid, patient_id, inbound=False, m=m)
     return service.message_out(cid, m)
 
 
@@ -457,12 +457,15 @@ def _reachable(cid: str, p: Patient) -> tuple[WhatsAppConfig, str]:
     return cfg, number
 
 
-def _touch(clinic_id: str, patient_id: str, inbound: bool) -> None:
+def _touch(clinic_id: str, patient_id: str, inbound: bool, m: Message | None = None) -> None:
     at = now()
     conv = _conversation(clinic_id, patient_id) or Conversation(
         *Conversation.key(clinic_id, patient_id), patient_id=patient_id, unread=0
     )
     conv.last_activity_at = at
+    if m is not None:
+        conv.last_text_sealed, conv.last_subject = m.body_sealed, m.subject
+        conv.last_direction = m.direction
     if inbound:
         conv.last_inbound_at = at
         conv.unread = int(conv.unread or 0) + 1
@@ -496,7 +499,13 @@ def list_conversations(principal: Principal, q: schemas.ListQuery) -> Page:
     out = []
     for c in convs:
         p = people.get(c.patient_id or "")
-        last = _last_message(cid, c.patient_id) if c.patient_id else None
+        if c.last_direction:
+            text = open_sealed(cid, c.last_text_sealed) if c.last_text_sealed else c.last_subject
+            direction: str | None = c.last_direction
+        else:  # a conversation from before the preview was kept: look it up
+            last = _last_message(cid, c.patient_id) if c.patient_id else None
+            text = (service.message_out(cid, last).text or last.subject) if last else None
+            direction = last.direction if last else None
         is_open = window_open(c)
         out.append(
             schemas.ConversationOut(
@@ -509,8 +518,8 @@ def list_conversations(principal: Principal, q: schemas.ListQuery) -> Page:
                 window_closes_at=c.last_inbound_at + WINDOW
                 if is_open and c.last_inbound_at
                 else None,
-                last_text=(service.message_out(cid, last).text or last.subject) if last else None,
-                last_direction=last.direction if last else None,
+                last_text=text,
+                last_direction=direction,
             )
         )
     return Page(out, cursor)
@@ -556,7 +565,7 @@ def send_template(
         m = send_appointment_template(cid, p, a, data.kind, number)
     except RetryLater as exc:
         raise _busy() from exc
-    _touch(cid, patient_id, inbound=False)
+    _touch(cid, patient_id, inbound=False, m=m)
     return service.message_out(cid, m)
 
 
@@ -707,7 +716,7 @@ def _inbound(clinic_id: str, msg: dict[str, Any]) -> bool:
     m.provider_id = wamid
     m.save()
     if p is not None:
-        _touch(clinic_id, p.patient_id, inbound=True)
+        _touch(clinic_id, p.patient_id, inbound=True, m=m)
         if payload and payload.startswith("L:"):
             _button(clinic_id, p, payload[2:])
     service.emit_message_event(clinic_id, m, "message.received")

@@ -49,6 +49,14 @@ def test_conversation_says_who_what_and_until_when_and_can_be_marked_read(api, c
     assert r.status == 201, r.body
     c = api.get("/comms/conversations", token=t).json()["data"]["items"][0]
     assert c["last_text"] == "Sí, claro" and c["last_direction"] == "out" and c["unread"] == 0
+    # the preview is kept on the conversation, sealed like the message itself
+    conv = Conversation.get(clinic_pk(cid), f"CONV#{pid}")
+    assert conv.last_direction == "out" and "claro" not in (conv.last_text_sealed or "claro")
+    # a conversation stored before the preview was kept: looked up from the messages
+    conv.last_direction = conv.last_text_sealed = None
+    conv.save()
+    c = api.get("/comms/conversations", token=t).json()["data"]["items"][0]
+    assert c["last_text"] == "Sí, claro" and c["last_direction"] == "out"
     # a patient with no conversation: 404 in words
     other = api.post("/patients", _patient_body(), token=t).json()["data"]["patient_id"]
     r = api.post(f"/comms/patients/{other}/whatsapp/read", token=t)
