@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest'
 import type { Appointment } from '@/api/agenda'
 import type { Message } from '@/api/comms'
-import { appointmentsFor, chronological, leadMinutes, leadParts, leadValid, parseRecipients, stamp, windowLeft } from './comms'
+import { appointmentsFor, chronological, leadMinutes, leadParts, leadValid, parseRecipients, stamp, templateWords, windowLeft } from './comms'
 
 const NOW = Date.parse('2026-12-03T10:00:00Z')
 
@@ -72,5 +72,14 @@ describe('message times', () => {
     expect(stamp(new Date(2026, 11, 3, 9, 5).toISOString(), now, 'es')).toBe('09:05')
     expect(stamp(new Date(2026, 11, 1, 9, 5).toISOString(), now, 'es')).toMatch(/^1 dic\.?, 09:05$/)
     expect(stamp(new Date(2025, 0, 2, 9, 5).toISOString(), now, 'en')).toMatch(/2025/)
+  })
+})
+
+describe('the preview line', () => {
+  it('names a template in words and keeps any other text', () => {
+    const t = (k: string) => `<${k}>`
+    expect(templateWords('cuspide_appointment_reminder', t)).toBe('<comms.templates.reminder>')
+    expect(templateWords('Hola', t)).toBe('Hola')
+    expect(templateWords(null, t)).toBe('')
   })
 })

@@ -70,3 +70,18 @@ export function stamp(iso: string, now: number, locale: string): string {
   const day = at.toLocaleDateString(locale, sameYear ? { day: 'numeric', month: 'short' } : { day: 'numeric', month: 'short', year: 'numeric' })
   return `${day}, ${time}`
 }
+
+/** The approved templates by name (chalicelib/comms/whatsapp.py TEMPLATES). */
+export const TEMPLATE_NAMES: Record<string, TemplateKind> = {
+  cuspide_booking_confirmation: 'booking',
+  cuspide_appointment_reminder: 'reminder',
+  cuspide_appointment_rescheduled: 'reschedule',
+  cuspide_appointment_cancelled: 'cancellation',
+  cuspide_missed_visit: 'missed',
+}
+/** A preview line in words: a template's name becomes what it is ("Appointment reminder"). */
+export function templateWords(text: string | null, t: (key: string) => string): string {
+  if (!text) return ''
+  const kind = TEMPLATE_NAMES[text]
+  return kind ? t(`comms.templates.${kind}`) : text
+}
