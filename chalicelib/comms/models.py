@@ -38,6 +38,8 @@ class CommsSettings(Item, discriminator="CommsSettings"):
     reminder_leads_min = ListAttribute(of=NumberAttribute, default=list)
     eod_enabled = BooleanAttribute(default=True)
     eod_recipients = ListAttribute(of=UnicodeAttribute, null=True)  # default: clinic admins
+    eod_time = UnicodeAttribute(null=True)  # "HH:MM" local; None: 16:00
+    reminder_channels = ListAttribute(of=UnicodeAttribute, null=True)  # None: every channel
     updated_at = UTCDateTimeAttribute(null=True)
     updated_by = UnicodeAttribute(null=True)
 
@@ -96,6 +98,10 @@ class Conversation(Item, discriminator="CommsConversation"):
     last_inbound_at = UTCDateTimeAttribute(null=True)
     last_activity_at = UTCDateTimeAttribute()
     unread = NumberAttribute(default=0)
+    # The inbox's preview line, kept here so listing needs no query per conversation.
+    last_text_sealed = UnicodeAttribute(null=True)  # the message's own sealed body (PHI)
+    last_subject = UnicodeAttribute(null=True)  # a template's name
+    last_direction = UnicodeAttribute(null=True)  # in | out
 
     @staticmethod
     def key(clinic_id: str, patient_id: str) -> tuple[str, str]:

@@ -121,6 +121,30 @@ def reply(req: Req, patient_id: str) -> schemas.MessageOut:
     return whatsapp.reply(req.user, patient_id, req.body)
 
 
+@r(
+    "/comms/patients/{patient_id}/whatsapp/template",
+    "POST",
+    permission="comms.messages.write",
+    body=schemas.TemplateIn,
+    response=schemas.MessageOut,
+    status=201,
+    summary="Send an approved template about one of the patient's appointments (any time)",
+)
+def send_template(req: Req, patient_id: str) -> schemas.MessageOut:
+    return whatsapp.send_template(req.user, patient_id, req.body)
+
+
+@r(
+    "/comms/patients/{patient_id}/whatsapp/read",
+    "POST",
+    permission="comms.messages.read",
+    status=204,
+    summary="Mark the patient's WhatsApp conversation as read (unread back to 0)",
+)
+def mark_read(req: Req, patient_id: str) -> None:
+    whatsapp.mark_read(req.user, patient_id)
+
+
 # --- WhatsApp connection ---------------------------------------------------------------------
 
 

@@ -207,19 +207,26 @@ def _remind(d: Due, at: datetime) -> str:
 # --- end of day ------------------------------------------------------------------------------
 
 
-def next_eod(tz: ZoneInfo, after: datetime) -> datetime:
-    """The first 16:00 in ``tz`` strictly after ``after`` (DST-aware), in UTC."""
+def eod_local_time(clinic_id: str) -> time:
+    """The clinic's chosen time for the end-of-day email (16:00 unless set)."""
+    hh, mm = service.eod_time(service.load_settings(clinic_id)).split(":")
+    return time(int(hh), int(mm))
+
+
+def next_eod(tz: ZoneInfo, after: datetime, at_time: time = EOD_LOCAL_TIME) -> datetime:
+    """The first ``at_time`` (16:00 by default) in ``tz`` strictly after ``after`` (DST-aware),
+    in UTC."""
     local = after.astimezone(tz)
     for days in range(0, 3):
         d = local.date() + timedelta(days=days)
-        candidate = datetime.combine(d, EOD_LOCAL_TIME, tz)
+        candidate = datetime.combine(d, at_time, tz)
         if candidate.astimezone(UTC) > after:
             return candidate.astimezone(UTC)
     raise AssertionError("unreachable")
 
 
 def schedule_eod(clinic_id: str, tz_name: str, after: datetime) -> Due:
-    due = next_eod(ZoneInfo(tz_name), after)
+    due = next_eod(ZoneInfo(tz_name), after, eod_local_time(clinic_id))
     d = Due(
         clinic_pk(clinic_id),
         "DUE#EOD",
@@ -262,9 +269,10 @@ def _end_of_day(d: Due, at: datetime) -> str:
     except DoesNotExist:
         return "gone"
     local = at.astimezone(ZoneInfo(c.time_zone))
-    # A clinic whose zone changed since it was scheduled is moved to its new 16:00; after
-    # 16:00 local on a day not yet summarised, it is sent now (late, not never). EodSent keeps
-    # it to once per clinic and day whatever happens to the due item.
-    sent = local.time() >= EOD_LOCAL_TIME and eod.send(c, local.date(), at)
+    # A clinic whose zone changed since it was scheduled is moved to its new local time; after
+    # that time (16:00 unless the clinic chose another) on a day not yet summarised, it is sent
+    # now (late, not never). EodSent keeps it to once per clinic and day whatever happens to
+    # the due item.
+    sent = local.time() >= eod_local_time(d.clinic_id) and eod.send(c, local.date(), at)
     schedule_eod(d.clinic_id, c.time_zone, at)
     return "sent" if sent else "rescheduled"

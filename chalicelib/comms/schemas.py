@@ -29,7 +29,8 @@ class ConsentOut(BaseModel):
     source: str | None
     at: datetime | None
     by: str | None
-    history: list[dict] = []
+    by_name: str | None = None
+    history: list[dict] = Field(default=[], description="[{granted, source, at, by, by_name}]")
 
 
 class SettingsIn(Strict):
@@ -38,6 +39,18 @@ class SettingsIn(Strict):
     )
     eod_enabled: bool = True
     eod_recipients: list[EmailStr] | None = Field(default=None, max_length=5)
+    eod_time: str = Field(
+        default="16:00",
+        pattern=r"^([01][0-9]|2[0-3]):[0-5][0-9]$",
+        description="Local time of the end-of-day email, HH:MM",
+    )
+    reminder_channels: list[ConsentChannel] = Field(
+        default=["email", "whatsapp"],
+        min_length=1,
+        max_length=2,
+        description="Channels reminders may use (the patient's preference and consent still "
+        "decide which one)",
+    )
 
     @field_validator("reminder_leads_min")
     @classmethod
@@ -57,6 +70,8 @@ class SettingsOut(BaseModel):
     reminder_leads_min: list[int]
     eod_enabled: bool
     eod_recipients: list[str] | None
+    eod_time: str = "16:00"
+    reminder_channels: list[str] = ["email", "whatsapp"]
     updated_at: datetime | None
 
 
@@ -83,10 +98,24 @@ class ListQuery(Strict):
 
 class ConversationOut(BaseModel):
     patient_id: str
+    patient_name: str | None = None
     last_inbound_at: datetime | None
     last_activity_at: datetime
     unread: int
     window_open: bool
+    window_closes_at: datetime | None = Field(
+        default=None, description="When free-form replies stop being possible (if open)"
+    )
+    last_text: str | None = None
+    last_direction: str | None = None
+
+
+TemplateKind = Literal["booking", "reminder", "reschedule", "cancellation", "missed"]
+
+
+class TemplateIn(Strict):
+    kind: TemplateKind
+    appointment_id: str = Field(min_length=10, max_length=40, pattern=r"^[0-9A-Za-z]+$")
 
 
 class ReplyIn(Strict):

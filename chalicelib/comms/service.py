@@ -87,8 +87,18 @@ def _settings_out(s: CommsSettings) -> schemas.SettingsOut:
         reminder_leads_min=[int(x) for x in s.reminder_leads_min or []],
         eod_enabled=bool(s.eod_enabled),
         eod_recipients=list(s.eod_recipients) if s.eod_recipients else None,
+        eod_time=eod_time(s),
+        reminder_channels=reminder_channels(s),
         updated_at=s.updated_at,
     )
+
+
+def eod_time(s: CommsSettings) -> str:
+    return s.eod_time or "16:00"
+
+
+def reminder_channels(s: CommsSettings) -> list[str]:
+    return list(s.reminder_channels) if s.reminder_channels else ["email", "whatsapp"]
 
 
 def get_settings(principal: Principal) -> schemas.SettingsOut:
@@ -104,6 +114,9 @@ def put_settings(principal: Principal, data: schemas.SettingsIn) -> schemas.Sett
     s.reminder_leads_min = list(data.reminder_leads_min)
     s.eod_enabled = data.eod_enabled
     s.eod_recipients = [str(e) for e in data.eod_recipients] if data.eod_recipients else None
+    moved = eod_time(s) != data.eod_time
+    s.eod_time = data.eod_time
+    s.reminder_channels = [c for c in ("email", "whatsapp") if c in data.reminder_channels]
     s.updated_at, s.updated_by = now(), principal.user_id
     s.save()
     after = _settings_out(s).model_dump(mode="json", exclude={"updated_at"})
@@ -116,7 +129,10 @@ def put_settings(principal: Principal, data: schemas.SettingsIn) -> schemas.Sett
         before={k: str(v) for k, v in before.items()},
         after={k: str(v) for k, v in after.items()},
     )
-    scheduling.ensure_eod(cid)
+    if moved:  # the next summary goes at the new time (today's, if it is still ahead)
+        scheduling.schedule_eod(cid, clinic(cid).time_zone, now())
+    else:
+        scheduling.ensure_eod(cid)
     return _settings_out(s)
 
 
@@ -139,6 +155,7 @@ def _consent_out(channel: str, c: Consent | None) -> schemas.ConsentOut:
         source=c.source,
         at=c.at,
         by=c.by,
+        by_name=((c.history or [{}])[-1]).get("by_name"),
         history=c.history or [],
     )
 
@@ -177,7 +194,14 @@ def record_consent(
     c.granted, c.source, c.at, c.by = granted, source, at, str(actor.get("id"))
     c.history = [
         *(c.history or []),
-        {"granted": granted, "source": source, "at": at.isoformat(), "by": str(actor.get("id"))},
+        {
+            "granted": granted,
+            "source": source,
+            "at": at.isoformat(),
+            "by": str(actor.get("id")),
+            # the name as it was then, so the record's history reads "who" without a lookup
+            "by_name": actor.get("name"),
+        },
     ][-50:]
     c.save()
     audit.record(
@@ -338,11 +362,15 @@ def whatsapp_number(clinic_id: str, p: Patient) -> str | None:
     return open_sealed(clinic_id, p.whatsapp_sealed) if p.whatsapp_sealed else None
 
 
-def route_for(clinic_id: str, p: Patient) -> tuple[Route | None, str]:
-    """Where to reach the patient, or None and why not."""
+def route_for(
+    clinic_id: str, p: Patient, channels: list[str] | None = None
+) -> tuple[Route | None, str]:
+    """Where to reach the patient (only by ``channels`` when given), or None and why not."""
     from chalicelib.comms import whatsapp  # noqa: PLC0415
 
     order = ["whatsapp", "email"] if p.preferred_channel == "whatsapp" else ["email", "whatsapp"]
+    if channels is not None:
+        order = [ch for ch in order if ch in channels]
     why = "no_channel"
     for ch in order:
         if ch == "email":
@@ -433,7 +461,9 @@ def notify_appointment(clinic_id: str, a: Appointment, kind: str) -> Message | N
         p = patients.load(clinic_id, a.patient_id)
     except NotFound:
         return None
-    route, why = route_for(clinic_id, p)
+    # The clinic chooses which channels reminders use; the other notices use any.
+    allowed = reminder_channels(load_settings(clinic_id)) if kind == "reminder" else None
+    route, why = route_for(clinic_id, p, allowed)
     if route is None:
         m = new_message(
             clinic_id,

@@ -391,25 +391,7 @@ def reply(principal: Principal, patient_id: str, data: schemas.ReplyIn) -> schem
 
     cid = principal.clinic_id
     p = patients.load(cid, patient_id)
-    cfg = config(cid)
-    if cfg is None:
-        raise Conflict(
-            tr(
-                "WhatsApp is not connected for this clinic.",
-                "WhatsApp no está conectado en esta clínica.",
-            ),
-            code="WHATSAPP_NOT_CONNECTED",
-        )
-    number = service.whatsapp_number(cid, p)
-    if not number or not service.consent_granted(cid, patient_id, "whatsapp"):
-        raise Conflict(
-            tr(
-                "The patient has no WhatsApp number or has not consented to WhatsApp.",
-                "El paciente no tiene número de WhatsApp o no ha dado su consentimiento para "
-                "WhatsApp.",
-            ),
-            code="WHATSAPP_NOT_ALLOWED",
-        )
+    cfg, number = _reachable(cid, p)
     conv = _conversation(cid, patient_id)
     if not window_open(conv):
         raise Conflict(
@@ -434,25 +416,56 @@ def reply(principal: Principal, patient_id: str, data: schemas.ReplyIn) -> schem
         m = _send(cid, cfg, number, {"type": "text", "text": {"body": data.text}}, m)
     except RetryLater as exc:
         # Meta throttled or had trouble: nothing was stored; the staff try again.
-        busy = TooManyRequests(
-            tr(
-                "WhatsApp is busy right now; try again in a minute.",
-                "WhatsApp está saturado ahora mismo; inténtalo de nuevo en un minuto.",
-            ),
-            retry_after=60,
-        )
-        busy.code = "WHATSAPP_RETRY_LATER"
-        raise busy from exc
-    _touch(cid, patient_id, inbound=False)
+        raise _busy() from exc
+    _touch(cid, patient_id, inbound=False, m=m)
     return service.message_out(cid, m)
 
 
-def _touch(clinic_id: str, patient_id: str, inbound: bool) -> None:
+def _busy() -> TooManyRequests:
+    busy = TooManyRequests(
+        tr(
+            "WhatsApp is busy right now; try again in a minute.",
+            "WhatsApp está saturado ahora mismo; inténtalo de nuevo en un minuto.",
+        ),
+        retry_after=60,
+    )
+    busy.code = "WHATSAPP_RETRY_LATER"
+    return busy
+
+
+def _reachable(cid: str, p: Patient) -> tuple[WhatsAppConfig, str]:
+    """The clinic's connection and the patient's number, or why WhatsApp cannot be used."""
+    cfg = config(cid)
+    if cfg is None:
+        raise Conflict(
+            tr(
+                "WhatsApp is not connected for this clinic.",
+                "WhatsApp no está conectado en esta clínica.",
+            ),
+            code="WHATSAPP_NOT_CONNECTED",
+        )
+    number = service.whatsapp_number(cid, p)
+    if not number or not service.consent_granted(cid, p.patient_id, "whatsapp"):
+        raise Conflict(
+            tr(
+                "The patient has no WhatsApp number or has not consented to WhatsApp.",
+                "El paciente no tiene número de WhatsApp o no ha dado su consentimiento para "
+                "WhatsApp.",
+            ),
+            code="WHATSAPP_NOT_ALLOWED",
+        )
+    return cfg, number
+
+
+def _touch(clinic_id: str, patient_id: str, inbound: bool, m: Message | None = None) -> None:
     at = now()
     conv = _conversation(clinic_id, patient_id) or Conversation(
         *Conversation.key(clinic_id, patient_id), patient_id=patient_id, unread=0
     )
     conv.last_activity_at = at
+    if m is not None:
+        conv.last_text_sealed, conv.last_subject = m.body_sealed, m.subject
+        conv.last_direction = m.direction
     if inbound:
         conv.last_inbound_at = at
         conv.unread = int(conv.unread or 0) + 1
@@ -460,7 +473,19 @@ def _touch(clinic_id: str, patient_id: str, inbound: bool) -> None:
     conv.save()
 
 
+def _last_message(clinic_id: str, patient_id: str) -> Message | None:
+    """The patient's newest WhatsApp message (the inbox's preview line)."""
+    for m in Message.gsi1.query(
+        Message.patient_pk(clinic_id, patient_id), scan_index_forward=False, limit=10
+    ):
+        if isinstance(m, Message) and m.channel == "whatsapp":
+            return m
+    return None
+
+
 def list_conversations(principal: Principal, q: schemas.ListQuery) -> Page:
+    from chalicelib.patients import service as patients  # noqa: PLC0415
+
     cid = principal.clinic_id
     pk = Conversation.list_pk(cid)
     start = decode_cursor(q.cursor, partition=("GSI1PK", pk))
@@ -468,20 +493,80 @@ def list_conversations(principal: Principal, q: schemas.ListQuery) -> Page:
         pk, scan_index_forward=False, limit=q.limit, last_evaluated_key=start
     )
     items, cursor = page(it)
-    return Page(
-        [
+    convs = [c for c in items if isinstance(c, Conversation)]
+    # The inbox shows who and what without one request per row (a page is at most 100).
+    people = patients.load_many(cid, [c.patient_id for c in convs if c.patient_id])
+    out = []
+    for c in convs:
+        p = people.get(c.patient_id or "")
+        if c.last_direction:
+            text = open_sealed(cid, c.last_text_sealed) if c.last_text_sealed else c.last_subject
+            direction: str | None = c.last_direction
+        else:  # a conversation from before the preview was kept: look it up
+            last = _last_message(cid, c.patient_id) if c.patient_id else None
+            text = (service.message_out(cid, last).text or last.subject) if last else None
+            direction = last.direction if last else None
+        is_open = window_open(c)
+        out.append(
             schemas.ConversationOut(
                 patient_id=c.patient_id or "",
+                patient_name=patients.full_name(p) if p else None,
                 last_inbound_at=c.last_inbound_at,
                 last_activity_at=c.last_activity_at,
                 unread=int(c.unread or 0),
-                window_open=window_open(c),
+                window_open=is_open,
+                window_closes_at=c.last_inbound_at + WINDOW
+                if is_open and c.last_inbound_at
+                else None,
+                last_text=text,
+                last_direction=direction,
             )
-            for c in items
-            if isinstance(c, Conversation)
-        ],
-        cursor,
-    )
+        )
+    return Page(out, cursor)
+
+
+def mark_read(principal: Principal, patient_id: str) -> None:
+    """The staff opened the conversation: its unread count goes back to zero."""
+    cid = principal.clinic_id
+    conv = _conversation(cid, patient_id)
+    if conv is None:
+        raise NotFound(
+            tr(
+                "No WhatsApp conversation with this patient.",
+                "No hay conversación de WhatsApp con este paciente.",
+            ),
+            code="NO_CONVERSATION",
+        )
+    if conv.unread:
+        # Only the counter: the list keeps its order (last activity), nothing else changes.
+        conv.update(actions=[Conversation.unread.set(0)])
+
+
+def send_template(
+    principal: Principal, patient_id: str, data: schemas.TemplateIn
+) -> schemas.MessageOut:
+    """Outside the 24-hour window only an approved template reaches the patient: staff pick
+    one about one of the patient's appointments (docs/whatsapp-templates.md)."""
+    from chalicelib.patients import service as patients  # noqa: PLC0415
+
+    cid = principal.clinic_id
+    p = patients.load(cid, patient_id)
+    number = _reachable(cid, p)[1]
+    try:
+        a = Appointment.get(*Appointment.key(cid, data.appointment_id))
+    except DoesNotExist:
+        a = None
+    if a is None or a.patient_id != patient_id:
+        raise NotFound(
+            tr("No such appointment for this patient.", "Este paciente no tiene esa cita."),
+            code="APPOINTMENT_NOT_FOUND",
+        )
+    try:
+        m = send_appointment_template(cid, p, a, data.kind, number)
+    except RetryLater as exc:
+        raise _busy() from exc
+    _touch(cid, patient_id, inbound=False, m=m)
+    return service.message_out(cid, m)
 
 
 # --- webhook -----------------------------------------------------------------------------------
@@ -631,7 +716,7 @@ def _inbound(clinic_id: str, msg: dict[str, Any]) -> bool:
     m.provider_id = wamid
     m.save()
     if p is not None:
-        _touch(clinic_id, p.patient_id, inbound=True)
+        _touch(clinic_id, p.patient_id, inbound=True, m=m)
         if payload and payload.startswith("L:"):
             _button(clinic_id, p, payload[2:])
     service.emit_message_event(clinic_id, m, "message.received")

@@ -18,6 +18,7 @@ export const NAV: NavItem[] = [
   { name: 'agenda', to: '/agenda', label: 'nav.agenda', icon: 'pi pi-calendar', permission: 'agenda.appointments.read' },
   { name: 'patients', to: '/patients', label: 'nav.patients', icon: 'pi pi-users', permission: 'patients.read' },
   { name: 'inbox', to: '/inbox', label: 'nav.inbox', icon: 'pi pi-inbox', permission: 'imaging.images.read', badge: 'inbox' },
+  { name: 'messages', to: '/messages', label: 'nav.messages', icon: 'pi pi-comments', permission: 'comms.messages.read' },
   {
     name: 'settings',
     to: '/settings',

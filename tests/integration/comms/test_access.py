@@ -28,7 +28,7 @@ def staff_specs():
 
 def test_every_staff_route_401_and_403_naming_the_permission(api, clinic):
     specs = staff_specs()
-    assert len(specs) == 12
+    assert len(specs) == 14
     member = add_member(api, clinic, "assistant")
     r = api.put("/roles/assistant", {"grants": []}, token=clinic.admin_token)
     assert r.status == 200
@@ -158,6 +158,12 @@ def test_no_route_reaches_another_clinic(api, clinic, other_clinic):
         ("PUT", f"/comms/patients/{pid}/consents/email", {"granted": False, "source": "x-x"}),
         ("GET", f"/comms/patients/{pid}/messages", None),
         ("POST", f"/comms/patients/{pid}/whatsapp/reply", {"text": "hola"}),
+        ("POST", f"/comms/patients/{pid}/whatsapp/read", None),
+        (
+            "POST",
+            f"/comms/patients/{pid}/whatsapp/template",
+            {"kind": "booking", "appointment_id": FAKE},
+        ),
     ):
         r = api.request(method, path, body, token=other)
         assert r.status == 404, (method, path, r.status)
@@ -168,6 +174,9 @@ def test_no_route_reaches_another_clinic(api, clinic, other_clinic):
     # lists show only the clinic's own
     assert api.get("/comms/messages", token=other).json()["data"]["items"] == []
     assert api.get("/comms/conversations", token=other).json()["data"]["items"] == []
+    # and Uno's conversation is still unread (Otra's "mark read" reached nothing)
+    convs = api.get("/comms/conversations", token=clinic.admin_token).json()["data"]["items"]
+    assert convs[0]["unread"] == 1
     # settings and the WhatsApp connection are per clinic
     s = api.get("/comms/settings", token=other).json()["data"]
     assert s["reminder_leads_min"] == [1440, 120]
