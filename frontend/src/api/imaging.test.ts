@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest'
-import { forgetImageUrls, stableUrls, type ImageOut } from './imaging'
+import { failureReason, forgetImageUrls, stableUrls, type ImageOut } from './imaging'
 
 const T0 = Date.parse('2026-11-26T10:00:00Z')
 const iso = (ms: number) => new Date(ms).toISOString()
@@ -42,5 +42,15 @@ describe('presigned URLs stay the same across reads, so the browser cache answer
     stableUrls(image('I1', 'aaa', T0 + 3600_000), T0)
     forgetImageUrls()
     expect(stableUrls(image('I1', 'bbb', T0 + 3600_000), T0).urls.thumb.url).toContain('bbb')
+  })
+})
+
+describe('failureReason', () => {
+  const img = { reason: 'The file is truncated.', reason_es: 'El archivo está incompleto.' }
+  it('says why in the app’s language, English when no Spanish was stored', () => {
+    expect(failureReason(img, 'es')).toBe('El archivo está incompleto.')
+    expect(failureReason(img, 'en')).toBe('The file is truncated.')
+    expect(failureReason({ reason: 'Old reason', reason_es: null }, 'es')).toBe('Old reason')
+    expect(failureReason({ reason: null }, 'es')).toBeUndefined()
   })
 })

@@ -13,10 +13,17 @@ export interface DicomInfo {
 }
 export interface ImageOut {
   image_id: string; patient_id: string; kind: Kind; status: 'pending' | 'processing' | 'ready' | 'failed' | 'expired'; reason: string | null
+  /** The failure reason in Spanish, and its kind (empty, corrupt, too_large, ...). */
+  reason_es?: string | null; reason_code?: string | null
   category: string | null; xray_type: string | null; teeth: number[]; acquired_at: string | null; filename: string
   width: number | null; height: number | null; urls: Record<string, Rendition>; created_at: string
   dicom?: DicomInfo | null; notes?: string | null
 }
+/** Why processing failed, in the app's language (the API sends English and Spanish). */
+export function failureReason(img: Pick<ImageOut, 'reason' | 'reason_es'>, locale: string): string | undefined {
+  return (locale.startsWith('es') ? img.reason_es ?? img.reason : img.reason) ?? undefined
+}
+
 /** What an edit may change; null clears a field. */
 export interface ImageUpdate { category?: string | null; xray_type?: string | null; teeth?: number[] | null; acquired_at?: string | null }
 export interface PairOut { pair_id: string; patient_id: string; title: string | null; before: ImageOut; after: ImageOut; created_at: string }
