@@ -432,7 +432,7 @@ const en: typeof es = {
   },
   live: {
     notifications: 'Notifications', aPatient: 'a patient', byLink: 'From the patient’s link', byUser: 'By {name}',
-    openInbox: 'Open the inbox', openImages: 'See their images', openPatient: 'Open the record', openAgenda: 'See in the agenda',
+    openInbox: 'Open the inbox', openImages: 'See their images', openConversation: 'Open the conversation', openAgenda: 'See in the agenda',
     capture: {
       inbox: 'New capture waiting to be assigned', inboxHint: 'The Bridge could not tell whose it is.',
       xray: 'New X-ray for {name}', photo: 'New photo for {name}', processing: 'Processing…',

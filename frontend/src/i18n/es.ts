@@ -430,7 +430,7 @@ export default {
   },
   live: {
     notifications: 'Notificaciones', aPatient: 'un paciente', byLink: 'Desde el enlace del paciente', byUser: 'Por {name}',
-    openInbox: 'Abrir la bandeja', openImages: 'Ver sus imágenes', openPatient: 'Abrir la ficha', openAgenda: 'Ver en la agenda',
+    openInbox: 'Abrir la bandeja', openImages: 'Ver sus imágenes', openConversation: 'Abrir la conversación', openAgenda: 'Ver en la agenda',
     capture: {
       inbox: 'Nueva captura pendiente de asignar', inboxHint: 'El Bridge no ha podido saber de qué paciente es.',
       xray: 'Nueva radiografía de {name}', photo: 'Nueva foto de {name}', processing: 'Procesando…',

@@ -58,9 +58,9 @@ describe('which events make a toast, and what it says', () => {
 
   it('inbound WhatsApp messages, from a patient or an unknown number; other events make no toast', () => {
     expect(noticeFor(ev('message.received', { message_id: 'M1', patient_id: 'P1', kind: 'inbound' }), ctx())).toMatchObject({
-      summary: 'live.message.from', patientId: 'P1', link: { to: '/patients/P1/timeline' },
+      summary: 'live.message.from', patientId: 'P1', link: { to: '/messages?patient=P1', label: 'live.openConversation' },
     })
-    expect(noticeFor(ev('message.received', { message_id: 'M2', patient_id: null }), ctx())).toMatchObject({ summary: 'live.message.unknown', link: undefined })
+    expect(noticeFor(ev('message.received', { message_id: 'M2', patient_id: null }), ctx())).toMatchObject({ summary: 'live.message.unknown', link: { to: '/messages' } })
     expect(noticeFor(ev('message.received', { patient_id: 'P1' }), ctx({ perms: ['patients.read'] }))).toBeNull()
     expect(noticeFor(ev('document.uploaded', { document_id: 'D1', patient_id: 'P1' }), ctx())).toBeNull()
     expect(noticeFor(ev('capture.assigned', { image_id: 'I1', patient_id: 'P1', count: 1 }), ctx())).toBeNull()

@@ -84,7 +84,8 @@ export function noticeFor(ev: LiveEvent, ctx: NoticeContext): Notice | null {
       if (!ctx.can('comms.messages.read')) return null
       return {
         severity: 'info', summary: patientId ? 'live.message.from' : 'live.message.unknown', patientId,
-        link: patientId && ctx.can('patients.timeline.read') ? { to: `/patients/${patientId}/timeline`, label: 'live.openPatient' } : undefined,
+        // The conversation itself, where it can be answered (the inbox opens it by patient).
+        link: { to: patientId ? `/messages?patient=${patientId}` : '/messages', label: 'live.openConversation' },
       }
     }
     default: {
