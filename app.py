@@ -10,7 +10,7 @@ from chalicelib.billing.routes import router as billing_router
 from chalicelib.bridge.routes import router as bridge_router
 from chalicelib.comms.routes import router as comms_router
 from chalicelib.core import api
-from chalicelib.core.observability import logger, record_request, tracer
+from chalicelib.core.observability import logger, record_request, request_segment
 from chalicelib.identity import sessions
 from chalicelib.identity.routes import router as identity_router
 from chalicelib.imaging.routes import router as imaging_router
@@ -62,8 +62,7 @@ def observe(event: Any, get_response: Any) -> Any:
     # Per-request keys live in the request's own context, never on the shared logger.
     logger.thread_safe_clear_keys()
     logger.thread_safe_append_keys(correlation_id=correlation_id[:64])
-    with tracer.provider.in_subsegment("## request") as subsegment:
-        subsegment.put_annotation("route", str(ctx.get("resourcePath")))
+    with request_segment(str(ctx.get("resourcePath"))):
         response = api.framework_error_in_envelope(event.headers, get_response(event))
     for k, v in SECURITY_HEADERS.items():
         response.headers.setdefault(k, v)

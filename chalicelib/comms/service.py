@@ -18,7 +18,7 @@ from zoneinfo import ZoneInfo
 from pynamodb.exceptions import DoesNotExist, PutError
 
 from chalicelib.agenda.models import Appointment
-from chalicelib.comms import ics, schemas, templates
+from chalicelib.comms import schemas, templates
 from chalicelib.comms.models import (
     CommsSettings,
     Consent,
@@ -409,6 +409,9 @@ def _ics(kind: str, c: Clinic, p: Patient, a: Appointment) -> tuple[bytes, str] 
         method, seq = "CANCEL", request_seq + 1
     else:
         return None
+    # icalendar loads only when an invitation is built, not with the API (issue 23).
+    from chalicelib.comms import ics  # noqa: PLC0415
+
     brand = templates.Brand.of(c)
     data = ics.build(
         method=method,

@@ -14,10 +14,16 @@ import hmac
 import re
 import unicodedata
 from functools import lru_cache
-
-import phonenumbers
+from typing import TYPE_CHECKING
 
 from chalicelib.core import crypto, validators
+from chalicelib.core.lazy import lazy_module
+
+if TYPE_CHECKING:
+    import phonenumbers
+else:
+    # Loaded by the first phone number to check, not with the API (issue 23).
+    phonenumbers = lazy_module("phonenumbers")
 
 _TOKEN = re.compile(r"[a-z0-9]+")
 

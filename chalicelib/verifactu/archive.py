@@ -35,18 +35,24 @@ import hashlib
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from botocore.exceptions import BotoCoreError, ClientError
-from lxml import etree
 
 from chalicelib.core import aws, scoping
 from chalicelib.core.config import settings
 from chalicelib.core.ids import now
+from chalicelib.core.lazy import lazy_module
 from chalicelib.core.observability import logger
 from chalicelib.verifactu.models import PENDING, RecordItem, seq_text
 from chalicelib.verifactu.records import RegistroFacturacion
 from chalicelib.verifactu.xml import NS_SF, registro_element
+
+if TYPE_CHECKING:
+    from lxml import etree
+else:
+    # lxml loads on first use, not with the API (issue 23): see chalicelib/core/lazy.py
+    etree = lazy_module("lxml.etree")
 
 CONTENT_TYPE = "application/xml"
 #: Parallel S3 calls of one batch (up to 1,000 small objects) or one verification.

@@ -29,10 +29,9 @@ import csv
 import io
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from chalice import Response
-from lxml import etree
 from pynamodb.exceptions import PutError
 
 from chalicelib.core import audit
@@ -41,6 +40,7 @@ from chalicelib.core.csvcells import text_cell
 from chalicelib.core.db import clinic_pk, decode_cursor, encode_cursor
 from chalicelib.core.errors import BadRequest, Conflict, NotFound, Unprocessable
 from chalicelib.core.i18n import tr
+from chalicelib.core.lazy import lazy_module
 from chalicelib.core.storage import content_disposition
 from chalicelib.identity.service import get_clinic
 from chalicelib.verifactu import contracts as c
@@ -62,6 +62,12 @@ from chalicelib.verifactu.xml import (
     registro_element,
     validate_reg_factu,
 )
+
+if TYPE_CHECKING:
+    from lxml import etree
+else:
+    # lxml loads on first use, not with the API (issue 23): see chalicelib/core/lazy.py
+    etree = lazy_module("lxml.etree")
 
 #: Invoices per part of the CSV book: a few MB at most, inside a Lambda's 6 MB answer.
 PAGE_INVOICES = 5000

@@ -25,15 +25,22 @@ accepted and folded into ``correct`` / ``accepted_with_errors`` / ``annulled``.
 from __future__ import annotations
 
 from datetime import date
-from typing import Final, Literal
+from typing import TYPE_CHECKING, Final, Literal
 
-from lxml import etree
 from pydantic import BaseModel, ConfigDict
+
+from chalicelib.core.lazy import lazy_module
 
 # The same hardened parser options and Fault reading as the submission's answers.
 from .response import _PARSER_OPTIONS, RespuestaInvalida, _fault
 from .schemas import validate
 from .xml import NS_SF, NS_SOAPENV, soap_envelope
+
+if TYPE_CHECKING:
+    from lxml import etree
+else:
+    # lxml loads on first use, not with the API (issue 23): see chalicelib/core/lazy.py
+    etree = lazy_module("lxml.etree")
 
 __all__ = [
     "MAX_PAGINAS",

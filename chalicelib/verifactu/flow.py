@@ -12,8 +12,6 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Final, TypeVar
 
-from .xml import MAX_REGISTROS_POR_ENVIO
-
 __all__ = [
     "MAX_REGISTROS_POR_ENVIO",
     "TIEMPO_ESPERA_INICIAL",
@@ -23,6 +21,9 @@ __all__ = [
 ]
 
 TIEMPO_ESPERA_INICIAL: Final = 60
+# Records per submission at most (SuministroLR.xsd). Defined here, not in xml.py, so the flow
+# rules (and the API that uses them) do not load the XML builder and lxml (issue 23).
+MAX_REGISTROS_POR_ENVIO: Final = 1000
 
 T = TypeVar("T")
 

@@ -19,14 +19,21 @@ after a lost answer is harmless.
 from __future__ import annotations
 
 import re
-from typing import Final, Literal
+from typing import TYPE_CHECKING, Final, Literal
 
-from lxml import etree
 from pydantic import BaseModel, ConfigDict
+
+from chalicelib.core.lazy import lazy_module
 
 from .records import ClaveRegistro
 from .schemas import validate
 from .xml import NS_SF, NS_SFR, NS_SOAPENV
+
+if TYPE_CHECKING:
+    from lxml import etree
+else:
+    # lxml loads on first use, not with the API (issue 23): see chalicelib/core/lazy.py
+    etree = lazy_module("lxml.etree")
 
 __all__ = [
     "CODIGO_DUPLICADO",

@@ -14,11 +14,13 @@ Text nodes are the records' stored strings, unchanged: the same text was hashed.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Final
+from typing import TYPE_CHECKING, Final
 
-from lxml import etree
 from pydantic import BaseModel
 
+from chalicelib.core.lazy import lazy_module
+
+from .flow import MAX_REGISTROS_POR_ENVIO
 from .records import (
     ClaveRegistro,
     Fecha,
@@ -30,6 +32,12 @@ from .records import (
     _Model,
 )
 from .schemas import validate
+
+if TYPE_CHECKING:
+    from lxml import etree
+else:
+    # lxml loads on first use, not with the API (issue 23): see chalicelib/core/lazy.py
+    etree = lazy_module("lxml.etree")
 
 __all__ = [
     "MAX_REGISTROS_POR_ENVIO",
@@ -54,8 +62,6 @@ NS_SFLR: Final = _BASE + "SuministroLR.xsd"
 NS_SFR: Final = _BASE + "RespuestaSuministro.xsd"
 NS_SOAPENV: Final = "http://schemas.xmlsoap.org/soap/envelope/"
 _NSMAP: Final = {"soapenv": NS_SOAPENV, "sum": NS_SFLR, "sum1": NS_SF}
-
-MAX_REGISTROS_POR_ENVIO: Final = 1000
 
 #: VERI*FACTU ports of SistemaFacturacion.wsdl (service ``sfVerifactu``). "sello" variants are
 #: for seal certificates (certificado de sello) instead of personal/entity certificates.

@@ -11,11 +11,16 @@ from __future__ import annotations
 
 from functools import cache
 from pathlib import Path
-from typing import Any
-
-from lxml import etree
+from typing import TYPE_CHECKING, Any
 
 from chalicelib.core.i18n import tr
+from chalicelib.core.lazy import lazy_module
+
+if TYPE_CHECKING:
+    from lxml import etree
+else:
+    # lxml loads on first use, not with the API (issue 23): see chalicelib/core/lazy.py
+    etree = lazy_module("lxml.etree")
 
 __all__ = ["SCHEMA_DIR", "XsdValidationError", "load_schema", "validate"]
 
@@ -35,25 +40,30 @@ class XsdValidationError(ValueError):
         super().__init__(f"{schema}: " + "; ".join(errors[:5]))
 
 
-class _LocalResolver(etree.Resolver):
-    def resolve(self, system_url: str | None, public_id: str | None, context: Any) -> Any:
-        if system_url is None:
-            return None
-        local = _REMOTE_TO_LOCAL.get(system_url)
-        if local is None:
-            name = system_url.rsplit("/", 1)[-1]
-            if (SCHEMA_DIR / name).is_file() and not system_url.startswith(("http:", "https:")):
-                local = name
-        if local is None:
-            return None
-        return self.resolve_filename(str(SCHEMA_DIR / local), context)
+@cache
+def _resolver_class() -> type:
+    # Built on first use: subclassing lxml's Resolver at import would load lxml with the API.
+    class _LocalResolver(etree.Resolver):
+        def resolve(self, system_url: str | None, public_id: str | None, context: Any) -> Any:
+            if system_url is None:
+                return None
+            local = _REMOTE_TO_LOCAL.get(system_url)
+            if local is None:
+                name = system_url.rsplit("/", 1)[-1]
+                if (SCHEMA_DIR / name).is_file() and not system_url.startswith(("http:", "https:")):
+                    local = name
+            if local is None:
+                return None
+            return self.resolve_filename(str(SCHEMA_DIR / local), context)
+
+    return _LocalResolver
 
 
 def _parser() -> etree.XMLParser:
     # No network, no external DTDs; the xmldsig schema's internal DTD subset only declares
     # the "dsig" entity it uses itself.
     parser = etree.XMLParser(no_network=True, load_dtd=False, resolve_entities=True)
-    parser.resolvers.add(_LocalResolver())
+    parser.resolvers.add(_resolver_class()())
     return parser
 
 

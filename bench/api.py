@@ -1,0 +1,1318 @@
+"""Benchmark: DynamoDB calls and capacity per API route, at two clinic sizes; CPU per request;
+the API's cold start against a bare Chalice app (issue 23).
+
+    .venv/bin/python bench/api.py                      # 10 vs 10,000 patients, five years
+    .venv/bin/python bench/api.py --quick              # 10 vs 500 patients, one year
+    .venv/bin/python bench/api.py --patients 2000 --years 2 --routes agenda,invoices
+
+Everything runs in one process: moto's ``mock_aws`` stands in for AWS (with the local stack's
+DynamoDB corrections, ``infra/local/moto_dynamodb.py``), and the Chalice app is driven through
+the same LocalGateway dispatch as the local server and the tests. Every route of the OpenAPI
+document is called once against a small clinic and once against a large one (each mutating
+route on an object prepared for it, uncounted); per route the table prints the DynamoDB calls
+and the read/write units at both sizes and the large/small ratio. The goal is 1.0 everywhere
+but on the routes whose job is to read everything (marked ``all``).
+
+Calls are counted with botocore event hooks on every DynamoDB client the product makes (its
+sessions come from ``chalicelib.core.scoping.session``). moto does not compute consumed
+capacity (it answers fixed numbers), so units are computed from item sizes with DynamoDB's
+rules: reads 4 KB units per item (GetItem, BatchGetItem) or per call over the items the
+query read before any filter (Query: re-read without filter or projection to size them),
+halved when eventually consistent; writes 1 KB units of the larger of the old and new item;
+transactions twice that (condition checks billed as transactional writes, as AWS does).
+
+The large clinic is seeded with batch writes of items built as the services build them:
+patients through ``patients.service`` helpers (item, search-index items, audit entry);
+appointments and invoices by cloning the exact items one real booking and one real issued
+invoice wrote (new ids at the target time, dates shifted, the patient swapped), so every
+item has the shape the services write. VERI*FACTU records cloned this way do not chain (their
+huellas are copies): the chain check reports a break, which is not what is measured.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import itertools
+import json
+import math
+import os
+import random
+import re
+import statistics
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+PASSWORD = "correct-horse-battery"
+PREFIX = "/api/v1"
+# Routes whose job is to read everything: their calls grow with the data by design.
+READS_ALL = {
+    "GET /verifactu/chain/verify": "chain check",
+    "GET /audit/export": "export",
+    "GET /billing/treatments/export": "export",
+    "GET /verifactu/book/issued": "export",
+    "GET /verifactu/book/records": "export",
+}
+MAIN_ROUTES = ("login", "agenda day", "agenda week", "invoice issue", "patient search")
+
+
+# --- environment ---------------------------------------------------------------------------
+
+
+def _environment() -> Any:
+    """The local stack's environment without an endpoint: mock_aws intercepts AWS's own."""
+    from infra.local.provision import env_for
+    from infra.resources import for_stage
+
+    resources = for_stage("bench")
+    os.environ.update(env_for(resources, "http://unused"))
+    os.environ.pop("AWS_ENDPOINT_URL", None)
+    os.environ.pop("AWS_PROFILE", None)
+    os.environ["TRUSTED_PROXY_HOPS"] = "1"
+    os.environ["APP_URL"] = "http://app.bench"
+    os.environ["LIVE_URL"] = "ws://127.0.0.1:9/live"  # the CDK stack sets it; a ticket names it
+    os.environ["POWERTOOLS_LOG_LEVEL"] = "WARNING"  # one line per request would drown the table
+    return resources
+
+
+# --- counting ------------------------------------------------------------------------------
+
+
+def _attr_size(v: dict[str, Any]) -> int:
+    ((kind, x),) = v.items()
+    if kind == "S":
+        return len(x.encode())
+    if kind == "N":
+        digits = len(str(x).lstrip("-").replace(".", "").lstrip("0")) or 1
+        return 1 + (digits + 1) // 2
+    if kind == "B":
+        return len(x) if isinstance(x, bytes | bytearray) else len(str(x))
+    if kind in ("BOOL", "NULL"):
+        return 1
+    if kind == "SS":
+        return sum(len(s.encode()) for s in x)
+    if kind == "NS":
+        return sum(1 + (len(str(n)) + 1) // 2 for n in x)
+    if kind == "BS":
+        return sum(len(b) for b in x)
+    if kind == "L":
+        return 3 + sum(1 + _attr_size(e) for e in x)
+    if kind == "M":
+        return 3 + sum(1 + len(k.encode()) + _attr_size(e) for k, e in x.items())
+    return 0
+
+
+def item_size(item: dict[str, Any] | None) -> int:
+    """DynamoDB's item size: attribute names plus values (docs: "Item sizes and formats")."""
+    if not item:
+        return 0
+    return sum(len(k.encode()) + _attr_size(v) for k, v in item.items())
+
+
+def _rcu(nbytes: int, consistent: bool) -> float:
+    units = max(1, math.ceil(nbytes / 4096))
+    return units if consistent else units / 2
+
+
+def _wcu(nbytes: int) -> float:
+    return max(1, math.ceil(nbytes / 1024))
+
+
+@dataclass
+class Tally:
+    calls: int = 0
+    rcu: float = 0.0
+    wcu: float = 0.0
+    ops: dict[str, int] = field(default_factory=dict)
+    aws_cpu: float = 0.0  # process time inside botocore calls (moto included)
+    trace: list[str] = field(default_factory=list)  # each call, in order
+
+
+class Meter:
+    """Counts DynamoDB calls and their units while ``active`` is set; ``raw`` is a client of
+    its own (not counted) that sizes what a call read or wrote."""
+
+    def __init__(self) -> None:
+        self.tally: Tally | None = None
+        self.touched: set[tuple[str, str]] | None = None  # keys written, for seeding templates
+        self.sizing = True  # off while timing CPU: sizing reads would be timed too
+        self._raw: Any = None
+        self.table = os.environ["TABLE_NAME"]
+
+    @property
+    def raw(self) -> Any:
+        if self._raw is None:
+            import boto3
+
+            self._raw = boto3.client("dynamodb", region_name=os.environ["AWS_REGION"])
+        return self._raw
+
+    @contextlib.contextmanager
+    def count(self) -> Iterator[Tally]:
+        t = Tally()
+        self.tally = t
+        try:
+            yield t
+        finally:
+            self.tally = None
+
+    @contextlib.contextmanager
+    def capture(self) -> Iterator[set[tuple[str, str]]]:
+        keys: set[tuple[str, str]] = set()
+        self.touched = keys
+        try:
+            yield keys
+        finally:
+            self.touched = None
+
+    # -- sizing helpers
+    def _get(self, key: dict[str, Any], table: str | None = None) -> dict[str, Any] | None:
+        r = self.raw.get_item(TableName=table or self.table, Key=key, ConsistentRead=True)
+        return r.get("Item")
+
+    @staticmethod
+    def _key(item: dict[str, Any]) -> dict[str, Any]:
+        return {"PK": item["PK"], "SK": item["SK"]}
+
+    def _write_items(self, op: str, params: dict[str, Any]) -> list[tuple[str, dict[str, Any]]]:
+        """(kind, key) of each item a write call touches; kind says how it is billed."""
+        out: list[tuple[str, dict[str, Any]]] = []
+        if op in ("PutItem",):
+            out.append(("put", self._key(params["Item"])))
+        elif op in ("UpdateItem", "DeleteItem"):
+            out.append(("put", params["Key"]))
+        elif op == "BatchWriteItem":
+            for reqs in params["RequestItems"].values():
+                for r in reqs:
+                    if "PutRequest" in r:
+                        out.append(("put", self._key(r["PutRequest"]["Item"])))
+                    else:
+                        out.append(("put", r["DeleteRequest"]["Key"]))
+        elif op == "TransactWriteItems":
+            for t in params["TransactItems"]:
+                ((kind, body),) = t.items()
+                key = self._key(body["Item"]) if kind == "Put" else body["Key"]
+                out.append(("check" if kind == "ConditionCheck" else "tx", key))
+        return out
+
+    # -- botocore hooks
+    def before(self, params: dict[str, Any], model: Any, context: dict[str, Any], **_: Any) -> None:
+        if self.tally is None and self.touched is None:
+            return
+        op = model.name
+        context["bench_params"] = params
+        if (
+            self.tally is not None
+            and self.sizing
+            and op
+            in (
+                "PutItem",
+                "UpdateItem",
+                "DeleteItem",
+                "BatchWriteItem",
+                "TransactWriteItems",
+            )
+        ):
+            context["bench_old"] = [
+                (kind, key, item_size(self._get(key)))
+                for kind, key in self._write_items(op, params)
+            ]
+
+    def after(self, parsed: dict[str, Any], model: Any, context: dict[str, Any], **_: Any) -> None:
+        params = context.get("bench_params")
+        if params is None:
+            return
+        op = model.name
+        if self.touched is not None:
+            for _kind, key in self._write_items(op, params):
+                self.touched.add((key["PK"]["S"], key["SK"]["S"]))
+        t = self.tally
+        if t is None:
+            return
+        t.calls += 1
+        t.ops[op] = t.ops.get(op, 0) + 1
+        t.trace.append(f"{op}{'/' + params['IndexName'] if 'IndexName' in params else ''}")
+        if "Error" in parsed or not self.sizing:
+            return
+        consistent = bool(params.get("ConsistentRead"))
+        if op == "GetItem":
+            t.rcu += _rcu(item_size(parsed.get("Item")), consistent)
+        elif op == "BatchGetItem":
+            for table, req in params["RequestItems"].items():
+                got = parsed.get("Responses", {}).get(table, [])
+                c = bool(req.get("ConsistentRead"))
+                t.rcu += sum(_rcu(item_size(i), c) for i in got)
+                t.rcu += _rcu(0, c) * max(0, len(req["Keys"]) - len(got))
+        elif op == "Query":
+            t.rcu += self._query_rcu(params, parsed)
+        elif op == "TransactGetItems":
+            for r in parsed.get("Responses", []):
+                t.rcu += 2 * _rcu(item_size(r.get("Item")), True)
+        elif op == "Scan":
+            t.rcu += _rcu(sum(item_size(i) for i in parsed.get("Items", [])), consistent)
+        for kind, key, old in context.get("bench_old", []):
+            new = item_size(self._get(key))
+            units = _wcu(max(old, new))
+            t.wcu += 2 * units if kind in ("tx", "check") else units
+
+    def _query_rcu(self, params: dict[str, Any], parsed: dict[str, Any]) -> float:
+        consistent = bool(params.get("ConsistentRead"))
+        filtered = any(k in params for k in ("FilterExpression", "ProjectionExpression"))
+        if not filtered and params.get("Select") not in ("COUNT", "SPECIFIC_ATTRIBUTES"):
+            return _rcu(sum(item_size(i) for i in parsed.get("Items", [])), consistent)
+        # What the query read before its filter/projection: the same key range, unfiltered.
+        p = {
+            k: v
+            for k, v in params.items()
+            if k
+            in (
+                "TableName",
+                "IndexName",
+                "KeyConditionExpression",
+                "ExclusiveStartKey",
+                "Limit",
+                "ScanIndexForward",
+                "ConsistentRead",
+            )
+        }
+        expr = params["KeyConditionExpression"]
+        if "ExpressionAttributeNames" in params:
+            p["ExpressionAttributeNames"] = {
+                k: v for k, v in params["ExpressionAttributeNames"].items() if k in expr
+            }
+        p["ExpressionAttributeValues"] = {
+            k: v
+            for k, v in params.get("ExpressionAttributeValues", {}).items()
+            if re.search(re.escape(k) + r"\b", expr)
+        }
+        if not p.get("ExpressionAttributeNames"):
+            p.pop("ExpressionAttributeNames", None)
+        items = self.raw.query(**p).get("Items", [])
+        if "Limit" not in params and parsed.get("LastEvaluatedKey") is None:
+            pass  # the unfiltered read covers the same range
+        return _rcu(sum(item_size(i) for i in items), consistent)
+
+    def install(self) -> None:
+        """Hook every DynamoDB client the product makes, and time every botocore call."""
+        import botocore.client
+
+        from chalicelib.core import scoping
+
+        real_session = scoping.session
+        meter = self
+
+        def session(service: str) -> Any:
+            s = real_session(service)
+            if service == "dynamodb":
+                s.register("provide-client-params.dynamodb", meter.before)
+                s.register("after-call.dynamodb", meter.after)
+            return s
+
+        scoping.session = session  # type: ignore[assignment]
+        real_call = botocore.client.BaseClient._make_api_call
+        depth = [0]
+
+        def timed(client: Any, operation: str, params: dict[str, Any]) -> Any:
+            if meter.tally is None or depth[0]:
+                return real_call(client, operation, params)
+            depth[0] += 1
+            t0 = time.process_time()
+            try:
+                return real_call(client, operation, params)
+            finally:
+                depth[0] -= 1
+                if meter.tally is not None:
+                    meter.tally.aws_cpu += time.process_time() - t0
+
+        botocore.client.BaseClient._make_api_call = timed  # type: ignore[method-assign]
+
+
+# --- the API -------------------------------------------------------------------------------
+
+
+@dataclass
+class Resp:
+    status: int
+    body: bytes
+
+    def json(self) -> Any:
+        return json.loads(self.body or b"null")
+
+    def data(self) -> Any:
+        return self.json()["data"]
+
+
+class Client:
+    def __init__(self, app: Any) -> None:
+        from infra.local.server import make_gateway
+
+        self.gateway = make_gateway(app)
+        self._ips = itertools.count(1)
+
+    def call(
+        self,
+        method: str,
+        path: str,
+        body: Any = None,
+        token: str | None = None,
+        headers: dict[str, str] | None = None,
+    ) -> Resp:
+        from infra.local.server import dispatch_api
+
+        n = next(self._ips)
+        h = {
+            "Content-Type": "application/json",
+            "X-Forwarded-For": f"10.{(n >> 16) & 255}.{(n >> 8) & 255}.{n & 255}",
+            "User-Agent": "bench",
+        }
+        if token:
+            h["Authorization"] = f"Bearer {token}"
+        h.update(headers or {})
+        data = json.dumps(body).encode() if body is not None else None
+        url = path if path.startswith(PREFIX) else PREFIX + path
+        r = dispatch_api(self.gateway, method, url, h, data)
+        return Resp(r.status, r.body)
+
+
+@dataclass
+class Clinic:
+    name: str
+    clinic_id: str
+    admin_id: str
+    email: str
+    token: str
+    ids: dict[str, str] = field(default_factory=dict)
+    signed_at: float = field(default_factory=time.monotonic)
+    device_key: str = ""
+    patients: list[str] = field(default_factory=list)
+
+
+def _ok(r: Resp, what: str) -> Any:
+    if r.status >= 300:
+        raise RuntimeError(f"{what}: {r.status} {r.body[:400]!r}")
+    return r.data() if r.body else None
+
+
+def signup(api: Client, name: str) -> Clinic:
+    email = f"admin+{random.randrange(10**9)}@bench.example"
+    body = {
+        "clinic": {"name": name, "country": "ES", "time_zone": "Europe/Madrid", "currency": "EUR"},
+        "admin": {"name": "Ana Admin", "email": email, "password": PASSWORD},
+    }
+    d = _ok(api.call("POST", "/clinics/signup", body), "signup")
+    from chalicelib.identity import service as identity_service
+
+    identity_service.set_plan(d["clinic"]["clinic_id"], "pro_plus")
+    return Clinic(name, d["clinic"]["clinic_id"], d["user"]["user_id"], email, d["access_token"])
+
+
+def patient_body(i: int, rnd: random.Random) -> dict[str, Any]:
+    return {
+        "first_name": rnd.choice(FIRST),
+        "last_name": rnd.choice(LAST),
+        "second_last_name": rnd.choice(LAST),
+        "date_of_birth": str(date(1950, 1, 1) + timedelta(days=rnd.randrange(20000))),
+        "phone": f"+346{i:08d}",
+        "email": f"p{i}@mail.example",
+        "confirm_duplicate": True,
+    }
+
+
+FIRST = ["Lucía", "Hugo", "Martina", "Mateo", "Sofía", "Leo", "Julia", "Pablo", "Vega", "Álvaro"]
+FIRST += ["Carmen", "Javier", "Elena", "Diego", "Paula", "Marcos", "Irene", "Adrián", "Noa", "Iker"]
+LAST = ["García", "Rodríguez", "González", "Fernández", "López", "Martínez", "Sánchez", "Pérez"]
+LAST += ["Gómez", "Martín", "Jiménez", "Ruiz", "Hernández", "Díaz", "Moreno", "Muñoz", "Álvarez"]
+
+
+def setup_clinic(api: Client, name: str) -> Clinic:
+    """A clinic with one of each thing a path names (as tests/fuzz seeds it)."""
+    c = signup(api, name)
+    tok = c.token
+    issuer = {
+        "legal_name": f"{name} Dental, S.L.",
+        "tax_id": "B12345674",
+        "address": {
+            "line1": "Calle Mayor 1",
+            "city": "Madrid",
+            "postal_code": "28013",
+            "country": "ES",
+        },
+    }
+    _ok(api.call("PATCH", "/clinics/current", issuer, tok), "clinic profile")
+
+    def made(path: str, body: dict[str, Any], key: str) -> str:
+        return _ok(api.call("POST", path, body, tok), path)[key]
+
+    rnd = random.Random(1)
+    # A surname no other patient has: the search route finds one patient at both sizes.
+    first = {**patient_body(0, rnd), "last_name": "Zubizarreta"}
+    c.ids["patient_id"] = made("/patients", first, "patient_id")
+    c.patients.append(c.ids["patient_id"])
+    c.ids["treatment_id"] = made(
+        "/billing/treatments", {"code": "BN1", "name_es": "Limpieza", "price": "50"}, "treatment_id"
+    )
+    c.ids["cabinet_id"] = made("/agenda/cabinets", {"name": "Gabinete 1"}, "cabinet_id")
+    c.ids["cabinet2_id"] = made("/agenda/cabinets", {"name": "Gabinete 2"}, "cabinet_id")
+    device = {"name": "Sensor", "defaults": {"kind": "xray"}}
+    c.ids["device_id"] = made("/bridge/devices", device, "device")["device_id"]
+    c.device_key = made("/bridge/devices", device, "api_key")
+    c.ids["clinic_id"] = c.clinic_id
+    return c
+
+
+# --- seeding the large clinic --------------------------------------------------------------
+
+ULID_RE = re.compile(r"\b[0-7][0-9A-HJKMNP-TV-Z]{25}\b")
+DT_RE = re.compile(
+    r"(?<![\d-])(\d{4})-(\d{2})-(\d{2})"
+    r"(?:([T ])(\d{2}):(\d{2})(?::(\d{2})(\.\d{1,6})?)?)?(Z|[+-]\d{2}:\d{2})?(?![\d])"
+)
+ES_DATE_RE = re.compile(r"(?<![\d-])(\d{2})-(\d{2})-(\d{4})(?![\d-])")
+
+
+def _ulid_at(dt: datetime, rnd: random.Random) -> str:
+    from ulid import ULID
+
+    head = str(ULID.from_timestamp(dt.timestamp()))[:10]
+    return head + "".join(rnd.choice("0123456789ABCDEFGHJKMNPQRSTVWXYZ") for _ in range(16))
+
+
+def _ulid_time(s: str) -> float:
+    from ulid import ULID
+
+    try:
+        return ULID.from_str(s).timestamp
+    except ValueError:
+        return -1.0
+
+
+class Retimer:
+    """Moves items written at ``t0`` to another moment: every id made during the template
+    (a ULID of ``t0`` or later) becomes a fresh id of the target time, dates and times shift by
+    the same amount, and ``swap`` replaces other ids (the template's patient by another)."""
+
+    def __init__(self, t0: float, t1: float) -> None:
+        self.t0, self.t1 = t0 - 1, t1 + 1
+
+    def clone(
+        self,
+        items: list[dict[str, Any]],
+        delta: timedelta,
+        swap: dict[str, str],
+        rnd: random.Random,
+    ) -> list[dict[str, Any]]:
+        text = json.dumps(items)
+        fresh: dict[str, str] = dict(swap)
+
+        def ulid(m: re.Match[str]) -> str:
+            s = m.group(0)
+            if s in fresh:
+                return fresh[s]
+            t = _ulid_time(s)
+            if self.t0 <= t <= self.t1:
+                fresh[s] = _ulid_at(datetime.fromtimestamp(t, UTC) + delta, rnd)
+                return fresh[s]
+            return s
+
+        def dt(m: re.Match[str]) -> str:
+            y, mo, d, sep, hh, mm, ss, frac, tz = m.groups()
+            try:
+                base = datetime(int(y), int(mo), int(d), int(hh or 0), int(mm or 0), int(ss or 0))
+            except ValueError:
+                return m.group(0)
+            if not 2000 < base.year < 2100:
+                return m.group(0)
+            moved = base + delta
+            out = moved.strftime("%Y-%m-%d")
+            if sep:
+                out += f"{sep}{moved:%H:%M}"
+                if ss is not None:
+                    out += f":{moved:%S}"
+                if frac:
+                    out += frac
+            return out + (tz or "")
+
+        def es(m: re.Match[str]) -> str:
+            d, mo, y = m.groups()
+            try:
+                moved = datetime(int(y), int(mo), int(d)) + delta
+            except ValueError:
+                return m.group(0)
+            return f"{moved:%d-%m-%Y}"
+
+        text = ULID_RE.sub(ulid, text)
+        text = DT_RE.sub(dt, text)
+        text = ES_DATE_RE.sub(es, text)
+        return json.loads(text)
+
+
+def batch_write(meter: Meter, items: list[dict[str, Any]]) -> None:
+    """Store items as a BatchWriteItem would, straight into moto's table: the same items
+    without a request's serialising and signing, which made seeding a large clinic take most
+    of an hour. The last write of a key wins."""
+    from moto.core import DEFAULT_ACCOUNT_ID
+    from moto.dynamodb.models import dynamodb_backends
+
+    table = dynamodb_backends[DEFAULT_ACCOUNT_ID][os.environ["AWS_REGION"]].get_table(meter.table)
+    for item in items:
+        table.put_item(item)
+
+
+def read_items(meter: Meter, keys: set[tuple[str, str]]) -> list[dict[str, Any]]:
+    out = []
+    for pk, sk in sorted(keys):
+        item = meter._get({"PK": {"S": pk}, "SK": {"S": sk}})
+        if item is not None:
+            out.append(item)
+    return out
+
+
+def _principal(c: Clinic) -> Any:
+    from chalicelib.core import rbac
+    from chalicelib.core.api import Principal
+
+    return Principal(
+        user_id=c.admin_id,
+        clinic_id=c.clinic_id,
+        session_id="bench",
+        role="admin",
+        plan="pro_plus",
+        permissions=frozenset(rbac.PERMISSIONS),
+        name="Ana Admin",
+    )
+
+
+def seed_patients(meter: Meter, c: Clinic, n: int, years: int, rnd: random.Random) -> None:
+    """Patients built exactly as ``patients.service.create`` builds them (item, search-index
+    items, audit entry), created at random moments of the last ``years``."""
+    from chalicelib.core import audit, scoping
+    from chalicelib.core.db import clinic_pk
+    from chalicelib.core.ids import new_id, now
+    from chalicelib.patients import service as ps
+    from chalicelib.patients.models import Patient, PatientIndex
+
+    principal = _principal(c)
+    cid = c.clinic_id
+    t0 = time.time()
+    retimer = Retimer(t0, t0 + 10**6)
+    batch: list[dict[str, Any]] = []
+    span = years * 365 * 86400
+    with scoping.clinic(cid):
+        for i in range(1, n):
+            v = patient_body(i, rnd)
+            v.pop("confirm_duplicate")
+            pid, at = new_id(), now()
+            p = Patient(
+                *Patient.key(cid, pid), patient_id=pid, created_at=at, updated_at=at, version=1
+            )
+            ps._apply(cid, p, v)  # noqa: SLF001 - the service's own item builder
+            items = [p] + [
+                PatientIndex(clinic_pk(cid), sk, patient_id=pid)
+                for sk in ps.index_keys(cid, pid, v)
+            ]
+            items.append(
+                audit.entry(cid, principal.actor, "patient.created", "patient", pid, after=v)
+            )
+            raw = [_serialize(x) for x in items]
+            delta = -timedelta(seconds=rnd.randrange(span))
+            raw = retimer.clone(raw, delta, {}, rnd)
+            c.patients.append(raw[0]["patient_id"]["S"])
+            batch += raw
+            if len(batch) >= 500:
+                batch_write(meter, batch)
+                batch = []
+    batch_write(meter, batch)
+
+
+def _serialize(model: Any) -> dict[str, Any]:
+    from pynamodb.attributes import AttributeContainer  # noqa: F401
+
+    return model.serialize()
+
+
+def template(meter: Meter, fn: Callable[[], Any]) -> tuple[list[dict[str, Any]], float, float]:
+    """Run ``fn`` (real API calls) and return the final image of every item it wrote."""
+    t0 = time.time()
+    with meter.capture() as keys:
+        fn()
+    t1 = time.time()
+    return read_items(meter, keys), t0, t1
+
+
+SINGLETON_SK = re.compile(r"^(CTR#|COUNTER#|SEQ#|VF#HEAD|VFHEAD|CHAIN#|RL#|SESSION#|BUDGETCTR)")
+
+
+def seed_history(
+    api: Client,
+    meter: Meter,
+    c: Clinic,
+    days: int,
+    per_day: int,
+    invoices_per_day: int,
+    rnd: random.Random,
+) -> dict[str, int]:
+    """Appointments and issued invoices over the last ``days`` and the coming week: one real
+    booking and one real
+    issued invoice are the templates, cloned onto past working days."""
+    tok = c.token
+    first = (datetime.now(UTC) + timedelta(days=30)).date()
+    while first.weekday() >= 5:
+        first += timedelta(days=1)
+    start = f"{first}T09:00"
+
+    def book() -> None:
+        body = {
+            "patient_id": c.ids["patient_id"],
+            "professional_id": c.admin_id,
+            "cabinet_id": c.ids["cabinet_id"],
+            "start": start,
+            "duration_min": 30,
+            "reason": "Revisión",
+            "override": True,
+        }
+        _ok(api.call("POST", "/appointments", body, tok), "template booking")
+
+    appt, a0, a1 = template(meter, book)
+    appt = [i for i in appt if not SINGLETON_SK.match(i["SK"]["S"])]
+
+    def invoice() -> None:
+        body = {
+            "patient_id": c.ids["patient_id"],
+            "lines": [{"treatment_id": c.ids["treatment_id"]}],
+        }
+        inv = _ok(api.call("POST", "/billing/invoices", body, tok), "template invoice")
+        _ok(
+            api.call("POST", f"/billing/invoices/{inv['invoice_id']}/issue", None, tok),
+            "template issue",
+        )
+
+    inv, i0, i1 = template(meter, invoice)
+    heads = [i["SK"]["S"] for i in inv if SINGLETON_SK.match(i["SK"]["S"])]
+    inv = [i for i in inv if not SINGLETON_SK.match(i["SK"]["S"])]
+    print(
+        f"  templates: booking writes {len(appt)} items, invoice+issue {len(inv)} "
+        f"(+ {heads} kept once)"
+    )
+    ra, ri = Retimer(a0, a1), Retimer(i0, i1)
+    base = datetime.combine(first, datetime.min.time())
+    today = datetime.now(UTC).date()
+    day = today - timedelta(days=days)
+    batch: list[dict[str, Any]] = []
+    n_appt = n_inv = 0
+    cabinets = [c.ids["cabinet_id"], c.ids["cabinet2_id"]]
+    while day < today + timedelta(days=7):  # the coming week is booked too
+        if day.weekday() < 5:
+            for k in range(per_day):
+                cab = cabinets[k % 2]  # one professional, alternate cabinets, 30-minute slots
+                slot = datetime.combine(day, datetime.min.time()) + timedelta(
+                    hours=9, minutes=30 * k
+                )
+                delta = slot - (base + timedelta(hours=9))
+                swap = {c.ids["patient_id"]: rnd.choice(c.patients), c.ids["cabinet_id"]: cab}
+                batch += ra.clone(appt, delta, swap, rnd)
+                n_appt += 1
+            for k in range(invoices_per_day):
+                moment = datetime.combine(day, datetime.min.time()) + timedelta(hours=10, minutes=k)
+                delta = moment - datetime.fromtimestamp(i0, UTC).replace(tzinfo=None)
+                swap = {c.ids["patient_id"]: rnd.choice(c.patients)}
+                batch += ri.clone(inv, delta, swap, rnd)
+                n_inv += 1
+        if len(batch) >= 1000:
+            batch_write(meter, batch)
+            batch = []
+        day += timedelta(days=1)
+    batch_write(meter, batch)
+    return {"appointments": n_appt, "invoices": n_inv}
+
+
+# --- the routes ----------------------------------------------------------------------------
+
+
+def _resolve(doc: dict[str, Any], schema: dict[str, Any]) -> dict[str, Any]:
+    while "$ref" in schema:
+        schema = doc["components"]["schemas"][schema["$ref"].rsplit("/", 1)[-1]]
+    return schema
+
+
+def example(doc: dict[str, Any], schema: dict[str, Any], name: str = "") -> Any:
+    """A small valid instance of ``schema``: required fields only, examples when given."""
+    s = _resolve(doc, schema)
+    for key in ("anyOf", "oneOf"):
+        if key in s:
+            options = [o for o in s[key] if _resolve(doc, o).get("type") != "null"]
+            return example(doc, options[0], name) if options else None
+    if "allOf" in s:
+        return example(doc, s["allOf"][0], name)
+    if "const" in s:
+        return s["const"]
+    if "enum" in s:
+        return s["enum"][0]
+    if "default" in s and s.get("type") != "object":
+        return s["default"]
+    if s.get("examples"):
+        return s["examples"][0]
+    t = s.get("type")
+    if t == "object" or "properties" in s:
+        props = s.get("properties", {})
+        return {k: example(doc, props[k], k) for k in s.get("required", []) if k in props}
+    if t == "array":
+        return [example(doc, s.get("items", {}), name) for _ in range(s.get("minItems", 0))]
+    if t == "integer":
+        return s.get("minimum", 1)
+    if t == "number":
+        return s.get("minimum", 1)
+    if t == "boolean":
+        return False
+    fmt = s.get("format")
+    if fmt == "date":
+        return str(date.today())
+    if fmt == "date-time":
+        return datetime.now(UTC).isoformat()
+    if fmt == "email" or "email" in name:
+        return f"x{random.randrange(10**9)}@bench.example"
+    n = max(1, s.get("minLength", 1))
+    return ("Bench " + "x" * n)[: max(n, s.get("maxLength", 20))]
+
+
+@dataclass
+class Case:
+    path: str
+    body: Any = None
+    auth: str | None = "bearer"  # "bearer", "device" or None
+    headers: dict[str, str] = field(default_factory=dict)
+
+
+class Ctx:
+    """What a route's preparation needs: the client, the clinic, the OpenAPI document."""
+
+    def __init__(self, api: Client, c: Clinic, doc: dict[str, Any]) -> None:
+        self.api, self.c, self.doc = api, c, doc
+        self.n = 0
+
+    @property
+    def token(self) -> str:
+        # Access tokens live 15 minutes; a long run signs in again before that.
+        if time.monotonic() - self.c.signed_at > 10 * 60:
+            body = {"email": self.c.email, "password": PASSWORD}
+            self.c.token = _ok(self.api.call("POST", "/auth/login", body), "login")["access_token"]
+            self.c.signed_at = time.monotonic()
+        return self.c.token
+
+    def post(self, path: str, body: Any = None) -> Any:
+        return _ok(self.api.call("POST", path, body, self.token), path)
+
+    def patient(self) -> str:
+        self.n += 1
+        return self.post("/patients", patient_body(900000 + self.n, random.Random(self.n)))[
+            "patient_id"
+        ]
+
+    def invoice(self, issue: bool = False) -> str:
+        body = {
+            "patient_id": self.c.ids["patient_id"],
+            "lines": [{"treatment_id": self.c.ids["treatment_id"]}],
+        }
+        iid = self.post("/billing/invoices", body)["invoice_id"]
+        if issue:
+            self.post(f"/billing/invoices/{iid}/issue")
+        return iid
+
+    def budget(self) -> str:
+        body = {
+            "patient_id": self.c.ids["patient_id"],
+            "lines": [{"treatment_id": self.c.ids["treatment_id"]}],
+        }
+        return self.post("/billing/budgets", body)["budget_id"]
+
+    def appointment(self) -> str:
+        self.n += 1
+        start = datetime.now(UTC).date() + timedelta(days=40 + self.n)
+        body = {
+            "patient_id": self.patient(),
+            "professional_id": self.c.admin_id,
+            "cabinet_id": self.c.ids["cabinet_id"],
+            "start": f"{start}T10:00",
+            "duration_min": 30,
+            "reason": "Revisión",
+            "override": True,
+        }
+        return self.post("/appointments", body)["appointment_id"]
+
+    def image(self) -> str:
+        path = "/patients/{patient_id}/images"
+        body = {**self.body_of("POST", path), "content_type": "image/jpeg"}
+        return self.post(path.replace("{patient_id}", self.c.ids["patient_id"]), body)["image"][
+            "image_id"
+        ]
+
+    def sent_budget(self) -> str:
+        b = self.budget()
+        self.post(f"/billing/budgets/{b}/send", {"valid_days": 15})
+        return b
+
+    def device(self) -> str:
+        body = {"name": "Sensor", "defaults": {"kind": "xray"}}
+        return self.post("/bridge/devices", body)["device"]["device_id"]
+
+    def body_of(self, method: str, path: str) -> Any:
+        op = self.doc["paths"][PREFIX + path][method.lower()]
+        content = op.get("requestBody", {}).get("content", {}).get("application/json")
+        return example(self.doc, content["schema"]) if content else None
+
+
+def _last_month() -> str:
+    return f"from={datetime.now(UTC).date() - timedelta(days=30)}&to={_today()}"
+
+
+def _today() -> str:
+    return str(datetime.now(UTC).date())
+
+
+def specs() -> dict[str, Callable[[Ctx], Case]]:
+    """Routes that need a prepared object or a body with meaning; the others are called with
+    the clinic's ids in their path and a body generated from the document."""
+    pid = lambda x: x.c.ids["patient_id"]  # noqa: E731
+    s: dict[str, Callable[[Ctx], Case]] = {
+        "POST /auth/login": lambda x: Case(
+            "/auth/login", {"email": x.c.email, "password": PASSWORD}, None
+        ),
+        "POST /auth/logout": lambda x: Case("/auth/logout", {}, "fresh"),
+        "POST /auth/switch-clinic": lambda x: Case(
+            "/auth/switch-clinic", {"clinic_id": x.c.clinic_id}
+        ),
+        "GET /patients": lambda x: Case("/patients?q=zubizarreta"),
+        "POST /patients": lambda x: Case(
+            "/patients", patient_body(700000 + x.n, random.Random(x.n))
+        ),
+        "PATCH /patients/{patient_id}": lambda x: Case(
+            f"/patients/{x.patient()}", {"profession": "Bench"}
+        ),
+        "POST /patients/{patient_id}/archive": lambda x: Case(
+            f"/patients/{x.patient()}/archive", {}
+        ),
+        "POST /patients/{patient_id}/unarchive": lambda x: (
+            lambda p: (x.post(f"/patients/{p}/archive", {}), Case(f"/patients/{p}/unarchive", {}))[
+                1
+            ]
+        )(x.patient()),
+        "GET /agenda/day": lambda x: Case(f"/agenda/day?date={_today()}"),
+        "GET /agenda/week": lambda x: Case(f"/agenda/week?start={_today()}"),
+        "POST /appointments": lambda x: Case(
+            "/appointments",
+            {
+                "patient_id": x.patient(),
+                "professional_id": x.c.admin_id,
+                "cabinet_id": x.c.ids["cabinet2_id"],
+                "start": f"{datetime.now(UTC).date() + timedelta(days=400 + x.n)}T11:00",
+                "duration_min": 30,
+                "reason": "Revisión",
+                "override": True,
+            },
+        ),
+        "GET /appointments/{appointment_id}": lambda x: Case(
+            f"/appointments/{x.c.ids['appointment_id']}"
+        ),
+        "PATCH /appointments/{appointment_id}": lambda x: Case(
+            f"/appointments/{x.appointment()}", {"reason": "Cambio"}
+        ),
+        "POST /appointments/{appointment_id}/status": lambda x: Case(
+            f"/appointments/{x.appointment()}/status", {"status": "confirmed"}
+        ),
+        "POST /billing/invoices": lambda x: Case(
+            "/billing/invoices",
+            {"patient_id": pid(x), "lines": [{"treatment_id": x.c.ids["treatment_id"]}]},
+        ),
+        "PATCH /billing/invoices/{invoice_id}": lambda x: Case(
+            f"/billing/invoices/{x.invoice()}", {"notes": "n"}
+        ),
+        "DELETE /billing/invoices/{invoice_id}": lambda x: Case(f"/billing/invoices/{x.invoice()}"),
+        "POST /billing/invoices/{invoice_id}/issue": lambda x: Case(
+            f"/billing/invoices/{x.invoice()}/issue"
+        ),
+        "POST /billing/invoices/{invoice_id}/rectify": lambda x: Case(
+            f"/billing/invoices/{x.invoice(issue=True)}/rectify",
+            {"reason": "Error", "code": "R1", "mode": "I"},
+        ),
+        "POST /billing/invoices/{invoice_id}/payments": lambda x: Case(
+            f"/billing/invoices/{x.invoice(issue=True)}/payments",
+            x.body_of("POST", "/billing/invoices/{invoice_id}/payments"),
+        ),
+        "POST /billing/budgets": lambda x: Case(
+            "/billing/budgets",
+            {"patient_id": pid(x), "lines": [{"treatment_id": x.c.ids["treatment_id"]}]},
+        ),
+        "PATCH /billing/budgets/{budget_id}": lambda x: Case(
+            f"/billing/budgets/{x.budget()}", {"notes": "n"}
+        ),
+        "POST /billing/budgets/{budget_id}/send": lambda x: Case(
+            f"/billing/budgets/{x.budget()}/send", {"valid_days": 15}
+        ),
+        "POST /billing/budgets/{budget_id}/cancel": lambda x: Case(
+            f"/billing/budgets/{x.budget()}/cancel", {}
+        ),
+        "POST /billing/budgets/{budget_id}/revise": lambda x: Case(
+            f"/billing/budgets/{x.budget()}/revise", {}
+        ),
+        "POST /billing/budgets/{budget_id}/reject": lambda x: Case(
+            f"/billing/budgets/{x.sent_budget()}/reject",
+            {"reason": "No"},
+        ),
+        "POST /billing/budgets/{budget_id}/accept": lambda x: Case(
+            f"/billing/budgets/{x.sent_budget()}/accept",
+            {"signer_name": "Ana", "relationship": "self"},
+        ),
+        "POST /verifactu/invoices/{invoice_id}/annul": lambda x: Case(
+            f"/verifactu/invoices/{x.invoice(issue=True)}/annul", {"reason": "Error"}
+        ),
+        "DELETE /patients/{patient_id}/images/{image_id}": lambda x: Case(
+            f"/patients/{pid(x)}/images/{x.image()}"
+        ),
+        "POST /bridge/devices/{device_id}/revoke": lambda x: Case(
+            f"/bridge/devices/{x.device()}/revoke",
+            {},
+        ),
+        "POST /bridge/devices/{device_id}/rotate": lambda x: Case(
+            f"/bridge/devices/{x.device()}/rotate",
+            {"grace_hours": 1},
+        ),
+        "PUT /comms/patients/{patient_id}/consents/{channel}": lambda x: Case(
+            f"/comms/patients/{pid(x)}/consents/email", {"granted": True, "source": "paper_form"}
+        ),
+        "GET /audit": lambda x: Case("/audit?entity_type=clinic&limit=5"),
+        "GET /audit/export": lambda x: Case("/audit/export?entity_type=clinic"),
+        "GET /billing/patients/{patient_id}/balance": lambda x: Case(
+            f"/billing/patients/{pid(x)}/balance"
+        ),
+        "GET /patients/{patient_id}/appointments": lambda x: Case(
+            f"/patients/{pid(x)}/appointments?limit=20"
+        ),
+        "GET /verifactu/book/issued": lambda x: Case(f"/verifactu/book/issued?{_last_month()}"),
+        "GET /verifactu/book/records": lambda x: Case(f"/verifactu/book/records?{_last_month()}"),
+    }
+    return s
+
+
+def concrete(path: str, ids: dict[str, str]) -> str:
+    return re.sub(r"\{(\w+)\}", lambda m: ids.get(m.group(1), "01JBENCH0000000000000000XX"), path)
+
+
+@dataclass
+class Row:
+    route: str
+    status: int
+    tally: Tally
+    cpu: float
+
+
+def run_route(ctx: Ctx, meter: Meter, method: str, path: str, security: list[str]) -> Row:
+    key = f"{method} {path}"
+    spec = specs().get(key)
+    try:
+        if spec is not None:
+            case = spec(ctx)
+        else:
+            body = ctx.body_of(method, path) if method in ("POST", "PUT", "PATCH") else None
+            case = Case(concrete(path, ctx.c.ids), body)
+    except RuntimeError as exc:  # the preparation failed: say so, count nothing
+        print(f"  ! {key}: preparation failed: {str(exc)[:200]}")
+        return Row(key, -1, Tally(), 0.0)
+    headers = dict(case.headers)
+    token = None
+    if "deviceKey" in security:
+        headers["Authorization"] = f"Bearer {ctx.c.device_key}"
+    elif case.auth == "fresh":
+        token = ctx.post("/auth/login", {"email": ctx.c.email, "password": PASSWORD})[
+            "access_token"
+        ]
+    elif "bearer" in security:
+        token = ctx.token
+    with meter.count() as t:
+        c0 = time.process_time()
+        r = ctx.api.call(method, case.path, case.body, token, headers)
+        cpu = time.process_time() - c0
+    return Row(key, r.status, t, cpu)
+
+
+def more_ids(ctx: Ctx) -> None:
+    """Ids of things the GET routes name (an issued invoice, a budget, an appointment...)."""
+    c = ctx.c
+    makers = {
+        "appointment_id": ctx.appointment,
+        "invoice_id": lambda: ctx.invoice(issue=True),
+        "budget_id": ctx.budget,
+        "image_id": ctx.image,
+    }
+    for name, make in makers.items():
+        try:
+            c.ids[name] = make()
+        except RuntimeError as exc:
+            print(f"  ! no {name}: {str(exc)[:200]}")
+    c.ids.update(role="assistant", code="IVA21", channel="email")
+    c.ids["date"] = str(date.today() + timedelta(days=90))
+    records = _ok(ctx.api.call("GET", "/verifactu/records?limit=1", None, ctx.token), "records")
+    items = records.get("items", []) if isinstance(records, dict) else records
+    if items:
+        c.ids["record_id"] = items[0]["record_id"]
+
+
+# --- cold start ----------------------------------------------------------------------------
+
+BARE_APP = """
+from chalice import Chalice
+import boto3, pydantic
+
+app = Chalice(app_name="bare")
+
+class Item(pydantic.BaseModel):
+    name: str
+    price: int
+
+@app.route("/items", methods=["POST"])
+def create():
+    return Item.model_validate(app.current_request.json_body).model_dump()
+"""
+
+CHILD = """
+import sys, time, resource
+t0 = time.process_time()
+{body}
+t1 = time.process_time()
+print(t1 - t0)
+"""
+
+
+def cold_start(runs: int) -> dict[str, dict[str, float]]:
+    """CPU seconds to import the API (``import app``) and the bare app, each in a fresh
+    interpreter, median of ``runs``. Two ways: with bytecode caches (written by a first run
+    into a temp prefix, not the checkout), and compiling every module from source, as a
+    process does when no ``.pyc`` ships with the code and none can be written."""
+    import tempfile
+
+    code = {
+        "api": CHILD.format(body="import app"),
+        "bare": CHILD.format(body="exec(compile(" + repr(BARE_APP) + ", 'bare', 'exec'))"),
+    }
+    result: dict[str, dict[str, float]] = {}
+    with tempfile.TemporaryDirectory() as cached, tempfile.TemporaryDirectory() as empty:
+        modes = {
+            "bytecode cached": {"PYTHONPYCACHEPREFIX": cached},
+            "from source": {"PYTHONPYCACHEPREFIX": empty, "PYTHONDONTWRITEBYTECODE": "1"},
+        }
+        for mode, extra in modes.items():
+            env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
+            env.update(extra)
+            out: dict[str, list[float]] = {"api": [], "bare": []}
+            for i in range(runs + 1):
+                for name, src in code.items():
+                    r = subprocess.run(
+                        [sys.executable, "-c", src],
+                        cwd=ROOT,
+                        env=env,
+                        capture_output=True,
+                        text=True,
+                        check=True,
+                    )
+                    if i:  # the first run of each only warms up (and writes the caches)
+                        out[name].append(float(r.stdout.strip().splitlines()[-1]))
+            med = {k: statistics.median(v) for k, v in out.items()}
+            med["ratio"] = med["api"] / med["bare"]
+            result[mode] = med
+    return result
+
+
+# --- main ----------------------------------------------------------------------------------
+
+
+def _ratio(a: float, b: float) -> str:
+    if a == 0 and b == 0:
+        return "1.00"
+    if a == 0:
+        return "inf"
+    return f"{b / a:.2f}"
+
+
+UNIT_TOLERANCE = 1.25  # units also follow the size of the items read (names, lines...)
+
+
+def _classify(key: str, s: Row, lg: Row) -> tuple[str, str]:
+    """(category, note) of one route from its two rows."""
+    calls = lg.tally.calls / s.tally.calls if s.tally.calls else 1.0
+    su, lu = s.tally.rcu + s.tally.wcu, lg.tally.rcu + lg.tally.wcu
+    units = lu / su if su else 1.0
+    if key in READS_ALL:
+        return "all", f"all ({READS_ALL[key]})"
+    grows = calls > 1.0 or units > UNIT_TOLERANCE
+    ok = 200 <= s.status < 300 and 200 <= lg.status < 300
+    if calls > 1.0:
+        return "grows", "GROWS" + ("" if ok else " (not 2xx)")
+    if grows:
+        # Same calls, more units: a page or view holding bigger or more distinct items (e.g.
+        # the small clinic's 10 patients stand behind all of a week's appointments).
+        return "units", f"same calls, units x{units:.2f}" + ("" if ok else " (not 2xx)")
+    if not ok:
+        return "not 2xx", "not 2xx: stops early"
+    return "constant", ""
+
+
+def print_table(small: dict[str, Row], large: dict[str, Row], labels: tuple[str, str]) -> None:
+    print()
+    print(f"DynamoDB per request: s = {labels[0]}, l = {labels[1]}; units computed from item sizes")
+    head = (
+        f"{'route':<58} {'status':>8} {'calls s/l':>10} {'ratio':>6} "
+        f"{'RCU s/l':>15} {'WCU s/l':>9} {'ratio':>6}  note"
+    )
+    print(head)
+    print("-" * len(head))
+    summary = {"constant": 0, "grows": 0, "units": 0, "all": 0, "not 2xx": 0}
+    growing = []
+    for key, s in small.items():
+        lg = large[key]
+        cat, note = _classify(key, s, lg)
+        summary[cat] += 1
+        if cat in ("grows", "units"):
+            growing.append((key, s, lg))
+        cr = _ratio(s.tally.calls, lg.tally.calls)
+        ur = _ratio(s.tally.rcu + s.tally.wcu, lg.tally.rcu + lg.tally.wcu)
+        print(
+            f"{key:<58} {s.status:>3}/{lg.status:<4} {s.tally.calls:>4}/{lg.tally.calls:<5} "
+            f"{cr:>6} {s.tally.rcu:>7.1f}/{lg.tally.rcu:<7.1f} "
+            f"{s.tally.wcu:>4.0f}/{lg.tally.wcu:<4.0f} "
+            f"{ur:>6}  {note}"
+        )
+    print()
+    print(
+        f"{len(small)} operations: {summary['constant']} constant (same calls, units within "
+        f"{UNIT_TOLERANCE}x), {summary['grows']} grow in calls, {summary['units']} same calls "
+        f"but more units, {summary['all']} read everything by "
+        f"design, {summary['not 2xx']} constant but not 2xx at both sizes"
+    )
+    for key, s, lg in growing:
+        print(
+            f"  {key}:\n    {labels[0]}: {' '.join(s.tally.trace)}"
+            f"\n    {labels[1]}: {' '.join(lg.tally.trace)}"
+        )
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--patients", type=int, default=10_000, help="large clinic's patients")
+    ap.add_argument("--years", type=float, default=5, help="large clinic's history, years")
+    ap.add_argument("--small-patients", type=int, default=10)
+    ap.add_argument("--per-day", type=int, default=16, help="appointments per working day")
+    ap.add_argument("--invoices-per-day", type=int, default=4, help="invoices per working day")
+    ap.add_argument("--quick", action="store_true", help="500 patients, one year")
+    ap.add_argument(
+        "--routes", default="", help="only routes whose path contains one of these (comma)"
+    )
+    ap.add_argument("--cpu-repeat", type=int, default=5, help="requests per main route for CPU")
+    ap.add_argument("--cold-runs", type=int, default=5, help="fresh interpreters per app")
+    ap.add_argument("--no-cold", action="store_true", help="skip the cold-start measure")
+    ap.add_argument("--cold-only", action="store_true", help="only the cold-start measure")
+    args = ap.parse_args()
+    if args.quick:
+        args.patients, args.years = 500, 1
+    resources = _environment()
+    if not args.no_cold:
+        for mode, cs in cold_start(args.cold_runs).items():
+            print(
+                f"cold start, {mode} (import CPU, median of {args.cold_runs}): "
+                f"API {cs['api'] * 1000:.0f} ms, bare Chalice+boto3+pydantic "
+                f"{cs['bare'] * 1000:.0f} ms, ratio {cs['ratio']:.2f} (limit 1.5)"
+            )
+    if args.cold_only:
+        return
+
+    from moto import mock_aws
+
+    mock = mock_aws()
+    mock.start()
+    from chalicelib.core.keys import generate_secret_value
+    from infra.local import moto_dynamodb
+    from infra.local.provision import provision
+
+    moto_dynamodb.apply()
+    provision(resources, None, os.environ["AWS_REGION"], secret_value=generate_secret_value())  # type: ignore[arg-type]
+    meter = Meter()
+    meter.install()
+    import app as app_module
+    from chalicelib.core import openapi
+
+    api = Client(app_module.app)
+    doc = openapi.build(app_module.ROUTERS)
+    rnd = random.Random(23)
+    clinics = {}
+    for label, n, days in (
+        ("small", args.small_patients, 14),
+        ("large", args.patients, int(365 * args.years)),
+    ):
+        t0 = time.time()
+        c = setup_clinic(api, f"Clínica {label}")
+        seed_patients(meter, c, n, max(1, int(args.years)), rnd)
+        hist = seed_history(api, meter, c, days, args.per_day, args.invoices_per_day, rnd)
+        ctx = Ctx(api, c, doc)
+        more_ids(ctx)
+        clinics[label] = ctx
+        print(
+            f"{label} clinic: {n} patients, {hist['appointments']} appointments, "
+            f"{hist['invoices']} invoices over {days} days, seeded in {time.time() - t0:.0f} s"
+        )
+
+    wanted = [w for w in args.routes.split(",") if w]
+    rows: dict[str, dict[str, Row]] = {"small": {}, "large": {}}
+    for path, ops in doc["paths"].items():
+        short = path.removeprefix(PREFIX)
+        if wanted and not any(w in short for w in wanted):
+            continue
+        for method, op in ops.items():
+            security = [name for req in op.get("security", []) for name in req]
+            for label, ctx in clinics.items():
+                row = run_route(ctx, meter, method.upper(), short, security)
+                rows[label][row.route] = row
+    print_table(
+        rows["small"],
+        rows["large"],
+        (f"{args.small_patients} patients", f"{args.patients} patients"),
+    )
+    cpu_report(clinics["large"], meter, args.cpu_repeat)
+    mock.stop()
+
+
+def cpu_report(ctx: Ctx, meter: Meter, repeat: int) -> None:
+    """Per-request CPU of the main routes on the large clinic: all of it, and the part outside
+    botocore calls (moto runs in this process; that part is what the API spends itself)."""
+    routes = {
+        "login": ("POST", "/auth/login", ["x"], lambda: None),
+        "agenda day": ("GET", "/agenda/day", ["bearer"], None),
+        "agenda week": ("GET", "/agenda/week", ["bearer"], None),
+        "invoice issue": ("POST", "/billing/invoices/{invoice_id}/issue", ["bearer"], None),
+        "patient search": ("GET", "/patients", ["bearer"], None),
+    }
+    meter.sizing = False
+    print()
+    print(f"CPU per request on the large clinic (median of {repeat}):")
+    print(f"{'route':<16} {'total ms':>9} {'API ms':>8} {'AWS ms':>8} {'calls':>6}")
+    for name, (method, path, security, _) in routes.items():
+        samples = []
+        for _ in range(repeat):
+            row = run_route(ctx, meter, method, path, security)
+            samples.append(row)
+        total = statistics.median(r.cpu for r in samples)
+        aws = statistics.median(r.tally.aws_cpu for r in samples)
+        app_ = statistics.median(r.cpu - r.tally.aws_cpu for r in samples)
+        print(
+            f"{name:<16} {total * 1000:>9.1f} {app_ * 1000:>8.1f} {aws * 1000:>8.1f} "
+            f"{samples[0].tally.calls:>6}"
+        )
+
+
+if __name__ == "__main__":
+    main()
