@@ -173,7 +173,9 @@ test.describe.serial('the Bridge and live notifications', () => {
     await expect(other.getByTestId('patient-name')).toBeVisible()
     await expect(other.locator('.p-skeleton')).toHaveCount(0)
     await liveOpen(other)
-    await expect(other.getByRole('button', { name: filename })).toHaveCount(0)
+    // The tile is named by date and type, not by file name: find it by the capture's id.
+    const tile = other.locator(`figure[data-image-id="${imageId}"]`)
+    await expect(tile).toHaveCount(0)
 
     const search = item.locator(`#assign-${imageId}`)
     await search.fill(patient.last_name)
@@ -186,8 +188,8 @@ test.describe.serial('the Bridge and live notifications', () => {
     if (badgeBefore === 0) await expect(page.getByTestId('inbox-badge')).toHaveCount(0)
     await axe('inbox after assigning')
 
-    await expect(other.getByRole('button', { name: filename })).toBeVisible({ timeout: 60_000 })
-    await expect(other.locator(`img[alt="${filename}"]`)).toBeVisible({ timeout: 60_000 })
+    await expect(tile.getByRole('button', { name: /Periapical/ }).first()).toBeVisible({ timeout: 60_000 })
+    await expect(tile.getByTestId('thumb')).toBeVisible({ timeout: 60_000 })
     await expectAccessible(other, 'Bridge: patient images, the assigned capture')
     await shot(other, '92-bridge-assigned-on-patient')
 
