@@ -89,6 +89,7 @@ const en: typeof es = {
     noAlerts: 'No medical alerts', notFound: 'We could not find this patient', notFoundHint: 'It may have been archived, or the link is wrong.',
     upcoming: 'Upcoming appointments', past: 'Past', noUpcoming: 'No upcoming appointments', noPast: 'No past appointments', book: 'Book', noHistory: 'No medical history recorded',
     noHistoryHint: 'Record allergies, medication and history before the first treatment.',
+    insurer: { title: 'Insurer', company: 'Company', companyHint: 'e.g. Sanitas, Adeslas, DKV; empty if private', policy: 'Policy or card no.', holder: 'Policy holder', holderHint: 'Only if not the patient', private: 'Private', policyShort: 'policy {n}' },
   },
   medical: {
     allergies: 'Allergies', medications: 'Medication', diseases: 'Systemic diseases', surgeries: 'Surgeries', conditions: 'Special conditions', notes: 'Notes',

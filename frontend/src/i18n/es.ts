@@ -87,6 +87,7 @@ export default {
     noAlerts: 'Sin alertas médicas', notFound: 'No encontramos este paciente', notFoundHint: 'Puede que se haya archivado o que el enlace sea incorrecto.',
     upcoming: 'Próximas citas', past: 'Anteriores', noUpcoming: 'Sin citas próximas', noPast: 'Sin citas anteriores', book: 'Citar', noHistory: 'Sin historia médica registrada',
     noHistoryHint: 'Registra alergias, medicación y antecedentes antes del primer tratamiento.',
+    insurer: { title: 'Aseguradora', company: 'Compañía', companyHint: 'p. ej. Sanitas, Adeslas, DKV; vacío si es privado', policy: 'Nº de póliza o tarjeta', holder: 'Titular de la póliza', holderHint: 'Solo si no es el propio paciente', private: 'Privado', policyShort: 'póliza {n}' },
   },
   medical: {
     allergies: 'Alergias', medications: 'Medicación', diseases: 'Enfermedades sistémicas', surgeries: 'Cirugías', conditions: 'Condiciones especiales', notes: 'Observaciones',
