@@ -63,6 +63,7 @@ export default {
     stats: { appointments: 'Citas', pending: 'Por atender', arrived: 'En clínica', done: 'Atendidas', alerts: 'Con alertas' },
     closedToday: 'Hoy la clínica está cerrada', nextDay: 'Próximo día: {day}', nextDayTitle: 'Agenda del {day}', alertsNext: 'Pacientes con alertas el {day}',
     noAgenda: 'Tu rol no incluye la agenda. Usa el menú para ir a tus secciones.',
+    statOpens: 'Ver la lista',
   },
   patients: {
     archive: 'Archivar', unarchive: 'Recuperar del archivo', archiveTitle: 'Archivar la ficha', unarchiveTitle: 'Recuperar la ficha', archiveConfirm: '{name} dejará de aparecer en búsquedas y listas. Su historia, imágenes y facturas se conservan, y puedes recuperarla cuando quieras.', unarchiveConfirm: '{name} volverá a aparecer en búsquedas y listas.', archivedDone: 'Ficha archivada', unarchivedDone: 'Ficha recuperada',
@@ -118,6 +119,7 @@ export default {
     conflictPatient: 'El paciente ya tiene cita de {start} a {end} en {resource}', conflictWith: 'con {patient}', conflictHint: 'Elige otra hora, otro gabinete u otro profesional.', resource: 'Ver', allCabinets: 'Todos los gabinetes',
     openPatient: 'Abrir ficha del paciente', outside: 'Fuera de horario', now: 'Ahora', loading: 'Cargando la agenda…', closedDay: 'La clínica está cerrada este día',
     unavailable: 'La agenda todavía no está disponible en este servidor.', override: 'Citar fuera del horario', addCabinet: 'Crear gabinete', cabinetName: 'Nombre del gabinete', holiday: 'Festivo',
+    only: 'Solo: {what}', showAll: 'Ver todas',
   },
   imaging: {
     toothInvalid: 'Usa el número FDI del diente, p. ej. 36 u 85', dismiss: 'Quitar {name}',
