@@ -136,6 +136,17 @@ test.describe('phone (390 px)', () => {
       await expectAccessible(page, 'patient record at 390 px')
     }
     await setLanguage(page, 'es')
+    // The insurer is edited on the record (the dentist may write patients) and shown there.
+    await page.getByTestId('patient-edit').click()
+    const form = page.getByTestId('patient-form')
+    await expect(form).toBeVisible()
+    await form.locator('#p-icompany').fill('DKV')
+    await form.locator('#p-ipolicy').fill(`DKV-${Date.now().toString().slice(-8)}`)
+    await expectAccessible(page, 'patient form with the insurer at 390 px')
+    await page.getByTestId('patient-save').click()
+    await expect(form).toHaveCount(0)
+    await expect(page.getByTestId('patient-insurer')).toContainText(/DKV · póliza DKV-\d{8}/)
+    await fits(page, 'the patient record after editing')
     await page.getByTestId('user-menu').click()
     const signOut = page.getByRole('menuitem', { name: 'Cerrar sesión' })
     await expect(signOut).toBeVisible()
