@@ -51,6 +51,7 @@ SENSITIVE_FIELDS = frozenset(
         "certificate_password",
         "emergency_contact",
         "legal_guardian",
+        "insurer",
     }
 )
 

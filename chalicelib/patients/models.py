@@ -6,7 +6,8 @@
 | PatientIndex (name) | C#<cid> | PIDX#N#<token>#<pid> | |
 | PatientIndex (phone, email, id, name+dob) | C#<cid> | PIDX#<P|E|I|D>#<hmac>#<pid> | |
 
-National id, WhatsApp number and the medical history are sealed (envelope encryption, clinic id
+National id, WhatsApp number, legal guardian, insurer and the medical history are sealed
+(envelope encryption, clinic id
 as associated data). The timeline (``PAT#<pid>#TL#...``) and other modules' items share the
 ``PAT#<pid>`` prefix, which is why listings go through GSI1, never ``begins_with("PAT#")``.
 """
@@ -45,6 +46,9 @@ class Patient(Item, discriminator="Patient"):
     # patient's own national id. ``legal_guardian`` is only read, from items written before.
     legal_guardian_sealed = UnicodeAttribute(null=True)
     legal_guardian = JSONAttribute(null=True)
+    # The insurer (company and policy/member number) as sealed JSON: the policy number identifies
+    # the person at a third party, so it is kept like the national id (ADR 0005).
+    insurer_sealed = UnicodeAttribute(null=True)
     medical_sealed = UnicodeAttribute(null=True)
     medical_updated_at = UTCDateTimeAttribute(null=True)
     medical_updated_by = UnicodeAttribute(null=True)

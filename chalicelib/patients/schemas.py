@@ -104,6 +104,24 @@ class LegalGuardian(Strict):
         return _phone(v)
 
 
+class Insurer(Strict):
+    """The patient's dental/health insurer (e.g. Sanitas, Adeslas, DKV, Asisa, Mapfre); no
+    insurer means a private patient."""
+
+    company: str = Field(min_length=2, max_length=80, description="e.g. Sanitas, Adeslas, DKV")
+    policy_number: str | None = Field(
+        default=None, max_length=40, description="policy or member (card) number"
+    )
+    holder_name: str | None = Field(
+        default=None, max_length=120, description="policy holder when it is not the patient"
+    )
+
+    @field_validator("policy_number", "holder_name")
+    @classmethod
+    def _blank_is_none(cls, v: str | None) -> str | None:
+        return v or None
+
+
 class _PatientFields(Strict):
     first_name: str = Field(min_length=1, max_length=80)
     last_name: str = Field(min_length=1, max_length=80)
@@ -120,6 +138,7 @@ class _PatientFields(Strict):
     language: str = Field(default="es", pattern=r"^[a-z]{2}$")
     emergency_contact: EmergencyContact | None = None
     legal_guardian: LegalGuardian | None = None
+    insurer: Insurer | None = None
 
     @field_validator("phone", "whatsapp")
     @classmethod
@@ -173,6 +192,7 @@ class PatientUpdate(PartialUpdate):
             "language",
             "emergency_contact",
             "legal_guardian",
+            "insurer",
         }
     )
 
@@ -191,6 +211,7 @@ class PatientUpdate(PartialUpdate):
     language: str | None = Field(default=None, pattern=r"^[a-z]{2}$")
     emergency_contact: EmergencyContact | None = None
     legal_guardian: LegalGuardian | None = None
+    insurer: Insurer | None = None
 
     @field_validator("phone", "whatsapp")
     @classmethod
@@ -229,6 +250,7 @@ class PatientOut(BaseModel):
     language: str
     emergency_contact: EmergencyContact | None
     legal_guardian: LegalGuardian | None
+    insurer: Insurer | None
     alerts: list[Alert] = Field(description="Safety alerts from the medical history; always shown")
     has_medical_history: bool
     archived: bool

@@ -1,7 +1,8 @@
 """Patient rules: create (with duplicate detection), read, update, archive, search and the
 medical history. Services take the acting principal; keys come from ``principal.clinic_id``.
 
-Sealed at rest: national id, WhatsApp number and the medical history (envelope encryption with
+Sealed at rest: national id, WhatsApp number, legal guardian, insurer and the medical history
+(envelope encryption with
 the clinic id as associated data). Search goes through index items in the clinic partition:
 name tokens by prefix, and keyed hashes for phone, email, national id and name + birth date.
 """
@@ -45,6 +46,7 @@ FIELDS = (
     "language",
     "emergency_contact",
     "legal_guardian",
+    "insurer",
 )
 IDX = "PIDX#"
 
@@ -118,7 +120,13 @@ def _values(clinic_id: str, p: Patient) -> dict[str, Any]:
         "language": p.language,
         "emergency_contact": p.emergency_contact,
         "legal_guardian": _guardian_of(clinic_id, p),
+        "insurer": _sealed_json(clinic_id, p.insurer_sealed),
     }
+
+
+def _sealed_json(clinic_id: str, sealed: str | None) -> dict[str, Any] | None:
+    raw = _open(clinic_id, sealed)
+    return json.loads(raw) if raw else None
 
 
 def _guardian_of(clinic_id: str, p: Patient) -> dict[str, Any] | None:
@@ -256,6 +264,8 @@ def _apply(clinic_id: str, p: Patient, v: dict[str, Any]) -> None:
     guardian = v.get("legal_guardian")
     p.legal_guardian_sealed = seal(clinic_id, json.dumps(guardian)) if guardian else None
     p.legal_guardian = None  # an item written before sealing loses its clear copy here
+    insurer = v.get("insurer")
+    p.insurer_sealed = seal(clinic_id, json.dumps(insurer)) if insurer else None
     p.GSI1PK = Patient.list_pk(clinic_id)
     p.GSI1SK = _sort_key(v, p.patient_id)
 

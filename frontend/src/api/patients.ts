@@ -6,6 +6,8 @@ export interface Alert { code: string; level: AlertLevel; message: string }
 export interface NationalId { type: 'dni' | 'nie' | 'passport' | 'other'; number: string }
 export interface Guardian { name: string; relationship: string; phone?: string | null; email?: string | null }
 export interface Emergency { name: string; phone: string; relationship?: string | null }
+/** The patient's insurer; null means a private patient. */
+export interface Insurer { company: string; policy_number?: string | null; holder_name?: string | null }
 export interface PatientAddress { line1: string; line2?: string | null; city: string; postal_code: string; province?: string | null; country?: string }
 export interface PatientSummary {
   patient_id: string; full_name: string; first_name: string; last_name: string; second_last_name: string | null
@@ -15,6 +17,7 @@ export interface PatientOut extends PatientSummary {
   is_minor: boolean; gender: 'female' | 'male' | 'other' | 'unknown'; national_id: NationalId | null; profession: string | null
   address: PatientAddress | null; whatsapp: string | null; preferred_channel: 'phone' | 'email' | 'whatsapp' | 'sms' | null
   language: string; emergency_contact: Emergency | null; legal_guardian: Guardian | null; has_medical_history: boolean
+  insurer?: Insurer | null
   archived_at: string | null; created_at: string; updated_at: string
 }
 export interface MedicalHistory {

@@ -65,6 +65,7 @@ const en: typeof es = {
     stats: { appointments: 'Appointments', pending: 'Still to come', arrived: 'In clinic', done: 'Seen', alerts: 'With alerts' },
     closedToday: 'The clinic is closed today', nextDay: 'Next day: {day}', nextDayTitle: 'Agenda for {day}', alertsNext: 'Patients with alerts on {day}',
     noAgenda: 'Your role does not include the agenda. Use the menu to reach your sections.',
+    statOpens: 'Open the list',
   },
   patients: {
     archive: 'Archive', unarchive: 'Unarchive', archiveTitle: 'Archive the record', unarchiveTitle: 'Unarchive the record', archiveConfirm: '{name} will no longer appear in searches and lists. Their history, images and invoices are kept, and you can unarchive them at any time.', unarchiveConfirm: '{name} will appear in searches and lists again.', archivedDone: 'Record archived', unarchivedDone: 'Record unarchived',
@@ -89,6 +90,7 @@ const en: typeof es = {
     noAlerts: 'No medical alerts', notFound: 'We could not find this patient', notFoundHint: 'It may have been archived, or the link is wrong.',
     upcoming: 'Upcoming appointments', past: 'Past', noUpcoming: 'No upcoming appointments', noPast: 'No past appointments', book: 'Book', noHistory: 'No medical history recorded',
     noHistoryHint: 'Record allergies, medication and history before the first treatment.',
+    insurer: { title: 'Insurer', company: 'Company', companyHint: 'e.g. Sanitas, Adeslas, DKV; empty if private', policy: 'Policy or card no.', holder: 'Policy holder', holderHint: 'Only if not the patient', private: 'Private', policyShort: 'policy {n}' },
   },
   medical: {
     allergies: 'Allergies', medications: 'Medication', diseases: 'Systemic diseases', surgeries: 'Surgeries', conditions: 'Special conditions', notes: 'Notes',
@@ -140,6 +142,7 @@ const en: typeof es = {
     conflictPatient: 'The patient already has an appointment from {start} to {end} in {resource}', conflictWith: 'with {patient}', conflictHint: 'Choose another time, cabinet or professional.', resource: 'Show', allCabinets: 'All cabinets',
     openPatient: 'Open patient record', outside: 'Outside hours', now: 'Now', loading: 'Loading the agenda…', closedDay: 'The clinic is closed on this day',
     unavailable: 'The agenda is not available on this server yet.', override: 'Book outside opening hours', addCabinet: 'Create cabinet', cabinetName: 'Cabinet name', holiday: 'Holiday',
+    only: 'Only: {what}', showAll: 'Show all',
   },
   agendaSettings: {
     tab: 'Agenda', intro: "The agenda's cabinets, opening hours and closed days. The agenda uses them as soon as they are saved.",

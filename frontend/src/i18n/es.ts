@@ -63,6 +63,7 @@ export default {
     stats: { appointments: 'Citas', pending: 'Por atender', arrived: 'En clínica', done: 'Atendidas', alerts: 'Con alertas' },
     closedToday: 'Hoy la clínica está cerrada', nextDay: 'Próximo día: {day}', nextDayTitle: 'Agenda del {day}', alertsNext: 'Pacientes con alertas el {day}',
     noAgenda: 'Tu rol no incluye la agenda. Usa el menú para ir a tus secciones.',
+    statOpens: 'Ver la lista',
   },
   patients: {
     archive: 'Archivar', unarchive: 'Recuperar del archivo', archiveTitle: 'Archivar la ficha', unarchiveTitle: 'Recuperar la ficha', archiveConfirm: '{name} dejará de aparecer en búsquedas y listas. Su historia, imágenes y facturas se conservan, y puedes recuperarla cuando quieras.', unarchiveConfirm: '{name} volverá a aparecer en búsquedas y listas.', archivedDone: 'Ficha archivada', unarchivedDone: 'Ficha recuperada',
@@ -87,6 +88,7 @@ export default {
     noAlerts: 'Sin alertas médicas', notFound: 'No encontramos este paciente', notFoundHint: 'Puede que se haya archivado o que el enlace sea incorrecto.',
     upcoming: 'Próximas citas', past: 'Anteriores', noUpcoming: 'Sin citas próximas', noPast: 'Sin citas anteriores', book: 'Citar', noHistory: 'Sin historia médica registrada',
     noHistoryHint: 'Registra alergias, medicación y antecedentes antes del primer tratamiento.',
+    insurer: { title: 'Aseguradora', company: 'Compañía', companyHint: 'p. ej. Sanitas, Adeslas, DKV; vacío si es privado', policy: 'Nº de póliza o tarjeta', holder: 'Titular de la póliza', holderHint: 'Solo si no es el propio paciente', private: 'Privado', policyShort: 'póliza {n}' },
   },
   medical: {
     allergies: 'Alergias', medications: 'Medicación', diseases: 'Enfermedades sistémicas', surgeries: 'Cirugías', conditions: 'Condiciones especiales', notes: 'Observaciones',
@@ -138,6 +140,7 @@ export default {
     conflictPatient: 'El paciente ya tiene cita de {start} a {end} en {resource}', conflictWith: 'con {patient}', conflictHint: 'Elige otra hora, otro gabinete u otro profesional.', resource: 'Ver', allCabinets: 'Todos los gabinetes',
     openPatient: 'Abrir ficha del paciente', outside: 'Fuera de horario', now: 'Ahora', loading: 'Cargando la agenda…', closedDay: 'La clínica está cerrada este día',
     unavailable: 'La agenda todavía no está disponible en este servidor.', override: 'Citar fuera del horario', addCabinet: 'Crear gabinete', cabinetName: 'Nombre del gabinete', holiday: 'Festivo',
+    only: 'Solo: {what}', showAll: 'Ver todas',
   },
   agendaSettings: {
     tab: 'Agenda', intro: 'Los gabinetes, el horario de apertura y los días cerrados de la agenda. La agenda los usa en cuanto se guardan.',

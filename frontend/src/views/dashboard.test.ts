@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { agendaDay, dayOrder, firstName, withAlerts } from './dashboard'
+import { agendaDay, countOf, dayOrder, firstName, isStatusGroup, statTarget, withAlerts } from './dashboard'
 import type { Appointment, Day } from '@/api/agenda'
 
 const d = (date: string, closed: boolean): Day => ({ date, weekday: '', time_zone: 'Europe/Madrid', closed, holiday: null, hours: [], appointments: [] })
@@ -53,5 +53,29 @@ describe("the day's list", () => {
     const list = [ap('other', '11:00', 'scheduled', 'U2'), ap('mine', '12:00', 'scheduled', 'U1')]
     expect(dayOrder(list, 'U1').map((a) => a.appointment_id)).toEqual(['mine', 'other'])
     expect(dayOrder(list, null).map((a) => a.appointment_id)).toEqual(['other', 'mine'])
+  })
+})
+
+describe('each count opens the list of exactly those', () => {
+  const appt = (status: string) => ({ appointment_id: status, patient_id: 'p', start: '2026-11-25T09:00', status, patient_alerts: [] }) as unknown as Appointment
+  const day = ['scheduled', 'confirmed', 'checked_in', 'in_progress', 'completed', 'completed'].map(appt)
+  it('counts each group by its statuses', () => {
+    expect(countOf('appointments', day)).toBe(6)
+    expect(countOf('pending', day)).toBe(2)
+    expect(countOf('arrived', day)).toBe(2)
+    expect(countOf('done', day)).toBe(2)
+    expect(countOf('appointments', [appt('cancelled'), appt('no_show')])).toBe(0)
+  })
+  it('leads to the agenda of that day filtered to the group, the alerts to their list', () => {
+    expect(statTarget('pending', '2026-11-25')).toEqual({ route: { name: 'agenda', query: { view: 'day', date: '2026-11-25', show: 'pending' } } })
+    expect(statTarget('arrived', '2026-11-25')).toEqual({ route: { name: 'agenda', query: { view: 'day', date: '2026-11-25', show: 'arrived' } } })
+    expect(statTarget('appointments', undefined)).toEqual({ route: { name: 'agenda', query: { view: 'day', show: 'appointments' } } })
+    expect(statTarget('alerts', '2026-11-25')).toEqual({ section: 'dashboard-alerts-title' })
+  })
+  it('the agenda accepts only the known groups', () => {
+    expect(['appointments', 'pending', 'arrived', 'done'].every(isStatusGroup)).toBe(true)
+    expect(isStatusGroup('toString')).toBe(false)
+    expect(isStatusGroup(['pending'])).toBe(false)
+    expect(isStatusGroup(undefined)).toBe(false)
   })
 })

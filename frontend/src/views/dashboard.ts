@@ -1,4 +1,5 @@
-import type { Appointment, Day } from '@/api/agenda'
+import type { RouteLocationRaw } from 'vue-router'
+import type { Appointment, ApptStatus, Day } from '@/api/agenda'
 
 /**
  * Which day the dashboard shows, from today and the days after it: today when the clinic
@@ -45,4 +46,31 @@ export function dayOrder(appointments: Appointment[], me?: string | null): Appoi
   return [...appointments].sort(
     (a, b) => (GROUP[a.status] ?? 2) - (GROUP[b.status] ?? 2) || mine(a) - mine(b) || a.start.localeCompare(b.start),
   )
+}
+
+/** The statuses each dashboard count is made of; the agenda's `show` filter uses the same. */
+export const STAT_STATUSES = {
+  appointments: ['scheduled', 'confirmed', 'checked_in', 'in_progress', 'completed'],
+  pending: ['scheduled', 'confirmed'],
+  arrived: ['checked_in', 'in_progress'],
+  done: ['completed'],
+} as const satisfies Record<string, readonly ApptStatus[]>
+export type StatusGroup = keyof typeof STAT_STATUSES
+export type StatKey = StatusGroup | 'alerts'
+
+export const isStatusGroup = (v: unknown): v is StatusGroup => typeof v === 'string' && Object.hasOwn(STAT_STATUSES, v)
+
+/** How many of the day's appointments a count shows. */
+export function countOf(key: StatusGroup, appointments: Appointment[]): number {
+  const wanted: readonly ApptStatus[] = STAT_STATUSES[key]
+  return appointments.filter((a) => wanted.includes(a.status)).length
+}
+
+/**
+ * Where a count leads: the agenda of that day showing exactly those appointments, or, for the
+ * patients with alerts, the list of them further down the dashboard (a section id).
+ */
+export function statTarget(key: StatKey, date: string | undefined): { route: RouteLocationRaw } | { section: string } {
+  if (key === 'alerts') return { section: 'dashboard-alerts-title' }
+  return { route: { name: 'agenda', query: { view: 'day', ...(date ? { date } : {}), show: key } } }
 }

@@ -79,6 +79,27 @@ HISTORIES: dict[int, dict[str, Any]] = {
 }
 
 
+# Insurers common in Spanish dental clinics; None is a private patient. Chosen by position (not by
+# ``rnd``) so adding them left every other seeded value as it was.
+INSURERS: list[tuple[str, str] | None] = [
+    ("Sanitas", "SAN"),
+    ("Adeslas", "ADE"),
+    None,
+    ("DKV", "DKV"),
+    ("Asisa", "ASI"),
+    None,
+    ("Mapfre", "MAP"),
+]
+
+
+def _insurer(i: int) -> dict[str, Any] | None:
+    choice = INSURERS[i % len(INSURERS)]
+    if choice is None:
+        return None
+    company, prefix = choice
+    return {"company": company, "policy_number": f"{prefix}-{4_100_000 + i * 7919:08d}"}
+
+
 def _dni(rnd: random.Random) -> str:
     n = rnd.randint(10_000_000, 79_999_999)
     return f"{n}{_LETTERS[n % 23]}"
@@ -126,6 +147,7 @@ def _body(i: int, person: tuple, rnd: random.Random) -> schemas.PatientIn:
             }
             if i % 4 == 0
             else None,
+            "insurer": _insurer(i),
         }
     )
 

@@ -69,3 +69,15 @@ describe('editing an appointment (how the keyboard reschedules)', () => {
     expect(wrapper.emitted('saved')).toBeUndefined()
   })
 })
+
+describe('booking a new appointment (the keyboard gets into the dialog)', () => {
+  it('the patient search input, not its wrapper, is the field the dialog focuses first', async () => {
+    const { wrapper } = await mountAt(AppointmentDialog, '/login', [], { ...props, appointment: null })
+    // PrimeVue's Dialog focuses the first [autofocus] element once it has opened; on a <div> that
+    // did nothing and the focus stayed behind the dialog.
+    const first = wrapper.element.querySelector('[autofocus]')
+    expect(first?.id).toBe('ap-patient')
+    expect(first?.tagName).toBe('INPUT')
+    expect(wrapper.get('#ap-date').attributes()).not.toHaveProperty('autofocus')
+  })
+})

@@ -70,3 +70,26 @@ describe('patient form: the emergency contact', () => {
     void wrapper
   })
 })
+
+describe('patient form: the insurer', () => {
+  it('a policy number without the company is asked to be completed; a whole insurer is sent, none means private', async () => {
+    const none = await fill('')
+    expect(none.posted).toHaveLength(1)
+    expect(none.posted[0].insurer).toBeUndefined()
+    document.body.innerHTML = ''
+    const half = await mountAt(PatientForm, '/patients')
+    await half.wrapper.get('#p-first').setValue('Lucía')
+    await half.wrapper.get('#p-last').setValue('Romero')
+    await half.wrapper.get('#p-dob').setValue('1985-04-12')
+    await half.wrapper.get('#p-ipolicy').setValue('SAN-123')
+    await half.wrapper.get('form').trigger('submit')
+    await flushPromises()
+    expect(none.posted).toHaveLength(1) // nothing more was sent
+    expect(half.wrapper.get('#p-icompany').attributes('aria-invalid')).toBe('true')
+    expect(half.wrapper.get('#p-icompany').attributes('list')).toBe('p-insurers')
+    await half.wrapper.get('#p-icompany').setValue('Sanitas')
+    await half.wrapper.get('form').trigger('submit')
+    await flushPromises()
+    expect(none.posted.at(-1)!.insurer).toEqual({ company: 'Sanitas', policy_number: 'SAN-123', holder_name: null })
+  })
+})
