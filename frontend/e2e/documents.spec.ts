@@ -157,10 +157,15 @@ test.describe('documents on the patient record', () => {
       await page.keyboard.type('P') // type-ahead: Prescription
       await page.keyboard.press('Enter')
       await expect(page.getByTestId('doc-type')).toContainText('Prescription')
+      // The list closes with a transition that gives the focus back to the select when it
+      // ends: move on only once it has ended, or the keys typed next land in the select.
+      await expect(page.getByRole('listbox')).toHaveCount(0)
+      await expect(page.locator('#doc-type')).toBeFocused()
       await page.keyboard.press('Tab')
       await expect(page.getByTestId('doc-title')).toBeFocused()
       await page.keyboard.press('ControlOrMeta+A')
       await page.keyboard.type('Amoxicillin prescription')
+      await expect(page.getByTestId('doc-title')).toHaveValue('Amoxicillin prescription')
       await page.keyboard.press('Enter') // submits the form
       const row = page.getByTestId('doc-row')
       await expect(row).toHaveCount(1, { timeout: UPLOAD_MS })

@@ -72,8 +72,26 @@ export async function expectAccessible(page: Page, label: string, opts: { allRul
   if (!opts.allRules) axe.withTags(WCAG_TAGS)
   let { violations } = await axe.analyze()
   // A toast that arrived while axe ran is caught fading in, its colours half-way: look again
-  // once it has settled (a real violation is still there the second time).
-  for (let again = 0; again < 3 && violations.some((v) => v.nodes.some((n) => /-(enter|leave)-active/.test(n.target.join(' ')))); again++) {
+  // once it has settled (a real violation is still there the second time). The element axe
+  // names is often inside the one that moves (a toast's summary in its message), so look at
+  // its ancestors too.
+  const moving = (target: string) =>
+    page
+      .locator(`css=${target}`)
+      .first()
+      .evaluate((el) => {
+        for (let e: Element | null = el; e; e = e.parentElement) {
+          if (/-(enter|leave)-(active|from|to)\b/.test(String(e.className))) return true
+          if (e.getAnimations().some((a) => a.playState === 'running')) return true
+        }
+        return false
+      })
+      .catch(() => true) // gone already: it was on its way out
+  const transient = async () => {
+    for (const v of violations) for (const n of v.nodes) if (await moving(n.target.join(' '))) return true
+    return false
+  }
+  for (let again = 0; again < 3 && (await transient()); again++) {
     await settled(page)
     violations = (await axe.analyze()).violations
   }
