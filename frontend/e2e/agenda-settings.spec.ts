@@ -248,7 +248,11 @@ test.describe.serial('agenda settings', () => {
     await row.getByRole('button', { name: `Deactivate ${name}` }).focus()
     await page.keyboard.press('Enter')
     await expect(page.getByTestId('as-upcoming')).toBeVisible()
+    // As the first time: the dialog gives the focus to Cancel once it has opened; a Tab
+    // pressed before that lands behind the dialog.
+    await expect(page.getByTestId('as-deactivate-dialog').getByRole('button', { name: 'Cancel' })).toBeFocused()
     await page.keyboard.press('Tab')
+    await expect(page.getByTestId('as-deactivate-confirm')).toBeFocused()
     await page.keyboard.press('Enter')
     await expect(row).toHaveAttribute('data-active', 'false')
   })
