@@ -12,12 +12,13 @@ changes nothing.
 
 from __future__ import annotations
 
-import sys
+import argparse
 
 from pynamodb.exceptions import UpdateError
 
 from chalicelib.core.audit import AuditEntry, index_keys
 from chalicelib.core.db import clinic_pk
+from chalicelib.core.observability import logger
 
 
 def backfill(clinic_id: str) -> int:
@@ -41,20 +42,24 @@ def backfill(clinic_id: str) -> int:
                 ],
                 condition=AuditEntry.SK.exists() & AuditEntry.GSI4PK.does_not_exist(),
             )
-        except UpdateError:
-            continue  # done meanwhile by another run
+        except UpdateError as exc:
+            if exc.cause_response_code == "ConditionalCheckFailedException":
+                continue  # done meanwhile by another run
+            raise
         updated += 1
     return updated
 
 
-def main(argv: list[str]) -> int:
-    if not argv:
-        print(__doc__.strip().splitlines()[-1].strip(), file=sys.stderr)  # noqa: T201
-        return 2
-    for cid in argv:
-        print(f"{cid}: {backfill(cid)} entries updated")  # noqa: T201
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        prog="python -m chalicelib.audit.backfill",
+        description="Give audit entries written before ADR 0015 their by-type keys.",
+    )
+    parser.add_argument("clinic_ids", nargs="+", metavar="clinic_id")
+    for cid in parser.parse_args(argv).clinic_ids:
+        logger.info("audit entries backfilled", extra={"clinic_id": cid, "updated": backfill(cid)})
     return 0
 
 
 if __name__ == "__main__":
-    raise SystemExit(main(sys.argv[1:]))
+    raise SystemExit(main())

@@ -115,7 +115,7 @@ test.describe.serial('clinic day', () => {
   })
 
   test('book an appointment; a second one in the same slot is refused (409)', async ({ page }) => {
-    test.skip(!patientUrl, 'needs the patient')
+    expect(patientUrl, 'the patient the first test created').not.toBe('')
     await signIn(page, 'admin@demo.clinic')
     const day = await freeOpenDay(page)
     await page.goto(`${base()}/agenda?date=${day}`)
@@ -190,7 +190,7 @@ test.describe.serial('clinic day', () => {
   })
 
   test('upload an image and see its thumbnail when processing finishes', async ({ page }) => {
-    test.skip(!patientUrl, 'needs the patient')
+    expect(patientUrl, 'the patient the first test created').not.toBe('')
     await signIn(page, 'admin@demo.clinic')
     await page.goto(`${patientUrl.replace(/\/(medical|images)$/, '')}/images`)
     await expect(page.getByTestId('dropzone')).toBeVisible()
@@ -238,7 +238,7 @@ test.describe.serial('clinic day', () => {
   })
 
   test('a receptionist does not see the medical history', async ({ page }) => {
-    test.skip(!patientUrl, 'needs the patient')
+    expect(patientUrl, 'the patient the first test created').not.toBe('')
     await signIn(page, 'reception@demo.clinic')
     await page.goto(patientUrl.replace(/\/(medical|images)$/, ''))
     await expect(page.getByTestId('patient-name')).toContainText(LAST)

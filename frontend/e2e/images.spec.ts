@@ -79,7 +79,7 @@ test.describe.serial('images (desktop, Spanish)', () => {
   })
 
   test('save a before/after pair, see it listed, and unpair it', async ({ page }) => {
-    test.skip(!pid, 'needs the showcase patient')
+    expect(pid, 'the showcase patient, found by the first test').not.toBe('')
     await signIn(page, 'admin@demo.clinic')
     await openImages(page, pid)
     const listed = page.getByTestId('pairs').getByTestId('pair')
@@ -108,7 +108,7 @@ test.describe.serial('images (desktop, Spanish)', () => {
   })
 
   test('an X-ray in the viewer: its date and type, invert, rotate, a preset, a length in mm', async ({ page }) => {
-    test.skip(!pid, 'needs the showcase patient')
+    expect(pid, 'the showcase patient, found by the first test').not.toBe('')
     await signIn(page, 'admin@demo.clinic')
     await openImages(page, pid)
     const periapical = page.getByTestId('gallery').locator('figure[data-kind="dicom"]').filter({ hasText: 'Periapical' }).first()
@@ -157,7 +157,7 @@ test.describe.serial('images (desktop, Spanish)', () => {
   })
 
   test('previous and next with the keyboard only', async ({ page }) => {
-    test.skip(!pid, 'needs the showcase patient')
+    expect(pid, 'the showcase patient, found by the first test').not.toBe('')
     await signIn(page, 'admin@demo.clinic')
     await openImages(page, pid)
     // Tab to the second image of the gallery, open it with Enter.
