@@ -1,6 +1,7 @@
 import { describe, expect, it, vi } from 'vitest'
 import {
-  RefreshRejected, SessionManager, STORAGE_KEY, refreshDelay, type ChannelLike, type LocksLike, type SessionDeps, type SessionMessage, type StorageLike,
+  RefreshRejected, SessionManager, STORAGE_KEY, refreshDelay, type ChannelLike, type LocksLike, type SessionDeps, type SessionMessage,
+  type SharedTokensLike, type StorageLike, type StoredTokens,
 } from './session'
 import type { TokensOut } from '@/api/types'
 
@@ -207,5 +208,126 @@ describe('SessionManager', () => {
     const token = await m.accessToken()
     expect(token).not.toBe(first.accessToken)
     expect(s.refresh).toHaveBeenCalledTimes(1)
+  })
+})
+
+// Two tabs in two renderer processes, as Chromium runs them: each sees its own copy of
+// localStorage, and another tab's write (and its BroadcastChannel message) reaches it only when
+// `deliver()` runs, which may be after the lock has passed on. IndexedDB is one store in the
+// browser process: a completed write is seen by every later read.
+function processes(withShared: boolean) {
+  const views = [new Map<string, string>(), new Map<string, string>()]
+  const pending: (() => void)[] = []
+  let record: { tokens: StoredTokens | null; savedAt: number } | undefined
+  const shared: SharedTokensLike = {
+    read: async () => structuredClone(record),
+    write: async (tokens, savedAt) => { record = structuredClone({ tokens, savedAt }) },
+  }
+  const channels: ChannelLike[] = []
+  let clock = 2_000_000
+  let tail: Promise<unknown> = Promise.resolve()
+  const locks: LocksLike = {
+    request: <T>(_n: string, cb: () => Promise<T>) => {
+      const run = tail.then(cb, cb)
+      tail = run.catch(() => undefined)
+      return run
+    },
+  }
+  const tab = (i: number, refresh: SessionDeps['refresh']) => {
+    const own = views[i]!
+    const storage: StorageLike = {
+      getItem: (k) => own.get(k) ?? null,
+      setItem: (k, v) => {
+        own.set(k, v)
+        views.forEach((v2, j) => j !== i && pending.push(() => void v2.set(k, v)))
+      },
+      removeItem: (k) => {
+        own.delete(k)
+        views.forEach((v2, j) => j !== i && pending.push(() => void v2.delete(k)))
+      },
+    }
+    const ch: ChannelLike = {
+      onmessage: null,
+      postMessage: (m) => channels.filter((c) => c !== ch).forEach((c) => pending.push(() => c.onmessage?.({ data: structuredClone(m) }))),
+    }
+    channels.push(ch)
+    return new SessionManager({
+      refresh, storage, channel: ch, locks, shared: withShared ? shared : null, now: () => (clock += 7),
+      setTimer: () => 0, clearTimer: () => undefined,
+    })
+  }
+  const deliver = () => pending.splice(0).forEach((fn) => fn())
+  return { tab, deliver, views }
+}
+
+describe('SessionManager across renderer processes', () => {
+  const expireEverywhere = (views: Map<string, string>[]) => {
+    for (const v of views) {
+      const t = JSON.parse(v.get(STORAGE_KEY)!) as StoredTokens
+      v.set(STORAGE_KEY, JSON.stringify({ ...t, accessExpiresAt: 0 }))
+    }
+  }
+
+  it('a tab granted the lock before it sees the other tab\'s localStorage write adopts the rotated tokens from IndexedDB', async () => {
+    const s = server()
+    const p = processes(true)
+    const a = p.tab(0, s.refresh)
+    const b = p.tab(1, s.refresh)
+    a.setTokens(s.issue())
+    p.deliver()
+    expect(b.start()).toBe(true)
+    expireEverywhere(p.views)
+    a.start()
+    b.start()
+    await Promise.all([a.refresh(), b.refresh()]) // nothing delivered between the two
+    expect(s.revoked).toBe(false)
+    expect(s.refresh).toHaveBeenCalledTimes(1)
+    expect(b.tokens?.refreshToken).toBe(a.tokens?.refreshToken)
+  })
+
+  it('without the IndexedDB copy the same interleaving presents the spent token (why it exists)', async () => {
+    const s = server()
+    const p = processes(false)
+    const a = p.tab(0, s.refresh)
+    const b = p.tab(1, s.refresh)
+    a.setTokens(s.issue())
+    p.deliver()
+    b.start()
+    expireEverywhere(p.views)
+    a.start()
+    b.start()
+    await Promise.all([a.refresh(), b.refresh()])
+    expect(s.revoked).toBe(true)
+  })
+
+  it('a message that arrives after a newer rotation does not bring the spent tokens back', async () => {
+    const s = server()
+    const p = processes(true)
+    const a = p.tab(0, s.refresh)
+    const b = p.tab(1, s.refresh)
+    a.setTokens(s.issue())
+    const newer = b.setTokens(s.issue()) // later, before b has heard of a's
+    p.deliver()
+    expect(b.tokens?.refreshToken).toBe(newer.refreshToken)
+    expect(a.tokens?.refreshToken).toBe(newer.refreshToken)
+  })
+
+  it('a session ended in one tab is seen as ended by the next tab to take the lock', async () => {
+    const s = server()
+    const p = processes(true)
+    const a = p.tab(0, s.refresh)
+    const b = p.tab(1, s.refresh)
+    a.setTokens(s.issue())
+    p.deliver()
+    b.start()
+    a.end('signed_out')
+    await new Promise((r) => setTimeout(r, 0))
+    const ended = vi.fn()
+    b.onEnded(ended)
+    expireEverywhere([p.views[1]!])
+    b.start()
+    expect(await b.refresh()).toBeNull()
+    expect(s.refresh).not.toHaveBeenCalled()
+    expect(b.tokens).toBeNull()
   })
 })

@@ -1,13 +1,20 @@
 // Session tokens: silent refresh before expiry, shared across tabs.
 //
 // The refresh token rotates: using one twice revokes the whole session. So:
-//  * tokens live in localStorage (one copy for every tab of the origin);
+//  * tokens live in localStorage (one copy for every tab of the origin, read synchronously when a
+//    tab starts) and in IndexedDB (`shared`);
 //  * a refresh runs under a Web Lock (navigator.locks) named REFRESH_LOCK, so only one tab at a
-//    time can rotate; inside the lock the tab re-reads storage and, if another tab already
+//    time can rotate; inside the lock the tab re-reads the tokens and, if another tab already
 //    rotated (the stored refresh token differs from the one it meant to use), adopts the new
-//    tokens instead of presenting the spent one;
+//    tokens instead of presenting the spent one. It decides on the IndexedDB copy: Chromium
+//    propagates a localStorage write to the other tabs' processes asynchronously, so a tab
+//    granted the lock a moment after another released it can still read the spent token
+//    there, while an IndexedDB transaction that completed before the release is seen by every
+//    transaction started after it (the pairing the Web Locks spec itself suggests). The tab
+//    that refreshed keeps the lock until its IndexedDB write has completed;
 //  * the tab that refreshed broadcasts the new tokens on a BroadcastChannel, so the other tabs
 //    reschedule their timers (and a sign-out or revocation ends every tab).
+import { createStore, get, set } from 'idb-keyval'
 import type { TokensOut } from '@/api/types'
 
 export interface StoredTokens {
@@ -15,6 +22,14 @@ export interface StoredTokens {
   accessExpiresAt: number // epoch ms
   refreshToken: string
   refreshExpiresAt: number
+  savedAt?: number // epoch ms when the server's answer was stored: the newer of two copies wins
+}
+
+/** The copy of the tokens that every tab sees in the order it was written (IndexedDB). */
+export interface SharedTokensLike {
+  /** The last record written; `tokens: null` once the session ended; undefined if none yet. */
+  read(): Promise<{ tokens: StoredTokens | null; savedAt: number } | undefined>
+  write(tokens: StoredTokens | null, savedAt: number): Promise<void>
 }
 
 export type EndReason = 'signed_out' | 'revoked' | 'expired'
@@ -47,6 +62,8 @@ export interface SessionDeps {
   /** POST /auth/refresh; throws RefreshRejected on a 401 (code from the API), other errors otherwise. */
   refresh(refreshToken: string): Promise<TokensOut>
   storage: StorageLike
+  /** Where the tabs coordinate a refresh; null where IndexedDB is unavailable (localStorage then). */
+  shared?: SharedTokensLike | null
   channel: ChannelLike | null
   locks: LocksLike | null
   now(): number
@@ -74,12 +91,14 @@ export function toStored(out: TokensOut, now: number): StoredTokens {
     accessExpiresAt: now + out.expires_in * 1000,
     refreshToken: out.refresh_token,
     refreshExpiresAt: now + out.refresh_expires_in * 1000,
+    savedAt: now,
   }
 }
 
 export class SessionManager {
   tokens: StoredTokens | null = null
   private timer: unknown = null
+  private sharedWrite: Promise<void> = Promise.resolve()
   private inflight: Promise<StoredTokens | null> | null = null
   private tokenListeners: ((t: StoredTokens, payload?: TokensOut) => void)[] = []
   private endListeners: ((r: EndReason) => void)[] = []
@@ -109,8 +128,13 @@ export class SessionManager {
 
   /** Tokens from a sign-in, a clinic switch or a refresh: store, schedule and tell the other tabs. */
   setTokens(out: TokensOut): StoredTokens {
-    const t = toStored(out, this.deps.now())
+    const now = this.deps.now()
+    // Newer than the tokens they replace, even within the same millisecond.
+    const t = { ...toStored(out, now), savedAt: Math.max(now, (this.tokens?.savedAt ?? 0) + 1) }
     this.adopt(t, out)
+    // Only the tab that received tokens from the server writes the shared copy: a tab that
+    // adopts them from a message could otherwise put back tokens already rotated since.
+    this.writeShared(t)
     this.deps.channel?.postMessage({ type: 'tokens', tokens: t, payload: out })
     return t
   }
@@ -135,9 +159,12 @@ export class SessionManager {
 
   end(reason: EndReason, broadcast = true) {
     const had = this.tokens !== null
+    // The end is newer than the tokens it ends, even within the same millisecond.
+    const endedAt = Math.max(this.deps.now(), (this.tokens?.savedAt ?? 0) + 1)
     this.tokens = null
     this.clear()
     this.deps.storage.removeItem(STORAGE_KEY)
+    if (broadcast) this.writeShared(null, endedAt)
     if (broadcast) this.deps.channel?.postMessage({ type: 'ended', reason })
     if (had || broadcast) for (const fn of this.endListeners) fn(reason)
   }
@@ -146,7 +173,7 @@ export class SessionManager {
     const planned = this.tokens?.refreshToken
     if (!planned) return null
     const run = async () => {
-      const stored = this.read()
+      const stored = await this.readLatest()
       if (!stored) {
         // Another tab signed out or was revoked while we waited.
         this.end('revoked', false)
@@ -159,7 +186,10 @@ export class SessionManager {
       }
       try {
         const out = await this.deps.refresh(stored.refreshToken)
-        return this.setTokens(out)
+        const t = this.setTokens(out)
+        // Release the lock only once the next tab to take it can read these tokens.
+        await this.sharedWrite
+        return t
       } catch (e) {
         if (e instanceof RefreshRejected) {
           this.end(e.code === 'SESSION_REVOKED' ? 'revoked' : 'expired')
@@ -174,7 +204,8 @@ export class SessionManager {
   }
 
   private onMessage(m: SessionMessage) {
-    if (m.type === 'tokens') this.adopt(m.tokens, m.payload)
+    // A message that arrives late must not replace tokens rotated since.
+    if (m.type === 'tokens' && (m.tokens.savedAt ?? 0) >= (this.tokens?.savedAt ?? 0)) this.adopt(m.tokens, m.payload)
     else if (m.type === 'ended') this.end(m.reason, false)
   }
 
@@ -183,6 +214,27 @@ export class SessionManager {
     this.deps.storage.setItem(STORAGE_KEY, JSON.stringify(t))
     this.schedule()
     for (const fn of this.tokenListeners) fn(t, payload)
+  }
+
+  private writeShared(t: StoredTokens | null, savedAt = t?.savedAt ?? this.deps.now()) {
+    const shared = this.deps.shared
+    if (!shared) return
+    // In order, and never failing: without IndexedDB the localStorage copy still works.
+    this.sharedWrite = this.sharedWrite.then(() => shared.write(t, savedAt)).catch(() => undefined)
+  }
+
+  /** The newest of the IndexedDB and localStorage copies (null: the session ended). */
+  private async readLatest(): Promise<StoredTokens | null> {
+    const local = this.read()
+    let record: Awaited<ReturnType<SharedTokensLike['read']>>
+    try {
+      await this.sharedWrite
+      record = await this.deps.shared?.read()
+    } catch {
+      record = undefined
+    }
+    if (record && (!local || record.savedAt > (local.savedAt ?? 0))) return record.tokens
+    return local
   }
 
   private read(): StoredTokens | null {
@@ -210,12 +262,23 @@ export class SessionManager {
   }
 }
 
-/** The browser wiring: localStorage, BroadcastChannel, navigator.locks, real timers. */
+/** IndexedDB through idb-keyval: a write resolves when its transaction has completed. */
+export function indexedDbTokens(): SharedTokensLike | null {
+  if (typeof indexedDB === 'undefined') return null
+  const store = createStore('cuspide', 'session')
+  return {
+    read: () => get(STORAGE_KEY, store),
+    write: (tokens, savedAt) => set(STORAGE_KEY, { tokens, savedAt }, store),
+  }
+}
+
+/** The browser wiring: localStorage, IndexedDB, BroadcastChannel, navigator.locks, real timers. */
 export function browserDeps(refresh: SessionDeps['refresh']): SessionDeps {
   const nav = typeof navigator !== 'undefined' ? (navigator as Navigator & { locks?: LocksLike }) : undefined
   return {
     refresh,
     storage: window.localStorage,
+    shared: indexedDbTokens(),
     channel: typeof BroadcastChannel !== 'undefined' ? (new BroadcastChannel(CHANNEL_NAME) as unknown as ChannelLike) : null,
     locks: nav?.locks ? { request: (name, cb) => nav.locks!.request(name, cb) } : null,
     now: () => Date.now(),
