@@ -4,22 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from chalicelib.agenda.routes import router as agenda_router
-from chalicelib.audit.routes import router as audit_router
-from chalicelib.billing.routes import router as billing_router
-from chalicelib.bridge.routes import router as bridge_router
-from chalicelib.comms.routes import router as comms_router
-from chalicelib.core import api
+from chalicelib.core import api, route_table
 from chalicelib.core.observability import logger, record_request, request_segment
-from chalicelib.identity import sessions
-from chalicelib.identity.routes import router as identity_router
-from chalicelib.imaging.routes import router as imaging_router
-from chalicelib.live.routes import router as live_router
-from chalicelib.patients.routes import router as patients_router
-from chalicelib.system.routes import publish_routers
-from chalicelib.system.routes import router as system_router
-from chalicelib.timeline.routes import router as timeline_router
-from chalicelib.verifactu.routes import router as verifactu_router
 
 # Logging is Powertools' (observability.py): Chalice must not configure the shared "cuspide"
 # logger, or it sets it to ERROR whenever its stdout check misses the Powertools handler.
@@ -27,24 +13,26 @@ from chalicelib.verifactu.routes import router as verifactu_router
 app = api.App(app_name="cuspide", configure_logs=False)
 app.log = logger  # type: ignore[assignment]
 
-ROUTERS = [
-    system_router,
-    identity_router,
-    audit_router,
-    patients_router,
-    imaging_router,
-    agenda_router,
-    timeline_router,
-    billing_router,
-    verifactu_router,
-    comms_router,
-    bridge_router,
-    live_router,
-]
-for router in ROUTERS:
-    app.register_blueprint(router.blueprint, url_prefix="/api/v1")
-publish_routers(ROUTERS)
-api.set_principal_resolver(sessions.resolve_principal)
+# Every route, from the route table: a module's routes, schemas and services are imported the
+# first time one of its routes is called, not on every cold start (ADR 0017).
+route_table.register(app)
+
+
+def _resolve_principal(token: str, ip: str | None, user_agent: str | None) -> Any:
+    from chalicelib.identity import sessions  # its models and hashing: on the first signed call
+
+    return sessions.resolve_principal(token, ip, user_agent)
+
+
+api.set_principal_resolver(_resolve_principal)
+
+
+def __getattr__(name: str) -> Any:
+    # ``app.ROUTERS``: every module's router, imported (the OpenAPI document, tests, bench).
+    if name == "ROUTERS":
+        return route_table.load_routers()
+    raise AttributeError(name)
+
 
 SECURITY_HEADERS = {
     "X-Content-Type-Options": "nosniff",

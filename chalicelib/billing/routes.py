@@ -12,13 +12,6 @@ router = Router("billing")
 r = router.route
 PDF = "application/pdf"
 
-# PDFs are binary: API Gateway must base64 them, so the app lists application/pdf as binary.
-router.blueprint._deferred_registrations.append(  # noqa: SLF001 - no public hook for this
-    lambda app, options: (
-        app.api.binary_types.append(PDF) if PDF not in app.api.binary_types else None
-    )
-)
-
 
 def _pdf(data: bytes, filename: str) -> Response:
     return Response(

@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from chalice import Blueprint, Chalice, Response
+from chalice import Chalice, Response
 from pydantic import BaseModel, ValidationError
 
 from chalicelib.core import i18n, jsontext, scoping
@@ -189,6 +189,22 @@ class App(Chalice):
     current_request = _PerThread()  # type: ignore[assignment]
     lambda_context = _PerThread()  # type: ignore[assignment]
 
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        global _app
+        _app = self
+
+
+_app: App | None = None
+
+
+def current_request() -> Any:
+    """The request the app is serving on this thread (the route handlers read it here: their
+    modules are imported on first use, not registered on the app as blueprints, ADR 0017)."""
+    if _app is None:
+        raise RuntimeError("no App has been created")
+    return _app.current_request
+
 
 PrincipalResolver = Callable[[str, str | None, str | None], Principal]
 _resolver: PrincipalResolver | None = None
@@ -339,12 +355,14 @@ def _dump(value: Any) -> Any:
 
 
 class Router:
-    """A module's routes: a Chalice Blueprint plus the declarations behind the OpenAPI."""
+    """A module's routes: their handlers by (method, path), and the declarations behind the
+    OpenAPI. The app serves them through the route table (``core/route_table.py``)."""
 
     def __init__(self, name: str) -> None:
         self.name = name
-        self.blueprint = Blueprint(name)
         self.specs: list[RouteSpec] = []
+        self.handlers: dict[tuple[str, str], Callable[..., Response]] = {}
+        self.content_types: dict[tuple[str, str], tuple[str, ...]] = {}
 
     def route(
         self,
@@ -362,8 +380,6 @@ class Router:
         tags: tuple[str, ...] | None = None,
         content_types: tuple[str, ...] = (JSON,),
     ) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
-        bp = self.blueprint
-
         def decorator(view: Callable[..., Any]) -> Callable[..., Any]:
             spec = RouteSpec(
                 method=method.upper(),
@@ -382,7 +398,7 @@ class Router:
             self.specs.append(spec)
 
             def handler(**path_params: str) -> Response:
-                request = bp.current_request
+                request = current_request()
                 try:
                     # A public or device route adopts the clinic its link, token or key
                     # resolves to (ADR 0012); the scope ends with the request.
@@ -395,7 +411,11 @@ class Router:
                     return error_response(InternalError(), _language(request))
 
             handler.__name__ = view.__name__
-            bp.route(path, methods=[spec.method], content_types=list(content_types))(handler)
+            key = (spec.method, path)
+            if key in self.handlers:
+                raise ValueError(f"{spec.method} {path} is declared twice in {self.name}")
+            self.handlers[key] = handler
+            self.content_types[key] = tuple(content_types)
             return view
 
         return decorator

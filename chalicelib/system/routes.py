@@ -17,12 +17,6 @@ router = Router("system")
 HEALTH_CHECKS_PER_MINUTE = 30
 
 _openapi: dict[str, Any] | None = None
-_routers: list = []
-
-
-def publish_routers(routers: list) -> None:
-    """app.py hands over every router so /openapi.json can describe them all."""
-    _routers[:] = routers
 
 
 class Health(BaseModel):
@@ -138,8 +132,9 @@ def openapi(req: Req) -> Any:
     global _openapi
     if _openapi is None:
         from chalicelib.core import openapi as oa
+        from chalicelib.core import route_table
 
-        _openapi = oa.build(_routers)
+        _openapi = oa.build(route_table.load_routers())
 
     return Response(
         body=json.dumps(_openapi), status_code=200, headers={"Content-Type": "application/json"}

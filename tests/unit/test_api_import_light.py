@@ -53,10 +53,40 @@ def _modules_after(code: str) -> set[str]:
 
 def test_importing_the_api_loads_no_heavy_library() -> None:
     loaded = _modules_after("import app")
-    assert "app" in loaded and "chalicelib.verifactu.routes" in loaded
+    assert "app" in loaded and "chalicelib.core.route_table" in loaded
     top = {m.split(".")[0] for m in loaded}
     assert {name: why for name, why in HEAVY.items() if name in top} == {}
     assert [m for m in HEAVY_OWN if m in loaded] == []
+
+
+def test_importing_the_api_loads_no_module_routes_until_one_is_called() -> None:
+    # ADR 0017: every route is registered from the route table; a module's routes, schemas and
+    # services load with the first call of one of its routes, and only that module's.
+    loaded = _modules_after("import app")
+    own = sorted(m for m in loaded if m.startswith("chalicelib."))
+    assert [m for m in own if m.endswith((".routes", ".schemas", ".service"))] == []
+    assert "chalicelib.identity.sessions" not in loaded  # the principal resolver is lazy too
+    called = _modules_after(
+        "import app\n"
+        "from chalice.test import Client\n"
+        "with Client(app.app) as c:\n"
+        "    assert c.http.get('/api/v1/health').status_code == 200\n"
+    )
+    routes = sorted(m for m in called if m.endswith(".routes"))
+    assert routes == ["chalicelib.system.routes"]
+
+
+def test_every_route_of_the_app_comes_from_a_current_route_table() -> None:
+    import app
+    from chalicelib.core import route_table
+
+    assert route_table.build() == route_table.read(), (
+        "chalicelib/core/route_table.json is stale: run python -m chalicelib.core.route_table"
+    )
+    served = {(m, p) for p, methods in app.app.routes.items() for m in methods}
+    declared = {(s.method, route_table.PREFIX + s.path) for r in app.ROUTERS for s in r.specs}
+    assert served == declared
+    assert "application/pdf" in app.app.api.binary_types  # the invoice and budget PDFs
 
 
 def test_heavy_libraries_still_load_when_used() -> None:
