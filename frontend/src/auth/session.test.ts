@@ -267,15 +267,20 @@ describe('SessionManager across renderer processes', () => {
       v.set(STORAGE_KEY, JSON.stringify({ ...t, accessExpiresAt: 0 }))
     }
   }
-
-  it('a tab granted the lock before it sees the other tab\'s localStorage write adopts the rotated tokens from IndexedDB', async () => {
+  /** Signed in in tab a; tab b has started from what a stored. */
+  const twoTabs = (withShared: boolean) => {
     const s = server()
-    const p = processes(true)
+    const p = processes(withShared)
     const a = p.tab(0, s.refresh)
     const b = p.tab(1, s.refresh)
     a.setTokens(s.issue())
     p.deliver()
     expect(b.start()).toBe(true)
+    return { s, p, a, b }
+  }
+
+  it('a tab granted the lock before it sees the other tab\'s localStorage write adopts the rotated tokens from IndexedDB', async () => {
+    const { s, p, a, b } = twoTabs(true)
     expireEverywhere(p.views)
     a.start()
     b.start()
@@ -286,13 +291,7 @@ describe('SessionManager across renderer processes', () => {
   })
 
   it('without the IndexedDB copy the same interleaving presents the spent token (why it exists)', async () => {
-    const s = server()
-    const p = processes(false)
-    const a = p.tab(0, s.refresh)
-    const b = p.tab(1, s.refresh)
-    a.setTokens(s.issue())
-    p.deliver()
-    b.start()
+    const { s, p, a, b } = twoTabs(false)
     expireEverywhere(p.views)
     a.start()
     b.start()
@@ -313,17 +312,9 @@ describe('SessionManager across renderer processes', () => {
   })
 
   it('a session ended in one tab is seen as ended by the next tab to take the lock', async () => {
-    const s = server()
-    const p = processes(true)
-    const a = p.tab(0, s.refresh)
-    const b = p.tab(1, s.refresh)
-    a.setTokens(s.issue())
-    p.deliver()
-    b.start()
+    const { s, p, a, b } = twoTabs(true)
     a.end('signed_out')
     await new Promise((r) => setTimeout(r, 0))
-    const ended = vi.fn()
-    b.onEnded(ended)
     expireEverywhere([p.views[1]!])
     b.start()
     expect(await b.refresh()).toBeNull()
