@@ -5,6 +5,18 @@ import {
 } from './session'
 import type { TokensOut } from '@/api/types'
 
+/** navigator.locks with one lock: each request runs after the one before it has finished. */
+function exclusiveLock(): LocksLike {
+  let tail: Promise<unknown> = Promise.resolve()
+  return {
+    request: <T>(_n: string, cb: () => Promise<T>) => {
+      const run = tail.then(cb, cb)
+      tail = run.catch(() => undefined)
+      return run
+    },
+  }
+}
+
 // A tiny "browser": one shared storage, a broadcast bus, an exclusive lock and a fake clock.
 function world() {
   let now = 1_000_000
@@ -19,14 +31,7 @@ function world() {
     channels.push(ch)
     return ch
   }
-  let tail: Promise<unknown> = Promise.resolve()
-  const locks: LocksLike = {
-    request: <T>(_n: string, cb: () => Promise<T>) => {
-      const run = tail.then(cb, cb)
-      tail = run.catch(() => undefined)
-      return run
-    },
-  }
+  const locks = exclusiveLock()
   const timers: { at: number; fn: () => void; id: number }[] = []
   let nextId = 1
   const deps = (refresh: SessionDeps['refresh']): SessionDeps => ({
@@ -225,14 +230,7 @@ function processes(withShared: boolean) {
   }
   const channels: ChannelLike[] = []
   let clock = 2_000_000
-  let tail: Promise<unknown> = Promise.resolve()
-  const locks: LocksLike = {
-    request: <T>(_n: string, cb: () => Promise<T>) => {
-      const run = tail.then(cb, cb)
-      tail = run.catch(() => undefined)
-      return run
-    },
-  }
+  const locks = exclusiveLock()
   const tab = (i: number, refresh: SessionDeps['refresh']) => {
     const own = views[i]!
     const storage: StorageLike = {
