@@ -33,6 +33,9 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import hashlib
+import hmac
+import io
 import itertools
 import json
 import math
@@ -62,6 +65,10 @@ READS_ALL = {
     "GET /verifactu/book/issued": "export",
     "GET /verifactu/book/records": "export",
 }
+# The clinic's Meta credentials (WhatsApp): Meta signs webhooks with the app secret.
+WA_SECRET = "bench-app-secret-0123456789"
+WA_VERIFY = "bench-verify-token-0123456789"
+WA_ACCESS = "EAAG-bench-access-token-1234567890"
 MAIN_ROUTES = ("login", "agenda day", "agenda week", "invoice issue", "patient search")
 
 
@@ -82,6 +89,38 @@ def _environment() -> Any:
     os.environ["LIVE_URL"] = "ws://127.0.0.1:9/live"  # the CDK stack sets it; a ticket names it
     os.environ["POWERTOOLS_LOG_LEVEL"] = "WARNING"  # one line per request would drown the table
     return resources
+
+
+def graph_standin() -> None:
+    """Meta's Graph API as the local stack stands it in (``infra/local/outbox.py``), served on
+    127.0.0.1 for the product's WhatsApp client (``WHATSAPP_GRAPH_URL``): nothing leaves the
+    machine, and sends, tests and templates get the Cloud API's answers."""
+    import threading
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    from infra.local.outbox import Outbox, graph_url
+
+    outbox = Outbox(os.environ["AWS_REGION"])
+
+    class Handler(BaseHTTPRequestHandler):
+        def log_message(self, *args: Any) -> None:
+            pass
+
+        def _answer(self) -> None:
+            body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+            r = outbox.graph(self.path, self.command, body)
+            self.send_response(r.status)
+            for k, v in r.headers.items():
+                self.send_header(k, v)
+            self.send_header("Content-Length", str(len(r.body)))
+            self.end_headers()
+            self.wfile.write(r.body)
+
+        do_GET = do_POST = _answer
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    os.environ["WHATSAPP_GRAPH_URL"] = graph_url(f"http://127.0.0.1:{server.server_address[1]}")
 
 
 # --- counting ------------------------------------------------------------------------------
@@ -394,6 +433,8 @@ class Clinic:
     signed_at: float = field(default_factory=time.monotonic)
     device_key: str = ""
     patients: list[str] = field(default_factory=list)
+    wa_number_id: str = ""  # the clinic's WhatsApp phone_number_id (set when first connected)
+    wa_connected: bool = False
 
 
 def _ok(r: Resp, what: str) -> Any:
@@ -833,11 +874,11 @@ class Ctx:
         }
         return self.post("/billing/budgets", body)["budget_id"]
 
-    def appointment(self) -> str:
+    def appointment(self, patient_id: str | None = None) -> str:
         self.n += 1
         start = datetime.now(UTC).date() + timedelta(days=40 + self.n)
         body = {
-            "patient_id": self.patient(),
+            "patient_id": patient_id or self.patient(),
             "professional_id": self.c.admin_id,
             "cabinet_id": self.c.ids["cabinet_id"],
             "start": f"{start}T10:00",
@@ -863,10 +904,169 @@ class Ctx:
         body = {"name": "Sensor", "defaults": {"kind": "xray"}}
         return self.post("/bridge/devices", body)["device"]["device_id"]
 
+    # -- WhatsApp
+
+    def whatsapp(self) -> dict[str, str]:
+        """Connect the clinic's WhatsApp (again, after the disconnect route) and return the
+        body that connects it: the same number each time, so a PUT only stores it again."""
+        c = self.c
+        if not c.wa_number_id:
+            c.wa_number_id = str(100000000 + int(c.clinic_id[-6:], 36) % 10**8)
+        body = {
+            "phone_number_id": c.wa_number_id,
+            "waba_id": "200000001",
+            "access_token": WA_ACCESS,
+            "app_secret": WA_SECRET,
+            "verify_token": WA_VERIFY,
+        }
+        if not c.wa_connected:
+            _ok(self.api.call("PUT", "/comms/whatsapp", body, self.token), "connect WhatsApp")
+            c.wa_connected = True
+        return body
+
+    def webhook(self, value: dict[str, Any]) -> Case:
+        """A notification as Meta posts it: signed with the clinic's app secret
+        (``X-Hub-Signature-256``), over exactly the bytes the client sends."""
+        self.whatsapp()
+        doc = {
+            "object": "whatsapp_business_account",
+            "entry": [
+                {
+                    "id": "200000001",
+                    "changes": [
+                        {
+                            "field": "messages",
+                            "value": {
+                                "messaging_product": "whatsapp",
+                                "metadata": {"phone_number_id": self.c.wa_number_id},
+                                **value,
+                            },
+                        }
+                    ],
+                }
+            ],
+        }
+        raw = json.dumps(doc).encode()  # what Client.call sends
+        sig = "sha256=" + hmac.new(WA_SECRET.encode(), raw, hashlib.sha256).hexdigest()
+        return Case(
+            f"/public/whatsapp/{self.c.clinic_id}/webhook",
+            doc,
+            None,
+            {"X-Hub-Signature-256": sig},
+        )
+
+    def inbound(self, number: str) -> Case:
+        """The webhook of a patient's text message from ``number`` (digits, no +)."""
+        self.n += 1
+        msg = {
+            "from": number,
+            "id": f"wamid.BENCH{self.c.clinic_id[-8:]}{self.n}",
+            "timestamp": str(int(time.time())),
+            "type": "text",
+            "text": {"body": "¿Puedo cambiar la cita?"},
+        }
+        return self.webhook({"messages": [msg]})
+
+    def wa_patient(self, wrote: bool = False) -> tuple[str, str]:
+        """(patient_id, number) of a new patient reachable on WhatsApp (number and consent);
+        with ``wrote``, the patient has just written (the 24-hour window is open)."""
+        self.whatsapp()
+        self.n += 1
+        number = f"3469{self.n:03d}{int(self.c.clinic_id[-4:], 36) % 10**4:04d}"
+        body = {**patient_body(800000 + self.n, random.Random(self.n)), "whatsapp": "+" + number}
+        pid = self.post("/patients", body)["patient_id"]
+        consent = {"granted": True, "source": "paper_form"}
+        path = f"/comms/patients/{pid}/consents/whatsapp"
+        _ok(self.api.call("PUT", path, consent, self.token), "WhatsApp consent")
+        if wrote:
+            hook = self.inbound(number)
+            _ok(self.api.call("POST", hook.path, hook.body, None, hook.headers), "inbound")
+        return pid, number
+
+    # -- the patient's appointment links
+
+    def link(self, action: str) -> str:
+        """A signed link token for a new appointment, made by the product's own signer (the
+        one reminders and confirmations put in their messages)."""
+        from chalicelib.comms import service as comms
+        from chalicelib.core import scoping
+        from chalicelib.patients import service as patients
+
+        pid = self.patient()
+        aid = self.appointment(pid)
+        with scoping.clinic(self.c.clinic_id):
+            p = patients.load(self.c.clinic_id, pid)
+            return comms.create_link(self.c.clinic_id, p, aid, action)
+
+    # -- Bridge captures
+
+    def next_png(self) -> bytes:
+        self.n += 1
+        return png(self.c.clinic_id, self.n)
+
+    def capture(self, ready: bool = False) -> str:
+        """A new capture requested with the clinic's device key (it lands in the inbox); with
+        ``ready``, its file uploaded with the capture's form and processed by the image
+        worker, as the S3 event would have it processed."""
+        data = self.next_png()
+        r = self.api.call("POST", "/bridge/device/captures", capture_body(data), self.c.device_key)
+        out = _ok(r, "capture")
+        if ready:
+            upload(out["upload"], data)
+            from chalicelib.core.config import settings
+            from chalicelib.imaging import worker
+
+            key = out["upload"]["fields"]["key"]
+            up = worker.Upload(
+                settings().media_bucket, key, self.c.clinic_id, out["image_id"], len(data), None
+            )
+            if worker.process(up, f"bench-{out['image_id']}") != "ready":
+                raise RuntimeError(f"capture {out['image_id']} not processed")
+        return str(out["image_id"])
+
     def body_of(self, method: str, path: str) -> Any:
         op = self.doc["paths"][PREFIX + path][method.lower()]
         content = op.get("requestBody", {}).get("content", {}).get("application/json")
         return example(self.doc, content["schema"]) if content else None
+
+
+def png(clinic_id: str, n: int) -> bytes:
+    """A small greyscale PNG, different for each clinic and ``n`` (the Bridge sends each file
+    once: the same bytes again would be answered as a capture already received)."""
+    from PIL import Image
+
+    im = Image.new("L", (64, 48), color=n % 256)
+    im.putpixel((0, 0), int(clinic_id[-2:], 36) % 256)
+    im.putpixel((1, 0), n // 256 % 256)
+    buf = io.BytesIO()
+    im.save(buf, format="PNG")
+    return buf.getvalue()
+
+
+def capture_body(data: bytes) -> dict[str, Any]:
+    return {
+        "filename": "captura.png",
+        "size": len(data),
+        "sha256": hashlib.sha256(data).hexdigest(),
+        "content_type": "image/png",
+    }
+
+
+def upload(form: dict[str, Any], data: bytes) -> None:
+    """Store the file the way the presigned POST would: its key, type and metadata fields."""
+    import boto3
+
+    from chalicelib.core.config import settings
+
+    f = form["fields"]
+    meta = {k.removeprefix("x-amz-meta-"): v for k, v in f.items() if k.startswith("x-amz-meta-")}
+    boto3.client("s3", region_name=os.environ["AWS_REGION"]).put_object(
+        Bucket=settings().media_bucket,
+        Key=f["key"],
+        Body=data,
+        ContentType=f["Content-Type"],
+        Metadata=meta,
+    )
 
 
 def _last_month() -> str:
@@ -987,6 +1187,48 @@ def specs() -> dict[str, Callable[[Ctx], Case]]:
         "PUT /comms/patients/{patient_id}/consents/{channel}": lambda x: Case(
             f"/comms/patients/{pid(x)}/consents/email", {"granted": True, "source": "paper_form"}
         ),
+        "POST /comms/patients/{patient_id}/whatsapp/reply": lambda x: Case(
+            f"/comms/patients/{x.wa_patient(wrote=True)[0]}/whatsapp/reply", {"text": "Claro"}
+        ),
+        "POST /comms/patients/{patient_id}/whatsapp/template": lambda x: (
+            lambda p: Case(
+                f"/comms/patients/{p}/whatsapp/template",
+                {"kind": "reminder", "appointment_id": x.appointment(p)},
+            )
+        )(x.wa_patient()[0]),
+        "POST /comms/patients/{patient_id}/whatsapp/read": lambda x: Case(
+            f"/comms/patients/{x.wa_patient(wrote=True)[0]}/whatsapp/read"
+        ),
+        "PUT /comms/whatsapp": lambda x: Case("/comms/whatsapp", x.whatsapp()),
+        "DELETE /comms/whatsapp": disconnect,
+        "POST /comms/whatsapp/test": lambda x: (x.whatsapp(), Case("/comms/whatsapp/test"))[1],
+        "GET /public/whatsapp/{clinic_id}/webhook": lambda x: (
+            x.whatsapp(),
+            Case(
+                f"/public/whatsapp/{x.c.clinic_id}/webhook?hub.mode=subscribe"
+                f"&hub.verify_token={WA_VERIFY}&hub.challenge=1158201444"
+            ),
+        )[1],
+        "POST /public/whatsapp/{clinic_id}/webhook": lambda x: x.inbound(x.wa_patient()[1]),
+        "GET /public/appointments/{token}": lambda x: Case(
+            f"/public/appointments/{x.link('confirm')}"
+        ),
+        "POST /public/appointments/{token}": lambda x: Case(
+            f"/public/appointments/{x.link('confirm')}"
+        ),
+        "POST /bridge/device/captures": lambda x: Case(
+            "/bridge/device/captures", capture_body(x.next_png())
+        ),
+        "POST /bridge/device/captures/{image_id}/uploaded": lambda x: Case(
+            f"/bridge/device/captures/{x.capture()}/uploaded", {"ok": True}
+        ),
+        "GET /bridge/device/captures/{image_id}": lambda x: Case(
+            f"/bridge/device/captures/{x.capture()}"
+        ),
+        "POST /bridge/inbox/{image_id}/assign": lambda x: Case(
+            f"/bridge/inbox/{x.capture(ready=True)}/assign", {"patient_id": pid(x)}
+        ),
+        "DELETE /bridge/inbox/{image_id}": lambda x: Case(f"/bridge/inbox/{x.capture(ready=True)}"),
         "GET /audit": lambda x: Case("/audit?entity_type=clinic&limit=5"),
         "GET /audit/export": lambda x: Case("/audit/export?entity_type=clinic"),
         "GET /billing/patients/{patient_id}/balance": lambda x: Case(
@@ -999,6 +1241,13 @@ def specs() -> dict[str, Callable[[Ctx], Case]]:
         "GET /verifactu/book/records": lambda x: Case(f"/verifactu/book/records?{_last_month()}"),
     }
     return s
+
+
+def disconnect(x: Ctx) -> Case:
+    """DELETE /comms/whatsapp on a connected clinic; the next WhatsApp route connects again."""
+    x.whatsapp()
+    x.c.wa_connected = False
+    return Case("/comms/whatsapp")
 
 
 def concrete(path: str, ids: dict[str, str]) -> str:
@@ -1235,6 +1484,7 @@ def main() -> None:
 
     mock = mock_aws()
     mock.start()
+    graph_standin()
     from chalicelib.core.keys import generate_secret_value
     from infra.local import moto_dynamodb
     from infra.local.provision import provision
