@@ -1635,10 +1635,10 @@ def _classify(key: str, s: Row, lg: Row) -> tuple[str, str]:
     calls = lg.tally.calls / s.tally.calls if s.tally.calls else 1.0
     su, lu = s.tally.rcu + s.tally.wcu, lg.tally.rcu + lg.tally.wcu
     units = lu / su if su else 1.0
-    if key in READS_ALL:
-        return "all", f"all ({READS_ALL[key]})"
-    grows = calls > 1.0 or units > UNIT_TOLERANCE
     ok = 200 <= s.status < 300 and 200 <= lg.status < 300
+    if key in READS_ALL:
+        return "all", f"all ({READS_ALL[key]})" + ("" if ok else " (not 2xx)")
+    grows = calls > 1.0 or units > UNIT_TOLERANCE
     if calls > 1.0:
         return "grows", "GROWS" + ("" if ok else " (not 2xx)")
     if grows:
