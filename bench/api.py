@@ -551,7 +551,10 @@ class Retimer:
     the same amount, and ``swap`` replaces other ids (the template's patient by another)."""
 
     def __init__(self, t0: float, t1: float) -> None:
-        self.t0, self.t1 = t0 - 1, t1 + 1
+        # To the millisecond (a ULID's precision), with no margin: a margin renewed the ids
+        # made just before the template too, and a small clinic is set up in under a second,
+        # so its clinic, cabinet and patient ids were renewed and its clones landed nowhere.
+        self.t0, self.t1 = math.floor(t0 * 1000) / 1000, math.ceil(t1 * 1000) / 1000
 
     def clone(
         self,
