@@ -31,7 +31,10 @@ WEEKDAYS_ES = dict(
 SLOT_MIN = 5
 MAX_DURATION_MIN = 240
 MAX_HOLIDAY_RANGE = 92  # one season; a transaction holds up to 100 writes
-UPCOMING_CAP = 1000
+# Deactivating a cabinet says how many live bookings it keeps, "more than 100" beyond that: the
+# count reads at most twice this many items (cancelled ones are read too), one Query page, however
+# far ahead the cabinet is booked (issue 23).
+UPCOMING_CAP = 100
 HHMM = r"^([01][0-9]|2[0-3]):[0-5][0-9]$|^24:00$"  # [0-9]: ASCII digits only
 
 

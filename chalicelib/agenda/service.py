@@ -222,13 +222,15 @@ def cabinet_upcoming(principal: Principal, cabinet_id: str) -> schemas.CabinetUp
     found = Item.gsi1.query(
         cabinet_index(cid, cabinet_id),
         Item.GSI1SK >= utc_iso(now()),  # noqa: SIM300
-        limit=schemas.UPCOMING_CAP * 2,  # cancelled ones are read too; bounded either way
+        limit=schemas.UPCOMING_CAP * 2,  # cancelled ones are read too; one page either way
     )
     live = [a for a in found if isinstance(a, Appointment) and a.status not in RELEASING]
+    # More bookings beyond what was read (many cancelled ones among them) also make it "more than".
+    more = len(live) > schemas.UPCOMING_CAP or found.last_evaluated_key is not None
     return schemas.CabinetUpcomingOut(
         cabinet_id=cabinet_id,
         count=min(len(live), schemas.UPCOMING_CAP),
-        capped=len(live) > schemas.UPCOMING_CAP,
+        capped=more,
         first=datetime.fromisoformat(live[0].start) if live else None,
     )
 

@@ -3,8 +3,10 @@ appointments before it is deactivated (and reactivating it), and closing several
 
 from __future__ import annotations
 
+from chalicelib.agenda import schemas
 from tests.integration.agenda.conftest import at, booked
 from tests.integration.conftest import add_member
+from tests.integration.ddb_calls import dynamodb_calls
 
 
 def test_upcoming_counts_live_future_appointments_of_that_cabinet_only(api, agenda):
@@ -35,6 +37,36 @@ def test_upcoming_counts_live_future_appointments_of_that_cabinet_only(api, agen
     booked(api, agenda, at(agenda.monday, "13:00"))
     assert up(cab).json()["data"]["count"] == 3
     assert up("nope").status == 404
+
+
+def test_upcoming_stops_counting_at_the_cap_with_one_bounded_query(api, agenda, monkeypatch):
+    # A cabinet booked far ahead: the count stops at the cap (the screen says "more than"),
+    # reading at most twice the cap in one Query, whatever the number of bookings.
+    monkeypatch.setattr(schemas, "UPCOMING_CAP", 2)
+    for hour in ("09:00", "10:00", "11:00", "12:00", "13:00", "16:00"):
+        booked(api, agenda, at(agenda.monday, hour))
+    with dynamodb_calls() as calls:
+        r = api.get(f"/agenda/cabinets/{agenda.cab1}/upcoming", token=agenda.token)
+    d = r.json()["data"]
+    assert (d["count"], d["capped"]) == (2, True)
+    # the caller (one BatchGetItem), the cabinet, then one Query of at most twice the cap
+    assert calls.ops == ["BatchGetItem", "GetItem", "Query"]
+    assert calls.read_items <= 4 + 1 + 2 * 2
+    # Cancelled bookings fill what is read: fewer live ones counted, still "more than".
+    for a in agenda_items(api, agenda)[:4]:
+        r = api.post(
+            f"/appointments/{a['appointment_id']}/status",
+            {"status": "cancelled", "reason": "x"},
+            token=agenda.token,
+        )
+        assert r.status == 200, r.body
+    d = api.get(f"/agenda/cabinets/{agenda.cab1}/upcoming", token=agenda.token).json()["data"]
+    assert (d["count"], d["capped"]) == (0, True)
+
+
+def agenda_items(api, agenda):
+    r = api.get(f"/agenda/day?date={agenda.monday}&cabinet_id={agenda.cab1}", token=agenda.token)
+    return sorted(r.json()["data"]["appointments"], key=lambda a: a["start"])
 
 
 def test_a_holiday_range_closes_each_day_and_keeps_days_already_closed(api, clinic):
