@@ -11,6 +11,7 @@ import { router } from './router'
 import { i18n } from './i18n'
 import { CuspidePreset } from './styles/theme'
 import { useSession } from './stores/session'
+import { keepFocusInsideOpeningDialogs } from './components/dialogFocus'
 
 const app = createApp(App)
 app.use(createPinia())
@@ -22,6 +23,7 @@ app.use(PrimeVue, {
 app.use(ToastService)
 app.use(ConfirmationService)
 app.directive('tooltip', Tooltip)
+keepFocusInsideOpeningDialogs()
 
 const session = useSession()
 session.onSessionEnded((reason) => {
