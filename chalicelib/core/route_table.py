@@ -15,12 +15,15 @@ The JSON file is generated from the routers themselves, and a test fails when it
 
 from __future__ import annotations
 
+import argparse
 import importlib
 import json
 import sys
 from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
+
+from chalicelib.core.observability import logger
 
 if TYPE_CHECKING:
     from chalice import Chalice
@@ -98,9 +101,9 @@ def _lazy_view(module: str, method: str, path: str, view: str) -> Callable[..., 
     return serve
 
 
-def register(app: Chalice, rows: list[dict[str, Any]] | None = None) -> None:
+def register(app: Chalice) -> None:
     """Every route of the table on ``app``, each importing its module on first call."""
-    for row in read() if rows is None else rows:
+    for row in read():
         # A binary answer (a PDF) must be base64-encoded by API Gateway: the app lists its type.
         if _binary(row["produces"]) and row["produces"] not in app.api.binary_types:
             app.api.binary_types.append(row["produces"])
@@ -111,20 +114,29 @@ def register(app: Chalice, rows: list[dict[str, Any]] | None = None) -> None:
         )(_lazy_view(row["module"], row["method"], row["path"], row["view"]))
 
 
-def main(argv: list[str]) -> int:
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        prog="python -m chalicelib.core.route_table",
+        description="Rewrite (or check) chalicelib/core/route_table.json from the routers.",
+    )
+    parser.add_argument("--check", action="store_true", help="only say whether it is current")
+    args = parser.parse_args(argv)
     # One route per line: a change of routes is a readable diff.
     lines = [json.dumps(row, ensure_ascii=False) for row in build()]
     text = "[\n" + ",\n".join(lines) + "\n]\n"
-    if "--check" in argv:
+    if args.check:
         if TABLE_FILE.read_text(encoding="utf-8") != text:
-            print(f"{TABLE_FILE} is stale: run python -m chalicelib.core.route_table")
+            logger.error(
+                "route table is stale: run python -m chalicelib.core.route_table",
+                extra={"file": str(TABLE_FILE)},
+            )
             return 1
-        print(f"{TABLE_FILE} matches the routers")
+        logger.info("route table matches the routers", extra={"file": str(TABLE_FILE)})
         return 0
     TABLE_FILE.write_text(text, encoding="utf-8")
-    print(f"wrote {TABLE_FILE}")
+    logger.info("route table written", extra={"file": str(TABLE_FILE), "routes": len(lines)})
     return 0
 
 
 if __name__ == "__main__":
-    sys.exit(main(sys.argv[1:]))
+    sys.exit(main())
