@@ -6,7 +6,7 @@ const en: typeof es = {
     create: 'Create', delete: 'Delete', add: 'Add', none: '—', yes: 'Yes', no: 'No', back: 'Back', today: 'Today',
     loading: 'Loading…', error: 'Something went wrong', notAvailable: 'This section is not available on the server yet.',
   },
-  nav: { dashboard: 'Home', agenda: 'Agenda', patients: 'Patients', inbox: 'Unassigned', messages: 'Messages', settings: 'Settings' },
+  nav: { dashboard: 'Home', agenda: 'Agenda', patients: 'Patients', inbox: 'Unassigned', messages: 'Messages', billing: 'Billing', settings: 'Settings' },
   roles: {
     admin: 'Administrator', dentist: 'Dentist', hygienist: 'Hygienist', assistant: 'Assistant', receptionist: 'Receptionist',
     customized: 'Customised', hint: 'Tick what this role may do. A half-ticked group grants only some of its permissions.',
@@ -451,6 +451,23 @@ const en: typeof es = {
       cancelled: 'Appointment cancelled: {name}', no_show: 'Missed appointment: {name}',
     },
   },
+  billing: {
+    subtitle: 'Budgets, invoices, payments and the treatment catalog',
+    tabs: { budgets: 'Budgets', invoices: 'Invoices', takings: "Today's takings", catalog: 'Catalog' },
+  },
+
+  // Catalog screen (views/billing/CatalogSection.vue)
+  catalog: {},
+
+  // Budgets (views/billing/BudgetsSection.vue, views/patients/PatientBudgets.vue)
+  budgets: {},
+
+  // Invoices (views/billing/InvoicesSection.vue, views/patients/PatientInvoices.vue)
+  invoices: {},
+
+  // Payments, balance and the day's takings (views/billing/TakingsSection.vue, views/patients/PatientBalance.vue)
+  payments: {},
+
   notFound: { title: 'Page not found', text: 'The address does not exist or you have no access.', home: 'Go home' },
 }
 export default en

@@ -4,7 +4,7 @@ export default {
     create: 'Crear', delete: 'Eliminar', add: 'Añadir', none: '—', yes: 'Sí', no: 'No', back: 'Volver', today: 'Hoy',
     loading: 'Cargando…', error: 'Algo ha fallado', notAvailable: 'Esta sección aún no está disponible en el servidor.',
   },
-  nav: { dashboard: 'Inicio', agenda: 'Agenda', patients: 'Pacientes', inbox: 'Sin asignar', messages: 'Mensajes', settings: 'Ajustes' },
+  nav: { dashboard: 'Inicio', agenda: 'Agenda', patients: 'Pacientes', inbox: 'Sin asignar', messages: 'Mensajes', billing: 'Facturación', settings: 'Ajustes' },
   roles: {
     admin: 'Administración', dentist: 'Odontólogo/a', hygienist: 'Higienista', assistant: 'Auxiliar', receptionist: 'Recepción',
     customized: 'Personalizado', hint: 'Marca lo que este rol puede hacer. Un grupo a medias tiene solo algunos permisos.',
@@ -449,5 +449,22 @@ export default {
       cancelled: 'Cita cancelada: {name}', no_show: 'No acudió a su cita: {name}',
     },
   },
+  billing: {
+    subtitle: 'Presupuestos, facturas, cobros y el catálogo de tratamientos',
+    tabs: { budgets: 'Presupuestos', invoices: 'Facturas', takings: 'Caja del día', catalog: 'Catálogo' },
+  },
+
+  // Catalog screen (views/billing/CatalogSection.vue)
+  catalog: {},
+
+  // Budgets (views/billing/BudgetsSection.vue, views/patients/PatientBudgets.vue)
+  budgets: {},
+
+  // Invoices (views/billing/InvoicesSection.vue, views/patients/PatientInvoices.vue)
+  invoices: {},
+
+  // Payments, balance and the day's takings (views/billing/TakingsSection.vue, views/patients/PatientBalance.vue)
+  payments: {},
+
   notFound: { title: 'Página no encontrada', text: 'La dirección no existe o no tienes acceso.', home: 'Ir al inicio' },
 }

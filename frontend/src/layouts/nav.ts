@@ -12,6 +12,15 @@ export interface NavItem extends Gated {
 /** Any of these opens Settings (one per tab of SettingsView; the router gates the route with it). */
 export const SETTINGS_PERMISSIONS = ['settings.clinic.read', 'settings.staff.read', 'settings.roles.read', 'audit.read', 'verifactu.read', 'verifactu.books.export', 'bridge.devices.manage']
 
+/** The tabs of the billing screen (BillingView); any of their permissions opens it. */
+export const BILLING_SECTIONS = [
+  { key: 'budgets', icon: 'pi pi-file-edit', permission: 'billing.budgets.read' },
+  { key: 'invoices', icon: 'pi pi-receipt', permission: 'billing.invoices.read' },
+  { key: 'takings', icon: 'pi pi-wallet', permission: 'billing.payments.write' },
+  { key: 'catalog', icon: 'pi pi-list', permission: 'billing.catalog.read' },
+]
+export const BILLING_PERMISSIONS = BILLING_SECTIONS.map((s) => s.permission)
+
 /** The sidebar; an item shows only when the user holds its permission. */
 export const NAV: NavItem[] = [
   { name: 'dashboard', to: '/', label: 'nav.dashboard', icon: 'pi pi-home' },
@@ -19,6 +28,7 @@ export const NAV: NavItem[] = [
   { name: 'patients', to: '/patients', label: 'nav.patients', icon: 'pi pi-users', permission: 'patients.read' },
   { name: 'inbox', to: '/inbox', label: 'nav.inbox', icon: 'pi pi-inbox', permission: 'imaging.images.read', badge: 'inbox' },
   { name: 'messages', to: '/messages', label: 'nav.messages', icon: 'pi pi-comments', permission: 'comms.messages.read' },
+  { name: 'billing', to: '/billing', label: 'nav.billing', icon: 'pi pi-wallet', permission: BILLING_PERMISSIONS },
   {
     name: 'settings',
     to: '/settings',

@@ -1,7 +1,7 @@
 import { createRouter, createWebHistory, type RouteRecordRaw } from 'vue-router'
 import { useSession } from '@/stores/session'
 import { can } from '@/auth/permissions'
-import { SETTINGS_PERMISSIONS } from '@/layouts/nav'
+import { BILLING_PERMISSIONS, SETTINGS_PERMISSIONS } from '@/layouts/nav'
 
 declare module 'vue-router' {
   interface RouteMeta {
@@ -47,6 +47,13 @@ const routes: RouteRecordRaw[] = [
         meta: { permission: 'imaging.images.read', title: 'nav.inbox' },
       },
       { path: 'messages', name: 'messages', component: () => import('@/views/comms/MessagesView.vue'), meta: { permission: 'comms.messages.read', title: 'nav.messages' } },
+      {
+        path: 'billing/:section?',
+        name: 'billing',
+        component: () => import('@/views/billing/BillingView.vue'),
+        meta: { permission: BILLING_PERMISSIONS, title: 'nav.billing' },
+        props: true,
+      },
       {
         path: 'settings/:section?',
         name: 'settings',
