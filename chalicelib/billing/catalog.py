@@ -14,9 +14,10 @@ from chalicelib.billing import money, rules, schemas
 from chalicelib.billing.models import Treatment, TreatmentCode, VatType
 from chalicelib.core import audit
 from chalicelib.core.api import Page, Principal
+from chalicelib.core.csvcells import FORMULA_START, text_cell
 from chalicelib.core.db import clinic_pk, decode_cursor, encode_cursor, transaction
 from chalicelib.core.errors import Conflict, NotFound, Unprocessable
-from chalicelib.core.i18n import tr
+from chalicelib.core.i18n import Text, field_message, render, tr
 from chalicelib.core.ids import new_id, now
 
 # --- VAT types -----------------------------------------------------------------------------
@@ -147,6 +148,12 @@ def update_vat_type(
             )
         )
     changes = data.model_dump(exclude_none=True)
+    problem = rules.classification_ok(v.classification, Decimal(v.rate))
+    if changes.get("active") and problem is not None:
+        raise Unprocessable(
+            tr("Some fields are not valid.", "Algunos campos no son válidos."),
+            errors=[{"field": "active", "message": problem}],
+        )
     for k, val in changes.items():
         setattr(v, k, val)
     v.updated_at = now()
@@ -243,19 +250,31 @@ def _new_treatment(clinic_id: str, data: schemas.TreatmentIn) -> Treatment:
     )
 
 
+def vat_problem(code: str, vats: dict[str, VatType]) -> Text | None:
+    """Why a treatment cannot take the VAT type ``code``, or None: unknown, deactivated, or one
+    a VERI*FACTU record cannot carry (a type stored before that was checked, e.g. 5 %)."""
+    v = vats.get(code)
+    if v is None:
+        known = ", ".join(c for c, x in vats.items() if x.active)
+        return tr(
+            f"unknown VAT type {code!r} (this clinic has {known})",
+            f"tipo de IVA desconocido: {code!r} (esta clínica tiene {known})",
+        )
+    if not v.active:
+        return tr(
+            f"the VAT type {code} is deactivated; pick another one or reactivate it",
+            f"el tipo de IVA {code} está desactivado; elige otro o reactívalo",
+        )
+    return rules.classification_ok(v.classification, Decimal(v.rate))
+
+
 def _check_vat(clinic_id: str, code: str, vats: dict[str, VatType] | None = None) -> None:
     vats = vats if vats is not None else vat_types(clinic_id)
-    if code not in vats:
+    problem = vat_problem(code, vats)
+    if problem is not None:
         raise Unprocessable(
             tr("Some fields are not valid.", "Algunos campos no son válidos."),
-            errors=[
-                {
-                    "field": "vat_code",
-                    "message": tr(
-                        f"unknown VAT type {code!r}", f"tipo de IVA desconocido: {code!r}"
-                    ),
-                }
-            ],
+            errors=[{"field": "vat_code", "message": problem}],
         )
 
 
@@ -361,6 +380,16 @@ def all_treatments(clinic_id: str) -> list[Treatment]:
 
 
 # --- CSV -----------------------------------------------------------------------------------
+#
+# The file is what Spanish Excel opens and saves: ``;``-separated UTF-8 with a BOM, decimal
+# commas, text cells that could start a formula prefixed with ``'`` (``core/csvcells``). An
+# import reads that back (and ``,``-separated files, decimal points, a file without the BOM).
+#
+# An import is an upsert by code that changes only the columns the file has: a price-only file
+# (``code;price``) changes prices and nothing else. In a column the file has, an empty cell
+# clears the optional fields (name_en, category, cost, duration_min) and leaves the others as
+# they are. A new code needs name_es and price. The dry run reports each row (created,
+# updated, unchanged, error) with its field-level changes, before -> after (ADR 0509).
 
 CSV_COLUMNS = (
     "code",
@@ -374,6 +403,8 @@ CSV_COLUMNS = (
     "vat_code",
     "active",
 )
+_FIELDS = CSV_COLUMNS[1:]
+_CLEARABLE = frozenset({"name_en", "category", "cost", "duration_min"})
 _SCOPE_ALIASES = {
     "tooth": "tooth",
     "pieza": "tooth",
@@ -390,6 +421,11 @@ _TRUE = {"1", "true", "yes", "si", "sí", "s", "y", "x"}
 _FALSE = {"0", "false", "no", "n"}
 
 
+def _comma(cents: int | None) -> str:
+    """An amount as Spanish Excel reads a number: ``1234,50``."""
+    return "" if cents is None else money.fmt(int(cents)).replace(".", ",")
+
+
 def export_csv(principal: Principal) -> str:
     buf = io.StringIO()
     w = csv.writer(buf, delimiter=";", lineterminator="\r\n")
@@ -397,106 +433,256 @@ def export_csv(principal: Principal) -> str:
     for t in sorted(all_treatments(principal.clinic_id), key=lambda t: t.code):
         w.writerow(
             [
-                t.code,
-                t.name_es,
-                t.name_en or "",
-                " > ".join(t.category or []),
-                money.fmt(int(t.price_cents)),
-                money.fmt(int(t.cost_cents)) if t.cost_cents is not None else "",
+                text_cell(t.code),
+                text_cell(t.name_es),
+                text_cell(t.name_en or ""),
+                text_cell(" > ".join(t.category or [])),
+                _comma(int(t.price_cents)),
+                _comma(t.cost_cents),
                 int(t.duration_min) if t.duration_min is not None else "",
-                t.scope,
-                t.vat_code,
+                text_cell(t.scope),
+                text_cell(t.vat_code),
                 "1" if t.active else "0",
             ]
         )
-    return buf.getvalue()
+    return "\ufeff" + buf.getvalue()
 
 
-def _parse_rows(
-    text: str, vats: dict[str, VatType]
-) -> tuple[list[tuple[int, schemas.TreatmentIn]], list[schemas.RowError]]:
+def _cell(value: str | None) -> str:
+    """A cell as the person wrote it: the ``'`` that ``text_cell`` put before a formula-like
+    start is taken off again, so that what export wrote imports unchanged."""
+    v = (value or "").strip()
+    if len(v) >= 2 and v[0] == "'" and v[1:].startswith(FORMULA_START):
+        return v[1:]
+    return v
+
+
+def _view(t: Treatment) -> dict[str, Any]:
+    """A stored treatment's importable fields, in the types ``TreatmentIn`` takes."""
+    return {
+        "name_es": t.name_es,
+        "name_en": t.name_en,
+        "category": list(t.category or []),
+        "price": money.from_cents(int(t.price_cents)),
+        "cost": money.from_cents(int(t.cost_cents)) if t.cost_cents is not None else None,
+        "duration_min": int(t.duration_min) if t.duration_min is not None else None,
+        "scope": t.scope,
+        "vat_code": t.vat_code,
+        "active": bool(t.active),
+    }
+
+
+def _text(field: str, value: Any) -> str | None:
+    """A field's value as the report shows it (amounts "45.50", category "A > B")."""
+    if value is None:
+        return None
+    if field == "category":
+        return " > ".join(value) or None
+    if field in ("price", "cost"):
+        return money.fmt(money.cents(value))
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)
+
+
+def _row_values(
+    row: dict[str, str], columns: list[str], base: dict[str, Any], new: bool, n: int, lang: str
+) -> tuple[dict[str, Any], list[schemas.RowError]]:
+    """``base`` with the row's columns applied (only the columns the file has)."""
+    data = dict(base)
+    errors: list[schemas.RowError] = []
+    for col in columns:
+        v = row.get(col, "")
+        if v == "":
+            if col in _CLEARABLE:
+                data[col] = [] if col == "category" else None
+            continue  # name_es, price, scope, vat_code, active: a blank cell keeps the value
+        if col == "category":
+            data[col] = [c.strip() for c in v.split(">") if c.strip()]
+        elif col == "scope":
+            data[col] = _SCOPE_ALIASES.get(v.lower(), v)
+        elif col == "vat_code":
+            data[col] = v.upper()
+        elif col == "active":
+            if v.lower() not in _TRUE | _FALSE:
+                errors.append(
+                    schemas.RowError(
+                        row=n,
+                        field="active",
+                        message=render(tr("use 1 or 0", "usa 1 o 0"), lang),
+                    )
+                )
+                continue
+            data[col] = v.lower() in _TRUE
+        else:
+            data[col] = v
+    if new:
+        for col in ("name_es", "price"):
+            if data.get(col) in (None, ""):
+                errors.append(
+                    schemas.RowError(
+                        row=n,
+                        field=col,
+                        message=render(
+                            tr(
+                                f"a new treatment needs {col}: add the column and fill it in",
+                                f"un tratamiento nuevo necesita {col}: añade la columna y "
+                                "rellénala",
+                            ),
+                            lang,
+                        ),
+                    )
+                )
+    return data, errors
+
+
+def _report_rows(
+    text: str, vats: dict[str, VatType], existing: dict[str, Treatment], lang: str
+) -> tuple[list[schemas.CsvRowReport], list[schemas.RowError], dict[str, schemas.TreatmentIn]]:
+    """Each row's outcome and changes, the file-level errors, and what to write by code."""
     text = text.lstrip("\ufeff")
     first = text.splitlines()[0] if text.strip() else ""
     delimiter = ";" if first.count(";") >= first.count(",") else ","
-    reader = csv.DictReader(io.StringIO(text), delimiter=delimiter)
-    header = [h.strip().lower() for h in (reader.fieldnames or [])]
-    errors: list[schemas.RowError] = []
-    missing = [c for c in ("code", "name_es", "price") if c not in header]
-    if missing:
-        errors.append(
-            schemas.RowError(row=1, field=None, message=f"missing columns: {', '.join(missing)}")
+    reader = csv.reader(io.StringIO(text), delimiter=delimiter)
+    header = [_cell(h).lower() for h in next(reader, [])]
+    file_errors: list[schemas.RowError] = []
+    if "code" not in header:
+        file_errors.append(
+            schemas.RowError(
+                row=1,
+                field=None,
+                message=render(
+                    tr(
+                        "missing column: code (the first row names the columns, e.g. code;price)",
+                        "falta la columna code (la primera fila nombra las columnas, p. ej. "
+                        "code;price)",
+                    ),
+                    lang,
+                ),
+            )
         )
-        return [], errors
-    unknown = [h for h in header if h not in CSV_COLUMNS]
+        return [], file_errors, {}
+    unknown = [h for h in header if h and h not in CSV_COLUMNS]
     if unknown:
-        errors.append(
-            schemas.RowError(row=1, field=None, message=f"unknown columns: {', '.join(unknown)}")
+        names = ", ".join(unknown)
+        allowed = ", ".join(CSV_COLUMNS)
+        file_errors.append(
+            schemas.RowError(
+                row=1,
+                field=None,
+                message=render(
+                    tr(
+                        f"unknown columns: {names} (the columns are {allowed})",
+                        f"columnas desconocidas: {names} (las columnas son {allowed})",
+                    ),
+                    lang,
+                ),
+            )
         )
-    parsed: list[tuple[int, schemas.TreatmentIn]] = []
+    repeated = sorted({h for h in header if h and header.count(h) > 1})
+    if repeated:
+        names = ", ".join(repeated)
+        file_errors.append(
+            schemas.RowError(
+                row=1,
+                field=None,
+                message=render(
+                    tr(f"repeated columns: {names}", f"columnas repetidas: {names}"), lang
+                ),
+            )
+        )
+        return [], file_errors, {}
+    columns = [c for c in _FIELDS if c in header]
+    reports: list[schemas.CsvRowReport] = []
+    writes: dict[str, schemas.TreatmentIn] = {}
     seen: dict[str, int] = {}
-    for n, raw in enumerate(reader, start=2):
-        row = {(k or "").strip().lower(): (v or "").strip() for k, v in raw.items() if k}
+    for n, cells in enumerate(reader, start=2):
+        row = {h: _cell(v) for h, v in zip(header, cells, strict=False) if h}
         if not any(row.values()):
             continue
-        data: dict[str, Any] = {
-            "code": row.get("code", ""),
-            "name_es": row.get("name_es", ""),
-            "name_en": row.get("name_en") or None,
-            "category": [c.strip() for c in row.get("category", "").split(">") if c.strip()],
-            "price": row.get("price", ""),
-            "cost": row.get("cost") or None,
-            "duration_min": row.get("duration_min") or None,
-            "scope": _SCOPE_ALIASES.get(row.get("scope", "").lower(), row.get("scope") or "mouth"),
-            "vat_code": (row.get("vat_code") or rules.DEFAULT_VAT_CODE).upper(),
-        }
-        active = row.get("active", "").lower()
-        if active:
-            if active not in _TRUE | _FALSE:
-                errors.append(schemas.RowError(row=n, field="active", message="use 1 or 0"))
-                continue
-            data["active"] = active in _TRUE
-        try:
-            item = schemas.TreatmentIn.model_validate(data)
-        except ValidationError as exc:
-            for e in exc.errors(include_url=False):
-                field = ".".join(str(p) for p in e.get("loc", ())) or None
-                errors.append(schemas.RowError(row=n, field=field, message=e.get("msg", "")))
-            continue
-        if item.vat_code not in vats:
+        code = row.get("code", "").upper()
+        t = existing.get(code)
+        base = _view(t) if t is not None else {"vat_code": rules.DEFAULT_VAT_CODE}
+        data, errors = _row_values(row, columns, base, t is None, n, lang)
+        item: schemas.TreatmentIn | None = None
+        if not errors:
+            try:
+                item = schemas.TreatmentIn.model_validate({**data, "code": code})
+            except ValidationError as exc:
+                for e in exc.errors(include_url=False):
+                    field = ".".join(str(p) for p in e.get("loc", ())) or None
+                    errors.append(
+                        schemas.RowError(row=n, field=field, message=field_message(e, lang))
+                    )
+        if item is not None and (t is None or item.vat_code != t.vat_code):
+            problem = vat_problem(item.vat_code, vats)
+            if problem is not None:
+                errors.append(
+                    schemas.RowError(row=n, field="vat_code", message=render(problem, lang))
+                )
+        if code and code in seen:
             errors.append(
                 schemas.RowError(
-                    row=n, field="vat_code", message=f"unknown VAT type {item.vat_code!r}"
+                    row=n,
+                    field="code",
+                    message=render(
+                        tr(
+                            f"code {code} repeats row {seen[code]}",
+                            f"el código {code} repite la fila {seen[code]}",
+                        ),
+                        lang,
+                    ),
+                )
+            )
+        elif code:
+            seen[code] = n
+        if errors or item is None:
+            reports.append(
+                schemas.CsvRowReport(
+                    row=n, code=code or None, action="error", changes=[], errors=errors
                 )
             )
             continue
-        code = item.code.upper()
-        if code in seen:
-            errors.append(
-                schemas.RowError(
-                    row=n, field="code", message=f"code {code} repeats row {seen[code]}"
-                )
+        after = item.model_dump()
+        before = _view(t) if t is not None else {}
+        changes = [
+            schemas.FieldChange(
+                field=f, before=_text(f, before.get(f)), after=_text(f, after.get(f))
             )
-            continue
-        seen[code] = n
-        parsed.append((n, item))
-    return parsed, errors
+            for f in _FIELDS
+            if t is None or _text(f, before.get(f)) != _text(f, after.get(f))
+        ]
+        if t is None:
+            changes = [c for c in changes if c.after is not None]
+        action = "created" if t is None else ("updated" if changes else "unchanged")
+        reports.append(
+            schemas.CsvRowReport(row=n, code=code, action=action, changes=changes, errors=[])
+        )
+        if action != "unchanged":
+            writes[code] = item
+    return reports, file_errors, writes
 
 
-def import_csv(principal: Principal, data: schemas.CsvImportIn) -> schemas.CsvImportOut:
-    """Upsert by code. A dry run only reports; a real import with any row error writes
-    nothing (422 with the row errors), so a file is applied whole or not at all."""
+def import_csv(
+    principal: Principal, data: schemas.CsvImportIn, lang: str = "en"
+) -> schemas.CsvImportOut:
+    """Upsert by code, changing only the columns the file has. A dry run only reports; a real
+    import with any error writes nothing (422 with the row errors), so a file is applied whole
+    or not at all."""
     cid = principal.clinic_id
     vats = vat_types(cid)
-    rows, errors = _parse_rows(data.csv, vats)
     existing = {t.code: t for t in all_treatments(cid)}
-    created = sum(1 for _, r in rows if r.code.upper() not in existing)
-    updated = len(rows) - created
+    reports, file_errors, writes = _report_rows(data.csv, vats, existing, lang)
+    errors = file_errors + [e for r in reports for e in r.errors]
+    count = {a: sum(1 for r in reports if r.action == a) for a in ("created", "updated")}
     result = schemas.CsvImportOut(
         dry_run=data.dry_run,
-        rows=len(rows) + len({e.row for e in errors if e.row > 1}),
-        created=created,
-        updated=updated,
+        rows=len(reports),
+        created=count["created"],
+        updated=count["updated"],
+        unchanged=sum(1 for r in reports if r.action == "unchanged"),
         errors=errors,
+        report=reports,
     )
     if data.dry_run:
         return result
@@ -511,8 +697,7 @@ def import_csv(principal: Principal, data: schemas.CsvImportIn) -> schemas.CsvIm
             errors=[e.model_dump() for e in errors],
         )
     at = now()
-    for _, item in rows:
-        code = item.code.upper()
+    for code, item in writes.items():
         t = existing.get(code)
         if t is None:
             new = _new_treatment(cid, item)
@@ -522,22 +707,33 @@ def import_csv(principal: Principal, data: schemas.CsvImportIn) -> schemas.CsvIm
                     condition=TreatmentCode.SK.does_not_exist(),
                 )
                 tx.save(new, condition=Treatment.SK.does_not_exist())
-        else:
-            t.name_es, t.name_en, t.category = item.name_es, item.name_en, item.category
-            t.price_cents = money.cents(item.price)
-            t.cost_cents = money.cents(item.cost) if item.cost is not None else None
-            t.duration_min, t.scope, t.vat_code = item.duration_min, item.scope, item.vat_code
-            t.active = item.active
-            t.updated_at = at
-            t.version = int(t.version) + 1
-            t.save()
+            continue
+        t.name_es, t.name_en, t.category = item.name_es, item.name_en, item.category
+        t.price_cents = money.cents(item.price)
+        t.cost_cents = money.cents(item.cost) if item.cost is not None else None
+        t.duration_min, t.scope, t.vat_code = item.duration_min, item.scope, item.vat_code
+        t.active = item.active
+        t.updated_at = at
+        old_version = int(t.version)
+        t.version = old_version + 1
+        try:
+            t.save(condition=Treatment.version == old_version)
+        except PutError as exc:
+            raise Conflict(
+                tr(
+                    f"The treatment {code} changed while the file was imported; the rows "
+                    "before it were applied. Run the import again.",
+                    f"El tratamiento {code} ha cambiado durante la importación; las filas "
+                    "anteriores se han aplicado. Vuelve a lanzar la importación.",
+                )
+            ) from exc
     audit.record(
         cid,
         principal.actor,
         "billing.treatments.imported",
         "treatment",
         "csv",
-        after={"created": created, "updated": updated},
+        after={"created": result.created, "updated": result.updated},
     )
     return result
 

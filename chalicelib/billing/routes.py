@@ -91,7 +91,7 @@ def create_treatment(req: Req) -> schemas.TreatmentOut:
     "GET",
     permission="billing.catalog.read",
     produces="text/csv",
-    summary="The catalog as CSV (semicolon separated, UTF-8)",
+    summary="The catalog as CSV (semicolon separated, UTF-8 with BOM, decimal comma)",
 )
 def export_treatments(req: Req) -> Response:
     return Response(
@@ -110,10 +110,10 @@ def export_treatments(req: Req) -> Response:
     permission="billing.catalog.write",
     body=schemas.CsvImportIn,
     response=schemas.CsvImportOut,
-    summary="Import treatments from CSV (dry run reports row errors; upsert by code)",
+    summary="Import treatments from CSV (upsert by code of the columns given; dry run reports)",
 )
 def import_treatments(req: Req) -> schemas.CsvImportOut:
-    return catalog.import_csv(req.user, req.body)
+    return catalog.import_csv(req.user, req.body, req.lang)
 
 
 @r(

@@ -50,14 +50,39 @@ SURFACE_ALIASES = {"B": "V", "P": "L", "I": "O"}
 Scope = Literal["tooth", "surface", "mouth"]
 
 
+#: The IVA rates a VERI*FACTU record accepts for a taxed (S1) line on today's dates (AEAT
+#: validation 3.1.3.15.1; ``verifactu.rules._tipos_iva_admitidos`` also knows the past ones:
+#: 5 % until 30/09/2024, 2 % and 7.5 % in the last quarter of 2024). A test keeps both equal.
+AEAT_S1_RATES = (Decimal(4), Decimal(10), Decimal(21))
+_ALLOWED_VAT = (
+    "VERI*FACTU accepts a taxed type (S1) at 4 %, 10 % or 21 %; an exempt type (E1-E6, e.g. "
+    "E1 for healthcare under art. 20 LIVA), a not-subject type (N1, N2) or a reverse-charge "
+    "type (S2), these at rate 0",
+    "VERI*FACTU admite un tipo sujeto (S1) al 4 %, 10 % o 21 %; un tipo exento (E1-E6, p. ej. "
+    "E1 para la asistencia sanitaria del art. 20 LIVA), no sujeto (N1, N2) o con inversión del "
+    "sujeto pasivo (S2), estos al tipo 0",
+)
+
+
 def classification_ok(classification: str, rate: Decimal) -> str | None:
-    """Why a (classification, rate) pair is wrong, or None."""
+    """Why a (classification, rate) pair is wrong, or None: the pair must be one a VERI*FACTU
+    record can express, so that no invoice built from it is refused at issue."""
     if classification == "S1" and rate <= 0:
-        return tr("S1 (taxable) needs a rate above 0", "S1 (sujeta) necesita un tipo mayor que 0")
+        return tr(
+            f"S1 (taxable) needs a rate above 0. {_ALLOWED_VAT[0]}.",
+            f"S1 (sujeta) necesita un tipo mayor que 0. {_ALLOWED_VAT[1]}.",
+        )
+    if classification == "S1" and rate not in AEAT_S1_RATES:
+        shown = f"{rate.normalize():f}"
+        return tr(
+            f"{shown} % is not a VAT rate a VERI*FACTU record can carry. {_ALLOWED_VAT[0]}.",
+            f"el {shown} % no es un tipo de IVA que admita un registro VERI*FACTU. "
+            f"{_ALLOWED_VAT[1]}.",
+        )
     if classification in EXEMPT | NOT_SUBJECT | {"S2"} and rate != 0:
         return tr(
-            f"{classification} lines carry no VAT: the rate must be 0",
-            f"las líneas {classification} no llevan IVA: el tipo debe ser 0",
+            f"{classification} lines carry no VAT: the rate must be 0. {_ALLOWED_VAT[0]}.",
+            f"las líneas {classification} no llevan IVA: el tipo debe ser 0. {_ALLOWED_VAT[1]}.",
         )
     return None
 

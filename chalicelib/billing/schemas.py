@@ -149,12 +149,31 @@ class RowError(Out):
     message: str
 
 
+class FieldChange(Out):
+    """One field of a row, before -> after (as text: amounts "45.50", category "A > B",
+    active "true"/"false"; before is null for a new treatment)."""
+
+    field: str
+    before: str | None
+    after: str | None
+
+
+class CsvRowReport(Out):
+    row: int = Field(description="the row's line in the file (the header is row 1)")
+    code: str | None
+    action: Literal["created", "updated", "unchanged", "error"]
+    changes: list[FieldChange]
+    errors: list[RowError]
+
+
 class CsvImportOut(Out):
     dry_run: bool
     rows: int
     created: int
     updated: int
+    unchanged: int = 0
     errors: list[RowError]
+    report: list[CsvRowReport] = Field(default_factory=list)
 
 
 # --- budgets -------------------------------------------------------------------------------

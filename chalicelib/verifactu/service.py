@@ -23,12 +23,13 @@ from collections.abc import Iterator
 from datetime import datetime
 from typing import Any
 
+from pydantic import ValidationError
 from pynamodb.exceptions import DoesNotExist, TransactWriteError
 from pynamodb.transactions import TransactWrite
 
 from chalicelib.billing import invoices
 from chalicelib.billing.models import Invoice
-from chalicelib.core import audit
+from chalicelib.core import audit, i18n
 from chalicelib.core.api import Page, Principal
 from chalicelib.core.db import clinic_pk, decode_cursor, encode_cursor, transaction
 from chalicelib.core.errors import Conflict, NotFound, Unprocessable
@@ -317,6 +318,21 @@ def check_series_not_blocked(tx: TransactWrite, inv: Invoice, clinic: Clinic) ->
     )
 
 
+def record_errors(exc: ValueError, field: str) -> list[dict[str, Any]]:
+    """A record's build error as field errors a person can read: one per pydantic error,
+    with the record's field and the message in each language, never pydantic's dump (its
+    "N validation errors for RegistroAlta ... For further information visit ..." text)."""
+    if isinstance(exc, ValidationError):
+        return [
+            {
+                "field": ".".join(str(p) for p in e.get("loc", ())) or field,
+                "message": tr(i18n.field_message(e, "en"), i18n.field_message(e, "es"))[:300],
+            }
+            for e in exc.errors(include_url=False)[:10]
+        ]
+    return [{"field": field, "message": str(exc)[:300]}]
+
+
 def build_alta(inv: Invoice, head: ChainHead, clinic: Clinic, at: datetime) -> RegistroAlta:
     fields = invoices.aeat_fields(inv)
     try:
@@ -335,7 +351,7 @@ def build_alta(inv: Invoice, head: ChainHead, clinic: Clinic, at: datetime) -> R
                 "No se puede emitir esta factura: su registro de facturación VERI*FACTU no "
                 "sería válido.",
             ),
-            errors=[{"field": "verifactu", "message": str(exc)[:500]}],
+            errors=record_errors(exc, "verifactu"),
             code="VERIFACTU_INVALID_RECORD",
         ) from exc
     # The AEAT's business rules: refuse to issue what it would reject (nothing is chained).
@@ -925,7 +941,7 @@ def subsanar(principal: Principal, rid: str, data: c.SubsanacionIn) -> c.RecordD
                     "The corrected record would not be valid.",
                     "El registro subsanado no sería válido.",
                 ),
-                errors=[{"field": "body", "message": str(exc)[:500]}],
+                errors=record_errors(exc, "body"),
                 code="VERIFACTU_INVALID_RECORD",
             ) from exc
         rules.enforce(record, rules.Context(obligado=head.nif, at=at))

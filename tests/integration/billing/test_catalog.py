@@ -83,13 +83,13 @@ def test_csv_import_then_export_round_trip(billing, api):
     assert (d["created"], d["updated"], d["errors"]) == (2, 0, [])
     again = good.replace("350.00", "375.00")
     d = billing.post("/billing/treatments/import", {"csv": again, "dry_run": False})
-    assert (d["created"], d["updated"]) == (0, 2)
+    assert (d["created"], d["updated"], d["unchanged"]) == (0, 1, 1)  # REV did not change
     r = api.get("/billing/treatments/export", token=billing.token)
     assert r.status == 200 and r.headers["Content-Type"].startswith("text/csv")
-    text = r.body.decode()
-    assert text.splitlines()[0].startswith("code;name_es;name_en;category;price")
+    text = r.body.decode("utf-8")
+    assert text.startswith("\ufeffcode;name_es;name_en;category;price")
     assert (
-        "BLAN;Blanqueamiento;Whitening;Estética > Blanqueamiento;375.00;60.00;60;mouth;IVA21;1"
+        "BLAN;Blanqueamiento;Whitening;Estética > Blanqueamiento;375,00;60,00;60;mouth;IVA21;1"
         in text
     )
-    assert "REV;Revisión;Check-up;Diagnóstico;30.00;5.00;20;mouth;EXENTO_SANITARIO;1" in text
+    assert "REV;Revisión;Check-up;Diagnóstico;30,00;5,00;20;mouth;EXENTO_SANITARIO;1" in text

@@ -110,7 +110,7 @@ def test_every_billing_route_keeps_clinics_apart(billing, other_billing, api):
         status=200,
         headers={"Accept": "text/csv"},
     )
-    assert "61.00" in r.body.decode() and "60.00" not in r.body.decode()
+    assert "61,00" in r.body.decode() and "60,00" not in r.body.decode()  # decimal comma
     imp = case(
         "POST",
         "/billing/treatments/import",
