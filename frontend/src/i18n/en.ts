@@ -457,7 +457,44 @@ const en: typeof es = {
   },
 
   // Catalog screen (views/billing/CatalogSection.vue)
-  catalog: {},
+  catalog: {
+    title: 'Treatment catalog', hint: 'What the clinic offers, with its price and VAT. Budgets and invoices take their price and VAT type from here.',
+    search: 'Search by code, name or category', status: 'Status', statusActive: 'Active', statusInactive: 'Deactivated', statusAll: 'All',
+    category: 'Category', anyCategory: 'All categories', add: 'New treatment', import: 'Import CSV', export: 'Export CSV',
+    exported: 'Catalog exported', count: 'No treatments | 1 treatment | {n} treatments',
+    empty: 'The catalog is empty', emptyHint: 'Add a treatment or import a CSV with your price list.',
+    noResults: 'No treatment matches the search', noResultsHint: 'Try another word or show the deactivated ones too.',
+    active: 'Active', inactive: 'Deactivated', edit: 'Edit', editOf: 'Edit {name}', deactivate: 'Deactivate', deactivateOf: 'Deactivate {name}',
+    reactivate: 'Reactivate', reactivateOf: 'Reactivate {name}', deactivated: '{name} deactivated: no longer offered in new budgets', reactivated: '{name} reactivated',
+    readOnly: 'Read only: your role can see the catalog but not change it.',
+    minutes: '{n} min', costOf: 'Cost {amount}',
+    addTitle: 'New treatment', editTitle: 'Edit {code}', created: 'Treatment {code} created', saved: 'Changes saved', save: 'Save',
+    f: {
+      code: 'Code', codeHint: 'Letters, digits, dot, hyphen or underscore; it cannot be changed later.', name_es: 'Name in Spanish', name_en: 'Name in English',
+      category: 'Category', categoryHint: 'Separate levels with “>”, e.g. Prosthetics > Crowns', price: 'Price (€)', priceHint: 'Price per unit, VAT not included, e.g. 45.50',
+      cost: 'Cost (€)', costHint: 'Optional: what it costs the clinic', duration: 'Duration (min)', scope: 'Applies to', vat: 'VAT',
+    },
+    badAmount: 'Type an amount with up to 2 decimals, e.g. 45.50', badCode: 'Use letters, digits, dot, hyphen or underscore', badDuration: 'Type minutes between 0 and 600',
+    scope: { mouth: 'Whole mouth', tooth: 'One tooth', surface: 'Surfaces of a tooth' },
+    scopeHint: { mouth: 'e.g. cleaning, night guard', tooth: 'asks for the tooth (FDI) in the budget', surface: 'asks for the tooth and its surfaces' },
+    vat: {
+      taxed: 'VAT {rate} %', healthcare: 'Exempt – healthcare', S2: 'Reverse charge', N1: 'Not subject (arts. 7, 14 LIVA)', N2: 'Not subject (place of supply)',
+      E1: 'Exempt – art. 20 LIVA', E2: 'Exempt – export', E3: 'Exempt – treated as export', E4: 'Exempt – customs regime', E5: 'Exempt – intra-EU supply', E6: 'Exempt – other',
+      inactive: '(deactivated)',
+    },
+    imp: {
+      title: 'Import treatments from CSV', intro: 'Pick a CSV file separated by “;” or “,”. The first row names the columns; only “code” is required.',
+      columns: 'Columns: code, name_es, name_en, category, price, cost, duration_min, scope, vat_code, active. Only the columns in the file change: a “code;price” file changes prices and nothing else.',
+      file: 'CSV file', choose: 'Choose file', reading: 'Checking the file…', noFile: 'No file chosen',
+      check: 'Check', dryRun: 'Check: nothing has been changed yet', summary: '{created} new · {updated} with changes · {unchanged} unchanged · {errors} with errors',
+      row: 'Row', code: 'Code', result: 'Result', changes: 'Changes',
+      action: { created: 'New', updated: 'Changes', unchanged: 'Unchanged', error: 'Error' },
+      fileErrors: 'The file cannot be imported', hasErrors: 'Fix the rows with errors in the file and choose it again: nothing is imported while there are errors.',
+      nothing: 'The file changes nothing in the catalog.', apply: 'Apply {n} changes', applied: 'Import applied: {created} new, {updated} updated',
+      field: { name_es: 'Name (es)', name_en: 'Name (en)', category: 'Category', price: 'Price', cost: 'Cost', duration_min: 'Duration', scope: 'Applies to', vat_code: 'VAT', active: 'Active', code: 'Code' },
+      empty: '(empty)', yes: 'yes', no: 'no', tooBig: 'The file is over 2 MB: split it into parts.',
+    },
+  },
 
   // Budgets (views/billing/BudgetsSection.vue, views/patients/PatientBudgets.vue)
   budgets: {},

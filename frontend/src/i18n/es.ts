@@ -455,7 +455,44 @@ export default {
   },
 
   // Catalog screen (views/billing/CatalogSection.vue)
-  catalog: {},
+  catalog: {
+    title: 'Catálogo de tratamientos', hint: 'Lo que la clínica ofrece, con su precio y su IVA. Los presupuestos y las facturas toman de aquí el precio y el tipo de IVA.',
+    search: 'Buscar por código, nombre o categoría', status: 'Estado', statusActive: 'Activos', statusInactive: 'Desactivados', statusAll: 'Todos',
+    category: 'Categoría', anyCategory: 'Todas las categorías', add: 'Nuevo tratamiento', import: 'Importar CSV', export: 'Exportar CSV',
+    exported: 'Catálogo exportado', count: 'Ningún tratamiento | 1 tratamiento | {n} tratamientos',
+    empty: 'El catálogo está vacío', emptyHint: 'Añade un tratamiento o importa un CSV con tu lista de precios.',
+    noResults: 'Ningún tratamiento coincide con la búsqueda', noResultsHint: 'Prueba con otra palabra o muestra también los desactivados.',
+    active: 'Activo', inactive: 'Desactivado', edit: 'Editar', editOf: 'Editar {name}', deactivate: 'Desactivar', deactivateOf: 'Desactivar {name}',
+    reactivate: 'Reactivar', reactivateOf: 'Reactivar {name}', deactivated: '{name} desactivado: ya no se ofrece en presupuestos nuevos', reactivated: '{name} reactivado',
+    readOnly: 'Solo lectura: tu rol puede consultar el catálogo pero no cambiarlo.',
+    minutes: '{n} min', costOf: 'Coste {amount}',
+    addTitle: 'Nuevo tratamiento', editTitle: 'Editar {code}', created: 'Tratamiento {code} creado', saved: 'Cambios guardados', save: 'Guardar',
+    f: {
+      code: 'Código', codeHint: 'Letras, números, punto, guion o guion bajo; no se puede cambiar después.', name_es: 'Nombre en español', name_en: 'Nombre en inglés',
+      category: 'Categoría', categoryHint: 'Separa los niveles con «>», p. ej. Prótesis > Coronas', price: 'Precio (€)', priceHint: 'Precio por unidad, IVA no incluido, p. ej. 45,50',
+      cost: 'Coste (€)', costHint: 'Opcional: lo que le cuesta a la clínica', duration: 'Duración (min)', scope: 'Se aplica a', vat: 'IVA',
+    },
+    badAmount: 'Escribe un importe con hasta 2 decimales, p. ej. 45,50', badCode: 'Usa letras, números, punto, guion o guion bajo', badDuration: 'Escribe minutos entre 0 y 600',
+    scope: { mouth: 'Toda la boca', tooth: 'Una pieza', surface: 'Caras de una pieza' },
+    scopeHint: { mouth: 'p. ej. limpieza, férula', tooth: 'pide la pieza (FDI) en el presupuesto', surface: 'pide la pieza y las caras' },
+    vat: {
+      taxed: 'IVA {rate} %', healthcare: 'Exento – asistencia sanitaria', S2: 'Inversión del sujeto pasivo', N1: 'No sujeto (art. 7, 14 LIVA)', N2: 'No sujeto (localización)',
+      E1: 'Exento – art. 20 LIVA', E2: 'Exento – exportación', E3: 'Exento – asimilada a exportación', E4: 'Exento – régimen aduanero', E5: 'Exento – entrega intracomunitaria', E6: 'Exento – otros',
+      inactive: '(desactivado)',
+    },
+    imp: {
+      title: 'Importar tratamientos desde CSV', intro: 'Elige un archivo CSV separado por «;» o «,». La primera fila nombra las columnas; solo «code» es obligatoria.',
+      columns: 'Columnas: code, name_es, name_en, category, price, cost, duration_min, scope, vat_code, active. Solo cambian las columnas que trae el archivo: un archivo «code;price» cambia precios y nada más.',
+      file: 'Archivo CSV', choose: 'Elegir archivo', reading: 'Revisando el archivo…', noFile: 'Ningún archivo elegido',
+      check: 'Revisar', dryRun: 'Revisión: todavía no se ha cambiado nada', summary: '{created} nuevos · {updated} con cambios · {unchanged} sin cambios · {errors} con errores',
+      row: 'Fila', code: 'Código', result: 'Resultado', changes: 'Cambios',
+      action: { created: 'Nuevo', updated: 'Cambia', unchanged: 'Sin cambios', error: 'Error' },
+      fileErrors: 'El archivo no se puede importar', hasErrors: 'Corrige las filas con errores en el archivo y vuelve a elegirlo: no se importará nada mientras haya errores.',
+      nothing: 'El archivo no cambia nada del catálogo.', apply: 'Aplicar {n} cambios', applied: 'Importación aplicada: {created} nuevos, {updated} actualizados',
+      field: { name_es: 'Nombre (es)', name_en: 'Nombre (en)', category: 'Categoría', price: 'Precio', cost: 'Coste', duration_min: 'Duración', scope: 'Se aplica a', vat_code: 'IVA', active: 'Activo', code: 'Código' },
+      empty: '(vacío)', yes: 'sí', no: 'no', tooBig: 'El archivo pasa de 2 MB: divídelo en partes.',
+    },
+  },
 
   // Budgets (views/billing/BudgetsSection.vue, views/patients/PatientBudgets.vue)
   budgets: {},
