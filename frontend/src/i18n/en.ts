@@ -490,7 +490,7 @@ const en: typeof es = {
       row: 'Row', code: 'Code', result: 'Result', changes: 'Changes',
       action: { created: 'New', updated: 'Changes', unchanged: 'Unchanged', error: 'Error' },
       fileErrors: 'The file cannot be imported', hasErrors: 'Fix the rows with errors in the file and choose it again: nothing is imported while there are errors.',
-      nothing: 'The file changes nothing in the catalog.', apply: 'Apply {n} changes', applied: 'Import applied: {created} new, {updated} updated',
+      nothing: 'The file changes nothing in the catalog.', apply: 'Apply the change | Apply {n} changes', applied: 'Import applied: {created} new, {updated} updated',
       field: { name_es: 'Name (es)', name_en: 'Name (en)', category: 'Category', price: 'Price', cost: 'Cost', duration_min: 'Duration', scope: 'Applies to', vat_code: 'VAT', active: 'Active', code: 'Code' },
       empty: '(empty)', yes: 'yes', no: 'no', tooBig: 'The file is over 2 MB: split it into parts.',
     },

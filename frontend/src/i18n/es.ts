@@ -488,7 +488,7 @@ export default {
       row: 'Fila', code: 'Código', result: 'Resultado', changes: 'Cambios',
       action: { created: 'Nuevo', updated: 'Cambia', unchanged: 'Sin cambios', error: 'Error' },
       fileErrors: 'El archivo no se puede importar', hasErrors: 'Corrige las filas con errores en el archivo y vuelve a elegirlo: no se importará nada mientras haya errores.',
-      nothing: 'El archivo no cambia nada del catálogo.', apply: 'Aplicar {n} cambios', applied: 'Importación aplicada: {created} nuevos, {updated} actualizados',
+      nothing: 'El archivo no cambia nada del catálogo.', apply: 'Aplicar el cambio | Aplicar {n} cambios', applied: 'Importación aplicada: {created} nuevos, {updated} actualizados',
       field: { name_es: 'Nombre (es)', name_en: 'Nombre (en)', category: 'Categoría', price: 'Precio', cost: 'Coste', duration_min: 'Duración', scope: 'Se aplica a', vat_code: 'IVA', active: 'Activo', code: 'Código' },
       empty: '(vacío)', yes: 'sí', no: 'no', tooBig: 'El archivo pasa de 2 MB: divídelo en partes.',
     },
