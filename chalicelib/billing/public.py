@@ -36,6 +36,7 @@ TEXT = {
         "vat": "IVA",
         "base": "Base",
         "accept_lines": "Marque los tratamientos que acepta",
+        "accept_line": "Acepto",
         "name": "Nombre y apellidos de quien firma",
         "relationship": "Relación con el paciente",
         "self": "El propio paciente",
@@ -70,6 +71,7 @@ TEXT = {
         "vat": "VAT",
         "base": "Net",
         "accept_lines": "Tick the treatments you accept",
+        "accept_line": "I accept",
         "name": "Full name of the person signing",
         "relationship": "Relationship to the patient",
         "self": "The patient",
@@ -111,13 +113,19 @@ def _e(v: Any) -> str:
 
 
 def _page(
-    body: str, *, status: int = 200, colour: str = "#0f766e", title: str = "", nonce: str = ""
-) -> Response:  # noqa: E501
+    body: str,
+    *,
+    status: int = 200,
+    colour: str = "#0f766e",
+    title: str = "",
+    nonce: str = "",
+    lang: str = "es",
+) -> Response:
     csp = (
         "default-src 'none'; style-src 'unsafe-inline'; img-src data:; form-action 'self'; "
         f"frame-ancestors 'none'; base-uri 'none'; script-src 'nonce-{nonce or 'none'}'"
     )
-    doc = f"""<!doctype html><html><head><meta charset="utf-8">
+    doc = f"""<!doctype html><html lang="{_e(lang)}"><head><meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <meta name="robots" content="noindex, nofollow"><title>{_e(title)}</title>
 <style>
@@ -152,7 +160,7 @@ def _message(reason: str, lang: str = "es", clinic: Any = None) -> Response:
     name = _e(clinic.name) if clinic else "Cúspide"
     msg = _e(t.get(reason, t["malformed"]))
     body = f"<header>{name}</header><main><div class='box'><p>{msg}</p></div></main>"
-    return _page(body, status=STATUS.get(reason, 404), colour=colour, title=name)
+    return _page(body, status=STATUS.get(reason, 404), colour=colour, title=name, lang=lang)
 
 
 def _limit(kind: str, ip: str | None, limit: int) -> None:
@@ -187,7 +195,8 @@ def _render(token: str, b: Any, error: str | None = None) -> Response:
     nonce = secrets.token_urlsafe(16)
     client_text = json.dumps({k: t[k] for k in ("no_lines", "blank_signature")})
     rows = "".join(
-        f"<tr><td><input type='checkbox' name='line_ids' value='{_e(ln['line_id'])}' checked></td>"
+        f"<tr><td><input type='checkbox' name='line_ids' value='{_e(ln['line_id'])}' checked "
+        f"aria-label='{_e(t['accept_line'])}: {_e(ln['description'])}'></td>"
         f"<td>{_e(ln['description'])}</td><td>{_e(ln['tooth'] or '')} {_e(''.join(ln['surfaces'] or []))}</td>"  # noqa: E501
         f"<td class='r'>{_e(money.fmt_eur(Decimal(ln['total']), lang))}</td></tr>"
         for ln in b.lines
@@ -240,7 +249,7 @@ msg.textContent=T.no_lines;return;}}
 if(n<3){{e.preventDefault();msg.textContent=T.blank_signature;c.focus();return;}}
 document.getElementById('sig').value=c.toDataURL('image/png');}});}})();
 </script>"""
-    return _page(body, colour=colour, title=f"{t['title']} {b.number}", nonce=nonce)
+    return _page(body, colour=colour, title=f"{t['title']} {b.number}", nonce=nonce, lang=lang)
 
 
 def _form(raw: bytes, content_type: str) -> dict[str, Any]:
@@ -312,7 +321,7 @@ def accept(token: str, raw: bytes, content_type: str, ip: str | None, ua: str | 
         f"<p>{_e(t['done_detail'])}</p><p>{_e(b.number)} · {_e(acc.signer_name)} · "
         f"SHA-256 {_e(acc.pdf_sha256)}</p></div></main>"
     )
-    return _page(body, colour=colour, title=t["done"])
+    return _page(body, colour=colour, title=t["done"], lang=b.language)
 
 
 def pdf(token: str, ip: str | None) -> Response:

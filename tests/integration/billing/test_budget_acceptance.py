@@ -189,3 +189,15 @@ def test_send_without_consent_or_address_says_why(billing, api):
     d = billing.budget(pid, [{"treatment_id": billing.treatment("LIM", "60.00")}])
     s = billing.post(f"/billing/budgets/{d['budget_id']}/send", {"email": False})
     assert s["not_emailed"] == "not_requested"
+
+
+def test_list_names_the_patient_and_the_page_is_labelled(billing, api):
+    pid = billing.patient(first_name="Rocío", last_name="Listado")
+    d = billing.budget(pid, [{"treatment_id": billing.treatment("LIM", "60.00")}])
+    items = billing.get("/billing/budgets")["items"]
+    mine = next(b for b in items if b["budget_id"] == d["budget_id"])
+    assert mine["patient_name"].startswith("Rocío Listado")
+    d, s = _sent(billing, api, "en")
+    html = api.get(_path(s)).body.decode()
+    assert '<html lang="en">' in html
+    assert html.count("aria-label='I accept: ") == 2  # every checkbox has a name
