@@ -78,7 +78,7 @@ export const budgetsApi = {
 export async function openPdf(res: Response): Promise<void> {
   const blob = await res.blob()
   const url = URL.createObjectURL(new Blob([blob], { type: 'application/pdf' }))
-  const w = window.open(url, '_blank', 'noopener')
+  const w = window.open(url, '_blank')
   if (!w) window.location.assign(url)
   setTimeout(() => URL.revokeObjectURL(url), 60_000)
 }
