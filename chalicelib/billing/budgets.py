@@ -21,7 +21,7 @@ from pynamodb.exceptions import DoesNotExist, TransactWriteError
 
 from chalicelib.billing import catalog, common, money, rules, schemas
 from chalicelib.billing.models import Budget, BudgetAcceptance, BudgetLink, Counter
-from chalicelib.core import audit, aws, events, scoping
+from chalicelib.core import audit, events, scoping, storage
 from chalicelib.core.api import Page, Principal
 from chalicelib.core.config import settings
 from chalicelib.core.db import decode_cursor, encode_cursor, transaction
@@ -98,6 +98,8 @@ def budget_out(b: Budget, acceptance: BudgetAcceptance | None = None) -> schemas
         sent_at=b.sent_at,
         decided_at=b.decided_at,
         acceptance=acc,
+        sent_to=b.sent_to,
+        emailed_at=b.emailed_at,
     )
 
 
@@ -392,7 +394,9 @@ def _need(b: Budget, statuses: tuple[str, ...], what: str) -> None:
 
 def get(principal: Principal, budget_id: str) -> schemas.BudgetOut:
     b = load(principal.clinic_id, budget_id)
-    return budget_out(b, acceptance_of(principal.clinic_id, budget_id))
+    out = budget_out(b, acceptance_of(principal.clinic_id, budget_id))
+    out.history = history(principal, budget_id)
+    return out
 
 
 def update(principal: Principal, budget_id: str, data: schemas.BudgetUpdate) -> schemas.BudgetOut:
@@ -466,7 +470,16 @@ def list_budgets(principal: Principal, q: schemas.BudgetQuery) -> Page:
             last_evaluated_key=start,
             filter_condition=(Budget.status == q.status) if q.status else None,
         )
-    items = [budget_out(b) for b in it if isinstance(b, Budget)]
+    found = [b for b in it if isinstance(b, Budget)]
+    from chalicelib.patients import service as patients  # noqa: PLC0415
+
+    people = patients.load_many(cid, {b.patient_id for b in found})
+    items = []
+    for b in found:
+        out = budget_out(b)
+        p = people.get(b.patient_id)
+        out.patient_name = patients.full_name(p) if p else None
+        items.append(out)
     return Page(items, encode_cursor(it.last_evaluated_key))
 
 
@@ -512,6 +525,8 @@ def send(principal: Principal, budget_id: str, data: schemas.SendBudgetIn) -> sc
         extra=[lambda tx: tx.save(link, condition=BudgetLink.PK.does_not_exist())],
     )
     token = LINKS.sign(link_id, "accept", budget_id, int(expires_at.timestamp()))
+    url = f"{settings().app_url}/api/v1/public/budgets/{token}"
+    emailed = _email_link(cid, b, url, expires_at) if data.email else None
     if was == "draft":
         events.publish(
             "budget.sent",
@@ -525,9 +540,142 @@ def send(principal: Principal, budget_id: str, data: schemas.SendBudgetIn) -> sc
         )
     return schemas.SendBudgetOut(
         budget=budget_out(b),
-        link=f"{settings().app_url}/api/v1/public/budgets/{token}",
+        link=url,
         link_expires_at=expires_at,
+        emailed_to=emailed.get("to") if emailed else None,
+        not_emailed=emailed.get("why") if emailed else "not_requested",
     )
+
+
+EMAIL_TEXT = {
+    "es": {
+        "subject": "{clinic}: su presupuesto {number}",
+        "hello": "Hola, {name}:",
+        "lead": "Le enviamos el presupuesto {number} de {clinic} por un total de {total}.",
+        "cta": "Ver y aceptar el presupuesto",
+        "note": "Puede aceptar todos los tratamientos o solo algunos, y firmar desde el móvil. "
+        "El enlace caduca el {until}.",
+        "footer": "Ha recibido este mensaje porque es paciente de {clinic}.",
+    },
+    "en": {
+        "subject": "{clinic}: your treatment estimate {number}",
+        "hello": "Hello {name},",
+        "lead": "Here is the treatment estimate {number} from {clinic}, for a total of {total}.",
+        "cta": "View and accept the estimate",
+        "note": "You can accept every treatment or only some, and sign on your phone. "
+        "The link expires on {until}.",
+        "footer": "You received this message because you are a patient of {clinic}.",
+    },
+}
+
+
+def _email_link(cid: str, b: Budget, url: str, expires_at: datetime) -> dict[str, str]:
+    """Email the signed link to the patient, by the same rules and module as the appointment
+    notices (consent, undeliverable addresses), and record it in the patient's messages.
+    Returns ``{"to": address}`` or ``{"why": no_email|no_consent|undeliverable|failed}``."""
+    from html import escape  # noqa: PLC0415
+    from zoneinfo import ZoneInfo  # noqa: PLC0415
+
+    from chalicelib.comms import service as comms  # noqa: PLC0415
+    from chalicelib.comms import templates  # noqa: PLC0415
+    from chalicelib.core import mail  # noqa: PLC0415
+
+    p = common.patient(cid, b.patient_id)
+    if not p.email:
+        return {"why": "no_email"}
+    route, why = comms.route_for(cid, p, ["email"])
+    if route is None:
+        return {"why": why or "no_consent"}
+    clinic = common.clinic(cid)
+    lang = b.language if b.language in EMAIL_TEXT else "es"
+    t = EMAIL_TEXT[lang]
+    brand = templates.Brand.of(clinic)
+    total = money.fmt_eur(Decimal(b.totals["total"]), lang)
+    until = expires_at.astimezone(ZoneInfo(b.time_zone))
+    until_s = until.strftime("%d/%m/%Y") if lang == "es" else until.strftime("%d %b %Y")
+    subject = t["subject"].format(clinic=clinic.name, number=b.number)
+    hello = t["hello"].format(name=p.first_name)
+    lead = t["lead"].format(number=b.number, clinic=clinic.name, total=total)
+    note = t["note"].format(until=until_s)
+    footer = t["footer"].format(clinic=clinic.name)
+    text = "\n".join([hello, "", lead, "", f"{t['cta']}: {url}", "", note, "", "--", footer])
+    colour = escape(brand.colour)
+    body = (
+        f"<p>{escape(hello)}</p><p>{escape(lead)}</p>"
+        f'<p><a href="{escape(url)}" style="background:{colour};color:#fff;padding:10px 16px;'
+        f'border-radius:6px;text-decoration:none;display:inline-block">{escape(t["cta"])}</a></p>'
+        f'<p style="color:#737373;font-size:13px">{escape(note)}</p>'
+    )
+    html = templates.layout(brand, lang, subject, body, footer)
+    raw = comms.mime(
+        to=route.address, subject=subject, text=text, html=html, sender_name=clinic.name
+    )
+    try:
+        provider_id = mail.send_raw_email(to=route.address, raw=raw)
+    except Exception:  # noqa: BLE001 - the budget is sent; the desk sees it was not emailed
+        logger.exception("budget email not sent")
+        return {"why": "failed"}
+    m = comms.new_message(
+        cid,
+        patient_id=p.patient_id,
+        channel="email",
+        direction="out",
+        kind="budget",
+        status="sent",
+        subject=subject,
+        provider_id=provider_id,
+    )
+    m.save()
+    comms.emit_message_event(cid, m)
+    _record_sent_to(cid, b.budget_id, route.address)
+    return {"to": route.address}
+
+
+def _record_sent_to(cid: str, budget_id: str, address: str) -> None:
+    """Where the budget was last emailed (shown on the budget; not part of its version)."""
+    try:
+        Budget(*Budget.key(cid, budget_id)).update(
+            actions=[Budget.sent_to.set(address), Budget.emailed_at.set(now())],
+            condition=Budget.SK.exists(),
+        )
+    except Exception:  # noqa: BLE001
+        logger.exception("budget sent_to not recorded")
+
+
+# --- history -------------------------------------------------------------------------------
+
+_HISTORY_ACTIONS = {
+    "billing.budget.created": "created",
+    "billing.budget.updated": "updated",
+    "billing.budget.sent": "sent",
+    "billing.budget.accepted": "accepted",
+    "billing.budget.rejected": "rejected",
+    "billing.budget.cancelled": "cancelled",
+    "billing.budget.superseded": "superseded",
+    "billing.budget.expired": "expired",
+}
+
+
+def history(principal: Principal, budget_id: str) -> list[dict[str, Any]]:
+    """What happened to the budget, oldest first, from its audit entries."""
+    from chalicelib.core.audit import AuditEntry  # noqa: PLC0415
+
+    cid = principal.clinic_id
+    load(cid, budget_id)
+    pk = audit.index_keys(cid, "x", "budget", budget_id)["GSI2PK"]
+    out = []
+    for e in AuditEntry.gsi2.query(pk, scan_index_forward=True, limit=200):
+        if not isinstance(e, AuditEntry) or e.action not in _HISTORY_ACTIONS:
+            continue
+        out.append(
+            {
+                "at": e.at.isoformat(),
+                "event": _HISTORY_ACTIONS[e.action],
+                "actor_type": e.actor_type,
+                "actor_name": e.actor_name,
+            }
+        )
+    return out
 
 
 def _accepted_ids(b: Budget, line_ids: list[str] | None) -> list[str]:
@@ -567,24 +715,67 @@ def _mark_accepted(b: Budget, ids: list[str], at: datetime) -> None:
     b.GSI3PK = b.GSI3SK = None
 
 
-def render_pdf(b: Budget) -> bytes:
+def render_pdf(b: Budget, acceptance: BudgetAcceptance | None = None) -> bytes:
+    """The budget as it stands: for a sent one, what the patient reviews (its SHA-256 is the
+    evidence of what was accepted); once decided, with its state; once accepted (with the
+    acceptance), with the lines accepted, the signer, the signature and the time."""
     from chalicelib.billing import pdf  # lazy: reportlab stays out of the API cold start
 
     clinic = common.clinic(b.PK.removeprefix("C#"))
     p = common.patient(clinic.clinic_id, b.patient_id)
-    return pdf.budget_pdf(b, clinic, common.patient_name(p))
+    return pdf.budget_pdf(b, clinic, common.patient_name(p), acceptance)
 
 
 def pdf_bytes(principal: Principal, budget_id: str) -> bytes:
-    return render_pdf(load(principal.clinic_id, budget_id))
+    b = load(principal.clinic_id, budget_id)
+    acc = acceptance_of(principal.clinic_id, budget_id) if b.status == "accepted" else None
+    return render_pdf(b, acc)
+
+
+def accepted_pdf_key(clinic_id: str, budget_id: str) -> str:
+    return f"clinics/{clinic_id}/budgets/{budget_id}/accepted.pdf"
+
+
+def _store_accepted_pdf(clinic_id: str, budget_id: str, data: bytes) -> None:
+    try:
+        storage.write(
+            accepted_pdf_key(clinic_id, budget_id),
+            data,
+            content_type="application/pdf",
+            cache_control="private, no-store",
+        )
+    except Exception:  # noqa: BLE001 - rebuilt from the record on the first read (below)
+        logger.exception("accepted budget pdf not stored")
+
+
+def accepted_pdf_bytes(principal: Principal, budget_id: str) -> tuple[bytes, str]:
+    """The accepted budget's PDF as stored at acceptance (rebuilt and stored again from the
+    acceptance record if the object is missing). 409 unless the budget is accepted."""
+    cid = principal.clinic_id
+    b = load(cid, budget_id)
+    acc = acceptance_of(cid, budget_id) if b.status == "accepted" else None
+    if acc is None:
+        raise Conflict(
+            tr(
+                "This budget has not been accepted, so there is no accepted PDF.",
+                "Este presupuesto no está aceptado, así que no hay PDF de aceptación.",
+            ),
+            code="BUDGET_NOT_ACCEPTED",
+            data={"status": b.status},
+        )
+    key = accepted_pdf_key(cid, budget_id)
+    try:
+        return storage.read(key), b.number
+    except storage.ObjectMissing:
+        data = render_pdf(b, acc)
+        _store_accepted_pdf(cid, budget_id, data)
+        return data, b.number
 
 
 def _store_pdf(clinic_id: str, budget_id: str, data: bytes, digest: str) -> str | None:
     key = f"clinics/{clinic_id}/budgets/{budget_id}/accepted-{digest}.pdf"
     try:
-        aws.client("s3").put_object(
-            Bucket=settings().media_bucket, Key=key, Body=data, ContentType="application/pdf"
-        )
+        storage.write(key, data, content_type="application/pdf")
     except Exception:  # noqa: BLE001 - the hash in the record is the evidence; log and go on
         logger.exception("accepted budget pdf not stored")
         return None
@@ -614,7 +805,7 @@ def accept(principal: Principal, budget_id: str, data: schemas.AcceptBudgetIn) -
     ids = _accepted_ids(b, data.line_ids)
     data_pdf = render_pdf(b)
     digest = hashlib.sha256(data_pdf).hexdigest()
-    key = _store_pdf(cid, budget_id, data_pdf, digest)
+    _store_pdf(cid, budget_id, data_pdf, digest)  # the budget as the patient saw it
     at = now()
     old = int(b.version)
     _mark_accepted(b, ids, at)
@@ -629,9 +820,10 @@ def accept(principal: Principal, budget_id: str, data: schemas.AcceptBudgetIn) -
         user_agent=(principal.user_agent or "")[:512] or None,
         accepted_at=at,
         pdf_sha256=digest,
-        pdf_key=key,
+        pdf_key=accepted_pdf_key(cid, budget_id),
         staff_user_id=principal.user_id,
     )
+    accepted_pdf = render_pdf(b, acc)
     _save(
         principal,
         b,
@@ -640,6 +832,7 @@ def accept(principal: Principal, budget_id: str, data: schemas.AcceptBudgetIn) -
         "billing.budget.accepted",
         extra=[lambda tx: tx.save(acc, condition=BudgetAcceptance.SK.does_not_exist())],
     )
+    _store_accepted_pdf(cid, budget_id, accepted_pdf)
     _publish_accepted(cid, principal.actor, b, "staff")
     return budget_out(b, acc)
 
@@ -844,22 +1037,79 @@ def resolve_link(token: str) -> tuple[BudgetLink, Budget]:
     return link, b
 
 
+class FormProblem(ValueError):
+    """What is wrong with the patient's acceptance form: ``name`` (no signer's name),
+    ``no_lines`` (no treatment ticked), ``blank_signature`` (nothing drawn) or
+    ``bad_signature`` (not a drawing we can read). Nothing has been written."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+# A drawn signature has at least this many inked pixels and spans at least this many pixels
+# one way; a blank (or near-blank: a dot, a click) canvas does not.
+MIN_INK_PIXELS = 30
+MIN_INK_SPAN = 12
+
+
+def _png_has_ink(raw: bytes) -> bool:
+    import io  # noqa: PLC0415
+
+    from PIL import Image, UnidentifiedImageError  # noqa: PLC0415 - only when a PNG is signed
+
+    try:
+        img = Image.open(io.BytesIO(raw))
+        if img.width * img.height > 4_000_000:
+            raise FormProblem("bad_signature")
+        img = img.convert("RGBA")
+    except (UnidentifiedImageError, OSError, ValueError, Image.DecompressionBombError) as exc:
+        raise FormProblem("bad_signature") from exc
+    # Ink: visible (alpha) and not near white. A blank canvas is fully transparent or white.
+    r, g, b, a = img.split()
+    visible = a.point(lambda v: 255 if v > 32 else 0)
+    light = Image.merge("RGB", (r, g, b)).convert("L").point(lambda v: 255 if v < 224 else 0)
+    from PIL import ImageChops  # noqa: PLC0415
+
+    ink = ImageChops.multiply(visible, light)
+    count = sum(ink.histogram()[255:])
+    box = ink.getbbox()
+    if not box or count < MIN_INK_PIXELS:
+        return False
+    return max(box[2] - box[0], box[3] - box[1]) >= MIN_INK_SPAN
+
+
+def _svg_has_ink(value: str) -> bool:
+    nums = [float(n) for n in re.findall(r"-?\d+(?:\.\d+)?(?:[eE]-?\d+)?", value)]
+    xs, ys = nums[0::2], nums[1::2]
+    if len(xs) < 2 or len(ys) < 2:
+        return False
+    return max(max(xs) - min(xs), max(ys) - min(ys)) >= MIN_INK_SPAN
+
+
 def check_signature(value: str) -> str:
-    """'png' or 'svg' for a drawn signature; raises ValueError otherwise."""
+    """'png' or 'svg' for a drawn signature; raises FormProblem otherwise (also when the
+    drawing is blank: a PNG of an empty canvas, a path that goes nowhere)."""
     value = value.strip()
+    if not value:
+        raise FormProblem("blank_signature")
     if len(value) > MAX_SIGNATURE_BYTES:
-        raise ValueError("the signature is too large")
+        raise FormProblem("bad_signature")
     if value.startswith("data:image/png;base64,"):
         try:
             raw = base64.b64decode(value.split(",", 1)[1], validate=True)
         except (binascii.Error, ValueError) as exc:
-            raise ValueError("the signature image is not valid") from exc
+            raise FormProblem("bad_signature") from exc
         if not raw.startswith(b"\x89PNG\r\n\x1a\n") or len(raw) < 67:
-            raise ValueError("the signature image is not a PNG")
+            raise FormProblem("bad_signature")
+        if not _png_has_ink(raw):
+            raise FormProblem("blank_signature")
         return "png"
     if _SVG_PATH.match(value) and value.lstrip()[:1] in ("M", "m") and len(value) >= 8:
+        if not _svg_has_ink(value):
+            raise FormProblem("blank_signature")
         return "svg"
-    raise ValueError("draw your signature")
+    raise FormProblem("bad_signature")
 
 
 def accept_by_link(
@@ -877,15 +1127,17 @@ def accept_by_link(
     cid = link.clinic_id
     signer_name = " ".join(signer_name.split())
     if not 2 <= len(signer_name) <= 200:
-        raise ValueError("signer_name")
+        raise FormProblem("name")
     relationship = " ".join((relationship or "self").split())[:60] or "self"
+    if line_ids is not None and not line_ids:
+        raise FormProblem("no_lines")  # a form with nothing ticked accepts nothing
     kind = check_signature(signature)
     ids = _accepted_ids(b, line_ids)
     data_pdf = render_pdf(b)
     digest = hashlib.sha256(data_pdf).hexdigest()
     if pdf_sha256 and pdf_sha256 != digest:
         raise LinkProblem("changed", common.clinic(cid), b.language)
-    key = _store_pdf(cid, b.budget_id, data_pdf, digest)
+    _store_pdf(cid, b.budget_id, data_pdf, digest)  # the budget as the patient saw it
     at = now()
     old = int(b.version)
     _mark_accepted(b, ids, at)
@@ -902,9 +1154,10 @@ def accept_by_link(
         user_agent=(user_agent or "")[:512] or None,
         accepted_at=at,
         pdf_sha256=digest,
-        pdf_key=key,
+        pdf_key=accepted_pdf_key(cid, b.budget_id),
         link_id=link.PK.removeprefix("BLINK#"),
     )
+    accepted_pdf = render_pdf(b, acc)
     # The signer's name is in the acceptance record; the actor (audit entry, event, timeline)
     # names the channel only, so no patient's or guardian's name travels in events.
     actor = {
@@ -927,6 +1180,7 @@ def accept_by_link(
         _save(None, b, old, "sent", "billing.budget.accepted", extra=[consume], actor=actor)
     except Conflict as exc:
         raise LinkProblem("used", common.clinic(cid), b.language) from exc
+    _store_accepted_pdf(cid, b.budget_id, accepted_pdf)
     _publish_accepted(cid, actor, b, "link")
     return b, acc
 

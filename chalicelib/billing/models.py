@@ -124,6 +124,8 @@ class Budget(Item, discriminator="BillingBudget"):
     sent_at = UTCDateTimeAttribute(null=True)
     decided_at = UTCDateTimeAttribute(null=True)
     version = NumberAttribute(default=1)
+    sent_to = UnicodeAttribute(null=True)  # the address the link was last emailed to
+    emailed_at = UTCDateTimeAttribute(null=True)
 
     @staticmethod
     def key(clinic_id: str, budget_id: str) -> tuple[str, str]:

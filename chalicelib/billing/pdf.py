@@ -60,6 +60,20 @@ T = {
         "notes": "Observaciones",
         "sign": "Firma del paciente o representante",
         "tax_id": "NIF",
+        "st_accepted": "ACEPTADO el {when} por {who}",
+        "st_partial": "Aceptados {n} de {m} tratamientos",
+        "st_cancelled": "CANCELADO",
+        "st_expired": "CADUCADO",
+        "st_rejected": "RECHAZADO",
+        "st_superseded": "SUSTITUIDO por una versión posterior",
+        "accepted_line": "Aceptado",
+        "not_accepted_line": "No aceptado",
+        "accepted_total": "Total aceptado",
+        "signed_by": "Firmado por {who} ({rel}) el {when}",
+        "self": "el propio paciente",
+        "channel_link": "Aceptado por el enlace enviado al paciente",
+        "channel_staff": "Aceptado en la clínica",
+        "seen_sha": "SHA-256 del presupuesto revisado",
     },
     "en": {
         "budget": "TREATMENT ESTIMATE",
@@ -85,6 +99,20 @@ T = {
         "notes": "Notes",
         "sign": "Signature of the patient or representative",
         "tax_id": "Tax id",
+        "st_accepted": "ACCEPTED on {when} by {who}",
+        "st_partial": "{n} of {m} treatments accepted",
+        "st_cancelled": "CANCELLED",
+        "st_expired": "EXPIRED",
+        "st_rejected": "REJECTED",
+        "st_superseded": "SUPERSEDED by a later version",
+        "accepted_line": "Accepted",
+        "not_accepted_line": "Not accepted",
+        "accepted_total": "Accepted total",
+        "signed_by": "Signed by {who} ({rel}) on {when}",
+        "self": "the patient",
+        "channel_link": "Accepted through the link sent to the patient",
+        "channel_staff": "Accepted at the clinic",
+        "seen_sha": "SHA-256 of the estimate reviewed",
     },
 }
 
@@ -221,12 +249,105 @@ def _issuer_lines(clinic: Any) -> list[str]:
 # --- budget --------------------------------------------------------------------------------
 
 
-def budget_pdf(b: Any, clinic: Any, patient_name: str) -> bytes:
+def _when(at: Any, time_zone: str, lang: str) -> str:
+    from zoneinfo import ZoneInfo  # noqa: PLC0415
+
+    local = at.astimezone(ZoneInfo(time_zone))
+    return local.strftime("%d/%m/%Y %H:%M") if lang == "es" else local.strftime("%Y-%m-%d %H:%M")
+
+
+def _status_stamp(d: _Doc, b: Any, acceptance: Any, lang: str) -> list[Any]:
+    """The budget's state, big and red/green under the title; nothing for drafts and sent."""
+    t = T[lang]
+    text, status = None, getattr(b, "status", None)
+    if status == "accepted" and acceptance is not None:
+        text = t["st_accepted"].format(
+            when=_when(acceptance.accepted_at, b.time_zone, lang),
+            who=_esc(acceptance.signer_name),
+        )
+        colour = "#15803d"
+    elif status in ("cancelled", "expired", "rejected", "superseded"):
+        text, colour = t[f"st_{status}"], "#b91c1c"
+    if not text:
+        return []
+    style = d.h2.clone("stamp", fontSize=13, leading=16, textColor=d.colors.HexColor(colour))
+    out = [d.p(text, style)]
+    if status == "accepted" and b.partial:
+        n = sum(1 for ln in b.lines if ln.get("accepted"))
+        out.append(d.p(t["st_partial"].format(n=n, m=len(b.lines)), style))
+    return out
+
+
+def _signature_image(d: _Doc, acceptance: Any) -> Any:
+    """The drawn signature as a flowable (PNG as drawn; an SVG path redrawn), or None."""
+    import base64  # noqa: PLC0415
+
+    sig, kind = acceptance.signature, acceptance.signature_kind
+    if not sig:
+        return None
+    try:
+        if kind == "png":
+            raw = base64.b64decode(sig.split(",", 1)[1])
+        else:
+            import re  # noqa: PLC0415
+
+            from PIL import Image, ImageDraw  # noqa: PLC0415
+
+            nums = [float(n) for n in re.findall(r"-?\d+(?:\.\d+)?", sig)]
+            pts = list(zip(nums[0::2], nums[1::2], strict=False))
+            minx, miny = min(p[0] for p in pts), min(p[1] for p in pts)
+            pts = [(x - minx + 4, y - miny + 4) for x, y in pts]
+            w = int(max(p[0] for p in pts)) + 8
+            h = int(max(p[1] for p in pts)) + 8
+            img = Image.new("RGBA", (max(w, 8), max(h, 8)), (255, 255, 255, 0))
+            ImageDraw.Draw(img).line(pts, fill=(0, 0, 0, 255), width=2)
+            buf = io.BytesIO()
+            img.save(buf, format="PNG")
+            raw = buf.getvalue()
+        from reportlab.lib.utils import ImageReader  # noqa: PLC0415
+
+        reader = ImageReader(io.BytesIO(raw))
+        iw, ih = reader.getSize()
+        width = 70 * d.mm
+        height = min(30 * d.mm, width * ih / max(iw, 1))
+        width = height * iw / max(ih, 1)
+        return d.P.Image(io.BytesIO(raw), width=width, height=height)
+    except Exception:  # noqa: BLE001 - a signature we cannot draw still leaves the record
+        return None
+
+
+def _acceptance_block(d: _Doc, b: Any, acceptance: Any, lang: str) -> list[Any]:
+    t = T[lang]
+    rel = acceptance.relationship
+    rel = t["self"] if rel in ("self", "El propio paciente", "The patient") else rel
+    out: list[Any] = [
+        d.P.Spacer(1, 8 * d.mm),
+        d.p(t["channel_link"] if acceptance.channel == "link" else t["channel_staff"], d.h2),
+        d.p(
+            t["signed_by"].format(
+                who=_esc(acceptance.signer_name),
+                rel=_esc(rel),
+                when=_when(acceptance.accepted_at, b.time_zone, lang),
+            )
+        ),
+    ]
+    img = _signature_image(d, acceptance)
+    if img is not None:
+        img.hAlign = "LEFT"
+        out.append(img)
+    out.append(d.p(f"{t['seen_sha']}: {_esc(acceptance.pdf_sha256)}", d.small))
+    return out
+
+
+def budget_pdf(b: Any, clinic: Any, patient_name: str, acceptance: Any = None) -> bytes:
+    """The budget; once decided, with its state stamped, and once accepted (``acceptance``
+    given) the lines accepted, the signer, the drawn signature and the time."""
     lang = b.language if b.language in T else "es"
     t = T[lang]
     d = _Doc(f"{t['budget']} {b.number}", clinic)
     story: list[Any] = [
         d.p(f"{t['budget']} {_esc(b.number)}", d.h1),
+        *_status_stamp(d, b, acceptance, lang),
         d.p(
             f"<b>{t['number']}:</b> {_esc(b.number)} ({t['revision']} {int(b.revision)})"
             f" &nbsp; <b>{t['date']}:</b> {_fdate(b.created_at.date().isoformat(), lang)}"
@@ -251,11 +372,16 @@ def budget_pdf(b: Any, clinic: Any, patient_name: str) -> bytes:
             t["total"],
         ],
     ]
+    accepted = getattr(b, "status", None) == "accepted" and acceptance is not None
     for ln in b.lines:
+        desc = _esc(ln["description"])
+        if accepted:
+            mark = t["accepted_line"] if ln.get("accepted") else t["not_accepted_line"]
+            desc += f"<br/><b>{mark}</b>"
         rows.append(
             [
                 ln["code"],
-                d.p(_esc(ln["description"]), d.small),
+                d.p(desc, d.small),
                 str(ln["tooth"] or ""),
                 "".join(ln["surfaces"] or []),
                 ln["quantity"],
@@ -272,9 +398,17 @@ def budget_pdf(b: Any, clinic: Any, patient_name: str) -> bytes:
     story += _totals(
         d, b.totals, b.breakdown, lang, global_discount=b.totals.get("global_discount")
     )
+    if accepted and b.partial:
+        acc_total = sum(
+            (Decimal(ln["total"]) for ln in b.lines if ln.get("accepted")), Decimal("0.00")
+        )
+        story.append(d.p(f"<b>{t['accepted_total']}: {money.fmt_eur(acc_total, lang)}</b>"))
     if b.notes:
         story += [d.p(t["notes"], d.h2), d.p(_esc(b.notes))]
-    story += [d.P.Spacer(1, 14 * d.mm), d.p(f"{t['sign']}: ______________________________")]
+    if accepted:
+        story += _acceptance_block(d, b, acceptance, lang)
+    else:
+        story += [d.P.Spacer(1, 14 * d.mm), d.p(f"{t['sign']}: ______________________________")]
     head = _issuer_lines(clinic)
 
     def first(canvas: Any, doc: Any) -> None:

@@ -9,6 +9,7 @@ problem (malformed, tampered, expired, reused, withdrawn) is a page that says so
 from __future__ import annotations
 
 import html
+import json
 import secrets
 from decimal import Decimal
 from typing import Any
@@ -35,6 +36,7 @@ TEXT = {
         "vat": "IVA",
         "base": "Base",
         "accept_lines": "Marque los tratamientos que acepta",
+        "accept_line": "Acepto",
         "name": "Nombre y apellidos de quien firma",
         "relationship": "Relación con el paciente",
         "self": "El propio paciente",
@@ -53,6 +55,11 @@ TEXT = {
         "changed": "El presupuesto ha cambiado mientras lo revisaba. Recargue la página.",
         "too_many": "Demasiadas solicitudes. Inténtelo más tarde.",
         "form_error": "Revise los datos: escriba su nombre y firme en el recuadro.",
+        "no_name": "Escriba el nombre y apellidos de quien firma.",
+        "no_lines": "Marque al menos un tratamiento para aceptarlo. No se ha aceptado nada.",
+        "blank_signature": "La firma está en blanco: firme dentro del recuadro con el dedo o "
+        "el ratón. No se ha aceptado nada.",
+        "bad_signature": "No hemos podido leer la firma: bórrela y vuelva a firmar.",
     },
     "en": {
         "title": "Treatment estimate",
@@ -64,6 +71,7 @@ TEXT = {
         "vat": "VAT",
         "base": "Net",
         "accept_lines": "Tick the treatments you accept",
+        "accept_line": "I accept",
         "name": "Full name of the person signing",
         "relationship": "Relationship to the patient",
         "self": "The patient",
@@ -82,6 +90,11 @@ TEXT = {
         "changed": "The estimate changed while you were reading it. Reload the page.",
         "too_many": "Too many requests. Try again later.",
         "form_error": "Please type your name and sign in the box.",
+        "no_name": "Type the full name of the person signing.",
+        "no_lines": "Tick at least one treatment to accept it. Nothing has been accepted.",
+        "blank_signature": "The signature is blank: sign inside the box with your finger or "
+        "the mouse. Nothing has been accepted.",
+        "bad_signature": "We could not read the signature: clear it and sign again.",
     },
 }
 STATUS = {
@@ -100,13 +113,19 @@ def _e(v: Any) -> str:
 
 
 def _page(
-    body: str, *, status: int = 200, colour: str = "#0f766e", title: str = "", nonce: str = ""
-) -> Response:  # noqa: E501
+    body: str,
+    *,
+    status: int = 200,
+    colour: str = "#0f766e",
+    title: str = "",
+    nonce: str = "",
+    lang: str = "es",
+) -> Response:
     csp = (
         "default-src 'none'; style-src 'unsafe-inline'; img-src data:; form-action 'self'; "
         f"frame-ancestors 'none'; base-uri 'none'; script-src 'nonce-{nonce or 'none'}'"
     )
-    doc = f"""<!doctype html><html><head><meta charset="utf-8">
+    doc = f"""<!doctype html><html lang="{_e(lang)}"><head><meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <meta name="robots" content="noindex, nofollow"><title>{_e(title)}</title>
 <style>
@@ -141,7 +160,7 @@ def _message(reason: str, lang: str = "es", clinic: Any = None) -> Response:
     name = _e(clinic.name) if clinic else "Cúspide"
     msg = _e(t.get(reason, t["malformed"]))
     body = f"<header>{name}</header><main><div class='box'><p>{msg}</p></div></main>"
-    return _page(body, status=STATUS.get(reason, 404), colour=colour, title=name)
+    return _page(body, status=STATUS.get(reason, 404), colour=colour, title=name, lang=lang)
 
 
 def _limit(kind: str, ip: str | None, limit: int) -> None:
@@ -174,14 +193,20 @@ def _render(token: str, b: Any, error: str | None = None) -> Response:
     _, digest = budgets.pdf_digest(b)
     colour = (clinic.branding or {}).get("color") or "#0f766e"
     nonce = secrets.token_urlsafe(16)
+    client_text = json.dumps({k: t[k] for k in ("no_lines", "blank_signature")})
     rows = "".join(
-        f"<tr><td><input type='checkbox' name='line_ids' value='{_e(ln['line_id'])}' checked></td>"
+        f"<tr><td><input type='checkbox' name='line_ids' value='{_e(ln['line_id'])}' checked "
+        f"aria-label='{_e(t['accept_line'])}: {_e(ln['description'])}'></td>"
         f"<td>{_e(ln['description'])}</td><td>{_e(ln['tooth'] or '')} {_e(''.join(ln['surfaces'] or []))}</td>"  # noqa: E501
         f"<td class='r'>{_e(money.fmt_eur(Decimal(ln['total']), lang))}</td></tr>"
         for ln in b.lines
     )
     totals = b.totals
-    err = f"<p class='err'>{_e(t['form_error'])}</p>" if error else ""
+    err = (
+        f"<p class='err' role='alert' id='err'>{_e(t.get(error or '', t['form_error']))}</p>"
+        if error
+        else "<p class='err' role='alert' id='err'></p>"
+    )
     body = f"""<header>{_e(clinic.name)}</header><main>
 <h1>{_e(t["title"])} {_e(b.number)}</h1>
 <p>{_e(t["patient"])}: <b>{_e(common.patient_name(p))}</b> ·
@@ -201,7 +226,8 @@ def _render(token: str, b: Any, error: str | None = None) -> Response:
 <input type="text" name="signer_name" required maxlength="200" autocomplete="name"></label>
 <p><label>{_e(t["relationship"])}<br>
 <input type="text" name="relationship" value="{_e(t["self"])}" maxlength="60"></label></p>
-<p>{_e(t["sign"])}</p><canvas id="c" width="700" height="160"></canvas>
+<p id="sign-label">{_e(t["sign"])}</p><canvas id="c" width="700" height="160" role="img"
+aria-labelledby="sign-label" tabindex="0"></canvas>
 <p><button type="button" id="clear" style="background:#737373">{_e(t["clear"])}</button></p>
 <input type="hidden" name="signature" id="sig">
 <input type="hidden" name="pdf_sha256" value="{digest}">
@@ -216,11 +242,14 @@ c.addEventListener('pointermove',function(e){{if(!d)return;var q=p(e);x.lineTo(q
 x.stroke();n++;}});
 window.addEventListener('pointerup',function(){{d=false;}});
 document.getElementById('clear').onclick=function(){{x.clearRect(0,0,c.width,c.height);n=0;}};
-document.getElementById('f').addEventListener('submit',function(e){{if(n<3){{e.preventDefault();
-return;}}
+var msg=document.getElementById('err'),T={client_text};
+document.getElementById('f').addEventListener('submit',function(e){{
+if(!document.querySelector('input[name=line_ids]:checked')){{e.preventDefault();
+msg.textContent=T.no_lines;return;}}
+if(n<3){{e.preventDefault();msg.textContent=T.blank_signature;c.focus();return;}}
 document.getElementById('sig').value=c.toDataURL('image/png');}});}})();
 </script>"""
-    return _page(body, colour=colour, title=f"{t['title']} {b.number}", nonce=nonce)
+    return _page(body, colour=colour, title=f"{t['title']} {b.number}", nonce=nonce, lang=lang)
 
 
 def _form(raw: bytes, content_type: str) -> dict[str, Any]:
@@ -231,7 +260,8 @@ def _form(raw: bytes, content_type: str) -> dict[str, Any]:
         return data
     qs = parse_qs(raw.decode("utf-8"), keep_blank_values=True, max_num_fields=300)
     out: dict[str, Any] = {k: v[-1] for k, v in qs.items() if k != "line_ids"}
-    out["line_ids"] = qs.get("line_ids")
+    # A browser leaves unticked checkboxes out: no line_ids in a form means none ticked.
+    out["line_ids"] = [i for i in qs.get("line_ids", []) if i]
     return out
 
 
@@ -262,12 +292,14 @@ def accept(token: str, raw: bytes, content_type: str, ip: str | None, ua: str | 
         )
     except budgets.LinkProblem as exc:
         return _message(exc.reason, exc.language, exc.clinic)
-    except (ValueError, TypeError):
+    except (ValueError, TypeError) as exc:
         try:
             _, b = budgets.resolve_link(token)
-        except budgets.LinkProblem as exc:
-            return _message(exc.reason, exc.language, exc.clinic)
-        resp = _render(token, b, error="form")
+        except budgets.LinkProblem as problem:
+            return _message(problem.reason, problem.language, problem.clinic)
+        reason = exc.reason if isinstance(exc, budgets.FormProblem) else "form_error"
+        reason = "no_name" if reason == "name" else reason
+        resp = _render(token, b, error=reason)
         resp.status_code = 422
         return resp
     except ApiError as exc:  # 4xx from the service (e.g. unknown line ids): show the form again
@@ -289,7 +321,7 @@ def accept(token: str, raw: bytes, content_type: str, ip: str | None, ua: str | 
         f"<p>{_e(t['done_detail'])}</p><p>{_e(b.number)} · {_e(acc.signer_name)} · "
         f"SHA-256 {_e(acc.pdf_sha256)}</p></div></main>"
     )
-    return _page(body, colour=colour, title=t["done"])
+    return _page(body, colour=colour, title=t["done"], lang=b.language)
 
 
 def pdf(token: str, ip: str | None) -> Response:

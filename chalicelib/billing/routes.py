@@ -262,6 +262,18 @@ def budget_pdf(req: Req, budget_id: str) -> Response:
     return _pdf(data, f"presupuesto-{budget_id}.pdf")
 
 
+@r(
+    "/billing/budgets/{budget_id}/accepted-pdf",
+    "GET",
+    permission="billing.budgets.read",
+    produces=PDF,
+    summary="The accepted budget's PDF as stored at acceptance (lines, signer, signature, time)",
+)
+def budget_accepted_pdf(req: Req, budget_id: str) -> Response:
+    data, number = budgets.accepted_pdf_bytes(req.user, budget_id)
+    return _pdf(data, f"{number}-aceptado.pdf")
+
+
 # --- invoices ------------------------------------------------------------------------------
 
 

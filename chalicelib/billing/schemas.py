@@ -285,6 +285,12 @@ class BudgetOut(Out):
     sent_at: datetime | None
     decided_at: datetime | None
     acceptance: dict[str, Any] | None = None
+    patient_name: str | None = Field(default=None, description="in lists")
+    sent_to: str | None = Field(default=None, description="where the link was last emailed")
+    emailed_at: datetime | None = None
+    history: list[dict[str, Any]] | None = Field(
+        default=None, description="GET one budget only: what happened to it, oldest first"
+    )
 
 
 class BudgetQuery(Strict):
@@ -296,12 +302,19 @@ class BudgetQuery(Strict):
 
 class SendBudgetIn(Strict):
     valid_days: int = Field(default=15, ge=7, le=30, description="link validity (7-30 days)")
+    email: bool = Field(default=True, description="email the link to the patient")
 
 
 class SendBudgetOut(Out):
     budget: BudgetOut
     link: str
     link_expires_at: datetime
+    emailed_to: str | None = None
+    not_emailed: str | None = Field(
+        default=None,
+        description="why it was not emailed: not_requested|no_email|no_consent|undeliverable"
+        "|failed",
+    )
 
 
 class AcceptBudgetIn(Strict):

@@ -497,7 +497,53 @@ const en: typeof es = {
   },
 
   // Budgets (views/billing/BudgetsSection.vue, views/patients/PatientBudgets.vue)
-  budgets: {},
+  budgets: {
+    new: 'New estimate', newTitle: 'New estimate', editTitle: 'Edit {n}', detailTitle: 'Estimate',
+    empty: 'No estimates', emptyHint: 'Create one with “New estimate” from the treatment catalogue.',
+    listLabel: 'Estimates', state: 'State', allStatuses: 'All states', patient: 'Patient', searchPatient: 'Search patient…',
+    openRecord: 'Open the record', lines: '{n} treatments', revision: 'version {n}', validUntil: 'Valid until',
+    status: {
+      draft: 'Draft', sent: 'Sent', accepted: 'Accepted', partial: 'Partly accepted', rejected: 'Rejected',
+      expired: 'Expired', cancelled: 'Cancelled', superseded: 'Superseded',
+    },
+    surface: { M: 'Mesial', O: 'Occlusal', D: 'Distal', V: 'Buccal', L: 'Lingual or palatal' },
+    chart: { label: 'Tooth chart: pick the tooth', tooth: 'Tooth {n}', permanent: 'Show permanent teeth', deciduous: 'Show baby teeth' },
+    editor: {
+      title: 'Title', titleHint: 'E.g. Upper rehabilitation', validUntil: 'Valid until', validHint: 'Empty: 30 days.',
+      lines: 'Treatments', line: 'Treatment {n}', removeLine: 'Remove treatment {n}', treatment: 'Treatment',
+      pickTreatment: 'Pick from the catalogue', search: 'Search', tooth: 'Tooth (FDI)', toothHint: 'Type it or pick it on the chart.',
+      surfaces: 'Surfaces', quantity: 'Quantity', discount: 'Discount', discountKind: 'Discount type', addLine: 'Add treatment',
+      globalDiscount: 'Overall discount', notes: 'Notes',
+      totalsNote: 'The amounts (discounts, VAT and total) are computed by the server when you save.',
+      needLine: 'Add at least one treatment.', needTreatment: 'Pick a treatment from the catalogue.',
+      badTooth: 'Type a valid FDI tooth (11–48 or 51–85).', needTooth: 'This treatment needs a tooth.',
+      needSurface: 'Tick at least one surface.', badQuantity: 'Type a quantity above 0.',
+      badNumber: 'Type a number (for example 10 or 12.50).', badPercent: 'A percentage cannot exceed 100.',
+      fix: 'Check the fields marked.',
+    },
+    totals: { base: 'Net', vat: 'VAT', total: 'Total', discount: 'Discounts', accepted: 'Accepted total' },
+    detail: {
+      sentAt: 'Sent', sentTo: 'Emailed to', acceptedBy: 'Accepted by', reason: 'Reason for rejecting', self: 'the patient',
+      viaLink: 'signed through the link', atDesk: 'at the clinic', lineState: 'Acceptance', lineAccepted: 'Accepted', lineNotAccepted: 'Not accepted',
+      discount: 'Disc.', accept: 'Accept at the desk', acceptLine: 'Accept {what}', acceptHint: 'Tick the treatments the patient accepts and type who signs the paper estimate.',
+      signer: 'Name of the person signing', relationship: 'Relationship to the patient', relationshipHint: 'Empty if it is the patient; otherwise mother, father, guardian…',
+      confirmAccept: 'Record the acceptance', needLines: 'Tick at least one treatment.', needSigner: 'Type the name of the person signing.',
+      acceptedToast: 'Estimate accepted', rejectedToast: 'Estimate rejected', cancelledToast: 'Estimate cancelled', revisedToast: 'New version created as a draft',
+      confirmCancel: 'Cancel estimate {n}? It can no longer be sent or accepted.',
+      send: 'Send to the patient', resend: 'Send the link again', reject: 'Reject', revise: 'New version', cancel: 'Cancel estimate',
+      pdf: 'PDF', acceptedPdf: 'Accepted, signed PDF', invoice: 'Invoice what was accepted', actions: 'Estimate actions',
+      emailed: 'Emailed to {to}', notEmailed: 'Estimate sent, but not by email: {why}. Share the link.',
+      link: 'Link for the patient:', openLink: 'open', copy: 'Copy the link', copied: 'Link copied',
+    },
+    notEmailed: {
+      no_email: 'the patient has no email', no_consent: 'the patient has not agreed to emails',
+      undeliverable: 'their address bounces mail', failed: 'sending failed', not_requested: 'not asked for',
+    },
+    history: {
+      title: 'History', created: 'Created', updated: 'Edited', sent: 'Sent', accepted: 'Accepted', rejected: 'Rejected',
+      cancelled: 'Cancelled', superseded: 'Superseded by a new version', expired: 'Expired', patientLink: 'the patient, through the link', system: 'automatic',
+    },
+  },
 
   // Invoices (views/billing/InvoicesSection.vue, views/patients/PatientInvoices.vue)
   invoices: {},

@@ -495,7 +495,53 @@ export default {
   },
 
   // Budgets (views/billing/BudgetsSection.vue, views/patients/PatientBudgets.vue)
-  budgets: {},
+  budgets: {
+    new: 'Nuevo presupuesto', newTitle: 'Nuevo presupuesto', editTitle: 'Editar {n}', detailTitle: 'Presupuesto',
+    empty: 'No hay presupuestos', emptyHint: 'Crea uno con «Nuevo presupuesto» a partir del catálogo de tratamientos.',
+    listLabel: 'Presupuestos', state: 'Estado', allStatuses: 'Todos los estados', patient: 'Paciente', searchPatient: 'Buscar paciente…',
+    openRecord: 'Abrir la ficha', lines: '{n} tratamientos', revision: 'versión {n}', validUntil: 'Válido hasta',
+    status: {
+      draft: 'Borrador', sent: 'Enviado', accepted: 'Aceptado', partial: 'Aceptado en parte', rejected: 'Rechazado',
+      expired: 'Caducado', cancelled: 'Anulado', superseded: 'Sustituido',
+    },
+    surface: { M: 'Mesial', O: 'Oclusal', D: 'Distal', V: 'Vestibular', L: 'Lingual o palatina' },
+    chart: { label: 'Odontograma: elige la pieza', tooth: 'Pieza {n}', permanent: 'Ver dientes permanentes', deciduous: 'Ver dientes temporales' },
+    editor: {
+      title: 'Título', titleHint: 'Ej.: Rehabilitación superior', validUntil: 'Válido hasta', validHint: 'Si lo dejas vacío, 30 días.',
+      lines: 'Tratamientos', line: 'Tratamiento {n}', removeLine: 'Quitar el tratamiento {n}', treatment: 'Tratamiento',
+      pickTreatment: 'Elige del catálogo', search: 'Buscar', tooth: 'Pieza (FDI)', toothHint: 'Escríbela o elígela en el odontograma.',
+      surfaces: 'Caras', quantity: 'Cantidad', discount: 'Descuento', discountKind: 'Tipo de descuento', addLine: 'Añadir tratamiento',
+      globalDiscount: 'Descuento global', notes: 'Observaciones',
+      totalsNote: 'Los importes (descuentos, IVA y total) los calcula el servidor al guardar.',
+      needLine: 'Añade al menos un tratamiento.', needTreatment: 'Elige un tratamiento del catálogo.',
+      badTooth: 'Escribe una pieza FDI válida (11–48 o 51–85).', needTooth: 'Este tratamiento necesita una pieza.',
+      needSurface: 'Marca al menos una cara.', badQuantity: 'Escribe una cantidad mayor que 0.',
+      badNumber: 'Escribe un número (por ejemplo 10 o 12,50).', badPercent: 'Un porcentaje no puede pasar de 100.',
+      fix: 'Revisa los campos marcados.',
+    },
+    totals: { base: 'Base', vat: 'IVA', total: 'Total', discount: 'Descuentos', accepted: 'Total aceptado' },
+    detail: {
+      sentAt: 'Enviado', sentTo: 'Enviado por email a', acceptedBy: 'Aceptado por', reason: 'Motivo del rechazo', self: 'el propio paciente',
+      viaLink: 'firmado por el enlace', atDesk: 'en la clínica', lineState: 'Aceptación', lineAccepted: 'Aceptado', lineNotAccepted: 'No aceptado',
+      discount: 'Dto.', accept: 'Aceptar en la clínica', acceptLine: 'Aceptar {what}', acceptHint: 'Marca los tratamientos que el paciente acepta y escribe quién firma el presupuesto en papel.',
+      signer: 'Nombre de quien firma', relationship: 'Relación con el paciente', relationshipHint: 'Vacío si es el propio paciente; si no, madre, padre, tutor…',
+      confirmAccept: 'Registrar la aceptación', needLines: 'Marca al menos un tratamiento.', needSigner: 'Escribe el nombre de quien firma.',
+      acceptedToast: 'Presupuesto aceptado', rejectedToast: 'Presupuesto rechazado', cancelledToast: 'Presupuesto anulado', revisedToast: 'Nueva versión creada como borrador',
+      confirmCancel: '¿Anular el presupuesto {n}? No se podrá enviar ni aceptar.',
+      send: 'Enviar al paciente', resend: 'Reenviar el enlace', reject: 'Rechazar', revise: 'Nueva versión', cancel: 'Anular',
+      pdf: 'PDF', acceptedPdf: 'PDF aceptado y firmado', invoice: 'Facturar lo aceptado', actions: 'Acciones del presupuesto',
+      emailed: 'Enviado por email a {to}', notEmailed: 'Presupuesto enviado, pero no por email: {why}. Comparte el enlace.',
+      link: 'Enlace para el paciente:', openLink: 'abrir', copy: 'Copiar el enlace', copied: 'Enlace copiado',
+    },
+    notEmailed: {
+      no_email: 'el paciente no tiene email', no_consent: 'el paciente no ha consentido recibir emails',
+      undeliverable: 'su dirección rechaza los correos', failed: 'el envío ha fallado', not_requested: 'no se ha pedido',
+    },
+    history: {
+      title: 'Historial', created: 'Creado', updated: 'Modificado', sent: 'Enviado', accepted: 'Aceptado', rejected: 'Rechazado',
+      cancelled: 'Anulado', superseded: 'Sustituido por una versión nueva', expired: 'Caducado', patientLink: 'el paciente, por el enlace', system: 'automático',
+    },
+  },
 
   // Invoices (views/billing/InvoicesSection.vue, views/patients/PatientInvoices.vue)
   invoices: {},

@@ -152,6 +152,12 @@ def test_every_billing_route_keeps_clinics_apart(billing, other_billing, api):
     case("POST", bud + "/cancel", f"/billing/budgets/{ids['draft']}/cancel")
     case("POST", bud + "/revise", f"/billing/budgets/{ids['sent']}/revise")
     case("GET", bud + "/pdf", f"/billing/budgets/{ids['sent']}/pdf", headers=PDF)
+    case(
+        "GET",
+        bud + "/accepted-pdf",
+        f"/billing/budgets/{ids['sent']}/accepted-pdf",
+        headers=PDF,
+    )
 
     # invoices and payments
     listed = case("GET", "/billing/invoices", "/billing/invoices", status=200)

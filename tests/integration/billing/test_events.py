@@ -3,11 +3,12 @@ statuses and amounts, never a name."""
 
 from __future__ import annotations
 
-import base64
 import json
 from urllib.parse import urlencode
 
-PNG = "data:image/png;base64," + base64.b64encode(b"\x89PNG\r\n\x1a\n" + b"\x00" * 80).decode()
+from tests.integration.billing.signatures import DRAWN
+
+PNG = DRAWN
 
 
 def _names(published, since=0):
@@ -115,7 +116,13 @@ def test_acceptance_by_link_publishes_as_the_link_without_the_signers_name(billi
     r = api.request(
         "POST",
         path,
-        raw=urlencode({"signer_name": "María Pérez Gil", "signature": PNG}).encode(),
+        raw=urlencode(
+            {
+                "signer_name": "María Pérez Gil",
+                "signature": PNG,
+                "line_ids": b["lines"][0]["line_id"],
+            }
+        ).encode(),
         headers={"Content-Type": "application/x-www-form-urlencoded"},
     )
     assert r.status == 200, r.body

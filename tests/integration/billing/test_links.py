@@ -1,12 +1,13 @@
 from __future__ import annotations
 
-import base64
 import io
 from urllib.parse import urlencode
 
 from pypdf import PdfReader
 
-PNG = "data:image/png;base64," + base64.b64encode(b"\x89PNG\r\n\x1a\n" + b"\x00" * 80).decode()
+from tests.integration.billing.signatures import DRAWN
+
+PNG = DRAWN
 
 
 def _sent(billing, lang="es"):
@@ -107,9 +108,10 @@ def test_form_errors_and_changed_budget(billing, api):
     assert r.status == 422 and "firme" in r.body.decode()
     r = _form(api, path, signer_name="Ana Ruiz", signature="<svg onload=x>")
     assert r.status == 422
-    r = _form(api, path, signer_name="Ana Ruiz", signature=PNG, pdf_sha256="0" * 64)
+    every = [ln["line_id"] for ln in d["lines"]]
+    r = _form(api, path, signer_name="Ana Ruiz", signature=PNG, pdf_sha256="0" * 64, line_ids=every)
     assert r.status == 409
-    r = _form(api, path, signer_name="Ana Ruiz", signature="M10 10 L20 20 L30 15")
+    r = _form(api, path, signer_name="Ana Ruiz", signature="M10 10 L20 20 L30 15", line_ids=every)
     assert r.status == 200
     assert billing.get(f"/billing/budgets/{d['budget_id']}")["acceptance"]["has_signature"]
 
@@ -163,7 +165,14 @@ def test_the_budget_link_runs_with_its_clinics_credentials(billing, api, clinic,
     assert api.get(path + "/pdf", headers={"Accept": "application/pdf"}).status == 200
     html = api.get(path).body.decode()
     digest = html.split('name="pdf_sha256" value="')[1].split('"')[0]
-    r = _form(api, path, signer_name="Ana Pérez", signature=PNG, pdf_sha256=digest)
+    r = _form(
+        api,
+        path,
+        signer_name="Ana Pérez",
+        signature=PNG,
+        pdf_sha256=digest,
+        line_ids=[ln["line_id"] for ln in d["lines"]],
+    )
     assert r.status == 200, r.body
     assert scoped_as and set(scoped_as) == {clinic.clinic_id}
     assert billing.get(f"/billing/budgets/{d['budget_id']}")["status"] == "accepted"
