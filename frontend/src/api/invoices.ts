@@ -84,7 +84,7 @@ export const invoicesApi = {
   rectify: (id: string, body: RectifyIn) => api.post<InvoiceOut>(`/billing/invoices/${id}/rectify`, body),
   email: (id: string, to?: string | null) => api.post<{ sent_to: string }>(`/billing/invoices/${id}/email`, to ? { to } : {}),
   /** The PDF as a blob (the API needs the session's token, so no plain link). */
-  pdf: async (id: string): Promise<Blob> => (await request<Response>('GET', `/billing/invoices/${id}/pdf`, { raw: true })).blob(),
+  pdf: async (id: string): Promise<Blob> => (await request<Response>('GET', `/billing/invoices/${id}/pdf`, { raw: true, accept: 'application/pdf' })).blob(),
   payments: (id: string) => api.get<PaymentOut[]>(`/billing/invoices/${id}/payments`),
   verifactu: (id: string) => api.get<InvoiceVerifactuOut>(`/verifactu/invoices/${id}`),
   annul: (id: string, reason: string) => api.post<InvoiceVerifactuOut>(`/verifactu/invoices/${id}/annul`, { reason }),
