@@ -74,6 +74,17 @@ _issue_reads: ContextVar[dict[tuple[str, str], Any] | None] = ContextVar(
 )
 
 
+def plugins() -> None:
+    """Load what plugs into billing (the VERI*FACTU hooks and QR provider) before an issue or a
+    PDF. The API imports a module on the first call to one of its routes (ADR 0017), so a fresh
+    instance whose first call was ``POST /billing/invoices/{id}/issue`` issued invoices with no
+    VERI*FACTU record at all, and their PDFs had no QR, until some /verifactu route was called.
+    ``register`` is idempotent and cheap; the module loads no XML library on import."""
+    from chalicelib.verifactu import service  # noqa: PLC0415
+
+    service.register()
+
+
 def issue_read(model: type[M], key: tuple[str, str], *, consistent: bool = True) -> M | None:
     """The item at ``key`` as this issue attempt read it (None: there is none). Outside an
     issue, or for a key no ``ISSUE_READS`` named, a GetItem now."""
@@ -182,7 +193,9 @@ def invoice_out(inv: Invoice) -> schemas.InvoiceOut:
         paid=money.fmt(int(inv.paid_cents)),
         outstanding=money.fmt(outstanding_cents(inv)),
         rectifies=inv.rectifies,
-        rectification_code=inv.rectification_code,
+        rectification_code=(
+            inv.tipo_factura if (inv.tipo_factura or "").startswith("R") else inv.rectification_code
+        ),
         rectification_mode=inv.rectification_mode,
         rectification_reason=inv.rectification_reason,
         rectified_by=list(inv.rectified_by) if inv.rectified_by else None,
@@ -224,10 +237,40 @@ def list_invoices(principal: Principal, q: schemas.InvoiceQuery) -> Page:
     else:
         pk, index, key = Invoice.list_pk(cid), Invoice.gsi1, "GSI1PK"
     start = decode_cursor(q.cursor, partition=(key, pk))
-    it = index.query(pk, scan_index_forward=False, limit=q.limit, last_evaluated_key=start)
+    it = index.query(
+        pk,
+        scan_index_forward=False,
+        limit=q.limit,
+        page_size=q.limit,
+        last_evaluated_key=start,
+        filter_condition=_list_filter(q),
+    )
     return Page(
         [invoice_out(i) for i in it if isinstance(i, Invoice)], encode_cursor(it.last_evaluated_key)
     )
+
+
+def _list_filter(q: schemas.InvoiceQuery) -> Any:
+    """The list's filters as one DynamoDB filter (None without any). ``cancelled``: annulled or
+    cancelled in full by a rectifying invoice; the other states leave those out."""
+    conds: list[Any] = []
+    if q.status == "cancelled":
+        conds.append(Invoice.cancelled == True)  # noqa: E712 (a PynamoDB condition)
+    elif q.status:
+        conds.append(Invoice.status == q.status)
+        conds.append(Invoice.cancelled.does_not_exist() | (Invoice.cancelled == False))  # noqa: E712
+    if q.series:
+        conds.append(Invoice.series == q.series)
+    if q.date_from:
+        conds.append(Invoice.issue_date >= q.date_from.isoformat())
+    if q.date_to:
+        conds.append(Invoice.issue_date <= q.date_to.isoformat())
+    if q.number:
+        conds.append(Invoice.num_serie.contains(q.number.strip().upper()))
+    out = None
+    for c in conds:
+        out = c if out is None else out & c
+    return out
 
 
 # --- lines ---------------------------------------------------------------------------------
@@ -850,6 +893,9 @@ def _prepare(cid: str, inv: Invoice, clinic: Clinic) -> list[Invoice]:
         inv.tipo_factura = rules.rectifying_type(
             first.tipo_factura or "F1", inv.rectification_code or "R4"
         )
+        # The code is the type: a rectifying invoice of a simplified one is R5 in its record,
+        # on its model and on its PDF alike (a draft made before this rule said R1-R4).
+        inv.rectification_code = inv.tipo_factura
     else:
         if total <= 0:
             raise _bad(
@@ -986,6 +1032,7 @@ def _issue_keys(
 def issue(principal: Principal, invoice_id: str) -> schemas.InvoiceOut:
     """draft -> issued: number, date, customer and type fixed for good (see module doc)."""
     cid = principal.clinic_id
+    plugins()
     ours: set[str] = set()  # issued_at of our attempts: an ambiguous failure may have committed
     for attempt in range(ISSUE_ATTEMPTS):
         first = _batch_read([Clinic.key(cid), Invoice.key(cid, invoice_id)])
@@ -1105,7 +1152,9 @@ def rectify(principal: Principal, invoice_id: str, data: schemas.RectifyIn) -> s
     inv.rectifies = [
         {"invoice_id": o.invoice_id, "num_serie": o.num_serie, "issue_date": o.issue_date}
     ]
-    inv.rectification_code = data.code
+    # R5 whenever the original is simplified (F2, or an R5 itself): the code asked (R1-R4)
+    # describes a full invoice's cause and does not apply (rules.rectifying_type).
+    inv.rectification_code = rules.rectifying_type(o.tipo_factura or "F1", data.code)
     inv.rectification_mode = data.mode
     inv.rectification_reason = data.reason
     if data.mode == "S":
@@ -1204,8 +1253,132 @@ def aeat_fields(inv: Invoice) -> dict[str, Any]:
 def pdf_bytes(clinic_id: str, invoice_id: str, qr_url: str | None = None) -> bytes:
     from chalicelib.billing import pdf  # lazy: reportlab stays out of the API cold start
 
+    plugins()
     inv = load(clinic_id, invoice_id)
     clinic = common.clinic(clinic_id)
     if qr_url is None and QR_URL_PROVIDER is not None and inv.status != "draft":
         qr_url = QR_URL_PROVIDER(inv, clinic)
     return pdf.invoice_pdf(inv, clinic, qr_url=qr_url)
+
+
+# --- email to the patient ------------------------------------------------------------------
+
+EMAILS_PER_INVOICE_PER_HOUR = 5
+EMAILS_PER_CLINIC_PER_HOUR = 200
+
+
+def email(
+    principal: Principal, invoice_id: str, data: schemas.InvoiceEmailIn
+) -> schemas.InvoiceEmailOut:
+    """Email the invoice's PDF to the patient (or to the address given): refused for a draft
+    (it is not an invoice yet), for a patient without an email, and for an address that
+    bounced before. Rate-limited per invoice and per clinic, audited without the address."""
+    from email.message import EmailMessage  # noqa: PLC0415
+    from email.utils import formataddr, formatdate, make_msgid  # noqa: PLC0415
+
+    from chalicelib.comms import templates  # noqa: PLC0415
+    from chalicelib.core import mail, ratelimit  # noqa: PLC0415
+    from chalicelib.core.config import settings  # noqa: PLC0415
+
+    cid = principal.clinic_id
+    inv = load(cid, invoice_id)
+    if inv.status == "draft":
+        raise Conflict(
+            tr(
+                "A draft is not an invoice yet: issue it before sending it to the patient.",
+                "Un borrador aún no es una factura: emítela antes de enviarla al paciente.",
+            ),
+            code="INVOICE_STATE",
+        )
+    patient = common.patient(cid, inv.patient_id)
+    to = (str(data.to) if data.to else patient.email or "").strip()
+    if not to:
+        raise Unprocessable(
+            tr(
+                "This patient has no email address: add one to their record, or type the "
+                "address to send it to.",
+                "Este paciente no tiene correo electrónico: añádelo a su ficha o escribe la "
+                "dirección a la que enviarla.",
+            ),
+            errors=[
+                {
+                    "field": "to",
+                    "message": tr("the patient has no email", "el paciente no tiene correo"),
+                }
+            ],
+            code="PATIENT_NO_EMAIL",
+        )
+    if mail.is_undeliverable(to):
+        raise Conflict(
+            tr(
+                "Email to this address bounced before: check it on the patient's record.",
+                "Los correos a esta dirección se han devuelto antes: revísala en la ficha del "
+                "paciente.",
+            ),
+            code="EMAIL_UNDELIVERABLE",
+        )
+    busy = tr(
+        "This invoice was sent too many times in the last hour; try again later.",
+        "Esta factura se ha enviado demasiadas veces en la última hora; inténtalo más tarde.",
+    )
+    ratelimit.hit(
+        "invoice-email",
+        f"{cid}#{invoice_id}",
+        limit=EMAILS_PER_INVOICE_PER_HOUR,
+        window_s=3600,
+        message=busy,
+    )
+    ratelimit.hit(
+        "invoice-email-clinic",
+        cid,
+        limit=EMAILS_PER_CLINIC_PER_HOUR,
+        window_s=3600,
+        message=busy,
+    )
+    clinic = common.clinic(cid)
+    pdf = pdf_bytes(cid, invoice_id)
+    lang = templates.lang_of(patient.language)
+    brand = templates.Brand.of(clinic)
+    number = inv.num_serie or ""
+    total = money.fmt_eur(money.from_cents(int(inv.total_cents)))
+    if lang == "en":
+        subject = f"Invoice {number} from {clinic.name}"
+        intro = f"Dear {patient.first_name}, attached is invoice {number} ({total})."
+        footer = f"{clinic.name}: please do not reply to this automatic message."
+    else:
+        subject = f"Factura {number} de {clinic.name}"
+        intro = f"Hola, {patient.first_name}: te enviamos adjunta la factura {number} ({total})."
+        footer = f"{clinic.name}: por favor, no respondas a este mensaje automático."
+    rendered = templates.sections_email(
+        brand=brand, lang=lang, subject=subject, intro=intro, sections=[], footer=footer
+    )
+    msg = EmailMessage()
+    msg["From"] = formataddr((clinic.name, settings().mail_sender))
+    msg["To"] = to
+    msg["Subject"] = subject
+    msg["Date"] = formatdate(usegmt=True)
+    msg["Message-ID"] = make_msgid(domain="cuspide.app")
+    msg.set_content(rendered.text, cte="quoted-printable")
+    msg.add_alternative(rendered.html, subtype="html", cte="quoted-printable")
+    msg.add_attachment(pdf, maintype="application", subtype="pdf", filename=f"factura-{number}.pdf")
+    try:
+        message_id = mail.send_raw_email(to=to, raw=msg.as_bytes())
+    except mail.AddressUndeliverable as exc:
+        raise Conflict(
+            tr(
+                "Email to this address bounced before: check it on the patient's record.",
+                "Los correos a esta dirección se han devuelto antes: revísala en la ficha del "
+                "paciente.",
+            ),
+            code="EMAIL_UNDELIVERABLE",
+        ) from exc
+    to_patient = to.lower() == (patient.email or "").strip().lower()
+    audit.record(
+        cid,
+        principal.actor,
+        "billing.invoice.emailed",
+        "invoice",
+        inv.invoice_id,
+        after={"num_serie": inv.num_serie, "to_patient_email": to_patient},
+    )
+    return schemas.InvoiceEmailOut(sent_to=to, message_id=message_id)

@@ -212,7 +212,7 @@ class Invoice(Item, discriminator="BillingInvoice"):
     paid_cents = NumberAttribute(default=0)  # payments minus refunds
     # Rectifying:
     rectifies = JSONAttribute(null=True)  # [{invoice_id, num_serie, issue_date}]
-    rectification_code = UnicodeAttribute(null=True)  # R1..R4 asked (R5 derived)
+    rectification_code = UnicodeAttribute(null=True)  # R1..R4 asked; R5 for a simplified original
     rectification_mode = UnicodeAttribute(null=True)  # S (sustitución) | I (diferencias)
     rectification_reason = UnicodeAttribute(null=True)
     rectified_amount = JSONAttribute(null=True)  # {base, cuota} of the original (mode S)

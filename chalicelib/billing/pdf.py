@@ -9,6 +9,10 @@ re-checked later.
 Invoice, first page, top right: the reserved VERI*FACTU area — "QR tributario:" above a
 40 x 40 mm square and "VERI*FACTU" below (AEAT_QR section 3). ``invoice_pdf(qr_url=...)``
 draws the code there from ``verifactu.qr.qr_matrix``; without a URL the square stays blank.
+The symbol measures 30 mm, its quiet zone on top of that (AEAT "Detalle de las
+especificaciones técnicas del código QR de la factura" v0.5.0, sections 2 and 3:
+``/work/shared/reference/aeat-verifactu/``; see ``verifactu/qr.py``). An annulled invoice
+(registro de anulación) prints "ANULADA" across every page and no QR: it must not look valid.
 """
 
 from __future__ import annotations
@@ -481,12 +485,14 @@ def _draw_qr_area(d: _Doc, canvas: Any, qr_url: str | None) -> None:
     canvas.drawCentredString(x + box / 2, top, "QR tributario:")
     y0 = top - 2 * mm - box
     if qr_url:
-        from chalicelib.verifactu.qr import qr_matrix, qr_min_size_mm
+        from chalicelib.verifactu.qr import QR_BORDER_MODULES, qr_matrix, qr_symbol_mm
 
         matrix = qr_matrix(qr_url)
         n = len(matrix)
-        size = min(QR_BOX_MM, max(qr_min_size_mm(n), 30.0)) * mm
-        cell = size / n
+        # The symbol (the matrix without its 4-module quiet zone) is 30 mm or more (AEAT_QR
+        # section 2); the quiet zone is added around it, centred in the reserved square.
+        cell = qr_symbol_mm(n) * mm / (n - 2 * QR_BORDER_MODULES)
+        size = cell * n
         ox = x + (box - size) / 2
         oy = y0 + (box - size) / 2
         canvas.setFillColor(d.colors.black)
@@ -501,9 +507,42 @@ def _draw_qr_area(d: _Doc, canvas: Any, qr_url: str | None) -> None:
     canvas.restoreState()
 
 
+ANNULLED_TEXT = "ANULADA"
+
+
+def rectification_code(inv: Any) -> str | None:
+    """The rectifying code as the record has it: an issued rectifying invoice's TipoFactura
+    (R5 for a simplified original, whatever code was asked), else the code asked."""
+    if (inv.tipo_factura or "").startswith("R"):
+        return str(inv.tipo_factura)
+    return inv.rectification_code
+
+
+def is_annulled(inv: Any) -> bool:
+    """Annulled with a registro de anulación (issued by mistake): cancelled, and not because a
+    rectifying invoice replaced or cancelled it (that one stays a valid invoice, rectified)."""
+    return inv.status != "draft" and bool(inv.cancelled) and not inv.rectified_by
+
+
+def _draw_annulled(d: _Doc, canvas: Any) -> None:
+    """A large diagonal "ANULADA" across the page, under the content's text."""
+    w, h = d.size
+    canvas.saveState()
+    canvas.setFillColor(d.colors.HexColor("#dc2626"))
+    canvas.setFillAlpha(0.18)
+    canvas.translate(w / 2, h / 2)
+    canvas.rotate(35)
+    canvas.setFont("Helvetica-Bold", 110)
+    canvas.drawCentredString(0, -38, ANNULLED_TEXT)
+    canvas.restoreState()
+
+
 def invoice_pdf(inv: Any, clinic: Any, qr_url: str | None = None) -> bytes:
     lang = "es"
     draft = inv.status == "draft"
+    annulled = is_annulled(inv)
+    if annulled:
+        qr_url = None  # never a scannable code on an invoice that no longer exists
     title = TIPO_TEXT.get(inv.tipo_factura or "", "FACTURA")
     if inv.kind == "rectifying" and draft:
         title = "FACTURA RECTIFICATIVA"
@@ -515,6 +554,29 @@ def invoice_pdf(inv: Any, clinic: Any, qr_url: str | None = None) -> bytes:
         "address": clinic.address,
     }
     story: list[Any] = [d.p(title + (" — BORRADOR (sin validez)" if draft else ""), d.h1)]
+    if annulled:
+        banner = d.table(
+            [
+                [
+                    d.p(
+                        f"<b>{ANNULLED_TEXT}</b> — esta factura fue anulada (registro de "
+                        "anulación VERI*FACTU) y no tiene validez.",
+                        d.normal,
+                    )
+                ]
+            ],
+            [178],
+            head=False,
+        )
+        banner.setStyle(
+            d.P.TableStyle(
+                [
+                    ("BOX", (0, 0), (-1, -1), 1.2, d.colors.HexColor("#dc2626")),
+                    ("BACKGROUND", (0, 0), (-1, -1), d.colors.HexColor("#fee2e2")),
+                ]
+            )
+        )
+        story.append(banner)
     if inv.num_serie:
         story.append(
             d.p(
@@ -550,7 +612,7 @@ def invoice_pdf(inv: Any, clinic: Any, qr_url: str | None = None) -> bytes:
         story.append(
             d.p(
                 f"<b>Rectifica la factura:</b> {refs} · <b>Tipo:</b> {mode}"
-                f" ({_esc(inv.rectification_code)}) · <b>Motivo:</b> "
+                f" ({_esc(rectification_code(inv))}) · <b>Motivo:</b> "
                 f"{_esc(inv.rectification_reason)}"
             )
         )
@@ -595,15 +657,21 @@ def invoice_pdf(inv: Any, clinic: Any, qr_url: str | None = None) -> bytes:
     ]
     foot = f"{issuer.get('legal_name') or clinic.name} · NIF {issuer.get('tax_id') or ''}"
     foot += f" · {inv.num_serie}" if inv.num_serie else " · BORRADOR"
+    foot += f" · {ANNULLED_TEXT}" if annulled else ""
 
     def first(canvas: Any, doc: Any) -> None:
         d.header(canvas, [x for x in head if x])
-        if (clinic.country or "").upper() == "ES":  # VERI*FACTU applies to Spanish issuers
+        # VERI*FACTU applies to Spanish issuers; an annulled invoice has no QR area at all
+        if (clinic.country or "").upper() == "ES" and not annulled:
             _draw_qr_area(d, canvas, qr_url)
+        if annulled:
+            _draw_annulled(d, canvas)
         d.footer(canvas, doc, foot)
 
     def later(canvas: Any, doc: Any) -> None:
         d.header(canvas, [x for x in head if x])
+        if annulled:
+            _draw_annulled(d, canvas)
         d.footer(canvas, doc, foot)
 
     return d.build(story, first, later)

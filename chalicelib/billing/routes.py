@@ -374,6 +374,18 @@ def invoice_pdf(req: Req, invoice_id: str) -> Response:
 
 
 @r(
+    "/billing/invoices/{invoice_id}/email",
+    "POST",
+    permission="billing.invoices.write",
+    body=schemas.InvoiceEmailIn,
+    response=schemas.InvoiceEmailOut,
+    summary="Email the invoice PDF to the patient (422 when the patient has no email)",
+)
+def email_invoice(req: Req, invoice_id: str) -> schemas.InvoiceEmailOut:
+    return invoices.email(req.user, invoice_id, req.body)
+
+
+@r(
     "/billing/invoices/{invoice_id}/payments",
     "GET",
     permission="billing.invoices.read",

@@ -13,6 +13,7 @@ from pydantic import (
     BaseModel,
     BeforeValidator,
     ConfigDict,
+    EmailStr,
     Field,
     ValidationInfo,
     field_validator,
@@ -455,6 +456,21 @@ class InvoiceQuery(Strict):
     limit: int = Field(default=50, ge=1, le=200)
     patient_id: str | None = None
     budget_id: str | None = None
+    # Filters of the clinic-wide list (issue 13); a page may hold fewer than ``limit``.
+    status: Literal["draft", "issued", "partially_paid", "paid", "cancelled"] | None = None
+    series: Literal["F", "R"] | None = None
+    date_from: date | None = None
+    date_to: date | None = None
+    number: str | None = Field(default=None, max_length=60, description="part of the number")
+
+
+class InvoiceEmailIn(Strict):
+    to: EmailStr | None = Field(default=None, description="default: the patient's email")
+
+
+class InvoiceEmailOut(Out):
+    sent_to: str
+    message_id: str
 
 
 # --- payments ------------------------------------------------------------------------------

@@ -26,7 +26,7 @@ from .huella import (
     huella_anulacion,
     is_huella,
 )
-from .qr import qr_matrix, qr_min_size_mm, qr_svg, qr_url
+from .qr import qr_matrix, qr_printed_mm, qr_svg, qr_symbol_mm, qr_url
 from .records import (
     DetalleDesglose,
     Encadenamiento,
@@ -113,7 +113,8 @@ __all__ = [
     "parse_fecha_hora_huso",
     "parse_respuesta",
     "qr_matrix",
-    "qr_min_size_mm",
+    "qr_printed_mm",
+    "qr_symbol_mm",
     "qr_svg",
     "qr_url",
     "registro_element",

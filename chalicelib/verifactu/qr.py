@@ -10,9 +10,11 @@ v0.5.0 (2025-12-10):
   and 2 decimal digits); the optional ``formato`` must never be in the QR (section 7);
 - section 4: parameter values URL-encoded as UTF-8 (e.g. ``12345678&G33`` becomes
   ``12345678%26G33``);
-- section 2 (Orden art. 21): ISO/IEC 18004, error correction level M, 30x30 to 40x40 mm;
-  section 3: a quiet zone (at least 2 mm, 6 mm recommended), "QR tributario:" above and
-  "VERI*FACTU" below, at the top of the first page.
+- section 2 (Orden art. 21): ISO/IEC 18004, error correction level M, and the SYMBOL measures
+  30x30 to 40x40 mm; section 3: a quiet zone around it (at least 2 mm, 6 mm recommended) on
+  top of that size, "QR tributario:" above and "VERI*FACTU" below, at the top of the first
+  page. (Until issue 13 the 30 mm included the 4-module quiet zone, so the symbol itself
+  printed at about 25 mm, under the minimum.)
 
 ``qr_matrix`` returns the module matrix (from ``qrcode.QRCode.get_matrix``) and ``qr_svg``
 builds an SVG path from it, so a PDF writer draws the modules itself at the size it wants.
@@ -39,8 +41,9 @@ __all__ = [
     "QR_MIN_MM",
     "VALIDAR_QR_URLS",
     "qr_matrix",
-    "qr_min_size_mm",
+    "qr_printed_mm",
     "qr_svg",
+    "qr_symbol_mm",
     "qr_url",
 ]
 
@@ -50,7 +53,7 @@ VALIDAR_QR_URLS: Final[dict[str, str]] = {
     "production": "https://www2.agenciatributaria.gob.es/wlpl/TIKE-CONT/ValidarQR",
 }
 QR_BORDER_MODULES: Final = 4  # ISO/IEC 18004 quiet zone
-QR_MIN_MM: Final = 30
+QR_MIN_MM: Final = 30  # the symbol, quiet zone excluded (section 2)
 QR_MAX_MM: Final = 40
 QR_MIN_QUIET_ZONE_MM: Final = 2.0  # section 3: at least 2 mm blank on every side
 QR_CAPTION_ABOVE: Final = "QR tributario:"
@@ -132,36 +135,49 @@ def _make(url: str) -> Any:
 def qr_matrix(url: str) -> list[list[bool]]:
     """Module matrix of the QR code of ``url`` (level M), quiet zone of 4 modules included.
 
-    ``True`` is a dark module. The matrix is square; a PDF writer scales it so that the whole
-    symbol (quiet zone included) measures 30-40 mm.
+    ``True`` is a dark module. The matrix is square; a writer scales it so that the symbol
+    (the matrix without its quiet zone) measures 30-40 mm (:func:`qr_symbol_mm`), the quiet
+    zone adding to that.
     """
     return [[bool(cell) for cell in row] for row in _make(url).get_matrix()]
 
 
-def qr_min_size_mm(modules: int) -> float:
-    """Smallest printed size (30-40 mm) at which a ``modules``-wide matrix (quiet zone
-    included) keeps at least 2 mm of blank border (AEAT_QR section 3)."""
-    return max(float(QR_MIN_MM), QR_MIN_QUIET_ZONE_MM * modules / QR_BORDER_MODULES)
+def _inner(modules: int) -> int:
+    return modules - 2 * QR_BORDER_MODULES
+
+
+def qr_symbol_mm(modules: int) -> float:
+    """Printed size of the symbol, quiet zone excluded, for a ``modules``-wide matrix (quiet
+    zone included): 30 mm (AEAT_QR section 2), or more when 4 modules would make a quiet zone
+    under 2 mm (section 3)."""
+    return max(float(QR_MIN_MM), QR_MIN_QUIET_ZONE_MM * _inner(modules) / QR_BORDER_MODULES)
+
+
+def qr_printed_mm(modules: int, symbol_mm: float) -> float:
+    """What the whole matrix takes on the page: the symbol plus its quiet zone of 4 modules."""
+    return symbol_mm * modules / _inner(modules)
 
 
 def qr_svg(url: str, size_mm: float | None = None) -> str:
     """Standalone SVG of the QR code of ``url``, drawn as one path of unit squares, without
-    Pillow. ``size_mm`` (quiet zone included) defaults to the smallest size from 30 mm that
-    keeps a 2 mm blank border; sizes outside 30-40 mm, or too small for that border, raise."""
+    Pillow. ``size_mm`` is the symbol's (quiet zone excluded; defaults to
+    :func:`qr_symbol_mm`); the SVG is larger by the 4-module quiet zone. Sizes outside
+    30-40 mm, or whose quiet zone would be under 2 mm, raise."""
     matrix = qr_matrix(url)
     n = len(matrix)
     if size_mm is None:
-        size_mm = qr_min_size_mm(n)
+        size_mm = qr_symbol_mm(n)
     if not QR_MIN_MM <= size_mm <= QR_MAX_MM:
         raise ValueError(f"size_mm must be between {QR_MIN_MM} and {QR_MAX_MM}")
-    if size_mm * QR_BORDER_MODULES / n < QR_MIN_QUIET_ZONE_MM:
+    if size_mm * QR_BORDER_MODULES / _inner(n) < QR_MIN_QUIET_ZONE_MM:
         raise ValueError(f"at {size_mm:g} mm the quiet zone is under 2 mm; use a larger size")
+    total = round(qr_printed_mm(n, size_mm), 3)
     path = "".join(
         f"M{x},{y}h1v1h-1z" for y, row in enumerate(matrix) for x, dark in enumerate(row) if dark
     )
     return (
         '<svg xmlns="http://www.w3.org/2000/svg" version="1.1" '
-        f'width="{size_mm:g}mm" height="{size_mm:g}mm" viewBox="0 0 {n} {n}" '
+        f'width="{total:g}mm" height="{total:g}mm" viewBox="0 0 {n} {n}" '
         'shape-rendering="crispEdges">'
         f'<rect width="{n}" height="{n}" fill="#fff"/>'
         f'<path d="{path}" fill="#000"/></svg>'

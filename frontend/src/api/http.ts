@@ -46,6 +46,7 @@ export interface RequestOptions {
   auth?: boolean // default true
   signal?: AbortSignal
   raw?: boolean // return the Response (CSV export)
+  accept?: string // the Accept header (a PDF: Chalice answers 400 to a binary body not accepted)
   token?: string | null // use this access token instead of asking the session
   accept?: string // default application/json (a PDF route wants application/pdf)
 }

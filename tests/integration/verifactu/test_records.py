@@ -251,9 +251,10 @@ def test_invoice_pdf_carries_the_records_qr_at_the_top_of_the_first_page(billing
     offset = min(dark)
     first = min(drawn)
     assert {(r - first[0] + offset[0], c - first[1] + offset[1]) for r, c in drawn} == dark
-    # 30-40 mm including the quiet zone, near the top of the first page
+    # the symbol (without its 4-module quiet zone) measures 30-40 mm (AEAT_QR section 2), the
+    # quiet zone on top of it, near the top of the first page
     mm = 72 / 25.4
-    size_mm = n * cell / mm
+    size_mm = (n - 8) * cell / mm
     assert 30 - 0.01 <= size_mm <= 40  # reportlab writes coordinates rounded
     page_h = float(page.mediabox.height)
     assert page_h - (top + cell) < 40 * mm  # the code's top edge within 40 mm of the top

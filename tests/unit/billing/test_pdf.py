@@ -66,6 +66,8 @@ def _invoice(**over):
             "address": {"line1": "Calle Alcalá 5", "postal_code": "28014", "city": "Madrid"},
         },
         "rectifies": None,
+        "rectified_by": None,
+        "cancelled": False,
         "description": "Servicios odontológicos",
         "notes": None,
         "lines": [
@@ -247,3 +249,68 @@ def test_budget_pdf_in_the_patients_language():
         "Clínica Demo",
     ):
         assert s in text, s
+
+
+QR_URL = (
+    "https://prewww2.aeat.es/wlpl/TIKE-CONT/ValidarQR?nif=B12345674"
+    "&numserie=F-2026-000007&fecha=09-03-2026&importe=536.48"
+)
+
+
+def test_the_qr_symbol_measures_30_to_40_mm_with_its_quiet_zone_on_top():
+    """AEAT "Detalle de las especificaciones técnicas del código QR de la factura" v0.5.0
+    (/work/shared/reference/aeat-verifactu/), section 2: the symbol 30x30 to 40x40 mm;
+    section 3: a quiet zone of at least 2 mm around it. Measured on the drawn PDF: the dark
+    modules' extent is the symbol (its finder patterns reach its edges). It used to be 25.4 mm
+    because the 30 mm counted the quiet zone."""
+    from chalicelib.verifactu.qr import qr_matrix
+
+    squares = _filled_rects(pdf.invoice_pdf(_invoice(), CLINIC, qr_url=QR_URL)) - _filled_rects(
+        pdf.invoice_pdf(_invoice(), CLINIC)
+    )
+    mm = 72 / 25.4
+    left = min(x for x, _, _, _ in squares)
+    right = max(x + w for x, _, w, _ in squares)
+    bottom = min(y for _, y, _, _ in squares)
+    top = max(y + h for _, y, _, h in squares)
+    width_mm, height_mm = (right - left) / mm, (top - bottom) / mm
+    assert 30 - 0.02 <= width_mm <= 40 and 30 - 0.02 <= height_mm <= 40, (width_mm, height_mm)
+    # the quiet zone (4 modules, blank) is on top of that and at least 2 mm
+    n = len(qr_matrix(QR_URL))
+    module_mm = width_mm / (n - 8)
+    assert 4 * module_mm >= 2
+    # ... and nothing else is drawn in it: the reserved square is blank around the symbol
+    page = PdfReader(io.BytesIO(pdf.invoice_pdf(_invoice(), CLINIC, qr_url=QR_URL))).pages[0]
+    width = float(page.mediabox.width)
+    box_x = width - (16 + 40) * mm
+    assert left - box_x >= 2 * mm and (box_x + 40 * mm) - right >= 2 * mm
+
+
+def test_an_annulled_invoice_says_anulada_and_has_no_qr():
+    annulled = _invoice(cancelled=True)
+    data = pdf.invoice_pdf(annulled, CLINIC, qr_url=QR_URL)
+    text = _text(data)
+    assert "ANULADA" in text and "no tiene validez" in text
+    assert "QR tributario:" not in text
+    # not a single QR module drawn, although a URL was given
+    assert _filled_rects(data) == _filled_rects(pdf.invoice_pdf(annulled, CLINIC))
+    valid = pdf.invoice_pdf(_invoice(), CLINIC, qr_url=QR_URL)
+    assert len(_filled_rects(valid)) > len(_filled_rects(data)) + 100
+    # one cancelled by a rectifying invoice is a valid invoice, rectified: no watermark
+    rectified = _text(pdf.invoice_pdf(_invoice(cancelled=True, rectified_by=["x"]), CLINIC))
+    assert "ANULADA" not in rectified and "QR tributario:" in rectified
+
+
+def test_a_rectifying_invoice_of_a_simplified_one_prints_r5():
+    r5 = _invoice(
+        kind="rectifying",
+        series="R",
+        tipo_factura="R5",
+        customer=None,
+        rectification_code="R1",  # what an older draft stored
+        rectification_mode="I",
+        rectification_reason="Precio equivocado",
+        rectifies=[{"invoice_id": "x", "num_serie": "F-2026-000003", "issue_date": "2026-03-01"}],
+    )
+    text = _text(pdf.invoice_pdf(r5, CLINIC))
+    assert "por diferencias (R5)" in text and "(R1)" not in text

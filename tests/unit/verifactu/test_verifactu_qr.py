@@ -109,25 +109,30 @@ def test_matrix_has_a_four_module_quiet_zone_and_level_m() -> None:
 
 def test_svg_is_sized_in_mm_and_draws_every_dark_module() -> None:
     matrix = qr_matrix(URL)
+    n = len(matrix)
     svg = qr_svg(URL, size_mm=35)
-    assert 'width="35mm" height="35mm"' in svg
-    assert f'viewBox="0 0 {len(matrix)} {len(matrix)}"' in svg
+    # 35 mm is the symbol's; the 4-module quiet zone is added around it (AEAT_QR 2 and 3)
+    total = round(35 * n / (n - 8), 3)
+    assert f'width="{total:g}mm" height="{total:g}mm"' in svg
+    assert f'viewBox="0 0 {n} {n}"' in svg
     assert svg.count("h1v1h-1z") == sum(cell for row in matrix for cell in row)
     with pytest.raises(ValueError):
         qr_svg(URL, size_mm=50)
+    with pytest.raises(ValueError):
+        qr_svg(URL, size_mm=25.4)  # the old symbol size: under the minimum
 
 
 def test_longest_urls_still_fit_with_a_two_mm_quiet_zone() -> None:
-    from chalicelib.verifactu.qr import qr_min_size_mm
+    from chalicelib.verifactu.qr import qr_printed_mm, qr_symbol_mm
 
     worst = qr_url("B12345674", "&" * 60, "10-03-2025", "-999999999999.99", "production")
     n = len(qr_matrix(worst))
-    size = qr_min_size_mm(n)
-    assert 30 < size <= 40 and size * 4 / n >= 2
-    assert f'width="{size:g}mm"' in qr_svg(worst)
-    with pytest.raises(ValueError, match="quiet zone"):
-        qr_svg(worst, size_mm=30)
-    assert qr_min_size_mm(len(qr_matrix(URL))) == 30
+    symbol = qr_symbol_mm(n)
+    assert 30 <= symbol <= 40 and symbol * 4 / (n - 8) >= 2
+    assert qr_printed_mm(n, symbol) > symbol
+    m = len(qr_matrix(URL))
+    assert qr_symbol_mm(m) == 30 and qr_printed_mm(m, 30) == 30 * m / (m - 8)
+    assert f'width="{round(30 * m / (m - 8), 3):g}mm"' in qr_svg(URL)
 
 
 def test_importing_the_package_and_building_urls_stays_light() -> None:
