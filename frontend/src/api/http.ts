@@ -46,6 +46,7 @@ export interface RequestOptions {
   auth?: boolean // default true
   signal?: AbortSignal
   raw?: boolean // return the Response (CSV export)
+  accept?: string // the Accept header (default JSON; a PDF route needs 'application/pdf')
   token?: string | null // use this access token instead of asking the session
 }
 
@@ -68,7 +69,7 @@ async function parse(res: Response): Promise<unknown> {
 }
 
 async function send(method: string, path: string, opts: RequestOptions, token: string | null): Promise<Response> {
-  const headers: Record<string, string> = { Accept: 'application/json' }
+  const headers: Record<string, string> = { Accept: opts.accept ?? 'application/json' }
   if (hooks) headers['Accept-Language'] = hooks.language()
   if (opts.body !== undefined) headers['Content-Type'] = 'application/json'
   if (token) headers.Authorization = `Bearer ${token}`
