@@ -926,6 +926,11 @@ class Ctx:
         self.post(f"/billing/invoices/{iid}/payments", {"amount": "10", "method": "cash"})
         return iid
 
+    def payment(self) -> str:
+        iid = self.invoice(issue=True)
+        body = {"amount": "10", "method": "cash"}
+        return self.post(f"/billing/invoices/{iid}/payments", body)["payment"]["payment_id"]
+
     def pair(self) -> str:
         body = {"before_id": self.image(), "after_id": self.image()}
         return self.post(f"/patients/{self.c.ids['patient_id']}/images/pairs", body)["pair_id"]
@@ -1459,6 +1464,16 @@ def specs() -> dict[str, Callable[[Ctx], Case]]:
         ),
         "POST /billing/invoices/{invoice_id}/refunds": lambda x: Case(
             f"/billing/invoices/{x.paid_invoice()}/refunds", {"amount": "5", "method": "cash"}
+        ),
+        "GET /billing/payments/{payment_id}/receipt/pdf": lambda x: Case(
+            f"/billing/payments/{x.payment()}/receipt/pdf",
+            headers={"Accept": "application/pdf"},
+        ),
+        "POST /billing/payments/{payment_id}/receipt/email": lambda x: Case(
+            f"/billing/payments/{x.payment()}/receipt/email"
+        ),
+        "GET /billing/takings/export": lambda x: Case(
+            "/billing/takings/export", headers={"Accept": "text/csv"}
         ),
         "GET /public/budgets/{token}": lambda x: Case(f"/public/budgets/{x.budget_link()[1]}"),
         "POST /public/budgets/{token}": lambda x: Case(

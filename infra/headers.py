@@ -8,8 +8,9 @@ Styles keep ``unsafe-inline``: PrimeVue positions overlays with inline ``style``
 which a nonce cannot cover. Images and uploads go straight to S3 with presigned URLs, and the
 live notifications open a WebSocket on their own API Gateway domain, so those origins are named.
 A patient's PDF documents open in the browser's own viewer in a frame of their presigned S3 URL,
-so ``frame-src`` names the same S3 origins as ``img-src`` (and nothing else; ``object-src`` stays
-``'none'``).
+so ``frame-src`` names the same S3 origins as ``img-src``, and ``blob:`` for the PDFs the API
+renders (a receipt, an invoice) fetched with the session's token and shown from memory (and
+nothing else; ``object-src`` stays ``'none'``).
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ def spa_csp(*, connect: Iterable[str] = (), images: Iterable[str] = ()) -> str:
     return (
         "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; "
         f"img-src 'self' data: blob:{extra_images}; "
-        f"frame-src 'self'{extra_images}; "
+        f"frame-src 'self' blob:{extra_images}; "
         f"connect-src 'self'{extra_connect}; font-src 'self'; object-src 'none'; "
         "base-uri 'self'; frame-ancestors 'none'; form-action 'self'"
     )

@@ -12,10 +12,12 @@
 | BudgetLink (global) | BLINK#<link id> | LINK | | | |
 | Invoice | C#<cid> | INV#<id> | C#<cid>#INV / <id> | C#<cid>#PAT#<pid>#INV / <id> | (2) |
 | InvoiceIssuedOn (day entry) | C#<cid> | INVDAY#<issue date>#<id> | | | |
-| Payment | C#<cid> | INV#<iid>#PAY#<id> | C#<cid>#PAY / <id> | C#<cid>#PAT#<pid>#PAY / <id> | |
+| Payment | C#<cid> | INV#<iid>#PAY#<id> | C#<cid>#PAY / <id> | C#<cid>#PAT#<pid>#PAY / <id> | (3) |
 
 (1) GSI3 of a budget: BUDEXP#<valid_until> / C#<cid>#<id>, only while it is sent.
 (2) GSI3 of an invoice: C#<cid>#BUD#<bid>#INV / <id>.
+(3) GSI3 of a payment or refund: C#<cid>#PAYDAY#<local day of paid_at> / <paid_at UTC>#<id>:
+the day's takings are one Query (ADR 0508).
 
 Money: integer cents (``*_cents``) or canonical Decimal text inside JSON lines. Lines of a
 budget/invoice live inside their item (a budget has tens of lines, not thousands); quantities
@@ -255,6 +257,9 @@ class InvoiceIssuedOn(Item, discriminator="BillingInvoiceIssuedOn"):
     invoice_id = UnicodeAttribute()
     num_serie = UnicodeAttribute()
     total_cents = NumberAttribute()
+    # Set (in the annulment's transaction) when the invoice is annulled: it was issued by
+    # mistake, so the day did not invoice it (the end-of-day email leaves it out).
+    annulled = BooleanAttribute(default=False)
 
     @staticmethod
     def key(clinic_id: str, issue_date: str, invoice_id: str) -> tuple[str, str]:
@@ -277,7 +282,14 @@ class Payment(Item, discriminator="BillingPayment"):
     paid_at = UTCDateTimeAttribute()
     recorded_by = UnicodeAttribute()
     created_at = UTCDateTimeAttribute()
+    num_serie = UnicodeAttribute(null=True)  # the invoice's, for the takings and the receipt
+    refund_of = UnicodeAttribute(null=True)  # a refund of one payment: that payment's id
 
     @staticmethod
     def key(clinic_id: str, invoice_id: str, payment_id: str) -> tuple[str, str]:
         return clinic_pk(clinic_id), f"INV#{invoice_id}#PAY#{payment_id}"
+
+    @staticmethod
+    def day_pk(clinic_id: str, day: str) -> str:
+        """GSI3 key of the payments and refunds of a local day (clinic zone)."""
+        return f"{clinic_pk(clinic_id)}#PAYDAY#{day}"

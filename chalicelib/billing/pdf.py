@@ -675,3 +675,127 @@ def invoice_pdf(inv: Any, clinic: Any, qr_url: str | None = None) -> bytes:
         d.footer(canvas, doc, foot)
 
     return d.build(story, first, later)
+
+
+# --- payment receipt -----------------------------------------------------------------------
+
+RECEIPT_T = {
+    "es": {
+        "payment": "RECIBO DE PAGO",
+        "refund": "JUSTIFICANTE DE DEVOLUCIÓN",
+        "number": "Recibo nº",
+        "date": "Fecha",
+        "patient": "Paciente",
+        "invoice": "Factura",
+        "issued": "de",
+        "amount_payment": "Importe recibido",
+        "amount_refund": "Importe devuelto",
+        "method": "Forma de pago",
+        "reference": "Referencia",
+        "reason": "Motivo",
+        "note": "Nota",
+        "total": "Importe de la factura",
+        "paid": "Pagado hasta este recibo",
+        "pending": "Pendiente tras este recibo",
+        "legal": "Este recibo justifica el pago; no sustituye a la factura.",
+        "methods": {
+            "cash": "Efectivo",
+            "card": "Tarjeta",
+            "transfer": "Transferencia",
+            "financing": "Financiación",
+        },
+    },
+    "en": {
+        "payment": "PAYMENT RECEIPT",
+        "refund": "REFUND RECEIPT",
+        "number": "Receipt no.",
+        "date": "Date",
+        "patient": "Patient",
+        "invoice": "Invoice",
+        "issued": "of",
+        "amount_payment": "Amount received",
+        "amount_refund": "Amount refunded",
+        "method": "Method",
+        "reference": "Reference",
+        "reason": "Reason",
+        "note": "Note",
+        "total": "Invoice amount",
+        "paid": "Paid up to this receipt",
+        "pending": "Outstanding after this receipt",
+        "legal": "This receipt proves the payment; it does not replace the invoice.",
+        "methods": {
+            "cash": "Cash",
+            "card": "Card",
+            "transfer": "Bank transfer",
+            "financing": "Financing",
+        },
+    },
+}
+
+
+def receipt_pdf(
+    p: Any,
+    inv: Any,
+    clinic: Any,
+    patient_name: str,
+    *,
+    paid_to_date: int,
+    due: int,
+    lang: str = "es",
+) -> bytes:
+    """A payment's receipt (or a refund's proof): who paid what, when, how, against which
+    invoice, and what the invoice still asks after it. Deterministic like the other PDFs."""
+    from zoneinfo import ZoneInfo  # noqa: PLC0415
+
+    t = RECEIPT_T[lang if lang in RECEIPT_T else "es"]
+    title = t[p.kind] if p.kind in ("payment", "refund") else t["payment"]
+    number = p.payment_id[-10:].upper()
+    d = _Doc(f"{title} {number}", clinic)
+    when = p.paid_at.astimezone(ZoneInfo(clinic.time_zone))
+    day = when.strftime("%d/%m/%Y %H:%M") if lang == "es" else when.strftime("%Y-%m-%d %H:%M")
+    amount = money.fmt_eur(int(p.amount_cents), lang)
+    rows: list[list[Any]] = [
+        [t["number"], number],
+        [t["date"], day],
+        [t["patient"], d.p(_esc(patient_name))],
+        [
+            t["invoice"],
+            f"{inv.num_serie or ''} {t['issued']} {_fdate(inv.issue_date, lang)}".strip(),
+        ],
+        [t["amount_payment" if p.kind == "payment" else "amount_refund"], amount],
+        [t["method"], t["methods"].get(p.method, p.method)],
+    ]
+    if p.reference:
+        rows.append([t["reference"], d.p(_esc(p.reference))])
+    if p.note:
+        rows.append([t["note" if p.kind == "payment" else "reason"], d.p(_esc(p.note))])
+    rows += [
+        [t["total"], money.fmt_eur(due, lang)],
+        [t["paid"], money.fmt_eur(paid_to_date, lang)],
+        [t["pending"], money.fmt_eur(due - paid_to_date, lang)],
+    ]
+    table = d.table(rows, [60, 110], head=False)
+    table.setStyle(
+        d.P.TableStyle(
+            [
+                ("FONT", (0, 0), (0, -1), "Helvetica-Bold", 9),
+                ("FONT", (1, 0), (1, -1), "Helvetica", 9),
+                ("FONT", (1, 4), (1, 4), "Helvetica-Bold", 11),
+            ]
+        )
+    )
+    story: list[Any] = [
+        d.p(title, d.h1),
+        d.P.Spacer(1, 4 * d.mm),
+        table,
+        d.P.Spacer(1, 6 * d.mm),
+        d.p(t["legal"], d.small),
+    ]
+    head = _issuer_lines(clinic)
+    foot = f"{clinic.legal_name or clinic.name} · {title} {number}"
+
+    def first(canvas: Any, doc: Any) -> None:
+        d.header(canvas, head)
+        d.footer(canvas, doc, foot)
+
+    return d.build(story, first, first)

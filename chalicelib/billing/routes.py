@@ -433,6 +433,61 @@ def patient_balance(req: Req, patient_id: str) -> schemas.BalanceOut:
     return payments.balance(req.user, patient_id)
 
 
+@r(
+    "/billing/payments/{payment_id}/receipt/pdf",
+    "GET",
+    permission="billing.invoices.read",
+    produces=PDF,
+    summary="The receipt of a payment (or the proof of a refund) as PDF",
+)
+def payment_receipt_pdf(req: Req, payment_id: str) -> Response:
+    name, data = payments.receipt_pdf(req.user, payment_id)
+    return _pdf(data, name)
+
+
+@r(
+    "/billing/payments/{payment_id}/receipt/email",
+    "POST",
+    permission="billing.payments.write",
+    response=schemas.ReceiptEmailOut,
+    summary="Email the receipt PDF to the patient (409 when they have no usable address)",
+)
+def email_payment_receipt(req: Req, payment_id: str) -> schemas.ReceiptEmailOut:
+    return payments.email_receipt(req.user, payment_id)
+
+
+@r(
+    "/billing/takings",
+    "GET",
+    permission="billing.payments.write",
+    query=schemas.TakingsQuery,
+    response=schemas.TakingsOut,
+    summary="A day's takings by method, refunds subtracted (default today, clinic zone)",
+)
+def day_takings(req: Req) -> schemas.TakingsOut:
+    return payments.takings(req.user, req.query)
+
+
+@r(
+    "/billing/takings/export",
+    "GET",
+    permission="billing.payments.write",
+    query=schemas.TakingsQuery,
+    produces="text/csv",
+    summary="A day's takings as CSV (UTF-8 with BOM; in Spanish ';' and decimal commas)",
+)
+def export_takings(req: Req) -> Response:
+    name, text = payments.takings_csv(req.user, req.query, req.lang)
+    return Response(
+        body=text,
+        status_code=200,
+        headers={
+            "Content-Type": "text/csv; charset=utf-8",
+            "Content-Disposition": f'attachment; filename="{name}"',
+        },
+    )
+
+
 # --- public: the patient's budget page ----------------------------------------------------
 
 

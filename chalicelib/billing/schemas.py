@@ -488,7 +488,12 @@ class RefundIn(Strict):
     amount: Money = Field(gt=0)
     method: PaymentMethod
     reference: str | None = Field(default=None, max_length=120)
-    note: str | None = Field(default=None, max_length=500)
+    note: str | None = Field(default=None, max_length=500, description="the reason")
+    payment_id: str | None = Field(
+        default=None,
+        max_length=40,
+        description="the payment refunded: the refund is then at most what is left of it",
+    )
 
 
 class PaymentOut(Out):
@@ -502,6 +507,8 @@ class PaymentOut(Out):
     note: str | None
     paid_at: datetime
     created_at: datetime
+    num_serie: str | None = None
+    refund_of: str | None = None
 
 
 class PaymentResult(Out):
@@ -515,3 +522,33 @@ class BalanceOut(Out):
     paid: str
     outstanding: str
     open_invoices: list[dict[str, Any]]
+
+
+class TakingsQuery(Strict):
+    day: BoundedDate | None = Field(default=None, description="default: today, clinic zone")
+
+
+class MethodTotal(Out):
+    method: str
+    payments: str
+    refunds: str
+    net: str
+    count: int
+
+
+class TakingOut(PaymentOut):
+    patient_name: str
+
+
+class TakingsOut(Out):
+    day: date
+    time_zone: str
+    methods: list[MethodTotal]
+    payments: str
+    refunds: str
+    net: str
+    items: list[TakingOut]
+
+
+class ReceiptEmailOut(Out):
+    sent_to: str

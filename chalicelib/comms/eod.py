@@ -103,14 +103,15 @@ def _euros(cents: int, lang: str) -> str:
 
 def invoiced_on(clinic_id: str, day: date) -> int:
     """Cents invoiced on the local day: the day's ``InvoiceIssuedOn`` entries, written by each
-    issue (one Query for the day, not the months of invoices an old draft may go back)."""
+    issue (one Query for the day, not the months of invoices an old draft may go back), less
+    those of invoices annulled since (issued by mistake: the annulment marks the entry)."""
     return sum(
         int(d.total_cents or 0)
         for d in InvoiceIssuedOn.query(
             clinic_pk(clinic_id),
             InvoiceIssuedOn.SK.startswith(InvoiceIssuedOn.day_prefix(str(day))),
         )
-        if isinstance(d, InvoiceIssuedOn)
+        if isinstance(d, InvoiceIssuedOn) and not d.annulled
     )
 
 

@@ -27,7 +27,7 @@ from typing import Any
 from chalice import Chalice, Response
 from pydantic import BaseModel, ValidationError
 
-from chalicelib.core import i18n, jsontext, scoping
+from chalicelib.core import i18n, jsontext, rbac, scoping
 from chalicelib.core.config import settings
 from chalicelib.core.errors import ApiError, BadRequest, Forbidden, Unauthorized, Unprocessable
 from chalicelib.core.i18n import tr
@@ -238,6 +238,25 @@ def device_key_invalid() -> Unauthorized:
             "pega su clave actual en el Bridge.",
         ),
         code="DEVICE_KEY_INVALID",
+    )
+
+
+def plan_forbidden(plan: str, permission: str) -> Forbidden:
+    """403 for what the clinic's plan leaves out: it names the plan, not the role (the role may
+    well grant it), and the plans that include it."""
+    cur_en, cur_es = rbac.PLAN_LABELS.get(plan, (plan, plan))
+    plans = rbac.plans_including(permission)
+    en = " or ".join(rbac.PLAN_LABELS[p][0] for p in plans)
+    es = " o ".join(rbac.PLAN_LABELS[p][1] for p in plans)
+    return Forbidden(
+        tr(
+            f"Your clinic's {cur_en} plan does not include this; it comes with the {en} plan. "
+            "The clinic's administrator can change the plan.",
+            f"El plan {cur_es} de tu clínica no incluye esto; viene con el plan {es}. "
+            "El administrador de la clínica puede cambiar de plan.",
+        ),
+        code="PLAN_LIMIT",
+        data={"permission": permission, "plan": plan, "plans": plans},
     )
 
 
@@ -460,6 +479,10 @@ def _handle(spec: RouteSpec, view: Callable[..., Any], request: Any, path_params
             principal = _resolver(token, ip, user_agent)
             logger.thread_safe_append_keys(clinic_id=principal.clinic_id)
         if spec.permission not in (AUTHENTICATED, DEVICE) and not principal.can(spec.permission):
+            if isinstance(principal, Principal) and rbac.excluded_by_plan(
+                principal.plan, spec.permission
+            ):
+                raise plan_forbidden(principal.plan, spec.permission)
             raise Forbidden(
                 tr(
                     f"Your role does not allow this: it needs the '{spec.permission}' permission.",

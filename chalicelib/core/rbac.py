@@ -172,6 +172,23 @@ PLAN_EXCLUDES: dict[str, tuple[str, ...]] = {
 }
 
 
+PLAN_LABELS: dict[str, tuple[str, str]] = {
+    "free": ("Free", "Gratuito"),
+    "pro": ("Pro", "Pro"),
+    "pro_plus": ("Pro Plus", "Pro Plus"),
+}
+
+
+def excluded_by_plan(plan: str, key: str) -> bool:
+    """Whether the clinic's plan leaves ``key`` out, whatever the role grants."""
+    return granted(PLAN_EXCLUDES.get(plan, ()), key)
+
+
+def plans_including(key: str) -> list[str]:
+    """The plans that include ``key``, cheapest first."""
+    return [p for p in PLANS if not excluded_by_plan(p, key)]
+
+
 def matches(grant: str, key: str) -> bool:
     if grant == "*" or grant == key:
         return True

@@ -28,7 +28,7 @@ from pynamodb.exceptions import DoesNotExist, TransactWriteError
 from pynamodb.transactions import TransactWrite
 
 from chalicelib.billing import invoices
-from chalicelib.billing.models import Invoice
+from chalicelib.billing.models import Invoice, InvoiceIssuedOn
 from chalicelib.core import audit, i18n
 from chalicelib.core.api import Page, Principal
 from chalicelib.core.db import clinic_pk, decode_cursor, encode_cursor, transaction
@@ -742,6 +742,16 @@ def annul(principal: Principal, invoice_id: str, data: c.AnnulIn) -> c.InvoiceVe
                 resolve(tx, cid, unresolved_altas(records), item.record_id)
                 inv.verifactu = {**(inv.verifactu or {}), "annulment": item.record_id}
                 tx.save(inv, condition=(Invoice.version == old) & (Invoice.cancelled == False))  # noqa: E712
+                if inv.issue_date:  # the day did not invoice it (end-of-day email)
+                    tx.save(
+                        InvoiceIssuedOn(
+                            *InvoiceIssuedOn.key(cid, inv.issue_date, invoice_id),
+                            invoice_id=invoice_id,
+                            num_serie=inv.num_serie,
+                            total_cents=int(inv.total_cents or 0),
+                            annulled=True,
+                        )
+                    )
                 tx.save(
                     audit.entry(
                         cid,

@@ -46,7 +46,8 @@ def test_spa_pages_carry_the_deployed_security_headers(base: str, path: str) -> 
     assert f"ws://127.0.0.1:{port}" in csp["connect-src"]
     s3 = os.environ["AWS_ENDPOINT_URL"]
     assert s3 in csp["connect-src"] and s3 in csp["img-src"]
-    assert csp["frame-src"] == ["'self'", s3]  # a document's PDF in the browser's viewer
+    # a document's PDF in the browser's viewer; a PDF the API rendered, from memory
+    assert csp["frame-src"] == ["'self'", "blob:", s3]
 
 
 def test_assets_carry_them_too(base: str) -> None:

@@ -46,9 +46,8 @@ export interface RequestOptions {
   auth?: boolean // default true
   signal?: AbortSignal
   raw?: boolean // return the Response (CSV export)
-  accept?: string // the Accept header (a PDF: Chalice answers 400 to a binary body not accepted)
+  accept?: string // the Accept header, default JSON (a PDF route needs 'application/pdf': Chalice answers 400 to a binary body not accepted)
   token?: string | null // use this access token instead of asking the session
-  accept?: string // default application/json (a PDF route wants application/pdf)
 }
 
 function url(path: string, query?: RequestOptions['query']): string {

@@ -658,7 +658,42 @@ const en: typeof es = {
   },
 
   // Payments, balance and the day's takings (views/billing/TakingsSection.vue, views/patients/PatientBalance.vue)
-  payments: {},
+  payments: {
+    methods: { cash: 'Cash', card: 'Card', transfer: 'Bank transfer', financing: 'Financing' },
+    kinds: { payment: 'Payment', refund: 'Refund' },
+    take: 'Take payment', takeTitle: 'Take a payment', invoicesToPay: 'Invoices it pays',
+    invoiceOption: '{num} of {date}: {amount} outstanding', noOpen: 'This patient has no invoices waiting to be paid.',
+    amount: 'Amount', amountHint: 'Up to {max}. The oldest invoice is paid first.', method: 'Method',
+    reference: 'Reference', referenceHint: 'Optional: the card terminal, transfer or financing reference.',
+    note: 'Note', record: 'Record payment', recorded: 'Payment recorded: {amount}',
+    partial: 'Recorded {done}, but the payment of {num} failed: {message}',
+    errors: {
+      amountRequired: 'Type the amount.', amountFormat: 'Type an amount like 45.50 (two decimals at most).',
+      amountZero: 'The amount must be above zero.', amountAbove: 'The amount is above what the chosen invoices owe ({max}).',
+      pickInvoice: 'Choose at least one invoice.', reasonRequired: 'Type the reason for the refund.',
+      refundAbove: 'The refund is above what is left of this payment ({max}).',
+    },
+    refund: 'Refund', refundLabel: 'Refund the {amount} payment of {date}', refundTitle: 'Refund a payment',
+    refundOf: '{amount} payment of {date} ({method})', refundHint: 'At most {max}: what is left of this payment.',
+    reason: 'Reason', refundDo: 'Record refund', refunded: 'Refund recorded: {amount}',
+    receipt: 'Receipt', receiptLabel: 'Receipt of the {amount} {kind} of {date}', receiptTitle: 'Receipt: {amount} {kind}',
+    receiptFrame: 'Receipt PDF', receiptHint: 'If the PDF does not show, open it in another tab or download it.',
+    download: 'Download', openTab: 'Open in another tab', email: 'Email it to the patient', emailed: 'Receipt sent to {to}',
+    list: 'Payments and refunds', none: 'No payments on this invoice yet.',
+    cols: { date: 'Date', kind: 'Kind', method: 'Method', amount: 'Amount', reference: 'Reference / reason', actions: 'Actions' },
+    paidOf: 'Paid {paid} of {due}', outstanding: 'Outstanding',
+    cancelled: 'Cancelled invoice: it takes no payments; what was paid can be refunded.', draft: 'Issue the invoice to take payments on it.',
+    balance: {
+      title: "Patient's balance", outstanding: 'Outstanding', credit: "In the patient's favour", clear: 'Nothing owed',
+      open: 'No open invoices | 1 open invoice | {n} open invoices', summary: 'Invoiced {invoiced} · paid {paid}',
+    },
+    takings: {
+      title: "The day's takings", day: 'Day', prev: 'Previous day', next: 'Next day', today: 'Today', byMethod: 'By method',
+      payments: 'Payments', refunds: 'Refunds', net: 'Net', count: 'Count', total: 'Total', movements: 'Movements',
+      none: 'No payments or refunds on this day.', time: 'Time', patient: 'Patient', invoice: 'Invoice',
+      export: 'Export CSV', zone: "The clinic's times ({zone}).", exported: 'Downloaded {name}',
+    },
+  },
 
   notFound: { title: 'Page not found', text: 'The address does not exist or you have no access.', home: 'Go home' },
 }

@@ -656,7 +656,42 @@ export default {
   },
 
   // Payments, balance and the day's takings (views/billing/TakingsSection.vue, views/patients/PatientBalance.vue)
-  payments: {},
+  payments: {
+    methods: { cash: 'Efectivo', card: 'Tarjeta', transfer: 'Transferencia', financing: 'Financiación' },
+    kinds: { payment: 'Cobro', refund: 'Devolución' },
+    take: 'Cobrar', takeTitle: 'Registrar un cobro', invoicesToPay: 'Facturas que paga',
+    invoiceOption: '{num} del {date}: pendiente {amount}', noOpen: 'Este paciente no tiene facturas pendientes de cobro.',
+    amount: 'Importe', amountHint: 'Hasta {max}. Se aplica primero a la factura más antigua.', method: 'Forma de pago',
+    reference: 'Referencia', referenceHint: 'Opcional: nº de operación del datáfono, de la transferencia o de la financiera.',
+    note: 'Nota', record: 'Registrar cobro', recorded: 'Cobro registrado: {amount}',
+    partial: 'Se registró {done}, pero el cobro de {num} falló: {message}',
+    errors: {
+      amountRequired: 'Escribe el importe.', amountFormat: 'Escribe un importe como 45,50 (con dos decimales como mucho).',
+      amountZero: 'El importe debe ser mayor que cero.', amountAbove: 'El importe supera lo pendiente de las facturas elegidas ({max}).',
+      pickInvoice: 'Elige al menos una factura.', reasonRequired: 'Escribe el motivo de la devolución.',
+      refundAbove: 'La devolución supera lo que queda de este cobro ({max}).',
+    },
+    refund: 'Devolver', refundLabel: 'Devolver el cobro de {amount} del {date}', refundTitle: 'Devolución de un cobro',
+    refundOf: 'Cobro de {amount} del {date} ({method})', refundHint: 'Como mucho {max}: lo que queda de este cobro.',
+    reason: 'Motivo', refundDo: 'Registrar devolución', refunded: 'Devolución registrada: {amount}',
+    receipt: 'Recibo', receiptLabel: 'Recibo de {kind} de {amount} del {date}', receiptTitle: 'Recibo: {kind} de {amount}',
+    receiptFrame: 'Recibo en PDF', receiptHint: 'Si no ves el PDF, ábrelo en otra pestaña o descárgalo.',
+    download: 'Descargar', openTab: 'Abrir en otra pestaña', email: 'Enviar al paciente por email', emailed: 'Recibo enviado a {to}',
+    list: 'Cobros y devoluciones', none: 'Aún no hay cobros en esta factura.',
+    cols: { date: 'Fecha', kind: 'Tipo', method: 'Forma de pago', amount: 'Importe', reference: 'Referencia / motivo', actions: 'Acciones' },
+    paidOf: 'Cobrado {paid} de {due}', outstanding: 'Pendiente',
+    cancelled: 'Factura anulada: no admite cobros; lo cobrado se puede devolver.', draft: 'Emite la factura para poder cobrarla.',
+    balance: {
+      title: 'Saldo del paciente', outstanding: 'Pendiente de pago', credit: 'A favor del paciente', clear: 'Al día',
+      open: 'Sin facturas pendientes | 1 factura pendiente | {n} facturas pendientes', summary: 'Facturado {invoiced} · cobrado {paid}',
+    },
+    takings: {
+      title: 'Caja del día', day: 'Día', prev: 'Día anterior', next: 'Día siguiente', today: 'Hoy', byMethod: 'Por forma de pago',
+      payments: 'Cobros', refunds: 'Devoluciones', net: 'Neto', count: 'Mov.', total: 'Total', movements: 'Movimientos',
+      none: 'No hubo cobros ni devoluciones este día.', time: 'Hora', patient: 'Paciente', invoice: 'Factura',
+      export: 'Exportar CSV', zone: 'Horas de la clínica ({zone}).', exported: 'Descargado {name}',
+    },
+  },
 
   notFound: { title: 'Página no encontrada', text: 'La dirección no existe o no tienes acceso.', home: 'Ir al inicio' },
 }

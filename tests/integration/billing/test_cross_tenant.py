@@ -34,7 +34,7 @@ def _setup(b):
     b.post(f"/billing/budgets/{accepted['budget_id']}/accept", {"signer_name": "Paciente A"})
     inv_draft = b.invoice(pid, [{"treatment_id": lim}])
     issued = b.issue(b.invoice(pid, [{"treatment_id": blq}])["invoice_id"])
-    b.post(
+    paid = b.post(
         f"/billing/invoices/{issued['invoice_id']}/payments",
         {"amount": "10", "method": "cash"},
         201,
@@ -47,6 +47,7 @@ def _setup(b):
         "accepted": accepted["budget_id"],
         "inv_draft": inv_draft["invoice_id"],
         "issued": issued["invoice_id"],
+        "payment": paid["payment"]["payment_id"],
     }
 
 
@@ -197,6 +198,20 @@ def test_every_billing_route_keeps_clinics_apart(billing, other_billing, api):
         {"amount": "1", "method": "cash"},
     )
     case("GET", "/billing/patients/{patient_id}/balance", f"/billing/patients/{ids['pid']}/balance")
+    pay = "/billing/payments/{payment_id}"
+    receipt = f"/billing/payments/{ids['payment']}/receipt"
+    case("GET", pay + "/receipt/pdf", receipt + "/pdf", headers=PDF)
+    case("POST", pay + "/receipt/email", receipt + "/email")
+    day = case("GET", "/billing/takings", "/billing/takings", status=200)
+    assert day["items"] == [] and day["net"] == "0.00"  # A took 10 € today; B took nothing
+    r = case(
+        "GET",
+        "/billing/takings/export",
+        "/billing/takings/export",
+        status=200,
+        headers={"Accept": "text/csv"},
+    )
+    assert ids["payment"] not in r.body.decode() and "10,00" not in r.body.decode()
 
     staff = {(s.method, s.path) for s in router.specs if s.permission != PUBLIC}
     assert covered == staff, staff ^ covered
