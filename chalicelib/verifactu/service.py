@@ -333,6 +333,13 @@ def record_errors(exc: ValueError, field: str) -> list[dict[str, Any]]:
     return [{"field": field, "message": str(exc)[:300]}]
 
 
+def plain_errors(exc: ValueError) -> str:
+    """``exc`` as one line of text: a pydantic error as "field: message; ..." (English)."""
+    if not isinstance(exc, ValidationError):
+        return str(exc)
+    return "; ".join(f"{e['field']}: {e['message']}" for e in record_errors(exc, "record"))
+
+
 def build_alta(inv: Invoice, head: ChainHead, clinic: Clinic, at: datetime) -> RegistroAlta:
     fields = invoices.aeat_fields(inv)
     try:

@@ -367,7 +367,8 @@ def submit_chain(clinic_id: str, nif: str, at: datetime) -> str:
         )
         body = build_soap_request(cabecera, models, validate=True)
     except (XsdValidationError, ValueError) as exc:
-        return _finish_failed(sub, clinic_id, nif, at, f"request not valid: {exc}"[:1000])
+        detail = service.plain_errors(exc)  # never pydantic's dump on the admin's screen
+        return _finish_failed(sub, clinic_id, nif, at, f"request not valid: {detail}"[:1000])
     try:
         key_password = transport.new_key_password()
         chain_pem, key_pem = certificates.client_pem(cert, clinic_id, key_password)

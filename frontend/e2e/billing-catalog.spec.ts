@@ -49,6 +49,7 @@ async function accessible(page: Page, label: string, name: string) {
 test.describe.configure({ mode: 'serial' })
 
 test('the admin manages the catalog: keyboard create, search, edit, CSV import with its dry run, export, deactivate', async ({ page, request }) => {
+  test.setTimeout(480_000) // a long flow on a machine the other suites share
   await signedIn(page, request, 'admin@demo.clinic')
   await setLanguage(page, 'es')
   await openCatalog(page)
@@ -162,9 +163,14 @@ test('the admin manages the catalog: keyboard create, search, edit, CSV import w
   await page.getByRole('option', { name: 'Desactivados' }).click()
   await expect(row(page)).toContainText('Desactivado')
   await expect(row(page).getByTestId('catalog-reactivate')).toBeVisible()
+})
 
-  // ---- English ----
+test('in English: the catalog, the form and the CSV check, at a desktop and a phone', async ({ page, request }) => {
+  test.setTimeout(360_000)
+  await signedIn(page, request, 'admin@demo.clinic')
   await setLanguage(page, 'en')
+  await openCatalog(page)
+  const report = page.getByTestId('catalog-import-report')
   await page.getByTestId('catalog-search').fill('')
   await page.getByTestId('catalog-status').click()
   await page.getByRole('option', { name: 'All' }).click()

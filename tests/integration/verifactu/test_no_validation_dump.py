@@ -37,3 +37,22 @@ def test_record_build_error_answers_field_errors_not_a_dump(billing, monkeypatch
         fields = [e["field"] for e in body["errors"]]
         assert "Desglose.0.TipoImpositivo" in fields, body["errors"]
     assert billing.get(f"/billing/invoices/{inv['invoice_id']}")["status"] == "draft"
+
+
+def test_plain_errors_name_the_field_and_the_problem_only():
+    from pydantic import ValidationError
+
+    from chalicelib.verifactu.records import DetalleDesglose
+    from chalicelib.verifactu.service import plain_errors, record_errors
+
+    try:
+        DetalleDesglose(
+            CalificacionOperacion="S1", TipoImpositivo="5.5", BaseImponibleOimporteNoSujeto="1.00"
+        )
+    except ValidationError as exc:
+        text = plain_errors(exc)
+        errors = record_errors(exc, "verifactu")
+    assert text.startswith("TipoImpositivo: ") and "5.5" in text
+    assert "validation error" not in text and "errors.pydantic.dev" not in text
+    assert errors[0]["field"] == "TipoImpositivo"
+    assert plain_errors(ValueError("plain")) == "plain"
