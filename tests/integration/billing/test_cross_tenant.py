@@ -184,6 +184,7 @@ def test_every_billing_route_keeps_clinics_apart(billing, other_billing, api):
         {"reason": "Anulación desde B"},
     )
     case("GET", inv + "/pdf", f"/billing/invoices/{ids['issued']}/pdf", headers=PDF)
+    case("POST", inv + "/email", f"/billing/invoices/{ids['issued']}/email", {})
     case("GET", inv + "/payments", f"/billing/invoices/{ids['issued']}/payments")
     case(
         "POST",
