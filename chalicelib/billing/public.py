@@ -237,6 +237,7 @@ aria-labelledby="sign-label" tabindex="0"></canvas>
 function p(e){{var r=c.getBoundingClientRect();
 return [(e.clientX-r.left)*c.width/r.width,(e.clientY-r.top)*c.height/r.height];}}
 c.addEventListener('pointerdown',function(e){{d=true;var q=p(e);x.beginPath();
+document.getElementById('err').textContent='';
 x.moveTo(q[0],q[1]);}});
 c.addEventListener('pointermove',function(e){{if(!d)return;var q=p(e);x.lineTo(q[0],q[1]);
 x.stroke();n++;}});
