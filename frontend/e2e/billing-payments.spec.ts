@@ -1,4 +1,5 @@
 import { test, expect, type Page } from './test'
+import type { Response } from '@playwright/test'
 import { base, expectAccessible, setLanguage, shot, signIn, signOut } from './helpers'
 
 // Payments (issue 13): on a patient with an issued invoice, take a partial payment from the
@@ -8,7 +9,6 @@ import { base, expectAccessible, setLanguage, shot, signIn, signOut } from './he
 // width, in Spanish and English; screenshots of each screen.
 const stamp = Date.now().toString(36).slice(-5)
 const LETTERS = 'TRWAGMYFPDXBNJZSQVHLCKE'
-const money = (s: string) => s.replace(/\s/g, ' ')
 
 /** A patient (with a DNI and an email) and an issued invoice of `price` €, through the API as
  *  the admin (its own sign-in: the page may be signed in as someone else). */
@@ -42,24 +42,33 @@ async function netByMethod(page: Page): Promise<Record<string, number>> {
   })
 }
 
-/** The PDF in the receipt's frame is a real PDF (read from its blob: URL). */
-async function expectReceiptPdf(page: Page) {
+/** The receipt the dialog shows: the API answered a PDF (read again here, with the page's
+ *  token), and the frame shows it from memory. */
+async function expectReceiptPdf(page: Page, answer: Promise<Response>) {
+  const res = await answer
+  expect(res.status()).toBe(200)
+  expect(res.headers()['content-type']).toBe('application/pdf')
+  const token = await page.evaluate(() => (JSON.parse(localStorage.getItem('cuspide.session') ?? 'null') as { accessToken: string }).accessToken)
+  const again = await page.request.get(res.url(), { headers: { Authorization: `Bearer ${token}`, Accept: 'application/pdf' } })
+  expect(again.status()).toBe(200)
+  expect((await again.body()).subarray(0, 5).toString()).toBe('%PDF-')
   const frame = page.getByTestId('receipt-pdf')
   await expect(frame).toBeVisible()
-  const src = (await frame.getAttribute('src'))!
-  expect(src).toMatch(/^blob:/)
-  const head = await page.evaluate(async (u) => new TextDecoder().decode((await (await fetch(u)).arrayBuffer()).slice(0, 5)), src)
-  expect(head).toBe('%PDF-')
+  expect(await frame.getAttribute('src')).toMatch(/^blob:/)
 }
 
+// The stack shares two cores with other runs: money screens wait generously on the API.
+const SLOW = { timeout: 90_000 }
+
 test.describe('payments, balance and the day’s takings', () => {
+  test.describe.configure({ timeout: 600_000 })
   test('desktop: a partial payment by keyboard, the balance drops, the receipt, a partial refund, the takings by method (es, then en)', async ({ page }) => {
     await signIn(page, 'admin@demo.clinic')
     const last = `Cobros${stamp}`
     const { pid, num } = await patientWithInvoice(page, last)
     await page.goto(`${base()}/patients/${pid}`)
     const owed = page.getByTestId('balance-outstanding')
-    await expect(owed).toHaveText(/120,00/)
+    await expect(owed).toHaveText(/120,00/, SLOW)
     await expect(page.getByTestId('PatientBalance')).toContainText('1 factura pendiente')
     await expectAccessible(page, 'patient record: balance')
     await shot(page, 'payments-balance-desktop-es')
@@ -70,7 +79,7 @@ test.describe('payments, balance and the day’s takings', () => {
     const dialog = page.getByTestId('take-payment-dialog')
     await expect(dialog).toBeVisible()
     const amount = page.locator('#tp-amount')
-    await expect(amount).toBeFocused()
+    await expect(amount).toBeFocused(SLOW)
     await expect(amount).toHaveValue('120,00')
     await expect(dialog.getByTestId('tp-invoice')).toContainText(num)
     await expect(dialog.getByTestId('tp-invoice').locator('input')).toBeChecked()
@@ -90,15 +99,16 @@ test.describe('payments, balance and the day’s takings', () => {
     await page.keyboard.type('TPV 0042')
     await shot(page, 'payments-take-dialog-desktop-es')
     await page.keyboard.press('Enter')
-    await expect(dialog).toBeHidden()
-    await expect(owed).toHaveText(/74,50/)
+    await expect(dialog).toBeHidden(SLOW)
+    await expect(owed).toHaveText(/74,50/, SLOW)
 
     // The receipt of what was just taken, inside the record.
     await page.getByTestId('balance-receipt').focus()
+    const answer = page.waitForResponse((r) => r.url().includes('/receipt/pdf'))
     await page.keyboard.press('Enter')
     const receipt = page.getByTestId('receipt-dialog')
     await expect(receipt).toBeVisible()
-    await expectReceiptPdf(page)
+    await expectReceiptPdf(page, answer)
     await expect(receipt.getByTestId('receipt-email')).toBeVisible()
     await expectAccessible(page, 'receipt dialog')
     await shot(page, 'payments-receipt-desktop-es')
@@ -111,7 +121,7 @@ test.describe('payments, balance and the day’s takings', () => {
     const before = await netByMethod(page)
     await page.goto(`${base()}/billing/takings`)
     const row = page.getByTestId('takings-item').filter({ hasText: last })
-    await expect(row).toHaveCount(1)
+    await expect(row).toHaveCount(1, SLOW)
     await expect(row).toContainText(num)
     await expect(row).toContainText('Tarjeta')
     await expect(row).toContainText('45,50')
@@ -126,19 +136,19 @@ test.describe('payments, balance and the day’s takings', () => {
     await expect(refund).toContainText('La devolución supera lo que queda de este cobro (45,50 €)')
     await page.locator('#rf-amount').fill('10')
     await page.locator('#rf-reason').press('Enter')
-    await expect(refund).toBeHidden()
+    await expect(refund).toBeHidden(SLOW)
     const refundRow = page.getByTestId('takings-item').filter({ hasText: last }).and(page.locator('[data-kind="refund"]'))
     await expect(refundRow).toContainText('−10,00')
     const after = await netByMethod(page)
     expect(after.card).toBe(before.card! - 1000)
     const cardNet = page.locator('[data-testid="takings-method"][data-method="card"] [data-testid="takings-method-net"]')
-    await expect(cardNet).toHaveText(new RegExp(money(new Intl.NumberFormat('es-ES', { minimumFractionDigits: 2, useGrouping: true }).format(after.card! / 100)).replace('.', '\\.')))
+    await expect.poll(async () => (await cardNet.textContent())?.replace(/\D/g, '')).toBe(String(after.card))
     await expectAccessible(page, 'takings of the day')
     await shot(page, 'payments-takings-desktop-es')
 
     // The balance on the record saw the refund too.
     await page.goto(`${base()}/patients/${pid}`)
-    await expect(owed).toHaveText(/84,50/)
+    await expect(owed).toHaveText(/84,50/, SLOW)
 
     await setLanguage(page, 'en')
     await expect(page.getByTestId('PatientBalance')).toContainText('Outstanding')
@@ -160,7 +170,11 @@ test.describe('payments, balance and the day’s takings', () => {
     for (const lang of ['en', 'es'] as const) {
       await setLanguage(page, lang)
       await page.goto(`${base()}/patients/${pid}`)
-      await expect(page.getByTestId('balance-outstanding')).toHaveText(/80[.,]00/)
+      await expect(page.getByTestId('balance-outstanding')).toHaveText(/80[.,]00/, SLOW)
+      // The balance stays inside the record's side panel (the panel's own width is the record's).
+      const box = (await page.getByTestId('PatientBalance').boundingBox())!
+      const panel = (await page.locator('aside.facts').boundingBox())!
+      expect(box.x + box.width, 'the balance fits the side panel').toBeLessThanOrEqual(panel.x + panel.width + 0.5)
       await expectAccessible(page, `patient record: balance, phone (${lang})`)
       await shot(page, `payments-balance-phone-${lang}`)
       await page.getByTestId('balance-take').click()
@@ -182,7 +196,7 @@ test.describe('payments, balance and the day’s takings', () => {
     await signIn(page, 'dentist@demo.clinic')
     const { pid } = await patientWithInvoice(page, `Sinpermiso${stamp}`, '60.00')
     await page.goto(`${base()}/patients/${pid}`)
-    await expect(page.getByTestId('balance-outstanding')).toHaveText(/60,00/)
+    await expect(page.getByTestId('balance-outstanding')).toHaveText(/60,00/, SLOW)
     await expect(page.getByTestId('balance-take')).toHaveCount(0)
     await expectAccessible(page, 'patient record: balance, no payments permission')
     await shot(page, 'payments-balance-no-permission')
