@@ -198,8 +198,15 @@ test.describe('invoices', () => {
       await expect(rows.first()).toBeVisible()
       const [scroll, client] = await page.getByTestId('invoice-list').evaluate((el) => [el.scrollWidth, el.clientWidth])
       expect(scroll, 'the list scrolls sideways at phone width').toBeLessThanOrEqual(client)
+      // The filters fold behind one button at phone width, so the list comes first.
+      await expect(page.getByTestId('inv-f-number')).toBeHidden()
       await expectAccessible(page, `invoices: clinic list (phone, ${lang})`)
       await shot(page, `invoices-list-phone-${lang}`)
+      await page.getByTestId('inv-f-toggle').click()
+      await expect(page.getByTestId('inv-f-toggle')).toHaveAttribute('aria-expanded', 'true')
+      await expect(page.getByTestId('inv-f-number')).toBeVisible()
+      await expectAccessible(page, `invoices: clinic list, filters open (phone, ${lang})`)
+      await page.getByTestId('inv-f-toggle').click()
 
       // From the keyboard: focus a row, open it, close it, the focus comes back to it.
       await rows.first().focus()
