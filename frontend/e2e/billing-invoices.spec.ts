@@ -46,6 +46,7 @@ async function confirmIn(page: Page, label: string) {
 
 test.describe('invoices', () => {
   test('desktop, Spanish: from an accepted budget to issued, VERI*FACTU state, PDF, email, rectified (R5) and annulled; a draft by hand deleted', async ({ page }) => {
+    test.slow() // one long flow of issues and rectifications on a stack that shares two cores
     await signIn(page, 'admin@demo.clinic')
     const { pid, bid } = await acceptedBudget(page)
 
@@ -197,8 +198,15 @@ test.describe('invoices', () => {
       await expect(rows.first()).toBeVisible()
       const [scroll, client] = await page.getByTestId('invoice-list').evaluate((el) => [el.scrollWidth, el.clientWidth])
       expect(scroll, 'the list scrolls sideways at phone width').toBeLessThanOrEqual(client)
+      // The filters fold behind one button at phone width, so the list comes first.
+      await expect(page.getByTestId('inv-f-number')).toBeHidden()
       await expectAccessible(page, `invoices: clinic list (phone, ${lang})`)
       await shot(page, `invoices-list-phone-${lang}`)
+      await page.getByTestId('inv-f-toggle').click()
+      await expect(page.getByTestId('inv-f-toggle')).toHaveAttribute('aria-expanded', 'true')
+      await expect(page.getByTestId('inv-f-number')).toBeVisible()
+      await expectAccessible(page, `invoices: clinic list, filters open (phone, ${lang})`)
+      await page.getByTestId('inv-f-toggle').click()
 
       // From the keyboard: focus a row, open it, close it, the focus comes back to it.
       await rows.first().focus()

@@ -561,7 +561,7 @@ const en: typeof es = {
       R4: 'Rectifying invoice', R5: 'Rectifying invoice (of a simplified one)',
     },
     filters: {
-      label: 'Filter invoices', number: 'Number', numberPh: 'e.g. F-2026-000012', patient: 'Patient', status: 'State', series: 'Series',
+      label: 'Filter invoices', toggle: 'Filters', number: 'Number', numberPh: 'e.g. F-2026-000012', patient: 'Patient', status: 'State', series: 'Series',
       any: 'Any', from: 'Issued from', to: 'Issued to', clear: 'Clear filters', dateOrder: 'The end date cannot be before the start date',
       hint: 'Dates filter issued invoices only (a draft has no date yet).',
       statuses: { draft: 'Drafts', issued: 'Issued, unpaid', partially_paid: 'Partly paid', paid: 'Paid', cancelled: 'Annulled or cancelled' },

@@ -559,7 +559,7 @@ export default {
       R4: 'Factura rectificativa', R5: 'Factura rectificativa (de una simplificada)',
     },
     filters: {
-      label: 'Filtrar facturas', number: 'Número', numberPh: 'p. ej. F-2026-000012', patient: 'Paciente', status: 'Estado', series: 'Serie',
+      label: 'Filtrar facturas', toggle: 'Filtros', number: 'Número', numberPh: 'p. ej. F-2026-000012', patient: 'Paciente', status: 'Estado', series: 'Serie',
       any: 'Cualquiera', from: 'Emitidas desde', to: 'Emitidas hasta', clear: 'Quitar filtros', dateOrder: 'La fecha final no puede ser anterior a la inicial',
       hint: 'Las fechas filtran solo facturas emitidas (un borrador aún no tiene fecha).',
       statuses: { draft: 'Borradores', issued: 'Emitidas, sin cobrar', partially_paid: 'Cobradas en parte', paid: 'Cobradas', cancelled: 'Anuladas' },
