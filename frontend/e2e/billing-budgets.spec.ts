@@ -1,5 +1,5 @@
 import { test, expect, type Page, type APIRequestContext } from './test'
-import { base, expectAccessible, setLanguage, shot, signIn } from './helpers'
+import { apiCall, base, expectAccessible, setLanguage, shot, signIn } from './helpers'
 
 // Budgets: from a patient's record, a budget built from the catalog with the tooth picked on the
 // chart, sent (the email lands in the local outbox), accepted in part by the patient through the
@@ -9,26 +9,12 @@ import { base, expectAccessible, setLanguage, shot, signIn } from './helpers'
 const stamp = Date.now().toString(36).slice(-5)
 const email = `budget-e2e-${stamp}@example.com`
 
-async function call<T>(page: Page, method: string, path: string, body?: unknown): Promise<T> {
-  return page.evaluate(async ({ method, path, body }) => {
-    const s = JSON.parse(localStorage.getItem('cuspide.session') ?? 'null') as { accessToken: string }
-    const res = await fetch(`/api/v1${path}`, {
-      method,
-      headers: { Authorization: `Bearer ${s.accessToken}`, 'Content-Type': 'application/json' },
-      body: body === undefined ? undefined : JSON.stringify(body),
-    })
-    const out = res.status === 204 ? null : await res.json()
-    if (!res.ok) throw new Error(`${method} ${path}: ${res.status} ${JSON.stringify(out)}`)
-    return out?.data
-  }, { method, path, body }) as Promise<T>
-}
-
 /** A patient with an email address and consent to email (the API, as the signed-in admin). */
 async function newPatient(page: Page): Promise<string> {
-  const p = await call<{ patient_id: string }>(page, 'POST', '/patients', {
+  const p = await apiCall<{ patient_id: string }>(page, 'POST', '/patients', {
     first_name: 'Begoña', last_name: `Presupuesto${stamp}`, date_of_birth: '1979-05-11', gender: 'female', email, language: 'es',
   })
-  await call(page, 'PUT', `/comms/patients/${p.patient_id}/consents/email`, { granted: true, source: 'paper_form' })
+  await apiCall(page, 'PUT', `/comms/patients/${p.patient_id}/consents/email`, { granted: true, source: 'paper_form' })
   return p.patient_id
 }
 
@@ -205,9 +191,9 @@ test.describe.serial('budgets', () => {
   test('a role that may read budgets but not write them sees no write action', async ({ page, browser }) => {
     test.setTimeout(480_000) // two sign-ins (Argon2id) on a stack that shares two cores
     await signIn(page, 'admin@demo.clinic')
-    const roles = await call<{ role: string; grants: string[] }[]>(page, 'GET', '/roles')
+    const roles = await apiCall<{ role: string; grants: string[] }[]>(page, 'GET', '/roles')
     const assistant = roles.find((r) => r.role === 'assistant')!
-    await call(page, 'PUT', '/roles/assistant', { grants: [...assistant.grants, 'billing.budgets.read'] })
+    await apiCall(page, 'PUT', '/roles/assistant', { grants: [...assistant.grants, 'billing.budgets.read'] })
     // The assistant in a browser of their own; the admin's page stays signed in to put the role back.
     const context = await browser.newContext()
     const other = await context.newPage()
@@ -229,7 +215,7 @@ test.describe.serial('budgets', () => {
       expect(status).toBe(403)
     } finally {
       await context.close()
-      await call(page, 'DELETE', '/roles/assistant')
+      await apiCall(page, 'DELETE', '/roles/assistant')
     }
   })
 })

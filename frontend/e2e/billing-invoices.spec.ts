@@ -1,5 +1,5 @@
 import { test, expect, type Page } from './test'
-import { base, expectAccessible, setLanguage, shot, signIn, signOut } from './helpers'
+import { apiCall, base, expectAccessible, setLanguage, shot, signIn, signOut } from './helpers'
 
 // Invoices (issue 13): invoice the accepted lines of a budget from the patient record, issue,
 // see its VERI*FACTU state, open the PDF, email it, rectify it in plain words (an F2 gives an
@@ -8,35 +8,20 @@ import { base, expectAccessible, setLanguage, shot, signIn, signOut } from './he
 // `billing.invoices.issue` or `verifactu.admin` do not see those actions.
 const stamp = Date.now().toString(36).slice(-5)
 
-/** The API as the signed-in user of `page`, for set-up. */
-async function call<T>(page: Page, method: string, path: string, body?: unknown): Promise<T> {
-  return page.evaluate(async ({ method, path, body }) => {
-    const s = JSON.parse(localStorage.getItem('cuspide.session') ?? 'null') as { accessToken: string }
-    const res = await fetch(`/api/v1${path}`, {
-      method,
-      headers: { Authorization: `Bearer ${s.accessToken}`, 'Content-Type': 'application/json' },
-      body: body === undefined ? undefined : JSON.stringify(body),
-    })
-    const out = res.status === 204 ? null : await res.json()
-    if (!res.ok) throw new Error(`${method} ${path}: ${res.status} ${JSON.stringify(out)}`)
-    return out?.data
-  }, { method, path, body }) as Promise<T>
-}
-
 /** A patient without a national id (so an invoice under 400 € is simplified, F2) and a budget
  *  of three lines, sent and accepted at the desk for two of them. */
 async function acceptedBudget(page: Page): Promise<{ pid: string; bid: string }> {
-  const pid = (await call<{ patient_id: string }>(page, 'POST', '/patients', {
+  const pid = (await apiCall<{ patient_id: string }>(page, 'POST', '/patients', {
     first_name: 'Nuria', last_name: `Facturas${stamp}`, date_of_birth: '1979-05-11', gender: 'female', email: `nuria.${stamp}@example.com`,
   })).patient_id
-  const catalog = await call<{ items: { treatment_id: string; code: string }[] }>(page, 'GET', '/billing/treatments?limit=500')
+  const catalog = await apiCall<{ items: { treatment_id: string; code: string }[] }>(page, 'GET', '/billing/treatments?limit=500')
   const id = (code: string) => catalog.items.find((x) => x.code === code)!.treatment_id
-  const b = await call<{ budget_id: string; lines: { line_id: string }[] }>(page, 'POST', '/billing/budgets', {
+  const b = await apiCall<{ budget_id: string; lines: { line_id: string }[] }>(page, 'POST', '/billing/budgets', {
     patient_id: pid, title: 'Limpieza y revisión',
     lines: [{ treatment_id: id('LIMP') }, { treatment_id: id('REV') }, { treatment_id: id('OBT1'), tooth: 26, surfaces: ['O'] }],
   })
-  await call(page, 'POST', `/billing/budgets/${b.budget_id}/send`, { valid_days: 15 })
-  await call(page, 'POST', `/billing/budgets/${b.budget_id}/accept`, { signer_name: 'Nuria Facturas', line_ids: [b.lines[0]!.line_id, b.lines[1]!.line_id] })
+  await apiCall(page, 'POST', `/billing/budgets/${b.budget_id}/send`, { valid_days: 15 })
+  await apiCall(page, 'POST', `/billing/budgets/${b.budget_id}/accept`, { signer_name: 'Nuria Facturas', line_ids: [b.lines[0]!.line_id, b.lines[1]!.line_id] })
   return { pid, bid: b.budget_id }
 }
 
@@ -250,13 +235,13 @@ test.describe('invoices', () => {
 
     await signIn(page, 'reception@demo.clinic')
     // An issued invoice nobody has paid yet, of its own patient (the desk may create and issue).
-    const pid = (await call<{ patient_id: string }>(page, 'POST', '/patients', {
+    const pid = (await apiCall<{ patient_id: string }>(page, 'POST', '/patients', {
       first_name: 'Óscar', last_name: `Mostrador${stamp}`, date_of_birth: '1990-01-20', gender: 'male',
     })).patient_id
-    const inv = await call<{ invoice_id: string }>(page, 'POST', '/billing/invoices', {
+    const inv = await apiCall<{ invoice_id: string }>(page, 'POST', '/billing/invoices', {
       patient_id: pid, lines: [{ description: 'Revisión', unit_price: '40.00' }],
     })
-    await call(page, 'POST', `/billing/invoices/${inv.invoice_id}/issue`)
+    await apiCall(page, 'POST', `/billing/invoices/${inv.invoice_id}/issue`)
     await page.goto(`${base()}/patients/${pid}/invoices`)
     await expect(rows.first()).toContainText('Emitida, sin cobrar')
     await rows.first().click()

@@ -1,6 +1,6 @@
 import { test, expect, type Page } from './test'
 import type { Response } from '@playwright/test'
-import { base, expectAccessible, setLanguage, shot, signIn, signOut } from './helpers'
+import { apiGet, apiStatus, base, expectAccessible, setLanguage, shot, signIn, signOut } from './helpers'
 
 // Payments (issue 13): on a patient with an issued invoice, take a partial payment from the
 // record's balance by keyboard alone, see the balance drop, open the receipt PDF, refund part
@@ -34,12 +34,8 @@ async function patientWithInvoice(page: Page, last: string, price = '120.00'): P
 
 /** The day's net by method, as the API says (the demo seed may have taken money today too). */
 async function netByMethod(page: Page): Promise<Record<string, number>> {
-  return page.evaluate(async () => {
-    const s = JSON.parse(localStorage.getItem('cuspide.session') ?? 'null') as { accessToken: string }
-    const res = await fetch('/api/v1/billing/takings', { headers: { Authorization: `Bearer ${s.accessToken}` } })
-    const out = (await res.json()).data as { methods: { method: string; net: string }[] }
-    return Object.fromEntries(out.methods.map((m) => [m.method, Math.round(Number(m.net) * 100)]))
-  })
+  const out = await apiGet<{ methods: { method: string; net: string }[] }>(page, '/billing/takings')
+  return Object.fromEntries(out.methods.map((m) => [m.method, Math.round(Number(m.net) * 100)]))
 }
 
 /** The receipt the dialog shows: the API answered a PDF (read again here, with the page's
@@ -204,11 +200,7 @@ test.describe('payments, balance and the day’s takings', () => {
     await expect(page.getByTestId('billing-tab-takings')).toHaveCount(0)
     await expect(page.getByTestId('takings')).toHaveCount(0)
     // and the server refuses too
-    const status = await page.evaluate(async () => {
-      const s = JSON.parse(localStorage.getItem('cuspide.session') ?? 'null') as { accessToken: string }
-      return (await fetch('/api/v1/billing/takings', { headers: { Authorization: `Bearer ${s.accessToken}` } })).status
-    })
-    expect(status).toBe(403)
+    expect(await apiStatus(page, 'GET', '/billing/takings')).toBe(403)
     await signOut(page)
   })
 })

@@ -132,15 +132,30 @@ export async function signOut(page: Page) {
   await expect(page.getByTestId('login-submit')).toBeVisible()
 }
 
-/** Call the API as the signed-in user of `page` (its stored access token), for test set-up. */
-export async function apiGet<T>(page: Page, path: string): Promise<T> {
-  return page.evaluate(async (p) => {
+/** The API as the signed-in user of `page` (its stored access token), for test set-up: the
+ *  `data` of a 2xx answer; any other answer throws with its status and body. */
+export async function apiCall<T>(page: Page, method: string, path: string, body?: unknown): Promise<T> {
+  const { status, out } = await apiAnswer(page, method, path, body)
+  if (status >= 300) throw new Error(`${method} ${path}: ${status} ${JSON.stringify(out)}`)
+  return (out as { data: T } | null)?.data as T
+}
+
+export const apiGet = <T>(page: Page, path: string) => apiCall<T>(page, 'GET', path)
+
+/** The status the API answers `page`'s user (for "and the server refuses too"). */
+export async function apiStatus(page: Page, method: string, path: string, body?: unknown): Promise<number> {
+  return (await apiAnswer(page, method, path, body)).status
+}
+
+async function apiAnswer(page: Page, method: string, path: string, body?: unknown): Promise<{ status: number; out: unknown }> {
+  return page.evaluate(async ({ method, path, body }) => {
     const s = JSON.parse(localStorage.getItem('cuspide.session') ?? 'null') as { accessToken: string } | null
-    const res = await fetch(`/api/v1${p}`, { headers: s ? { Authorization: `Bearer ${s.accessToken}` } : {} })
-    const body = await res.json()
-    if (!res.ok) throw new Error(`GET ${p}: ${res.status} ${JSON.stringify(body)}`)
-    return body.data
-  }, path) as Promise<T>
+    const headers: Record<string, string> = { 'Content-Type': 'application/json' }
+    if (s) headers.Authorization = `Bearer ${s.accessToken}`
+    const res = await fetch(`/api/v1${path}`, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) })
+    const text = await res.text()
+    return { status: res.status, out: text ? JSON.parse(text) : null }
+  }, { method, path, body })
 }
 
 export interface DayOut { date: string; closed: boolean; holiday: string | null; appointments: { start: string }[] }
