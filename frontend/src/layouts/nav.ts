@@ -12,14 +12,17 @@ export interface NavItem extends Gated {
 /** Any of these opens Settings (one per tab of SettingsView; the router gates the route with it). */
 export const SETTINGS_PERMISSIONS = ['settings.clinic.read', 'settings.staff.read', 'settings.roles.read', 'audit.read', 'verifactu.read', 'verifactu.books.export', 'bridge.devices.manage']
 
+/** A tab of a page of sections (SectionTabs: Settings, Billing); `label` is an i18n key. */
+export interface Section extends Gated { key: string; label: string; icon: string }
+
 /** The tabs of the billing screen (BillingView); any of their permissions opens it. */
-export const BILLING_SECTIONS = [
-  { key: 'budgets', icon: 'pi pi-file-edit', permission: 'billing.budgets.read' },
-  { key: 'invoices', icon: 'pi pi-receipt', permission: 'billing.invoices.read' },
-  { key: 'takings', icon: 'pi pi-wallet', permission: 'billing.payments.write' },
-  { key: 'catalog', icon: 'pi pi-list', permission: 'billing.catalog.read' },
+export const BILLING_SECTIONS: Section[] = [
+  { key: 'budgets', label: 'billing.tabs.budgets', icon: 'pi pi-file-edit', permission: 'billing.budgets.read' },
+  { key: 'invoices', label: 'billing.tabs.invoices', icon: 'pi pi-receipt', permission: 'billing.invoices.read' },
+  { key: 'takings', label: 'billing.tabs.takings', icon: 'pi pi-wallet', permission: 'billing.payments.write' },
+  { key: 'catalog', label: 'billing.tabs.catalog', icon: 'pi pi-list', permission: 'billing.catalog.read' },
 ]
-export const BILLING_PERMISSIONS = BILLING_SECTIONS.map((s) => s.permission)
+export const BILLING_PERMISSIONS = BILLING_SECTIONS.flatMap((s) => s.permission ?? [])
 
 /** The sidebar; an item shows only when the user holds its permission. */
 export const NAV: NavItem[] = [
