@@ -132,3 +132,12 @@ export function retryAfterSeconds(value: string | null, now = Date.now()): numbe
   const at = Date.parse(value)
   return Number.isNaN(at) ? null : Math.max(0, Math.ceil((at - now) / 1000))
 }
+
+/** What the API said when it refused, for a person: a 422's field messages say more than its summary. */
+export function apiMessage(e: unknown): string {
+  if (e instanceof ApiError) {
+    const details = e.errors.map((x) => x.message).filter(Boolean)
+    return details.length ? details.join(' ') : e.message
+  }
+  return e instanceof Error ? e.message : String(e)
+}

@@ -79,14 +79,7 @@ export function breakText(b: ChainBreakOut, t: T, has: Has): { where: string; pr
   return { where, problem: has(key) ? t(key) : t('verifactu.problems.other', { problem: b.problem }) }
 }
 
-/** What the API said when it refused: a 422's field messages say more than its summary. */
-export function apiMessage(e: unknown): string {
-  if (e instanceof ApiError) {
-    const details = e.errors.map((x) => x.message).filter(Boolean)
-    return details.length ? details.join(' ') : e.message
-  }
-  return e instanceof Error ? e.message : String(e)
-}
+export { apiMessage } from '@/api/http'
 
 /** An AEAT date ("02-12-2026", dd-mm-yyyy) as ISO ("2026-12-02"); null when it is not one. */
 export function aeatDate(fecha: string): string | null {
