@@ -1273,12 +1273,9 @@ def email(
     """Email the invoice's PDF to the patient (or to the address given): refused for a draft
     (it is not an invoice yet), for a patient without an email, and for an address that
     bounced before. Rate-limited per invoice and per clinic, audited without the address."""
-    from email.message import EmailMessage  # noqa: PLC0415
-    from email.utils import formataddr, formatdate, make_msgid  # noqa: PLC0415
-
+    from chalicelib.comms import service as comms  # noqa: PLC0415
     from chalicelib.comms import templates  # noqa: PLC0415
     from chalicelib.core import mail, ratelimit  # noqa: PLC0415
-    from chalicelib.core.config import settings  # noqa: PLC0415
 
     cid = principal.clinic_id
     inv = load(cid, invoice_id)
@@ -1352,17 +1349,16 @@ def email(
     rendered = templates.sections_email(
         brand=brand, lang=lang, subject=subject, intro=intro, sections=[], footer=footer
     )
-    msg = EmailMessage()
-    msg["From"] = formataddr((clinic.name, settings().mail_sender))
-    msg["To"] = to
-    msg["Subject"] = subject
-    msg["Date"] = formatdate(usegmt=True)
-    msg["Message-ID"] = make_msgid(domain="cuspide.app")
-    msg.set_content(rendered.text, cte="quoted-printable")
-    msg.add_alternative(rendered.html, subtype="html", cte="quoted-printable")
-    msg.add_attachment(pdf, maintype="application", subtype="pdf", filename=f"factura-{number}.pdf")
+    raw = comms.mime(
+        to=to,
+        subject=subject,
+        text=rendered.text,
+        html=rendered.html,
+        sender_name=clinic.name,
+        pdf=(f"factura-{number}.pdf", pdf),
+    )
     try:
-        message_id = mail.send_raw_email(to=to, raw=msg.as_bytes())
+        message_id = mail.send_raw_email(to=to, raw=raw)
     except mail.AddressUndeliverable as exc:
         raise Conflict(
             tr(

@@ -17,7 +17,6 @@ from __future__ import annotations
 import csv
 import io
 from datetime import UTC, date, datetime
-from email.message import EmailMessage
 from zoneinfo import ZoneInfo
 
 from pynamodb.exceptions import TransactWriteError
@@ -26,7 +25,6 @@ from chalicelib.billing import common, invoices, money, schemas
 from chalicelib.billing.models import Invoice, Payment
 from chalicelib.core import audit, events, mail
 from chalicelib.core.api import Principal
-from chalicelib.core.config import settings
 from chalicelib.core.csvcells import text_cell
 from chalicelib.core.db import clinic_pk, transaction
 from chalicelib.core.errors import BadRequest, Conflict, NotFound
@@ -488,6 +486,9 @@ def receipt_pdf(principal: Principal, payment_id: str) -> tuple[str, bytes]:
 
 def email_receipt(principal: Principal, payment_id: str) -> schemas.ReceiptEmailOut:
     """Email the receipt PDF to the patient's address on record (409 without one)."""
+    from chalicelib.comms import service as comms  # noqa: PLC0415 - the comms stack only here
+    from chalicelib.comms import templates  # noqa: PLC0415
+
     cid = principal.clinic_id
     p, inv, patient, data = _receipt(cid, payment_id)
     to = getattr(patient, "email", None)
@@ -500,14 +501,12 @@ def email_receipt(principal: Principal, payment_id: str) -> schemas.ReceiptEmail
             ),
             code="NO_EMAIL",
         )
+    undeliverable = tr(
+        "Mail to this patient's address bounced: correct it in their record.",
+        "El correo a la dirección de este paciente fue devuelto: corrígela en su ficha.",
+    )
     if mail.is_undeliverable(to):
-        raise Conflict(
-            tr(
-                "Mail to this patient's address bounced: correct it in their record.",
-                "El correo a la dirección de este paciente fue devuelto: corrígela en su ficha.",
-            ),
-            code="EMAIL_UNDELIVERABLE",
-        )
+        raise Conflict(undeliverable, code="EMAIL_UNDELIVERABLE")
     clinic = common.clinic(cid)
     es = getattr(patient, "language", "es") != "en"
     amount = money.fmt_eur(int(p.amount_cents), "es" if es else "en")
@@ -534,17 +533,33 @@ def email_receipt(principal: Principal, payment_id: str) -> schemas.ReceiptEmail
             if es
             else f"Attached is the proof of your refund of {amount} on invoice {inv.num_serie}."
         )
-    body += "\n\n" + (f"Un saludo,\n{clinic.name}" if es else f"Kind regards,\n{clinic.name}")
-    msg = EmailMessage()
-    msg["From"] = settings().mail_sender
-    msg["To"] = to
-    msg["Subject"] = subject
-    msg.set_content(body)
-    word = "recibo" if p.kind == "payment" else "devolucion"
-    msg.add_attachment(
-        data, maintype="application", subtype="pdf", filename=f"{word}-{p.payment_id}.pdf"
+    footer = (
+        f"{clinic.name}: por favor, no responda a este mensaje automático."
+        if es
+        else f"{clinic.name}: please do not reply to this automatic message."
     )
-    mail.send_raw_email(to=to, raw=msg.as_bytes())
+    lang = "es" if es else "en"
+    rendered = templates.sections_email(
+        brand=templates.Brand.of(clinic),
+        lang=lang,
+        subject=subject,
+        intro=body,
+        sections=[],
+        footer=footer,
+    )
+    word = "recibo" if p.kind == "payment" else "devolucion"
+    raw = comms.mime(
+        to=to,
+        subject=subject,
+        text=rendered.text,
+        html=rendered.html,
+        sender_name=clinic.name,
+        pdf=(f"{word}-{p.payment_id}.pdf", data),
+    )
+    try:
+        mail.send_raw_email(to=to, raw=raw)
+    except mail.AddressUndeliverable as exc:
+        raise Conflict(undeliverable, code="EMAIL_UNDELIVERABLE") from exc
     audit.entry(
         cid,
         principal.actor,

@@ -438,7 +438,10 @@ def mime(
     html: str,
     sender_name: str,
     calendar: tuple[bytes, str] | None = None,
+    pdf: tuple[str, bytes] | None = None,
 ) -> bytes:
+    """The raw MIME message: text and HTML alternatives, plus an invitation (`calendar`: its
+    bytes and iTIP method) or a PDF (`pdf`: its file name and bytes) when given."""
     msg = EmailMessage()
     msg["From"] = formataddr((sender_name, settings().mail_sender))
     msg["To"] = to
@@ -455,6 +458,9 @@ def mime(
             data.decode(), subtype="calendar", cte="quoted-printable", params={"method": method}
         )
         msg.add_attachment(data, maintype="application", subtype="ics", filename="invite.ics")
+    if pdf:
+        name, data = pdf
+        msg.add_attachment(data, maintype="application", subtype="pdf", filename=name)
     return msg.as_bytes()
 
 

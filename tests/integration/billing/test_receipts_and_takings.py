@@ -117,6 +117,10 @@ def test_receipt_email_goes_to_the_patient_with_the_pdf(billing, api, clinic):
     parts = [x for x in msg.walk() if x.get_content_type() == "application/pdf"]
     assert len(parts) == 1 and parts[0].get_payload(decode=True).startswith(b"%PDF")
     assert parts[0].get_filename() == f"recibo-{p['payment_id']}.pdf"
+    # a proper message (RFC 5322 Date, a Message-ID) from the clinic, with a branded HTML body
+    assert msg["Date"] and msg["Message-ID"] and "Clínica" in str(msg["From"])
+    html = next(x for x in msg.walk() if x.get_content_type() == "text/html")
+    assert "80,00 €" in html.get_content()
     # no address: a message the desk can act on, nothing sent
     pid2, inv2 = _issued(billing, "80.00", email=None)
     p2 = _pay(billing, inv2["invoice_id"], "10")["payment"]
