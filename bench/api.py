@@ -921,6 +921,11 @@ class Ctx:
         link = self.post(f"/billing/budgets/{b}/send", {"valid_days": 15})["link"]
         return b, link.rsplit("/", 1)[-1]
 
+    def accepted_budget(self) -> str:
+        b = self.sent_budget()
+        self.post(f"/billing/budgets/{b}/accept", {"signer_name": "Ana García"})
+        return b
+
     def paid_invoice(self) -> str:
         iid = self.invoice(issue=True)
         self.post(f"/billing/invoices/{iid}/payments", {"amount": "10", "method": "cash"})
@@ -1140,8 +1145,20 @@ DOCUMENT = {
     "content_type": "application/pdf",
     "size": len(PDF),
 }
+
+
 # A drawn signature as the public budget page posts it (a PNG data URL).
-SIGNATURE = "data:image/png;base64," + base64.b64encode(b"\x89PNG\r\n\x1a\n" + bytes(80)).decode()
+def signature() -> str:
+    """A drawn signature (the patient's link refuses a blank canvas), as the page posts it."""
+    from PIL import Image, ImageDraw
+
+    im = Image.new("RGBA", (300, 80), (255, 255, 255, 0))
+    ImageDraw.Draw(im).line([(20, 60), (80, 20), (150, 55), (220, 25)], "black", 3)
+    buf = io.BytesIO()
+    im.save(buf, format="PNG")
+    return "data:image/png;base64," + base64.b64encode(buf.getvalue()).decode()
+
+
 PHOTO = {"kind": "photo", "filename": "frontal.jpg", "content_type": "image/jpeg", "size": 1000}
 XRAY = {"kind": "xray", "filename": "pano.png", "content_type": "image/png", "size": 1000}
 
@@ -1458,6 +1475,13 @@ def specs() -> dict[str, Callable[[Ctx], Case]]:
         "GET /billing/budgets/{budget_id}/pdf": lambda x: Case(
             f"/billing/budgets/{x.c.ids['budget_id']}/pdf", headers={"Accept": "application/pdf"}
         ),
+        "GET /billing/budgets/{budget_id}/accepted-pdf": lambda x: Case(
+            f"/billing/budgets/{x.accepted_budget()}/accepted-pdf",
+            headers={"Accept": "application/pdf"},
+        ),
+        "POST /billing/invoices/{invoice_id}/email": lambda x: Case(
+            f"/billing/invoices/{x.invoice(issue=True)}/email", {"to": "paciente@example.com"}
+        ),
         "GET /billing/invoices/{invoice_id}/pdf": lambda x: Case(
             f"/billing/invoices/{x.c.ids['invoice_id']}/pdf",
             headers={"Accept": "application/pdf"},
@@ -1478,7 +1502,7 @@ def specs() -> dict[str, Callable[[Ctx], Case]]:
         "GET /public/budgets/{token}": lambda x: Case(f"/public/budgets/{x.budget_link()[1]}"),
         "POST /public/budgets/{token}": lambda x: Case(
             f"/public/budgets/{x.budget_link()[1]}",
-            {"signer_name": "Ana", "relationship": "self", "signature": SIGNATURE},
+            {"signer_name": "Ana", "relationship": "self", "signature": signature()},
         ),
         "GET /public/budgets/{token}/pdf": lambda x: Case(
             f"/public/budgets/{x.budget_link()[1]}/pdf", headers={"Accept": "application/pdf"}
