@@ -258,7 +258,7 @@ const en: typeof es = {
     },
     kind: {
       inbound: 'Patient’s message', reply: 'Reply', booking: 'Appointment confirmation', reminder: 'Reminder', reschedule: 'Appointment moved',
-      cancellation: 'Appointment cancelled', missed: 'Missed appointment', eod: 'Daily summary', budget: 'Budget',
+      cancellation: 'Appointment cancelled', missed: 'Missed appointment', eod: 'Daily summary', budget: 'Estimate',
     },
     status: { queued: 'Queued', sent: 'Sent', delivered: 'Delivered', read: 'Read', failed: 'Failed', received: 'Received', skipped: 'Not sent' },
     channel: { email: 'Email', whatsapp: 'WhatsApp', none: 'No channel' },
@@ -452,20 +452,20 @@ const en: typeof es = {
     },
   },
   billing: {
-    subtitle: 'Budgets, invoices, payments and the treatment catalog',
-    tabs: { budgets: 'Budgets', invoices: 'Invoices', takings: "Today's takings", catalog: 'Catalog' },
+    subtitle: 'Estimates, invoices, payments and the treatment catalog',
+    tabs: { budgets: 'Estimates', invoices: 'Invoices', takings: "Today's takings", catalog: 'Catalog' },
   },
 
   // Catalog screen (views/billing/CatalogSection.vue)
   catalog: {
-    title: 'Treatment catalog', hint: 'What the clinic offers, with its price and VAT. Budgets and invoices take their price and VAT type from here.',
+    title: 'Treatment catalog', hint: 'What the clinic offers, with its price and VAT. Estimates and invoices take their price and VAT type from here.',
     search: 'Search by code, name or category', status: 'Status', statusActive: 'Active', statusInactive: 'Deactivated', statusAll: 'All',
     category: 'Category', anyCategory: 'All categories', add: 'New treatment', import: 'Import CSV', export: 'Export CSV',
     exported: 'Catalog exported', count: 'No treatments | 1 treatment | {n} treatments',
     empty: 'The catalog is empty', emptyHint: 'Add a treatment or import a CSV with your price list.',
     noResults: 'No treatment matches the search', noResultsHint: 'Try another word or show the deactivated ones too.',
     active: 'Active', inactive: 'Deactivated', edit: 'Edit', editOf: 'Edit {name}', deactivate: 'Deactivate', deactivateOf: 'Deactivate {name}',
-    reactivate: 'Reactivate', reactivateOf: 'Reactivate {name}', deactivated: '{name} deactivated: no longer offered in new budgets', reactivated: '{name} reactivated',
+    reactivate: 'Reactivate', reactivateOf: 'Reactivate {name}', deactivated: '{name} deactivated: no longer offered in new estimates', reactivated: '{name} reactivated',
     readOnly: 'Read only: your role can see the catalog but not change it.',
     minutes: '{n} min', costOf: 'Cost {amount}',
     addTitle: 'New treatment', editTitle: 'Edit {code}', created: 'Treatment {code} created', saved: 'Changes saved', save: 'Save',
@@ -476,7 +476,7 @@ const en: typeof es = {
     },
     badAmount: 'Type an amount with up to 2 decimals, e.g. 45.50', badCode: 'Use letters, digits, dot, hyphen or underscore', badDuration: 'Type minutes between 0 and 600',
     scope: { mouth: 'Whole mouth', tooth: 'One tooth', surface: 'Surfaces of a tooth' },
-    scopeHint: { mouth: 'e.g. cleaning, night guard', tooth: 'asks for the tooth (FDI) in the budget', surface: 'asks for the tooth and its surfaces' },
+    scopeHint: { mouth: 'e.g. cleaning, night guard', tooth: 'asks for the tooth (FDI) in the estimate', surface: 'asks for the tooth and its surfaces' },
     vat: {
       taxed: 'VAT {rate} %', healthcare: 'Exempt – healthcare', S2: 'Reverse charge', N1: 'Not subject (arts. 7, 14 LIVA)', N2: 'Not subject (place of supply)',
       E1: 'Exempt – art. 20 LIVA', E2: 'Exempt – export', E3: 'Exempt – treated as export', E4: 'Exempt – customs regime', E5: 'Exempt – intra-EU supply', E6: 'Exempt – other',
@@ -498,7 +498,7 @@ const en: typeof es = {
 
   // Budgets (views/billing/BudgetsSection.vue, views/patients/PatientBudgets.vue)
   budgets: {
-    new: 'New estimate', newTitle: 'New estimate', editTitle: 'Edit {n}', detailTitle: 'Estimate',
+    pickPatientFirst: 'Pick the estimate’s patient first.', new: 'New estimate', newTitle: 'New estimate', editTitle: 'Edit {n}', detailTitle: 'Estimate',
     empty: 'No estimates', emptyHint: 'Create one with “New estimate” from the treatment catalogue.',
     listLabel: 'Estimates', state: 'State', allStatuses: 'All states', patient: 'Patient', searchPatient: 'Search patient…',
     openRecord: 'Open the record', lines: '{n} treatments', revision: 'version {n}', validUntil: 'Valid until',
@@ -549,7 +549,7 @@ const en: typeof es = {
   invoices: {
     new: 'New invoice', newTitle: 'New invoice', editTitle: 'Edit {n}', draft: 'Draft', draftTitle: 'draft', invoice: 'invoice',
     detailTitle: 'Invoice {n}', listLabel: 'Invoices', notIssued: 'Not issued yet', owes: '{amount} outstanding',
-    empty: 'No invoices yet', emptyHint: 'Create one by hand, or from an accepted budget.',
+    empty: 'No invoices yet', emptyHint: 'Create one by hand, or from an accepted estimate.',
     emptyFiltered: 'No invoice matches', emptyFilteredHint: 'Change or clear the filters.',
     searchPatient: 'Name, phone or ID', customerAtIssue: 'The patient (fixed when it is issued)',
     states: {
@@ -575,21 +575,21 @@ const en: typeof es = {
     lines: 'Lines', noLines: 'No lines yet: add a treatment from the catalog or a free-text line.', lineN: 'Line {n}', lineTotal: 'Line total',
     removeLine: 'Remove line {n}', addFromCatalog: 'Add a treatment from the catalog', addFree: 'Free-text line', vatDefault: 'Treatment’s default',
     lineErr: { required: 'Required', quantity: 'A quantity, e.g. 1', amount: 'An amount, e.g. 45.50' },
-    linesLocked: 'The lines come from a budget or from the invoice it rectifies: to change them, delete this draft and create it again.',
+    linesLocked: 'The lines come from a estimate or from the invoice it rectifies: to change them, delete this draft and create it again.',
     needPatient: 'Choose the patient', needLines: 'Add at least one line', saveDraft: 'Save draft',
     tooth: 'tooth {n}', exempt: 'Exempt', base: 'Taxable base', vatTotal: 'VAT', outstanding: 'Outstanding',
     rectifies: 'Rectifies', rectifiedBy: 'Rectified by', openRectifying: 'Open the rectifying invoice',
     issue: 'Issue', issueTitle: 'Issue this invoice?',
     issueConfirm: 'It gets its number and date, and is registered for VERI*FACTU ({total}). After that it cannot be edited: it is corrected with a rectifying invoice.',
-    issued: 'Invoice {n} issued', deleteTitle: 'Delete this draft?', deleteConfirm: 'The draft is deleted; budget lines it took become available to invoice again.',
+    issued: 'Invoice {n} issued', deleteTitle: 'Delete this draft?', deleteConfirm: 'The draft is deleted; estimate lines it took become available to invoice again.',
     deleted: 'Draft deleted', pdf: 'PDF', email: 'Email', emailTitle: 'Email the invoice', emailSend: 'Send',
     emailIntro: 'The invoice PDF is sent to the patient’s email address.', emailTo: 'Another address (optional)',
     emailToHint: 'Leave it empty to use the one on the patient’s record.', emailed: 'Invoice sent to {to}',
     fromBudget: {
-      title: 'Invoice budget {n}', pick: 'Accepted lines to invoice', left: '{n} to invoice', total: 'Invoice total: {total}',
-      create: 'Create the draft invoice', needOne: 'Tick at least one line', notFound: 'We could not find that budget.',
-      notAccepted: 'Only an accepted budget can be invoiced: accept it (all or some lines) first.',
-      otherPatient: 'That budget belongs to another patient.', nothing: 'Every accepted line of this budget is already invoiced.',
+      title: 'Invoice estimate {n}', pick: 'Accepted lines to invoice', left: '{n} to invoice', total: 'Invoice total: {total}',
+      create: 'Create the draft invoice', needOne: 'Tick at least one line', notFound: 'We could not find that estimate.',
+      notAccepted: 'Only an accepted estimate can be invoiced: accept it (all or some lines) first.',
+      otherPatient: 'That estimate belongs to another patient.', nothing: 'Every accepted line of this estimate is already invoiced.',
       alreadyInvoiced: '{n} accepted line already invoiced. | {n} accepted lines already invoiced.',
     },
     rectify: {

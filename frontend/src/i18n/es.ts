@@ -496,7 +496,7 @@ export default {
 
   // Budgets (views/billing/BudgetsSection.vue, views/patients/PatientBudgets.vue)
   budgets: {
-    new: 'Nuevo presupuesto', newTitle: 'Nuevo presupuesto', editTitle: 'Editar {n}', detailTitle: 'Presupuesto',
+    pickPatientFirst: 'Elige primero el paciente del presupuesto.', new: 'Nuevo presupuesto', newTitle: 'Nuevo presupuesto', editTitle: 'Editar {n}', detailTitle: 'Presupuesto',
     empty: 'No hay presupuestos', emptyHint: 'Crea uno con «Nuevo presupuesto» a partir del catálogo de tratamientos.',
     listLabel: 'Presupuestos', state: 'Estado', allStatuses: 'Todos los estados', patient: 'Paciente', searchPatient: 'Buscar paciente…',
     openRecord: 'Abrir la ficha', lines: '{n} tratamientos', revision: 'versión {n}', validUntil: 'Válido hasta',

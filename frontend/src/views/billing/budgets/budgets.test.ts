@@ -7,6 +7,7 @@ import { mountAt } from '@/test/setup'
 import { useSession } from '@/stores/session'
 import ToothChart from './ToothChart.vue'
 import BudgetDetail from './BudgetDetail.vue'
+import BudgetList from './BudgetList.vue'
 
 afterEach(() => {
   vi.unstubAllGlobals()
@@ -122,5 +123,33 @@ describe('the budget detail', () => {
     expect(w.get('[data-testid="budget-accepted-by"]').text()).toContain('María Pérez')
     expect(w.find('[data-testid="budget-accepted-pdf"]').exists()).toBe(true)
     expect(w.get('[data-testid="budget-invoice"]').attributes('href')).toBe('/patients/P1/invoices?from_budget=B1')
+  })
+})
+
+describe('the clinic-wide budget list', () => {
+  it('"New budget" asks for the patient first, then opens the editor for the one picked', async () => {
+    vi.stubGlobal('ResizeObserver', class { observe() {} unobserve() {} disconnect() {} }) // the editor's textarea; jsdom has none
+    vi.stubGlobal('matchMedia', (q: string) => ({ matches: false, media: q, addEventListener() {}, removeEventListener() {}, addListener() {}, removeListener() {} }))
+    const calls: string[] = []
+    vi.stubGlobal('fetch', vi.fn(async (url: string) => {
+      calls.push(String(url))
+      return new Response(JSON.stringify({ data: { items: [], next_cursor: null }, message: null }), { status: 200, headers: { 'Content-Type': 'application/json' } })
+    }))
+    const { wrapper } = await mountAt(BudgetList, '/x', [{ path: '/x', component: { template: '<div/>' } }])
+    useSession().me = { permissions: ['billing.budgets.read', 'billing.budgets.write'], user: { user_id: 'U1' } } as never
+    await flushPromises()
+    await wrapper.get('[data-testid="budget-new"]').trigger('click')
+    await flushPromises()
+    expect(wrapper.get('[data-testid="budget-need-patient"]').text()).toContain('Elige primero el paciente')
+    expect(document.activeElement?.id).toBe('bud-patient')
+    expect(document.querySelector('.p-dialog')).toBeNull() // no editor without a patient
+    // A patient picked in the filter: the editor opens for them.
+    ;(wrapper.findComponent({ name: 'AutoComplete' }).vm as unknown as { $emit: (e: string, v: unknown) => void }).$emit('update:modelValue', { patient_id: 'P9', full_name: 'Ana Ruiz' })
+    await flushPromises()
+    expect(wrapper.find('[data-testid="budget-need-patient"]').exists()).toBe(false)
+    expect(calls.some((u) => u.includes('patient_id=P9'))).toBe(true) // the list follows the filter
+    await wrapper.get('[data-testid="budget-new"]').trigger('click')
+    await flushPromises()
+    expect(document.querySelector('.p-dialog')?.textContent).toContain('Nuevo presupuesto')
   })
 })
