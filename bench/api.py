@@ -1463,7 +1463,12 @@ def specs() -> dict[str, Callable[[Ctx], Case]]:
         "DELETE /agenda/holidays/{date}": lambda x: Case(f"/agenda/holidays/{x.holiday()}"),
         "POST /billing/vat-types": lambda x: Case(
             "/billing/vat-types",
-            {**x.body_of("POST", "/billing/vat-types"), "code": "IVA7", "rate": "7"},
+            {
+                **x.body_of("POST", "/billing/vat-types"),
+                "code": "IVA10B",
+                "rate": "10",
+                "classification": "S1",
+            },
         ),
         "POST /billing/treatments": lambda x: Case(
             "/billing/treatments",
