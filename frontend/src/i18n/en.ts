@@ -695,6 +695,18 @@ const en: typeof es = {
     },
   },
 
+  charting: {
+    tab: 'Chart',
+  },
+
+  perio: {
+    tab: 'Perio',
+  },
+
+  notes: {
+    tab: 'Clinical notes',
+  },
+
   notFound: { title: 'Page not found', text: 'The address does not exist or you have no access.', home: 'Go home' },
 }
 export default en

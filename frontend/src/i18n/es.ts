@@ -693,5 +693,17 @@ export default {
     },
   },
 
+  charting: {
+    tab: 'Odontograma',
+  },
+
+  perio: {
+    tab: 'Periodontograma',
+  },
+
+  notes: {
+    tab: 'Notas clínicas',
+  },
+
   notFound: { title: 'Página no encontrada', text: 'La dirección no existe o no tienes acceso.', home: 'Ir al inicio' },
 }

@@ -7,7 +7,19 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from infra.local.seed import agenda, billing, bridge, comms, context, identity, imaging, patients
+from infra.local.seed import (
+    agenda,
+    billing,
+    bridge,
+    charting,
+    comms,
+    context,
+    identity,
+    imaging,
+    notes,
+    patients,
+    perio,
+)
 from infra.local.seed.context import DemoContext
 
 
@@ -28,6 +40,9 @@ def run(log: Callable[[str], None] = lambda _m: None) -> DemoContext | None:
     step("comms", comms.seed, patient_ids)  # right after the agenda: settles its queued events
     step("imaging", imaging.seed)  # uses the demo patients
     step("billing", billing.seed, patient_ids)  # budgets, invoices, payments
+    step("charting", charting.seed, patient_ids)  # findings and plans; after the catalog
+    step("perio", perio.seed, patient_ids)
+    step("notes", notes.seed, patient_ids)
     step("bridge", bridge.seed)  # the demo device and captures in the inbox
     log(f"  Demo Bridge device key (Clínica Demo): {context.DEMO_DEVICE_KEY}")
     return ctx
