@@ -13,6 +13,7 @@ import binascii
 import hashlib
 import re
 import time
+from collections.abc import Callable
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
@@ -254,12 +255,23 @@ def _counter_write(tx: Any, counter: Counter, last: int, n: int) -> None:
 # --- create / update -----------------------------------------------------------------------
 
 
-def create(principal: Principal, data: schemas.BudgetIn) -> schemas.BudgetOut:
+def create(
+    principal: Principal,
+    data: schemas.BudgetIn,
+    *,
+    plan_items: list[str] | None = None,
+    also: Callable[[Any, Budget], None] | None = None,
+) -> schemas.BudgetOut:
+    """``plan_items`` (one id per line) links each line back to the treatment-plan item it
+    prices, and ``also`` adds the plan's own writes to the budget's transaction (the chart's
+    "make a budget", ADR 0604)."""
     cid = principal.clinic_id
     p = common.patient(cid, data.patient_id)
     clinic = common.clinic(cid)
     lang = p.language if p.language in ("es", "en") else "es"
     lines, totals = build_lines(cid, data.lines, data.global_discount, lang)
+    for ln, item_id in zip(lines, plan_items or [], strict=False):
+        ln["plan_item_id"] = item_id
     today = common.local_today(clinic.time_zone)
     valid_until = data.valid_until or today + timedelta(days=data.valid_days or DEFAULT_VALID_DAYS)
     if valid_until < today:
@@ -297,6 +309,8 @@ def create(principal: Principal, data: schemas.BudgetIn) -> schemas.BudgetOut:
             with transaction() as tx:
                 _counter_write(tx, counter, last, n)
                 tx.save(b, condition=Budget.SK.does_not_exist())
+                if also is not None:
+                    also(tx, b)
                 tx.save(
                     audit.entry(
                         cid,

@@ -80,9 +80,11 @@ def plugins() -> None:
     instance whose first call was ``POST /billing/invoices/{id}/issue`` issued invoices with no
     VERI*FACTU record at all, and their PDFs had no QR, until some /verifactu route was called.
     ``register`` is idempotent and cheap; the module loads no XML library on import."""
+    from chalicelib.charting import invoicing  # noqa: PLC0415
     from chalicelib.verifactu import service  # noqa: PLC0415
 
     service.register()
+    invoicing.register()  # a plan item invoiced leaves the uninvoiced list (ADR 0604)
 
 
 def issue_read(model: type[M], key: tuple[str, str], *, consistent: bool = True) -> M | None:
@@ -522,6 +524,8 @@ def _from_budget(
                 ln["classification"],
             )
         )
+        if ln.get("plan_item_id"):  # the chart's plan item, for its invoiced mark (ADR 0604)
+            out[-1]["plan_item_id"] = ln["plan_item_id"]
         ln["invoiced_quantity"] = money.fmt_qty(done + q)
         ln["invoiced_base"] = money.fmt(done_base + part)
         by_id[pick.line_id] = ln

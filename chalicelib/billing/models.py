@@ -61,7 +61,7 @@ class Treatment(Item, discriminator="BillingTreatment"):
     price_cents = NumberAttribute()
     cost_cents = NumberAttribute(null=True)
     duration_min = NumberAttribute(null=True)
-    scope = UnicodeAttribute()  # tooth | surface | mouth
+    scope = UnicodeAttribute()  # tooth | surface | sextant | quadrant | mouth
     vat_code = UnicodeAttribute()
     active = BooleanAttribute(default=True)
     created_at = UTCDateTimeAttribute()

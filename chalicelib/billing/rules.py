@@ -47,7 +47,8 @@ TEETH = PERMANENT_TEETH | DECIDUOUS_TEETH
 SURFACES = ("M", "O", "D", "V", "L")
 SURFACE_ALIASES = {"B": "V", "P": "L", "I": "O"}
 
-Scope = Literal["tooth", "surface", "mouth"]
+Scope = Literal["tooth", "surface", "sextant", "quadrant", "mouth"]
+REGION_SCOPES = ("sextant", "quadrant")
 
 
 #: The IVA rates a VERI*FACTU record accepts for a taxed (S1) line on today's dates (AEAT
@@ -135,6 +136,13 @@ def check_placement(scope: str, tooth: int | None, surfaces: list[str]) -> str |
         return tr(
             "this treatment is for the whole mouth: no tooth",
             "este tratamiento es para toda la boca: sin pieza",
+        )
+    if scope in REGION_SCOPES and tooth is not None:
+        # A sextant or quadrant line names its region in its description (ADR 0604).
+        return tr(
+            f"this treatment is per {scope}: no tooth",
+            f"este tratamiento es por {'sextante' if scope == 'sextant' else 'cuadrante'}: "
+            "sin pieza",
         )
     return None
 

@@ -23,7 +23,7 @@ from chalicelib.billing import money, rules
 from chalicelib.core.validators import BoundedDate, BoundedDatetime, PartialUpdate
 
 Classification = rules.Classification
-Scope = Literal["tooth", "surface", "mouth"]
+Scope = rules.Scope
 BudgetStatus = Literal[
     "draft", "sent", "accepted", "rejected", "expired", "cancelled", "superseded"
 ]
@@ -246,6 +246,7 @@ class BudgetLineOut(Out):
     accepted: bool | None
     invoiced_quantity: str
     invoiced_base: str
+    plan_item_id: str | None = None  # the chart's plan item this line prices
 
 
 class BreakdownOut(Out):

@@ -82,6 +82,19 @@ FIELDS: dict[str, frozenset[str]] = {
     "payment.recorded": frozenset(
         {"payment_id", "invoice_id", "patient_id", "kind", "method", "amount", "outstanding"}
     ),
+    # charting (issue 16): a planned treatment completed on the chart
+    "treatment.completed": frozenset(
+        {
+            "plan_item_id",
+            "patient_id",
+            "treatment_id",
+            "code",
+            "tooth",
+            "budget_id",
+            "finding_id",
+            "invoiced",
+        }
+    ),
     "message.sent": _MESSAGE,
     "message.failed": _MESSAGE,
     "message.received": _MESSAGE,

@@ -3,8 +3,8 @@
 import { api, request } from './http'
 import type { Page } from './types'
 
-export type Scope = 'tooth' | 'surface' | 'mouth'
-export const SCOPES: Scope[] = ['mouth', 'tooth', 'surface']
+export type Scope = 'tooth' | 'surface' | 'sextant' | 'quadrant' | 'mouth'
+export const SCOPES: Scope[] = ['mouth', 'quadrant', 'sextant', 'tooth', 'surface']
 
 export interface VatType { code: string; name_es: string; name_en: string; rate: string; classification: string; exempt: boolean; active: boolean }
 export interface Treatment {

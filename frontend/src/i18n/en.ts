@@ -475,8 +475,8 @@ const en: typeof es = {
       cost: 'Cost (€)', costHint: 'Optional: what it costs the clinic', duration: 'Duration (min)', scope: 'Applies to', vat: 'VAT',
     },
     badAmount: 'Type an amount with up to 2 decimals, e.g. 45.50', badCode: 'Use letters, digits, dot, hyphen or underscore', badDuration: 'Type minutes between 0 and 600',
-    scope: { mouth: 'Whole mouth', tooth: 'One tooth', surface: 'Surfaces of a tooth' },
-    scopeHint: { mouth: 'e.g. cleaning, night guard', tooth: 'asks for the tooth (FDI) in the estimate', surface: 'asks for the tooth and its surfaces' },
+    scope: { mouth: 'Whole mouth', quadrant: 'One quadrant', sextant: 'One sextant', tooth: 'One tooth', surface: 'Surfaces of a tooth' },
+    scopeHint: { mouth: 'e.g. cleaning, night guard', quadrant: 'e.g. root planing per quadrant', sextant: 'e.g. root planing per sextant', tooth: 'asks for the tooth (FDI) in the estimate', surface: 'asks for the tooth and its surfaces' },
     vat: {
       taxed: 'VAT {rate} %', healthcare: 'Exempt – healthcare', S2: 'Reverse charge', N1: 'Not subject (arts. 7, 14 LIVA)', N2: 'Not subject (place of supply)',
       E1: 'Exempt – art. 20 LIVA', E2: 'Exempt – export', E3: 'Exempt – treated as export', E4: 'Exempt – customs regime', E5: 'Exempt – intra-EU supply', E6: 'Exempt – other',

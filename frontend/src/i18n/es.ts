@@ -473,8 +473,8 @@ export default {
       cost: 'Coste (€)', costHint: 'Opcional: lo que le cuesta a la clínica', duration: 'Duración (min)', scope: 'Se aplica a', vat: 'IVA',
     },
     badAmount: 'Escribe un importe con hasta 2 decimales, p. ej. 45,50', badCode: 'Usa letras, números, punto, guion o guion bajo', badDuration: 'Escribe minutos entre 0 y 600',
-    scope: { mouth: 'Toda la boca', tooth: 'Una pieza', surface: 'Caras de una pieza' },
-    scopeHint: { mouth: 'p. ej. limpieza, férula', tooth: 'pide la pieza (FDI) en el presupuesto', surface: 'pide la pieza y las caras' },
+    scope: { mouth: 'Toda la boca', quadrant: 'Un cuadrante', sextant: 'Un sextante', tooth: 'Una pieza', surface: 'Caras de una pieza' },
+    scopeHint: { mouth: 'p. ej. limpieza, férula', quadrant: 'p. ej. raspado por cuadrante', sextant: 'p. ej. raspado por sextante', tooth: 'pide la pieza (FDI) en el presupuesto', surface: 'pide la pieza y las caras' },
     vat: {
       taxed: 'IVA {rate} %', healthcare: 'Exento – asistencia sanitaria', S2: 'Inversión del sujeto pasivo', N1: 'No sujeto (art. 7, 14 LIVA)', N2: 'No sujeto (localización)',
       E1: 'Exento – art. 20 LIVA', E2: 'Exento – exportación', E3: 'Exento – asimilada a exportación', E4: 'Exento – régimen aduanero', E5: 'Exento – entrega intracomunitaria', E6: 'Exento – otros',
