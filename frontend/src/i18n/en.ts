@@ -696,7 +696,36 @@ const en: typeof es = {
   },
 
   charting: {
-    tab: 'Chart',
+    tab: 'Dental chart',
+    chartLabel: 'Dental chart: arrow keys move between teeth, Enter or Space opens one',
+    tooth: 'Tooth {n}',
+    howTo: 'Press a tooth (or move with the arrow keys and press Enter) to see its findings, record a new one, plan a treatment or see its X-rays.',
+    surface: { mesial: 'Mesial', distal: 'Distal', occlusal: 'Occlusal / incisal', vestibular: 'Buccal / labial', lingual: 'Lingual / palatal', root: 'Root' },
+    kind: { condition: 'Condition', existing: 'Existing work', planned: 'Planned' },
+    code: {
+      caries: 'Caries', fracture: 'Fracture', wear: 'Wear', missing: 'Missing', impacted: 'Impacted', root_remnant: 'Root remnant',
+      periapical_lesion: 'Periapical lesion', mobility: 'Mobility', filling: 'Filling', sealant: 'Sealant', inlay: 'Inlay',
+      crown: 'Crown', veneer: 'Veneer', implant: 'Implant', root_canal: 'Root canal', post: 'Post', bridge: 'Bridge', orthodontic_appliance: 'Orthodontic appliance',
+    },
+    material: {
+      composite: 'Composite', amalgam: 'Amalgam', glass_ionomer: 'Glass ionomer', ceramic: 'Ceramic', zirconia: 'Zirconia',
+      metal_ceramic: 'Metal-ceramic', metal: 'Metal', gold: 'Gold', temporary: 'Temporary',
+    },
+    status: { planned: 'Planned', completed: 'Done', cancelled: 'Cancelled' },
+    dentition: { permanent: 'Permanent', mixed: 'Mixed', deciduous: 'Deciduous' },
+    sextants: { 1: 'Sextant 1 (18-14)', 2: 'Sextant 2 (13-23)', 3: 'Sextant 3 (24-28)', 4: 'Sextant 4 (38-34)', 5: 'Sextant 5 (33-43)', 6: 'Sextant 6 (44-48)' },
+    hasXrays: 'Has X-rays', xrays: 'X-rays', openXrays: 'See its X-rays', noXrays: 'No ready X-rays of this tooth.', xrayOf: 'X-ray of tooth {n}, {date}',
+    findingsOn: 'On tooth {n}', noFindings: 'Nothing recorded on this tooth.', someone: 'someone',
+    supersede: 'Supersede', resolve: 'Resolve', supersedeTitle: 'Supersede the finding', newFinding: 'New finding',
+    codeLabel: 'Finding', pickCode: 'Choose a finding', surfaces: 'Surfaces', teeth: 'Teeth', teethHint: 'Consecutive teeth of one arch, e.g. 14-16 or 14, 15, 16',
+    materialLabel: 'Material', note: 'Note', record: 'Record', cancel: 'Cancel', recorded: 'Finding recorded', resolved: 'Finding resolved',
+    planTitle: 'Plan a treatment', treatment: 'Treatment', pickTreatment: 'Choose a treatment from the catalog', addToPlan: 'Add to plan', planned: 'Added to the plan',
+    planRegion: 'Plan by sextant, quadrant or mouth', sextant: 'Sextant', quadrant: 'Quadrant', wholeMouth: 'Whole mouth',
+    asOf: 'As of', now: 'Today (current)', dentitionLabel: 'Dentition', dentitionAuto: 'By age', print: 'Print',
+    viewingAsOf: 'The chart as it was on {date} (read only).', printedAsOf: 'Dental chart as of {date}', legend: 'Legend',
+    plan: 'Treatment plan', noPlan: 'No planned treatments.', makeBudget: 'Make estimate ({n})', budgetMade: 'Estimate {number} created',
+    select: 'Select', selectItem: 'Select {name}', where: 'Where', statusLabel: 'Status', budget: 'Estimate', actions: 'Actions',
+    complete: 'Done', completed: 'Treatment done', invoiced: 'invoiced', notInvoiced: 'not invoiced',
   },
 
   perio: {

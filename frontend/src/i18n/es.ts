@@ -695,6 +695,35 @@ export default {
 
   charting: {
     tab: 'Odontograma',
+    chartLabel: 'Odontograma: flechas para moverse entre piezas, Intro o Espacio para abrir una',
+    tooth: 'Pieza {n}',
+    howTo: 'Pulsa una pieza (o muévete con las flechas y pulsa Intro) para ver sus hallazgos, anotar uno nuevo, planificar un tratamiento o ver sus radiografías.',
+    surface: { mesial: 'Mesial', distal: 'Distal', occlusal: 'Oclusal / incisal', vestibular: 'Vestibular', lingual: 'Lingual / palatina', root: 'Raíz' },
+    kind: { condition: 'Patología', existing: 'Trabajo existente', planned: 'Planificado' },
+    code: {
+      caries: 'Caries', fracture: 'Fractura', wear: 'Desgaste', missing: 'Ausente', impacted: 'Incluida', root_remnant: 'Resto radicular',
+      periapical_lesion: 'Lesión periapical', mobility: 'Movilidad', filling: 'Obturación', sealant: 'Sellador', inlay: 'Incrustación',
+      crown: 'Corona', veneer: 'Carilla', implant: 'Implante', root_canal: 'Endodoncia', post: 'Perno', bridge: 'Puente', orthodontic_appliance: 'Aparato de ortodoncia',
+    },
+    material: {
+      composite: 'Composite', amalgam: 'Amalgama', glass_ionomer: 'Ionómero de vidrio', ceramic: 'Cerámica', zirconia: 'Circonio',
+      metal_ceramic: 'Metal-cerámica', metal: 'Metal', gold: 'Oro', temporary: 'Provisional',
+    },
+    status: { planned: 'Planificado', completed: 'Hecho', cancelled: 'Anulado' },
+    dentition: { permanent: 'Permanente', mixed: 'Mixta', deciduous: 'Temporal' },
+    sextants: { 1: 'Sextante 1 (18-14)', 2: 'Sextante 2 (13-23)', 3: 'Sextante 3 (24-28)', 4: 'Sextante 4 (38-34)', 5: 'Sextante 5 (33-43)', 6: 'Sextante 6 (44-48)' },
+    hasXrays: 'Tiene radiografías', xrays: 'Radiografías', openXrays: 'Ver sus radiografías', noXrays: 'No hay radiografías listas de esta pieza.', xrayOf: 'Radiografía de la pieza {n}, {date}',
+    findingsOn: 'En la pieza {n}', noFindings: 'Nada anotado en esta pieza.', someone: 'alguien',
+    supersede: 'Sustituir', resolve: 'Resolver', supersedeTitle: 'Sustituir el hallazgo', newFinding: 'Nuevo hallazgo',
+    codeLabel: 'Hallazgo', pickCode: 'Elige un hallazgo', surfaces: 'Superficies', teeth: 'Piezas', teethHint: 'Piezas seguidas de una arcada, p. ej. 14-16 o 14, 15, 16',
+    materialLabel: 'Material', note: 'Nota', record: 'Anotar', cancel: 'Anular', recorded: 'Hallazgo anotado', resolved: 'Hallazgo resuelto',
+    planTitle: 'Planificar un tratamiento', treatment: 'Tratamiento', pickTreatment: 'Elige un tratamiento del catálogo', addToPlan: 'Añadir al plan', planned: 'Añadido al plan',
+    planRegion: 'Planificar por sextante, cuadrante o boca', sextant: 'Sextante', quadrant: 'Cuadrante', wholeMouth: 'Toda la boca',
+    asOf: 'Ver a fecha', now: 'Hoy (actual)', dentitionLabel: 'Dentición', dentitionAuto: 'Según la edad', print: 'Imprimir',
+    viewingAsOf: 'Odontograma tal como estaba el {date} (solo lectura).', printedAsOf: 'Odontograma a {date}', legend: 'Leyenda',
+    plan: 'Plan de tratamiento', noPlan: 'No hay tratamientos planificados.', makeBudget: 'Hacer presupuesto ({n})', budgetMade: 'Presupuesto {number} creado',
+    select: 'Seleccionar', selectItem: 'Seleccionar {name}', where: 'Dónde', statusLabel: 'Estado', budget: 'Presupuesto', actions: 'Acciones',
+    complete: 'Hecho', completed: 'Tratamiento hecho', invoiced: 'facturado', notInvoiced: 'sin facturar',
   },
 
   perio: {
