@@ -92,9 +92,10 @@ def test_history_superseded_and_resolved_and_as_of(billing, clinic):
     assert again["message"]
     res = billing.post(f"/patients/{pid}/chart/findings/{other['finding_id']}/resolve", {})
     assert res["end_reason"] == "resolved"
-    billing.api.post(
+    r = billing.api.post(
         f"/patients/{pid}/chart/findings/{other['finding_id']}/resolve", {}, token=billing.token
-    ).status == 409
+    )
+    assert r.status == 409
 
     now_chart = _chart(billing, pid)
     assert [f["finding_id"] for f in now_chart["findings"]] == [second["finding_id"]]
@@ -116,10 +117,14 @@ def test_unknown_and_bad_ids_and_dates(billing):
     r = billing.api.get(f"/patients/{pid}/chart?as_of=yesterday", token=billing.token)
     assert r.status == 422
     r = billing.api.post(
-        f"/patients/{pid}/chart/findings/01ARZ3NDEKTSV4RRFFQ69G5FAV/resolve", {}, token=billing.token
+        f"/patients/{pid}/chart/findings/01ARZ3NDEKTSV4RRFFQ69G5FAV/resolve",
+        {},
+        token=billing.token,
     )
     assert r.status == 404
-    e = _finding(billing, pid, {"code": "caries", "tooth": 36, "surfaces": ["O"], "supersedes": "x"}, 404)
+    e = _finding(
+        billing, pid, {"code": "caries", "tooth": 36, "surfaces": ["O"], "supersedes": "x"}, 404
+    )
     assert e["message"]
 
 

@@ -83,9 +83,7 @@ def test_every_route_is_isolated(billing, other_billing):
         token=o.token,
     )
     assert r.status == 422 and r.json()["errors"][0]["field"] == "treatment_id"
-    r = o.api.post(
-        f"/patients/{own_pid}/chart/plan/budget", {"item_ids": [item]}, token=o.token
-    )
+    r = o.api.post(f"/patients/{own_pid}/chart/plan/budget", {"item_ids": [item]}, token=o.token)
     assert r.status == 422
     # their uninvoiced list holds none of ours; ours still holds it
     assert o.get("/charting/uninvoiced")["items"] == []

@@ -79,8 +79,11 @@ def test_plan_budget_invoice_complete(billing, published):
         {"code": "caries", "tooth": 36, "surfaces": ["O"]},
         201,
     )
-    a = _plan(billing, pid, {"treatment_id": fill, "tooth": 36, "surfaces": ["O"],
-                             "material": "composite"})
+    a = _plan(
+        billing,
+        pid,
+        {"treatment_id": fill, "tooth": 36, "surfaces": ["O"], "material": "composite"},
+    )
     b = _plan(billing, pid, {"treatment_id": rasp, "sextant": 4})
     made = billing.post(
         f"/patients/{pid}/chart/plan/budget", {"item_ids": [a["item_id"], b["item_id"]]}, 201
@@ -90,8 +93,9 @@ def test_plan_budget_invoice_complete(billing, published):
     budget = billing.get(f"/billing/budgets/{made['budget_id']}")
     assert [ln["plan_item_id"] for ln in budget["lines"]] == [a["item_id"], b["item_id"]]
     assert budget["lines"][0]["tooth"] == 36 and budget["lines"][0]["surfaces"] == ["O"]
-    assert "Sextant 4" in budget["lines"][1]["description"] or "Sextante 4" in (
-        budget["lines"][1]["description"]
+    assert (
+        "Sextant 4" in budget["lines"][1]["description"]
+        or "Sextante 4" in (budget["lines"][1]["description"])
     )
     # the same item cannot go into a second budget
     r = billing.api.post(

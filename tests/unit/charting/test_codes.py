@@ -55,8 +55,13 @@ def test_regions():
 
 @pytest.mark.parametrize(
     ("dob", "expected"),
-    [("2022-06-01", "deciduous"), ("2018-01-01", "mixed"), ("2000-01-01", "permanent"),
-     (None, "permanent"), ("garbage", "permanent")],
+    [
+        ("2022-06-01", "deciduous"),
+        ("2018-01-01", "mixed"),
+        ("2000-01-01", "permanent"),
+        (None, "permanent"),
+        ("garbage", "permanent"),
+    ],
 )
 def test_dentition_by_age(dob, expected):
     assert codes.dentition_for(dob, date(2026, 12, 3)) == expected
