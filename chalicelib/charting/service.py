@@ -73,6 +73,8 @@ def plan_out(
     completed_at = p.completed_at
     if cutoff is not None and p.completed_at is not None and p.completed_at >= cutoff:
         status, completed_at = "planned", None
+    if cutoff is not None and p.cancelled_at is not None and p.cancelled_at >= cutoff:
+        status = "planned"
     tooth = int(p.tooth) if p.tooth is not None else None
     sextant = int(p.sextant) if p.sextant is not None else None
     quadrant = int(p.quadrant) if p.quadrant is not None else None

@@ -725,7 +725,7 @@ const en: typeof es = {
     viewingAsOf: 'The chart as it was on {date} (read only).', printedAsOf: 'Dental chart as of {date}', legend: 'Legend',
     plan: 'Treatment plan', noPlan: 'No planned treatments.', makeBudget: 'Make estimate ({n})', budgetMade: 'Estimate {number} created',
     select: 'Select', selectItem: 'Select {name}', where: 'Where', statusLabel: 'Status', budget: 'Estimate', actions: 'Actions',
-    complete: 'Done', completed: 'Treatment done', invoiced: 'invoiced', notInvoiced: 'not invoiced',
+    complete: 'Mark done', completed: 'Treatment done', invoiced: 'invoiced', notInvoiced: 'not invoiced',
   },
 
   perio: {

@@ -723,7 +723,7 @@ export default {
     viewingAsOf: 'Odontograma tal como estaba el {date} (solo lectura).', printedAsOf: 'Odontograma a {date}', legend: 'Leyenda',
     plan: 'Plan de tratamiento', noPlan: 'No hay tratamientos planificados.', makeBudget: 'Hacer presupuesto ({n})', budgetMade: 'Presupuesto {number} creado',
     select: 'Seleccionar', selectItem: 'Seleccionar {name}', where: 'Dónde', statusLabel: 'Estado', budget: 'Presupuesto', actions: 'Acciones',
-    complete: 'Hecho', completed: 'Tratamiento hecho', invoiced: 'facturado', notInvoiced: 'sin facturar',
+    complete: 'Marcar hecho', completed: 'Tratamiento hecho', invoiced: 'facturado', notInvoiced: 'sin facturar',
   },
 
   perio: {
