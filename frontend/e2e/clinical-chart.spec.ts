@@ -64,7 +64,7 @@ test('the dentist charts a caries on 36 O, plans a filling, makes it an estimate
   await page.getByRole('option', { name: /OBT1/ }).click()
   await page.getByTestId('plan-surface-O').click()
   await page.getByTestId('plan-save').click()
-  await expect(dialog).toContainText('OBT1')
+  await expect(dialog.getByTestId('tooth-plan-OBT1')).toContainText('Planificado')
   await page.keyboard.press('Escape')
   await expect(dialog).toBeHidden()
   await expect(surface(page, 36, 'O')).toHaveClass(/condition/) // the caries shows over the plan
