@@ -20,6 +20,7 @@ from chalicelib.core.db import Item, decode_cursor, encode_cursor, transaction
 from chalicelib.core.errors import Conflict, Forbidden, NotFound
 from chalicelib.core.i18n import tr
 from chalicelib.core.ids import new_id, now
+from chalicelib.patients import service as patients
 
 
 def load_item(clinic_id: str, patient_id: str, item_id: str) -> PlanItem:
@@ -299,14 +300,18 @@ def uninvoiced(principal: Principal, q: schemas.UninvoicedQuery, lang: str) -> P
     start = decode_cursor(q.cursor, partition=("GSI3PK", pk))
     res = Item.gsi3.query(pk, limit=q.limit, last_evaluated_key=start)
     items = [x for x in res if isinstance(x, PlanItem)]
+    # The page's patients in one BatchGetItem (at most ``limit`` keys): the list names them.
+    people = patients.load_many(cid, (it.patient_id for it in items))
     out = []
     for it in items:
+        person = people.get(it.patient_id)
         sextant = int(it.sextant) if it.sextant is not None else None
         quadrant = int(it.quadrant) if it.quadrant is not None else None
         out.append(
             schemas.UninvoicedOut(
                 item_id=it.item_id,
                 patient_id=it.patient_id,
+                patient_name=patients.full_name(person) if person else "",
                 treatment_code=it.treatment_code,
                 name=(it.name_en or it.name_es) if lang == "en" else it.name_es,
                 tooth=int(it.tooth) if it.tooth is not None else None,

@@ -108,7 +108,8 @@ def cancel_plan_item(req: Req, patient_id: str, item_id: str) -> schemas.PlanIte
 @r(
     "/charting/uninvoiced",
     "GET",
-    permission="clinical.chart.read",
+    # The front desk's list, read by whoever invoices: a billing key, not a clinical one.
+    permission="billing.invoices.read",
     query=schemas.UninvoicedQuery,
     response=list[schemas.UninvoicedOut],
     paged=True,

@@ -161,6 +161,7 @@ class UninvoicedQuery(Strict):
 class UninvoicedOut(BaseModel):
     item_id: str
     patient_id: str
+    patient_name: str
     treatment_code: str
     name: str
     tooth: int | None

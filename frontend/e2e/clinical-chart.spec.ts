@@ -87,6 +87,13 @@ test('the dentist charts a caries on 36 O, plans a filling, makes it an estimate
   const listed = await apiGet<{ items: { patient_id: string; treatment_code: string }[] }>(page, '/charting/uninvoiced?limit=200')
   expect(listed.items.some((x) => x.patient_id === pid && x.treatment_code === 'OBT1')).toBe(true)
 
+  // ---- the front desk's list (Billing › Por facturar) names the patient and the treatment
+  await page.goto(`${base()}/billing/uninvoiced`)
+  await expect(page.getByTestId('uninvoiced-item').filter({ hasText: `Tograma${stamp}` })).toContainText('OBT1')
+  await accessible(page, 'por facturar', 'uninvoiced')
+  await page.goto(`${base()}/patients/${pid}/chart`)
+  await expect(page.getByTestId('odontogram')).toBeVisible({ timeout: 60_000 })
+
   // ---- the chart as of the day before shows none of it; English
   await setLanguage(page, 'en')
   await expect(page.getByTestId('tooth-36')).toHaveAttribute('aria-label', /Tooth 36/)

@@ -59,7 +59,7 @@ export interface Chart {
 }
 export interface BudgetFromPlan { budget_id: string; number: string; total: string; items: PlanItem[] }
 export interface Uninvoiced {
-  item_id: string; patient_id: string; treatment_code: string; name: string; tooth: number | null; region: string
+  item_id: string; patient_id: string; patient_name: string; treatment_code: string; name: string; tooth: number | null; region: string
   completed_at: string; budget_id: string | null; budget_number: string | null
 }
 

@@ -453,7 +453,7 @@ const en: typeof es = {
   },
   billing: {
     subtitle: 'Estimates, invoices, payments and the treatment catalog',
-    tabs: { budgets: 'Estimates', invoices: 'Invoices', takings: "Today's takings", catalog: 'Catalog' },
+    tabs: { budgets: 'Estimates', invoices: 'Invoices', uninvoiced: 'To invoice', takings: "Today's takings", catalog: 'Catalog' },
   },
 
   // Catalog screen (views/billing/CatalogSection.vue)
@@ -701,6 +701,10 @@ const en: typeof es = {
     tooth: 'Tooth {n}',
     howTo: 'Press a tooth (or move with the arrow keys and press Enter) to see its findings, record a new one, plan a treatment or see its X-rays.',
     surface: { mesial: 'Mesial', distal: 'Distal', occlusal: 'Occlusal / incisal', vestibular: 'Buccal / labial', lingual: 'Lingual / palatal', root: 'Root' },
+    uninvoiced: {
+      title: 'Done, not invoiced', hint: 'Treatments marked done on the chart that no issued invoice covers yet, oldest first. Open the patient to invoice them.',
+      none: 'Nothing waiting: everything done is invoiced.', done: 'Done on', patient: 'Patient', tooth: 'Tooth {n}', more: 'Show more',
+    },
     kind: { condition: 'Condition', existing: 'Existing work', planned: 'Planned' },
     code: {
       caries: 'Caries', fracture: 'Fracture', wear: 'Wear', missing: 'Missing', impacted: 'Impacted', root_remnant: 'Root remnant',

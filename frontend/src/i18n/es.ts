@@ -451,7 +451,7 @@ export default {
   },
   billing: {
     subtitle: 'Presupuestos, facturas, cobros y el catálogo de tratamientos',
-    tabs: { budgets: 'Presupuestos', invoices: 'Facturas', takings: 'Caja del día', catalog: 'Catálogo' },
+    tabs: { budgets: 'Presupuestos', invoices: 'Facturas', uninvoiced: 'Por facturar', takings: 'Caja del día', catalog: 'Catálogo' },
   },
 
   // Catalog screen (views/billing/CatalogSection.vue)
@@ -699,6 +699,10 @@ export default {
     tooth: 'Pieza {n}',
     howTo: 'Pulsa una pieza (o muévete con las flechas y pulsa Intro) para ver sus hallazgos, anotar uno nuevo, planificar un tratamiento o ver sus radiografías.',
     surface: { mesial: 'Mesial', distal: 'Distal', occlusal: 'Oclusal / incisal', vestibular: 'Vestibular', lingual: 'Lingual / palatina', root: 'Raíz' },
+    uninvoiced: {
+      title: 'Hecho y sin facturar', hint: 'Tratamientos marcados como hechos en el odontograma que ninguna factura emitida cubre todavía, los más antiguos primero. Abre al paciente para facturarlos.',
+      none: 'Nada pendiente: todo lo hecho está facturado.', done: 'Hecho el', patient: 'Paciente', tooth: 'Diente {n}', more: 'Ver más',
+    },
     kind: { condition: 'Patología', existing: 'Trabajo existente', planned: 'Planificado' },
     code: {
       caries: 'Caries', fracture: 'Fractura', wear: 'Desgaste', missing: 'Ausente', impacted: 'Incluida', root_remnant: 'Resto radicular',

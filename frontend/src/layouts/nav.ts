@@ -19,6 +19,8 @@ export interface Section extends Gated { key: string; label: string; icon: strin
 export const BILLING_SECTIONS: Section[] = [
   { key: 'budgets', label: 'billing.tabs.budgets', icon: 'pi pi-file-edit', permission: 'billing.budgets.read' },
   { key: 'invoices', label: 'billing.tabs.invoices', icon: 'pi pi-receipt', permission: 'billing.invoices.read' },
+  // Treatments marked done on the chart that no issued invoice covers yet (the front desk's list).
+  { key: 'uninvoiced', label: 'billing.tabs.uninvoiced', icon: 'pi pi-clock', permission: 'billing.invoices.read' },
   { key: 'takings', label: 'billing.tabs.takings', icon: 'pi pi-wallet', permission: 'billing.payments.write' },
   { key: 'catalog', label: 'billing.tabs.catalog', icon: 'pi pi-list', permission: 'billing.catalog.read' },
 ]
