@@ -82,6 +82,8 @@ FIELDS: dict[str, frozenset[str]] = {
     "payment.recorded": frozenset(
         {"payment_id", "invoice_id", "patient_id", "kind", "method", "amount", "outstanding"}
     ),
+    # perio (issue 16)
+    "perio.exam_completed": frozenset({"exam_id", "patient_id", "appointment_id", "amends"}),
     "message.sent": _MESSAGE,
     "message.failed": _MESSAGE,
     "message.received": _MESSAGE,
