@@ -719,7 +719,7 @@ const en: typeof es = {
     keysHelp: 'Type one digit per site and the cursor moves to the next one in dictation order: upper buccal 18→28, palatal 28→18, lower lingual 38→48, buccal 48→38 (missing teeth are skipped). “+” and a digit for 10–15 mm; in the margin, “-” and a digit for a margin above the cemento-enamel junction. B bleeding, S suppuration, P plaque (on the site just entered); X missing tooth; Backspace clears; Enter / Shift+Enter next / previous; arrows to move.',
     legend: 'PD: probing depth. GM: gingival margin (recession positive). CAL = PD + GM. Green: 2 mm or more better; red: 2 mm or more worse than the previous exam. Dots: red bleeding, yellow suppuration, blue plaque. Press a tooth number to mark it missing or an implant.',
     upper: 'Upper arch', lower: 'Lower arch', tooth: 'Tooth', toothN: 'Tooth {n}',
-    toothState: 'Tooth {n}: {state}. Change', states: { present: 'present', missing: 'missing', implant: 'implant' },
+    toothState: ': {state} (press to change)', states: { present: 'present', missing: 'missing', implant: 'implant' },
     buccal: 'Buccal', lingual: 'Lingual', palatal: 'Palatal',
     mobility: 'Mobility', mobilityLong: 'mobility (0–3)', furcation: 'Furcation', furcationLong: 'furcation (0–3)',
     previous: 'Previous', pd: 'PD', pdLong: 'probing depth', gm: 'GM', gmLong: 'gingival margin', cal: 'CAL', flags: 'B · Sup · P',

@@ -717,7 +717,7 @@ export default {
     keysHelp: 'Escribe un dígito en cada punto y el cursor pasa al siguiente en el orden de dictado: superior vestibular 18→28, palatino 28→18, inferior lingual 38→48, vestibular 48→38 (se saltan los dientes ausentes). «+» y un dígito para 10–15 mm; en el margen, «-» y un dígito para un margen por encima del límite amelocementario. B sangrado, S supuración, P placa (en el punto que acabas de anotar); X diente ausente; Retroceso borra; Intro / Mayús+Intro siguiente / anterior; flechas para moverse.',
     legend: 'PS: profundidad de sondaje. MG: margen gingival (recesión positiva). NIC = PS + MG. Verde: mejora de 2 mm o más; rojo: empeora 2 mm o más respecto al anterior. Puntos: rojo sangrado, amarillo supuración, azul placa. Pulsa un número de diente para marcarlo ausente o implante.',
     upper: 'Arcada superior', lower: 'Arcada inferior', tooth: 'Diente', toothN: 'Diente {n}',
-    toothState: 'Diente {n}: {state}. Cambiar', states: { present: 'presente', missing: 'ausente', implant: 'implante' },
+    toothState: ': {state} (pulsa para cambiar)', states: { present: 'presente', missing: 'ausente', implant: 'implante' },
     buccal: 'Vestibular', lingual: 'Lingual', palatal: 'Palatino',
     mobility: 'Movilidad', mobilityLong: 'movilidad (0–3)', furcation: 'Furca', furcationLong: 'furca (0–3)',
     previous: 'Anterior', pd: 'PS', pdLong: 'profundidad', gm: 'MG', gmLong: 'margen gingival', cal: 'NIC', flags: 'Sangr. · Sup. · Pl.',
