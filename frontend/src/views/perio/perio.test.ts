@@ -1,12 +1,18 @@
-import { afterEach, describe, expect, it } from 'vitest'
+import { afterEach, describe, expect, it, vi } from 'vitest'
 import { flushPromises, mount } from '@vue/test-utils'
 import { reactive } from 'vue'
+import { createPinia, setActivePinia } from 'pinia'
 import PrimeVue from 'primevue/config'
+import ToastService from 'primevue/toastservice'
 import { i18n } from '@/i18n'
-import { change, dictationPath, emptySite, emptyTooth, indices, keyAction, screenSites, toInput, type Chart } from '@/api/perio'
+import { change, dictationPath, emptySite, emptyTooth, indices, keyAction, perioApi, screenSites, toInput, type Chart, type Exam } from '@/api/perio'
+import { useSession } from '@/stores/session'
 import PerioGrid, { type ChartOps } from './PerioGrid.vue'
+import PerioTab from './PerioTab.vue'
 
 afterEach(() => {
+  vi.useRealTimers()
+  vi.unstubAllGlobals()
   document.body.innerHTML = ''
 })
 
@@ -140,5 +146,57 @@ describe('the perio strings', () => {
       typeof o === 'object' && o !== null ? Object.entries(o).flatMap(([k, v]) => keys(v, `${p}.${k}`)) : [p]
     expect(keys(es.perio).sort()).toEqual(keys(en.perio).sort())
     expect(keys(es.perio).length).toBeGreaterThan(60)
+  })
+})
+
+describe('the perio tab', () => {
+  const summary = (over: Partial<Exam> = {}): Exam => ({
+    exam_id: 'E1', patient_id: 'P1', exam_date: '2026-03-09', appointment_id: null, status: 'draft', examiner_id: 'U1',
+    examiner_name: 'Sergio', amends: null, amended_by: null, indices: indices({}), created_at: '', updated_at: '',
+    completed_at: null, completed_by_name: null, version: 1, teeth: {}, previous_exam_id: null, ...over,
+  })
+
+  async function mountTab(permissions: string[], exam: Exam) {
+    vi.stubGlobal('matchMedia', (q: string) => ({ matches: false, media: q, addEventListener() {}, removeEventListener() {}, addListener() {}, removeListener() {} }))
+    const pinia = createPinia()
+    setActivePinia(pinia)
+    useSession().me = { permissions, user: { user_id: 'U1' } } as never
+    vi.spyOn(perioApi, 'list').mockResolvedValue({ items: [exam], next_cursor: null })
+    vi.spyOn(perioApi, 'get').mockResolvedValue(exam)
+    const w = mount(PerioTab, { props: { patientId: 'P1' }, global: { plugins: [pinia, i18n, [PrimeVue, { theme: 'none' }], ToastService] }, attachTo: document.body })
+    await flushPromises()
+    return w
+  }
+
+  it('saves the draft a moment after typing, one save at a time, with the version it got back', async () => {
+    vi.useFakeTimers()
+    const w = await mountTab(['clinical.perio.read', 'clinical.perio.write'], summary())
+    let version = 1
+    const save = vi.spyOn(perioApi, 'save').mockImplementation(async (_id, v, teeth) => {
+      expect(v).toBe(version)
+      version += 1
+      return summary({ version, teeth })
+    })
+    await w.get('[data-testid="pd-18-DB"]').trigger('keydown', { key: '3' })
+    await w.get('[data-testid="pd-18-B"]').trigger('keydown', { key: '4' })
+    expect(save).not.toHaveBeenCalled()
+    await vi.advanceTimersByTimeAsync(900)
+    expect(save).toHaveBeenCalledTimes(1)
+    expect(save.mock.calls[0][2]['18'].sites.B!.pd).toBe(4)
+    await w.get('[data-testid="pd-18-MB"]').trigger('keydown', { key: '2' })
+    await vi.advanceTimersByTimeAsync(900)
+    expect(save).toHaveBeenCalledTimes(2)
+    expect(save.mock.calls[1][1]).toBe(2)
+    expect(w.get('[data-testid="perio-save-state"]').text()).toBe('Guardado')
+    expect(w.get('[data-testid="perio-index-sites"]').text()).toBe('3')
+    vi.useRealTimers()
+  })
+
+  it('a completed exam is read only, and without the write permission nothing is offered', async () => {
+    const w = await mountTab(['clinical.perio.read'], summary({ status: 'completed', teeth: CHART }))
+    expect(w.get('[data-testid="pd-16-DB"]').attributes('readonly')).toBeDefined()
+    expect(w.find('[data-testid="perio-new"]').exists()).toBe(false)
+    expect(w.find('[data-testid="perio-complete"]').exists()).toBe(false)
+    expect(w.get('[data-testid="perio-index-bop_percent"]').text()).toContain('44,4')
   })
 })
