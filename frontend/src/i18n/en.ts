@@ -710,6 +710,7 @@ const en: typeof es = {
     lockedHint: 'Completed and locked: to correct it, start an amendment (both versions stay).',
     saving: 'Saving…', saved: 'Saved', saveFailed: 'Not saved: {error}',
     staleTitle: 'Exam changed', failed: 'Could not do it', completedToast: 'Perio exam completed',
+    compareWith: 'Compare with', noCompare: 'No comparison',
     indices: 'Indices', vsPrev: '{d} vs. previous',
     idx: {
       bop_percent: 'Bleeding on probing', plaque_percent: 'Plaque', sites_pd_ge4: 'Sites ≥ 4 mm', sites_pd_ge6: 'Sites ≥ 6 mm',

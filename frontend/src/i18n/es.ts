@@ -708,6 +708,7 @@ export default {
     lockedHint: 'Completado y bloqueado: para corregirlo, crea una corrección (quedan las dos versiones).',
     saving: 'Guardando…', saved: 'Guardado', saveFailed: 'No se ha guardado: {error}',
     staleTitle: 'Periodontograma modificado', failed: 'No se ha podido hacer', completedToast: 'Periodontograma completado',
+    compareWith: 'Comparar con', noCompare: 'Sin comparar',
     indices: 'Índices', vsPrev: '{d} vs. anterior',
     idx: {
       bop_percent: 'Sangrado al sondaje', plaque_percent: 'Placa', sites_pd_ge4: 'Puntos ≥ 4 mm', sites_pd_ge6: 'Puntos ≥ 6 mm',
