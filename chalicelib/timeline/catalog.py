@@ -95,6 +95,8 @@ FIELDS: dict[str, frozenset[str]] = {
             "invoiced",
         }
     ),
+    # perio (issue 16)
+    "perio.exam_completed": frozenset({"exam_id", "patient_id", "appointment_id", "amends"}),
     "message.sent": _MESSAGE,
     "message.failed": _MESSAGE,
     "message.received": _MESSAGE,

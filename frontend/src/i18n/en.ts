@@ -734,6 +734,33 @@ const en: typeof es = {
 
   perio: {
     tab: 'Perio',
+    exam: 'Perio exam', date: 'Date', new: 'New perio exam', more: 'Show more',
+    empty: 'No perio exams', emptyHint: 'Pick the date and press “New perio exam” to start.',
+    examOf: 'Perio exam of {date}', by: 'by {name}', comparedWith: 'compared with the one of {date}',
+    status: { draft: 'Draft', completed: 'Completed' },
+    amendment: 'amendment', amended: 'amended', amendsNote: 'amends an earlier exam', amendedNote: 'has a later amendment',
+    startPd: 'Enter depths', startGm: 'Enter margins', discard: 'Discard draft', complete: 'Complete', amend: 'Amend',
+    lockedHint: 'Completed and locked: to correct it, start an amendment (both versions stay).',
+    saving: 'Saving…', saved: 'Saved', saveFailed: 'Not saved: {error}',
+    staleTitle: 'Exam changed', failed: 'Could not do it', completedToast: 'Perio exam completed',
+    compareWith: 'Compare with', noCompare: 'No comparison',
+    indices: 'Indices', vsPrev: '{d} vs. previous',
+    idx: {
+      bop_percent: 'Bleeding on probing', plaque_percent: 'Plaque', sites_pd_ge4: 'Sites ≥ 4 mm', sites_pd_ge6: 'Sites ≥ 6 mm',
+      mean_pd: 'Mean probing depth', mean_cal: 'Mean attachment level', sites_examined: 'Sites probed',
+    },
+    keysTitle: 'Keyboard',
+    keysHelp: 'Type one digit per site and the cursor moves to the next one in dictation order: upper buccal 18→28, palatal 28→18, lower lingual 38→48, buccal 48→38 (missing teeth are skipped). “+” and a digit for 10–15 mm; in the margin, “-” and a digit for a margin above the cemento-enamel junction. B bleeding, S suppuration, P plaque (on the site just entered); X missing tooth; Backspace clears; Enter / Shift+Enter next / previous; arrows to move.',
+    legend: 'PD: probing depth. GM: gingival margin (recession positive). CAL = PD + GM. Green: 2 mm or more better; red: 2 mm or more worse than the previous exam. Dots: red bleeding, yellow suppuration, blue plaque. Press a tooth number to mark it missing or an implant.',
+    upper: 'Upper arch', lower: 'Lower arch', tooth: 'Tooth', toothN: 'Tooth {n}',
+    toothState: ': {state} (press to change)', states: { present: 'present', missing: 'missing', implant: 'implant' },
+    buccal: 'Buccal', lingual: 'Lingual', palatal: 'Palatal',
+    mobility: 'Mobility', mobilityLong: 'mobility (0–3)', furcation: 'Furcation', furcationLong: 'furcation (0–3)',
+    previous: 'Previous', pd: 'PD', pdLong: 'probing depth', gm: 'GM', gmLong: 'gingival margin', cal: 'CAL', flags: 'B · Sup · P',
+    bop: 'bleeding', sup: 'suppuration', plaque: 'plaque', prevValue: 'previous {n}',
+    pendingTens: 'Tens: type the second digit', pendingNegative: 'Negative margin: type the digit',
+    sites: { MB: 'mesiobuccal', B: 'buccal', DB: 'distobuccal', ML: 'mesiolingual', L: 'lingual', DL: 'distolingual' },
+    sitesPalatal: { ML: 'mesiopalatal', L: 'palatal', DL: 'distopalatal' },
   },
 
   notes: {

@@ -732,6 +732,33 @@ export default {
 
   perio: {
     tab: 'Periodontograma',
+    exam: 'Periodontograma', date: 'Fecha', new: 'Nuevo periodontograma', more: 'Ver más',
+    empty: 'Sin periodontogramas', emptyHint: 'Elige la fecha y pulsa «Nuevo periodontograma» para empezar.',
+    examOf: 'Periodontograma del {date}', by: 'por {name}', comparedWith: 'comparado con el del {date}',
+    status: { draft: 'Borrador', completed: 'Completado' },
+    amendment: 'corrección', amended: 'corregido', amendsNote: 'corrige un periodontograma anterior', amendedNote: 'tiene una corrección posterior',
+    startPd: 'Anotar profundidades', startGm: 'Anotar márgenes', discard: 'Descartar borrador', complete: 'Completar', amend: 'Corregir',
+    lockedHint: 'Completado y bloqueado: para corregirlo, crea una corrección (quedan las dos versiones).',
+    saving: 'Guardando…', saved: 'Guardado', saveFailed: 'No se ha guardado: {error}',
+    staleTitle: 'Periodontograma modificado', failed: 'No se ha podido hacer', completedToast: 'Periodontograma completado',
+    compareWith: 'Comparar con', noCompare: 'Sin comparar',
+    indices: 'Índices', vsPrev: '{d} vs. anterior',
+    idx: {
+      bop_percent: 'Sangrado al sondaje', plaque_percent: 'Placa', sites_pd_ge4: 'Puntos ≥ 4 mm', sites_pd_ge6: 'Puntos ≥ 6 mm',
+      mean_pd: 'Profundidad media', mean_cal: 'Nivel de inserción medio', sites_examined: 'Puntos sondados',
+    },
+    keysTitle: 'Teclado',
+    keysHelp: 'Escribe un dígito en cada punto y el cursor pasa al siguiente en el orden de dictado: superior vestibular 18→28, palatino 28→18, inferior lingual 38→48, vestibular 48→38 (se saltan los dientes ausentes). «+» y un dígito para 10–15 mm; en el margen, «-» y un dígito para un margen por encima del límite amelocementario. B sangrado, S supuración, P placa (en el punto que acabas de anotar); X diente ausente; Retroceso borra; Intro / Mayús+Intro siguiente / anterior; flechas para moverse.',
+    legend: 'PS: profundidad de sondaje. MG: margen gingival (recesión positiva). NIC = PS + MG. Verde: mejora de 2 mm o más; rojo: empeora 2 mm o más respecto al anterior. Puntos: rojo sangrado, amarillo supuración, azul placa. Pulsa un número de diente para marcarlo ausente o implante.',
+    upper: 'Arcada superior', lower: 'Arcada inferior', tooth: 'Diente', toothN: 'Diente {n}',
+    toothState: ': {state} (pulsa para cambiar)', states: { present: 'presente', missing: 'ausente', implant: 'implante' },
+    buccal: 'Vestibular', lingual: 'Lingual', palatal: 'Palatino',
+    mobility: 'Movilidad', mobilityLong: 'movilidad (0–3)', furcation: 'Furca', furcationLong: 'furca (0–3)',
+    previous: 'Anterior', pd: 'PS', pdLong: 'profundidad', gm: 'MG', gmLong: 'margen gingival', cal: 'NIC', flags: 'Sangr. · Sup. · Pl.',
+    bop: 'sangrado', sup: 'supuración', plaque: 'placa', prevValue: 'anterior {n}',
+    pendingTens: 'Decenas: escribe el segundo dígito', pendingNegative: 'Margen negativo: escribe el dígito',
+    sites: { MB: 'mesiovestibular', B: 'vestibular', DB: 'distovestibular', ML: 'mesiolingual', L: 'lingual', DL: 'distolingual' },
+    sitesPalatal: { ML: 'mesiopalatino', L: 'palatino', DL: 'distopalatino' },
   },
 
   notes: {
