@@ -23,7 +23,9 @@ BUILT = {
     "document.expired",
 }
 # Modules whose audit helper takes the action as a parameter: their literal action strings.
-PARAMETER_ACTIONS = re.compile(r"^(billing\.(budget|invoice)|staff|patient)\.[a-z_]+$")
+PARAMETER_ACTIONS = re.compile(
+    r"^(billing\.(budget|invoice)|staff|patient|charting\.(finding|plan))\.[a-z_]+$"
+)
 
 
 def _audited() -> set[str]:
@@ -44,7 +46,7 @@ def _audited() -> set[str]:
                 isinstance(node, ast.Constant)
                 and isinstance(node.value, str)
                 and PARAMETER_ACTIONS.match(node.value)
-                and path.parent.name in ("billing", "identity", "patients")
+                and path.parent.name in ("billing", "identity", "patients", "charting")
             ):
                 found.add(node.value)
     return found
