@@ -8,7 +8,9 @@ import { test, expect, type APIRequestContext, type Page } from './test'
 import { apiCall, apiStatus, base, expectAccessible, PASSWORD, setLanguage, shot } from './helpers'
 
 const stamp = Date.now().toString(36).slice(-5)
-const WORD = `Xq${stamp}` // a word only this run's note has, to find it among the demo notes
+// A word only this run's note has (accented: the search finds it typed without the accent)
+const WORD = `Xqá${stamp}`
+const PLAIN = `xqa${stamp}`
 
 async function signedIn(page: Page, request: APIRequestContext, email: string) {
   const r = await request.post(`${base()}/api/v1/auth/login`, { data: { email, password: PASSWORD }, timeout: 180_000 })
@@ -22,6 +24,9 @@ async function signedIn(page: Page, request: APIRequestContext, email: string) {
 }
 
 async function accessible(page: Page, label: string, name: string) {
+  // The demo seed's images are still being rendered when the stack starts, and their live
+  // notifications pop up as toasts at random moments: not this screen's, so out of the check.
+  await page.addStyleTag({ content: '[data-testid="live-toast"] { display: none !important; }' })
   for (const width of [1280, 390]) {
     await page.setViewportSize({ width, height: width > 500 ? 800 : 844 })
     await expectAccessible(page, label)
@@ -92,16 +97,16 @@ test('the dentist writes a note from a template, signs it, amends it and finds i
   await accessible(page, 'nota firmada y enmendada', 'notes-amended')
 
   // ---- search: unaccented word, from the tab's search box ----
-  await page.getByTestId('notes-search-q').fill(`endodoncia ${WORD.toLowerCase()}`)
+  await page.getByTestId('notes-search-q').fill(`endodoncia ${PLAIN}`)
   await page.getByTestId('notes-search-q').press('Enter')
   await expect(page).toHaveURL(/\/notes\/search\?q=/)
   const hits = page.getByTestId('notes-hit')
   await expect(hits).toHaveCount(1)
   await expect(hits.first()).toContainText(`Nuria Notas${stamp}`)
-  await expect(hits.first()).toContainText('Endodóncia')
+  await expect(hits.first()).toContainText('Pulpitis irreversible')
   await accessible(page, 'búsqueda de notas', 'notes-search')
   // accented and upper case, typed on the search screen
-  await page.getByTestId('notes-search-input').fill(`ENDODÓNCIA ${WORD}`)
+  await page.getByTestId('notes-search-input').fill(`ENDODÓNCIA ${WORD.toUpperCase()}`)
   await page.getByTestId('notes-search-go').click()
   await expect(page).toHaveURL(/ENDOD/)
   await expect(hits).toHaveCount(1)

@@ -226,3 +226,41 @@ def test_list_pages_with_the_cursor(notes: Notes) -> None:
     other = notes.patient(first_name="Otra")
     r = notes.api.get(f"/patients/{other}/notes?cursor={cursors[0]}", token=notes.token)
     assert r.status == 400
+
+
+def test_documents_attach_when_available_and_the_patients_own(clinic: Any, notes: Notes) -> None:
+    from chalicelib.core import scoping
+    from chalicelib.core.ids import new_id, now
+    from chalicelib.imaging.models import Document
+
+    pid, other = notes.patient(), notes.patient(first_name="Otro")
+
+    def doc(patient_id: str, status: str) -> str:
+        did = new_id()
+        with scoping.clinic(clinic.clinic_id):
+            Document(
+                *Document.key(clinic.clinic_id, patient_id, did),
+                document_id=did,
+                patient_id=patient_id,
+                type="consent",
+                title="Consentimiento",
+                filename="c.pdf",
+                declared_type="application/pdf",
+                declared_size=10,
+                status=status,
+                created_at=now(),
+                created_by="u",
+                updated_at=now(),
+            ).save()
+        return did
+
+    ok, pending, theirs = doc(pid, "available"), doc(pid, "pending"), doc(other, "available")
+    n = notes.note(pid, attachments=[{"kind": "document", "id": ok}])
+    assert n["attachments"] == [{"kind": "document", "id": ok}]
+    for bad in (pending, theirs):
+        r = notes.api.post(
+            f"/patients/{pid}/notes",
+            {"kind": "free", "text": "x", "attachments": [{"kind": "document", "id": bad}]},
+            token=notes.token,
+        )
+        assert r.status == 422 and r.json()["errors"][0]["field"] == "attachments[0].id"
