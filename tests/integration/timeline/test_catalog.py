@@ -85,6 +85,7 @@ def test_the_catalog_covers_every_event_the_timeline_rule_routes():
     payload fields; what the bus rule routes and nothing else."""
     prefixes = ("patient.", "appointment.", "image.", "document.", "budget.", "invoice.")
     prefixes += ("payment.", "message.")
+    prefixes += ("note.",)  # clinical notes (issue 16)
     assert all(t.startswith(prefixes) for t in catalog.FIELDS)
     assert all("patient_id" in fields for fields in catalog.FIELDS.values())
     assert catalog.shown("invoice.issued", {"num_serie": "A-1", "rectifies": ["I1"]}) == {
