@@ -37,13 +37,14 @@ def _folded(text: str) -> tuple[str, list[int]]:
 
 
 def snippet(text_parts: list[str], terms: list[str]) -> str:
-    """A short excerpt around the first searched word found, as written."""
+    """A short excerpt around a searched word, as written: the first of ``terms`` (the longest,
+    the most telling) that the text has."""
     text = " · ".join(" ".join(p.split()) for p in text_parts)
     folded, where = _folded(text)
     hits = [folded.find(t) for t in terms if folded.find(t) >= 0]
     if not hits or len(text) <= SNIPPET:
         return text[:SNIPPET] + ("…" if len(text) > SNIPPET else "")
-    at = where[min(hits)]
+    at = where[hits[0]]
     start = max(0, at - SNIPPET // 3)
     end = min(len(text), start + SNIPPET)
     return ("…" if start else "") + text[start:end].strip() + ("…" if end < len(text) else "")

@@ -117,4 +117,16 @@ test('the dentist writes a note from a template, signs it, amends it and finds i
   await hits.filter({ hasText: `Nuria Notas${stamp}` }).getByRole('link').click()
   await expect(page).toHaveURL(new RegExp(`/patients/${p.patient_id}/notes`))
   await expect(page.locator('article.note').first().getByTestId('amendment')).toHaveCount(1)
+
+  // ---- Settings › Note templates: the seeded ones, and the edit dialog ----
+  await page.goto(`${base()}/settings/note-templates`)
+  await expect(page.getByTestId('template-row').filter({ hasText: 'Endodoncia' })).toBeVisible({ timeout: 30_000 })
+  await expect(page.getByTestId('template-row')).toHaveCount(5)
+  await accessible(page, 'plantillas de notas', 'notes-templates')
+  await page.getByTestId('template-row').filter({ hasText: 'Revisión de ortodoncia' }).getByRole('button', { name: /Editar/ }).click()
+  await expect(page.locator('#tpl-name')).toHaveValue('Revisión de ortodoncia')
+  await expect(page.getByTestId('tpl-text')).toHaveValue(/Próxima revisión/)
+  await accessible(page, 'plantilla de nota', 'notes-template-form')
+  await page.keyboard.press('Escape')
+  await expect(page.getByTestId('template-form')).toBeHidden()
 })

@@ -39,3 +39,8 @@ def test_snippet_is_cut_around_the_word_as_written() -> None:
     assert "Endodóncia" in s and s.startswith("…") and s.endswith("…")
     assert len(s) <= 170
     assert snippet(["Corto"], ["x"]) == "Corto"
+
+
+def test_snippet_shows_the_first_term_given() -> None:
+    text = "Endodoncia. " + "relleno " * 40 + "Se pautó clorhexidina al 0,12 %."
+    assert "clorhexidina" in snippet([text], ["clorhexidina", "endodoncia"])
