@@ -100,6 +100,9 @@ FIELDS: dict[str, frozenset[str]] = {
     "message.sent": _MESSAGE,
     "message.failed": _MESSAGE,
     "message.received": _MESSAGE,
+    # clinical notes (ids only: the text of a note never reaches the timeline)
+    "note.signed": frozenset({"note_id", "patient_id"}),
+    "note.amended": frozenset({"note_id", "amendment_id", "patient_id"}),
 }
 
 _SCALARS = (str, int, float, bool, type(None))

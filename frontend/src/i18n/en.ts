@@ -764,7 +764,37 @@ const en: typeof es = {
   },
 
   notes: {
-    tab: 'Clinical notes',
+    tab: 'Clinical notes', nav: 'Clinical notes', title: 'Clinical notes', new: 'New note', more: 'Show older notes', loading: 'Loading the notes…',
+    empty: 'This patient has no clinical notes yet', emptyHint: 'Write the visit note: as SOAP or as free text, from a template if you like.',
+    state: { draft: 'Draft', signed: 'Signed', amended: 'Signed and amended' },
+    kind: { soap: 'SOAP', free: 'Free text' },
+    f: {
+      kind: 'Format', title: 'Title', subjective: 'Subjective (S)', objective: 'Objective (O)', assessment: 'Assessment (A)', plan: 'Plan (P)', text: 'Text',
+      template: 'Template', noTemplate: 'No template', templateHint: 'Fills the note with the template text; you can change it afterwards.',
+      appointment: 'Appointment', noAppointment: 'No appointment', attachments: 'Attachments', images: 'Images', documents: 'Documents', noAttachments: 'The patient has no images or documents to attach.',
+      empty: 'Write at least one section of the note.',
+    },
+    newTitle: 'New clinical note', editTitle: 'Edit the draft', saveDraft: 'Save draft', saved: 'Draft saved',
+    edit: 'Edit', delete: 'Delete', deleteTitle: 'Delete the draft?', deleteText: 'The draft will be deleted for good. A signed note can never be deleted.', deleted: 'Draft deleted',
+    sign: 'Sign', signTitle: 'Sign the note?', signConfirm: 'Sign and lock', signed: 'Note signed',
+    signText: 'Once signed, the note is locked: it can no longer be edited or deleted, only amended. Who signs, when and a fingerprint (SHA-256) of the content are recorded.',
+    amend: 'Amend', amendTitle: 'Amendment to the note', reason: 'Reason for the amendment', amendText: 'Amendment text', amendSave: 'Sign the amendment', amended: 'Amendment added',
+    amendHint: 'The original note does not change: the amendment is signed when saved and shown under it.',
+    amendments: 'Amendments', amendmentBy: 'Amendment by {name} · {when}', reasonLabel: 'Reason',
+    draftBy: 'Draft by {name} · {when}', signedBy: 'Signed by {name} · {when}', hash: 'SHA-256 fingerprint: {hash}', someone: 'a team member',
+    onlyAuthor: 'Only the author of a draft may edit, delete or sign it.', appointmentOf: 'Appointment on {when}',
+    attachmentMissing: 'Attachment unavailable', openImages: 'Open in Images', openDocument: 'Open the document {title}', image: 'Image {name}',
+    search: {
+      title: 'Search the clinical notes', subtitle: 'Across all of the clinic’s notes, ignoring case and accents.', label: 'Words to find', placeholder: 'e.g. endodontics 36',
+      go: 'Search', hint: 'Every word must be in the note (or in one amendment). The start of a word is enough: “endo” finds “endodontics”.',
+      empty: 'No note has those words.', more: 'More results', inAmendment: 'in an amendment', open: 'Open the notes of {name}', all: 'Search all notes',
+      results: 'Search results',
+    },
+    templates: {
+      tab: 'Note templates', intro: 'Templates per treatment type to start a clinical note from.', new: 'New template', name: 'Name', type: 'Treatment type',
+      active: 'Active', inactive: 'Inactive', edit: 'Edit', delete: 'Delete', deleteTitle: 'Delete the template {name}?', deleteText: 'Notes written from it do not change.',
+      saved: 'Template saved', deleted: 'Template deleted', empty: 'The clinic has no templates yet.', newTitle: 'New template', editTitle: 'Edit the template', save: 'Save',
+    },
   },
 
   notFound: { title: 'Page not found', text: 'The address does not exist or you have no access.', home: 'Go home' },

@@ -762,7 +762,37 @@ export default {
   },
 
   notes: {
-    tab: 'Notas clínicas',
+    tab: 'Notas clínicas', nav: 'Notas clínicas', title: 'Notas clínicas', new: 'Nueva nota', more: 'Ver notas anteriores', loading: 'Cargando las notas…',
+    empty: 'Este paciente aún no tiene notas clínicas', emptyHint: 'Escribe la nota de la visita: en formato SOAP o como texto libre, desde una plantilla si quieres.',
+    state: { draft: 'Borrador', signed: 'Firmada', amended: 'Firmada y enmendada' },
+    kind: { soap: 'SOAP', free: 'Texto libre' },
+    f: {
+      kind: 'Formato', title: 'Título', subjective: 'Subjetivo (S)', objective: 'Objetivo (O)', assessment: 'Evaluación (A)', plan: 'Plan (P)', text: 'Texto',
+      template: 'Plantilla', noTemplate: 'Sin plantilla', templateHint: 'Rellena la nota con el texto de la plantilla; puedes cambiarlo después.',
+      appointment: 'Cita', noAppointment: 'Sin cita', attachments: 'Adjuntos', images: 'Imágenes', documents: 'Documentos', noAttachments: 'El paciente no tiene imágenes ni documentos que adjuntar.',
+      empty: 'Escribe al menos un apartado de la nota.',
+    },
+    newTitle: 'Nueva nota clínica', editTitle: 'Editar el borrador', saveDraft: 'Guardar borrador', saved: 'Borrador guardado',
+    edit: 'Editar', delete: 'Borrar', deleteTitle: '¿Borrar el borrador?', deleteText: 'El borrador se borrará para siempre. Una nota firmada nunca se puede borrar.', deleted: 'Borrador borrado',
+    sign: 'Firmar', signTitle: '¿Firmar la nota?', signConfirm: 'Firmar y bloquear', signed: 'Nota firmada',
+    signText: 'Al firmarla, la nota queda bloqueada: ya no podrá editarse ni borrarse, solo enmendarse. Se registran quién firma, cuándo y una huella (SHA-256) del contenido.',
+    amend: 'Enmendar', amendTitle: 'Enmienda a la nota', reason: 'Motivo de la enmienda', amendText: 'Texto de la enmienda', amendSave: 'Firmar la enmienda', amended: 'Enmienda añadida',
+    amendHint: 'La nota original no cambia: la enmienda se firma al guardarla y se muestra debajo de ella.',
+    amendments: 'Enmiendas', amendmentBy: 'Enmienda de {name} · {when}', reasonLabel: 'Motivo',
+    draftBy: 'Borrador de {name} · {when}', signedBy: 'Firmada por {name} · {when}', hash: 'Huella SHA-256: {hash}', someone: 'alguien del equipo',
+    onlyAuthor: 'Solo quien escribió el borrador puede editarlo, borrarlo o firmarlo.', appointmentOf: 'Cita del {when}',
+    attachmentMissing: 'Adjunto no disponible', openImages: 'Ver en Imágenes', openDocument: 'Abrir el documento {title}', image: 'Imagen {name}',
+    search: {
+      title: 'Buscar en las notas clínicas', subtitle: 'En todas las notas de la clínica, sin distinguir mayúsculas ni acentos.', label: 'Palabras que buscar', placeholder: 'p. ej. endodoncia 36',
+      go: 'Buscar', hint: 'Todas las palabras deben aparecer en la nota (o en una enmienda). Basta con el principio de una palabra: «endo» encuentra «endodoncia».',
+      empty: 'Ninguna nota contiene esas palabras.', more: 'Más resultados', inAmendment: 'en una enmienda', open: 'Abrir las notas de {name}', all: 'Buscar en todas las notas',
+      results: 'Resultados de la búsqueda',
+    },
+    templates: {
+      tab: 'Plantillas de notas', intro: 'Plantillas por tipo de tratamiento con las que empezar una nota clínica.', new: 'Nueva plantilla', name: 'Nombre', type: 'Tipo de tratamiento',
+      active: 'Activa', inactive: 'Inactiva', edit: 'Editar', delete: 'Borrar', deleteTitle: '¿Borrar la plantilla {name}?', deleteText: 'Las notas escritas con ella no cambian.',
+      saved: 'Plantilla guardada', deleted: 'Plantilla borrada', empty: 'La clínica no tiene plantillas todavía.', newTitle: 'Nueva plantilla', editTitle: 'Editar la plantilla', save: 'Guardar',
+    },
   },
 
   notFound: { title: 'Página no encontrada', text: 'La dirección no existe o no tienes acceso.', home: 'Ir al inicio' },

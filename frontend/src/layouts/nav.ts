@@ -10,7 +10,7 @@ export interface NavItem extends Gated {
 }
 
 /** Any of these opens Settings (one per tab of SettingsView; the router gates the route with it). */
-export const SETTINGS_PERMISSIONS = ['settings.clinic.read', 'settings.staff.read', 'settings.roles.read', 'audit.read', 'verifactu.read', 'verifactu.books.export', 'bridge.devices.manage']
+export const SETTINGS_PERMISSIONS = ['settings.clinic.read', 'settings.staff.read', 'settings.roles.read', 'audit.read', 'verifactu.read', 'verifactu.books.export', 'bridge.devices.manage', 'clinical.templates.write']
 
 /** A tab of a page of sections (SectionTabs: Settings, Billing); `label` is an i18n key. */
 export interface Section extends Gated { key: string; label: string; icon: string }
@@ -32,6 +32,7 @@ export const NAV: NavItem[] = [
   { name: 'agenda', to: '/agenda', label: 'nav.agenda', icon: 'pi pi-calendar', permission: 'agenda.appointments.read' },
   { name: 'patients', to: '/patients', label: 'nav.patients', icon: 'pi pi-users', permission: 'patients.read' },
   { name: 'inbox', to: '/inbox', label: 'nav.inbox', icon: 'pi pi-inbox', permission: 'imaging.images.read', badge: 'inbox' },
+  { name: 'notes-search', to: '/notes/search', label: 'notes.nav', icon: 'pi pi-pencil', permission: 'clinical.notes.read' },
   { name: 'messages', to: '/messages', label: 'nav.messages', icon: 'pi pi-comments', permission: 'comms.messages.read' },
   { name: 'billing', to: '/billing', label: 'nav.billing', icon: 'pi pi-wallet', permission: BILLING_PERMISSIONS },
   {

@@ -46,6 +46,7 @@ const routes: RouteRecordRaw[] = [
         component: () => import('@/views/inbox/InboxView.vue'),
         meta: { permission: 'imaging.images.read', title: 'nav.inbox' },
       },
+      { path: 'notes/search', name: 'notes-search', component: () => import('@/views/notes/NotesSearchView.vue'), meta: { permission: 'clinical.notes.read', title: 'notes.search.title' } },
       { path: 'messages', name: 'messages', component: () => import('@/views/comms/MessagesView.vue'), meta: { permission: 'comms.messages.read', title: 'nav.messages' } },
       {
         path: 'billing/:section?',
