@@ -231,7 +231,7 @@ const en: typeof es = {
       appointment_confirmed: 'Appointment confirmed', appointment_checked_in: 'Arrived at the clinic', appointment_started: 'Appointment started', appointment_completed: 'Appointment completed',
       appointment_cancelled: 'Appointment cancelled', appointment_reinstated: 'Appointment booked again', appointment_no_show: 'Did not attend', image_processed: 'Image added', image_failed: 'Image rejected',
       document_uploaded: 'Document added', budget_created: 'Estimate created', budget_accepted: 'Estimate accepted', invoice_issued: 'Invoice issued',
-      payment_recorded: 'Payment recorded', message_sent: 'Message sent', treatment_completed: 'Treatment done', perio_exam_completed: 'Periodontal exam completed',
+      payment_recorded: 'Payment recorded', message_sent: 'Message sent', treatment_completed: 'Treatment done', perio_exam_completed: 'Periodontal exam completed', note_signed: 'Clinical note signed', note_amended: 'Clinical note amended',
     },
     other: 'Activity: {type}', by: 'by {name}', automatic: 'automatic', system: 'System',
     empty: 'No activity recorded', unavailable: 'The timeline is not available on this server yet.',

@@ -229,7 +229,7 @@ export default {
       appointment_confirmed: 'Cita confirmada', appointment_checked_in: 'Llegada a la clínica', appointment_started: 'Cita iniciada', appointment_completed: 'Cita completada',
       appointment_cancelled: 'Cita cancelada', appointment_reinstated: 'Cita recuperada', appointment_no_show: 'No acudió a la cita', image_processed: 'Imagen añadida', image_failed: 'Imagen rechazada',
       document_uploaded: 'Documento añadido', budget_created: 'Presupuesto creado', budget_accepted: 'Presupuesto aceptado', invoice_issued: 'Factura emitida',
-      payment_recorded: 'Pago registrado', message_sent: 'Mensaje enviado', treatment_completed: 'Tratamiento realizado', perio_exam_completed: 'Periodontograma completado',
+      payment_recorded: 'Pago registrado', message_sent: 'Mensaje enviado', treatment_completed: 'Tratamiento realizado', perio_exam_completed: 'Periodontograma completado', note_signed: 'Nota clínica firmada', note_amended: 'Nota clínica enmendada',
     },
     other: 'Actividad: {type}', by: 'por {name}', automatic: 'automático', system: 'Sistema',
     empty: 'Sin actividad registrada', unavailable: 'La cronología aún no está disponible en este servidor.',
