@@ -78,6 +78,10 @@ test('the admin manages the catalog: keyboard create, search, edit, CSV import w
   await page.keyboard.type('45')
   await page.keyboard.press('Tab') // scope: whole mouth is checked
   await expect(page.getByTestId('trt-scope-mouth')).toBeFocused()
+  // the scopes run from the largest to the smallest: mouth, quadrant, sextant, tooth, surface
+  await page.keyboard.press('ArrowDown')
+  await expect(page.getByTestId('trt-scope-quadrant')).toBeChecked()
+  await page.keyboard.press('ArrowDown')
   await page.keyboard.press('ArrowDown') // one tooth
   await expect(page.getByTestId('trt-scope-tooth')).toBeChecked()
   await page.keyboard.press('Tab') // VAT: exempt healthcare is checked
