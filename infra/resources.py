@@ -327,6 +327,7 @@ class Resources:
                         {"prefix": "treatment."},
                         {"prefix": "perio."},
                         {"prefix": "note."},
+                        {"prefix": "lab."},
                     ],
                 },
             ),
@@ -338,6 +339,17 @@ class Resources:
                 event_pattern={
                     "source": [EVENT_SOURCE],
                     "detail-type": [{"prefix": "appointment."}],
+                },
+                grants=("global", "tenant", "events", "kms", "secrets", "mail"),
+            ),
+            Queue(
+                name="inventory",
+                handler="inventory_consumer:handler",
+                description="Treatments completed -> the materials their catalog entry uses are "
+                "consumed from stock (and a low-stock alert when one crosses its threshold)",
+                event_pattern={
+                    "source": [EVENT_SOURCE],
+                    "detail-type": ["treatment.completed"],
                 },
                 grants=("global", "tenant", "events", "kms", "secrets", "mail"),
             ),
@@ -354,6 +366,8 @@ class Resources:
                         {"prefix": "capture."},
                         {"prefix": "appointment."},
                         {"prefix": "document."},
+                        {"prefix": "inventory."},
+                        {"prefix": "lab."},
                         "message.received",
                     ],
                 },

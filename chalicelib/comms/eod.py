@@ -1,12 +1,16 @@
 """The end-of-day email: at 16:00 in the clinic's own zone, a summary for its owner(s).
 
 Sections: today's appointments by outcome, production invoiced and collected, tomorrow's first
-appointments, and whatever other modules register with :func:`register_section` (inventory,
-later). Sent at most once per clinic and local day (conditional write of ``EodSent``).
+appointments, then the sections of the modules in :data:`SECTION_MODULES` (each has
+``section(clinic_id, day, lang) -> Section | None``, imported when a summary is built, so the
+lazy route loading of ADR 0017 cannot leave one out) and any registered with
+:func:`register_section`. Sent at most once per clinic and local day (conditional write of
+``EodSent``).
 """
 
 from __future__ import annotations
 
+import importlib
 from collections import Counter
 from collections.abc import Callable
 from datetime import UTC, date, datetime, time, timedelta
@@ -28,6 +32,7 @@ from chalicelib.patients import service as patients
 
 SectionProvider = Callable[[str, date, str], Section | None]
 _providers: list[SectionProvider] = []
+SECTION_MODULES = ("chalicelib.inventory.eod", "chalicelib.labs.eod")
 TOMORROW_FIRST = 5
 INVOICE_LOOKBACK_DAYS = 92  # how far back a draft issued today may have been created (backfill)
 
@@ -206,7 +211,8 @@ def build(c: Clinic, day: date) -> templates.Rendered:
         for a in tomorrow
     ] or [t["none"]]
     sections.append(Section(t["tomorrow"], lines=lines))
-    for provider in _providers:
+    modules = [importlib.import_module(m).section for m in SECTION_MODULES]
+    for provider in [*modules, *_providers]:
         extra = provider(cid, day, lang)
         if extra is not None:
             sections.append(extra)

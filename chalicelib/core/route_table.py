@@ -46,6 +46,8 @@ ROUTER_MODULES = (
     "chalicelib.perio.routes",
     "chalicelib.notes.routes",
     "chalicelib.billing.routes",
+    "chalicelib.inventory.routes",
+    "chalicelib.labs.routes",
     "chalicelib.verifactu.routes",
     "chalicelib.comms.routes",
     "chalicelib.bridge.routes",

@@ -76,7 +76,7 @@ MAX_AGE = timedelta(minutes=2)
 # between the API's instances and the socket's).
 CONNECT_SKEW = timedelta(seconds=5)
 
-PREFIXES = ("image.", "capture.", "appointment.", "document.")
+PREFIXES = ("image.", "capture.", "appointment.", "document.", "inventory.", "lab.")
 EXACT = ("message.received",)
 READY_SOURCE = "cuspide.live"
 """``source`` of the queue message the socket handler sends after ``$connect`` (not a domain

@@ -797,6 +797,15 @@ const en: typeof es = {
     },
   },
 
+  inventory: {
+    nav: 'Inventory',
+  },
+
+  labs: {
+    nav: 'Lab cases',
+    tab: 'Lab cases',
+  },
+
   notFound: { title: 'Page not found', text: 'The address does not exist or you have no access.', home: 'Go home' },
 }
 export default en

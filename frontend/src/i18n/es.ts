@@ -795,5 +795,14 @@ export default {
     },
   },
 
+  inventory: {
+    nav: 'Inventario',
+  },
+
+  labs: {
+    nav: 'Laboratorio',
+    tab: 'Laboratorio',
+  },
+
   notFound: { title: 'Página no encontrada', text: 'La dirección no existe o no tienes acceso.', home: 'Ir al inicio' },
 }

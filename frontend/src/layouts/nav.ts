@@ -33,6 +33,8 @@ export const NAV: NavItem[] = [
   { name: 'patients', to: '/patients', label: 'nav.patients', icon: 'pi pi-users', permission: 'patients.read' },
   { name: 'inbox', to: '/inbox', label: 'nav.inbox', icon: 'pi pi-inbox', permission: 'imaging.images.read', badge: 'inbox' },
   { name: 'notes-search', to: '/notes/search', label: 'notes.nav', icon: 'pi pi-pencil', permission: 'clinical.notes.read' },
+  { name: 'labs', to: '/labs', label: 'labs.nav', icon: 'pi pi-box', permission: 'labs.read' },
+  { name: 'inventory', to: '/inventory', label: 'inventory.nav', icon: 'pi pi-warehouse', permission: 'inventory.read' },
   { name: 'messages', to: '/messages', label: 'nav.messages', icon: 'pi pi-comments', permission: 'comms.messages.read' },
   { name: 'billing', to: '/billing', label: 'nav.billing', icon: 'pi pi-wallet', permission: BILLING_PERMISSIONS },
   {

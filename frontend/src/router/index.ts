@@ -47,6 +47,12 @@ const routes: RouteRecordRaw[] = [
         meta: { permission: 'imaging.images.read', title: 'nav.inbox' },
       },
       { path: 'notes/search', name: 'notes-search', component: () => import('@/views/notes/NotesSearchView.vue'), meta: { permission: 'clinical.notes.read', title: 'notes.search.title' } },
+      { path: 'inventory', name: 'inventory', component: () => import('@/views/inventory/InventoryView.vue'), meta: { permission: 'inventory.read', title: 'inventory.nav' } },
+      { path: 'inventory/items/new', name: 'inventory-item-new', component: () => import('@/views/inventory/InventoryItemView.vue'), meta: { permission: 'inventory.write', title: 'inventory.nav' } },
+      { path: 'inventory/items/:id', name: 'inventory-item', component: () => import('@/views/inventory/InventoryItemView.vue'), meta: { permission: 'inventory.read', title: 'inventory.nav' }, props: true },
+      { path: 'labs', name: 'labs', component: () => import('@/views/labs/LabCasesView.vue'), meta: { permission: 'labs.read', title: 'labs.nav' } },
+      { path: 'labs/cases/new', name: 'lab-case-new', component: () => import('@/views/labs/LabCaseView.vue'), meta: { permission: 'labs.write', title: 'labs.nav' } },
+      { path: 'labs/cases/:id', name: 'lab-case', component: () => import('@/views/labs/LabCaseView.vue'), meta: { permission: 'labs.read', title: 'labs.nav' }, props: true },
       { path: 'messages', name: 'messages', component: () => import('@/views/comms/MessagesView.vue'), meta: { permission: 'comms.messages.read', title: 'nav.messages' } },
       {
         path: 'billing/:section?',

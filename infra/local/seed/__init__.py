@@ -16,6 +16,8 @@ from infra.local.seed import (
     context,
     identity,
     imaging,
+    inventory,
+    labs,
     notes,
     patients,
     perio,
@@ -43,6 +45,8 @@ def run(log: Callable[[str], None] = lambda _m: None) -> DemoContext | None:
     step("charting", charting.seed, patient_ids)  # findings and plans; after the catalog
     step("perio", perio.seed, patient_ids)
     step("notes", notes.seed, patient_ids)
+    step("inventory", inventory.seed, patient_ids)  # items, movements; materials on the catalog
+    step("labs", labs.seed, patient_ids)  # labs and cases in every state
     step("bridge", bridge.seed)  # the demo device and captures in the inbox
     log(f"  Demo Bridge device key (Clínica Demo): {context.DEMO_DEVICE_KEY}")
     return ctx
