@@ -1277,7 +1277,6 @@ def email(
     """Email the invoice's PDF to the patient (or to the address given): refused for a draft
     (it is not an invoice yet), for a patient without an email, and for an address that
     bounced before. Rate-limited per invoice and per clinic, audited without the address."""
-    from chalicelib.comms import service as comms  # noqa: PLC0415
     from chalicelib.comms import templates  # noqa: PLC0415
     from chalicelib.core import mail, ratelimit  # noqa: PLC0415
 
@@ -1309,15 +1308,16 @@ def email(
             ],
             code="PATIENT_NO_EMAIL",
         )
+    undeliverable = Conflict(
+        tr(
+            "Email to this address bounced before: check it on the patient's record.",
+            "Los correos a esta dirección se han devuelto antes: revísala en la ficha del "
+            "paciente.",
+        ),
+        code="EMAIL_UNDELIVERABLE",
+    )
     if mail.is_undeliverable(to):
-        raise Conflict(
-            tr(
-                "Email to this address bounced before: check it on the patient's record.",
-                "Los correos a esta dirección se han devuelto antes: revísala en la ficha del "
-                "paciente.",
-            ),
-            code="EMAIL_UNDELIVERABLE",
-        )
+        raise undeliverable
     busy = tr(
         "This invoice was sent too many times in the last hour; try again later.",
         "Esta factura se ha enviado demasiadas veces en la última hora; inténtalo más tarde.",
@@ -1339,39 +1339,23 @@ def email(
     clinic = common.clinic(cid)
     pdf = pdf_bytes(cid, invoice_id)
     lang = templates.lang_of(patient.language)
-    brand = templates.Brand.of(clinic)
     number = inv.num_serie or ""
     total = money.fmt_eur(money.from_cents(int(inv.total_cents)))
     if lang == "en":
         subject = f"Invoice {number} from {clinic.name}"
         intro = f"Dear {patient.first_name}, attached is invoice {number} ({total})."
-        footer = f"{clinic.name}: please do not reply to this automatic message."
     else:
         subject = f"Factura {number} de {clinic.name}"
-        intro = f"Hola, {patient.first_name}: te enviamos adjunta la factura {number} ({total})."
-        footer = f"{clinic.name}: por favor, no respondas a este mensaje automático."
-    rendered = templates.sections_email(
-        brand=brand, lang=lang, subject=subject, intro=intro, sections=[], footer=footer
-    )
-    raw = comms.mime(
+        intro = f"Hola, {patient.first_name}: le enviamos adjunta la factura {number} ({total})."
+    message_id = common.email_pdf(
+        clinic,
         to=to,
+        lang=lang,
         subject=subject,
-        text=rendered.text,
-        html=rendered.html,
-        sender_name=clinic.name,
-        pdf=(f"factura-{number}.pdf", pdf),
+        intro=intro,
+        attachment=(f"factura-{number}.pdf", pdf),
+        undeliverable=undeliverable,
     )
-    try:
-        message_id = mail.send_raw_email(to=to, raw=raw)
-    except mail.AddressUndeliverable as exc:
-        raise Conflict(
-            tr(
-                "Email to this address bounced before: check it on the patient's record.",
-                "Los correos a esta dirección se han devuelto antes: revísala en la ficha del "
-                "paciente.",
-            ),
-            code="EMAIL_UNDELIVERABLE",
-        ) from exc
     to_patient = to.lower() == (patient.email or "").strip().lower()
     audit.record(
         cid,

@@ -486,8 +486,6 @@ def receipt_pdf(principal: Principal, payment_id: str) -> tuple[str, bytes]:
 
 def email_receipt(principal: Principal, payment_id: str) -> schemas.ReceiptEmailOut:
     """Email the receipt PDF to the patient's address on record (409 without one)."""
-    from chalicelib.comms import service as comms  # noqa: PLC0415 - the comms stack only here
-    from chalicelib.comms import templates  # noqa: PLC0415
 
     cid = principal.clinic_id
     p, inv, patient, data = _receipt(cid, payment_id)
@@ -501,12 +499,15 @@ def email_receipt(principal: Principal, payment_id: str) -> schemas.ReceiptEmail
             ),
             code="NO_EMAIL",
         )
-    undeliverable = tr(
-        "Mail to this patient's address bounced: correct it in their record.",
-        "El correo a la dirección de este paciente fue devuelto: corrígela en su ficha.",
+    undeliverable = Conflict(
+        tr(
+            "Mail to this patient's address bounced: correct it in their record.",
+            "El correo a la dirección de este paciente fue devuelto: corrígela en su ficha.",
+        ),
+        code="EMAIL_UNDELIVERABLE",
     )
     if mail.is_undeliverable(to):
-        raise Conflict(undeliverable, code="EMAIL_UNDELIVERABLE")
+        raise undeliverable
     clinic = common.clinic(cid)
     es = getattr(patient, "language", "es") != "en"
     amount = money.fmt_eur(int(p.amount_cents), "es" if es else "en")
@@ -533,33 +534,16 @@ def email_receipt(principal: Principal, payment_id: str) -> schemas.ReceiptEmail
             if es
             else f"Attached is the proof of your refund of {amount} on invoice {inv.num_serie}."
         )
-    footer = (
-        f"{clinic.name}: por favor, no responda a este mensaje automático."
-        if es
-        else f"{clinic.name}: please do not reply to this automatic message."
-    )
-    lang = "es" if es else "en"
-    rendered = templates.sections_email(
-        brand=templates.Brand.of(clinic),
-        lang=lang,
+    word = "recibo" if p.kind == "payment" else "devolucion"
+    common.email_pdf(
+        clinic,
+        to=to,
+        lang="es" if es else "en",
         subject=subject,
         intro=body,
-        sections=[],
-        footer=footer,
+        attachment=(f"{word}-{p.payment_id}.pdf", data),
+        undeliverable=undeliverable,
     )
-    word = "recibo" if p.kind == "payment" else "devolucion"
-    raw = comms.mime(
-        to=to,
-        subject=subject,
-        text=rendered.text,
-        html=rendered.html,
-        sender_name=clinic.name,
-        pdf=(f"{word}-{p.payment_id}.pdf", data),
-    )
-    try:
-        mail.send_raw_email(to=to, raw=raw)
-    except mail.AddressUndeliverable as exc:
-        raise Conflict(undeliverable, code="EMAIL_UNDELIVERABLE") from exc
     audit.entry(
         cid,
         principal.actor,

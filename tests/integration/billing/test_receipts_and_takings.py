@@ -221,3 +221,28 @@ def test_takings_read_the_same_whatever_the_history(billing, clinic):
         _pay(billing, inv["invoice_id"], "1", paid_at=day.isoformat())
     assert measure() == first
     assert first[0] <= 3
+
+
+def test_invoice_and_receipt_emails_refuse_an_address_that_bounced(billing, api, monkeypatch):
+    from chalicelib.core import mail
+
+    pid, inv = _issued(billing, "80.00", email="rebota@example.com")
+    p = _pay(billing, inv["invoice_id"], "10")["payment"]
+    sent = len(mails_to("rebota@example.com"))
+    mail.mark_undeliverable("rebota@example.com", "bounce", "General")
+    for url in (
+        f"/billing/invoices/{inv['invoice_id']}/email",
+        f"/billing/payments/{p['payment_id']}/receipt/email",
+    ):
+        r = api.post(url, {}, token=billing.token)
+        assert r.status == 409 and r.json()["code"] == "EMAIL_UNDELIVERABLE", url
+    # known good at the check, refused at the send (SES feedback arriving meanwhile): a 409 too
+    calls = iter([False, True, False, True])
+    monkeypatch.setattr(mail, "is_undeliverable", lambda _to: next(calls))
+    for url in (
+        f"/billing/invoices/{inv['invoice_id']}/email",
+        f"/billing/payments/{p['payment_id']}/receipt/email",
+    ):
+        r = api.post(url, {}, token=billing.token)
+        assert r.status == 409 and r.json()["code"] == "EMAIL_UNDELIVERABLE", url
+    assert len(mails_to("rebota@example.com")) == sent  # nothing went out
