@@ -1,13 +1,16 @@
 """Agenda items. Keys:
 
-| item | PK | SK | GSI1 | GSI2 | GSI3 |
-|---|---|---|---|---|---|
-| Cabinet | C#<cid> | CAB#<id> | | | |
-| OpeningHours | C#<cid> | AGENDA#HOURS | | | |
-| Holiday | C#<cid> | HOL#<YYYY-MM-DD> | | | |
-| Appointment | C#<cid> | APPT#<id> | C#<cid>#CAB#<cab>#APPT / <start utc>#<id> | C#<cid>#PAT#<pid>#APPT / <start utc>#<id> | C#<cid>#PRO#<uid>#APPT / <start utc>#<id> |
-| SlotLock | C#<cid> | SLOT#CAB#<cab>#<slot utc> or SLOT#PRO#<uid>#<slot utc> | | | |
-| PatientBookings | C#<cid> | SLOT#PAT#<pid> | | | |
+| item | PK | SK | GSI1 | GSI2 | GSI3 | GSI4 |
+|---|---|---|---|---|---|---|
+| Cabinet | C#<cid> | CAB#<id> | | | | |
+| OpeningHours | C#<cid> | AGENDA#HOURS | | | | |
+| Holiday | C#<cid> | HOL#<YYYY-MM-DD> | | | | |
+| Appointment | C#<cid> | APPT#<id> | C#<cid>#CAB#<cab>#APPT / <start utc>#<id> | C#<cid>#PAT#<pid>#APPT / <start utc>#<id> | C#<cid>#PRO#<uid>#APPT / <start utc>#<id> | C#<cid>#APPT / <start utc>#<id> |
+| SlotLock | C#<cid> | SLOT#CAB#<cab>#<slot utc> or SLOT#PRO#<uid>#<slot utc> | | | | |
+| PatientBookings | C#<cid> | SLOT#PAT#<pid> | | | | |
+
+GSI4 is the clinic's whole agenda in time order: a day or a week of every cabinet is one Query
+(docs/adr/0305-agenda-clinic-time-index.md).
 
 A SlotLock is one 5-minute slot of one cabinet or one professional held by one appointment;
 they are written with ``attribute_not_exists`` in the same transaction as the appointment, so
@@ -116,3 +119,8 @@ def patient_index(clinic_id: str, patient_id: str) -> str:
 
 def professional_index(clinic_id: str, user_id: str) -> str:
     return f"{clinic_pk(clinic_id)}#PRO#{user_id}#APPT"
+
+
+def clinic_index(clinic_id: str) -> str:
+    """GSI4: every appointment of the clinic, by start (ADR 0305)."""
+    return f"{clinic_pk(clinic_id)}#APPT"

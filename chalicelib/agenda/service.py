@@ -37,6 +37,7 @@ from chalicelib.agenda.models import (
     PatientBookings,
     SlotLock,
     cabinet_index,
+    clinic_index,
     patient_index,
     professional_index,
 )
@@ -861,6 +862,7 @@ def _place(a: Appointment, clinic_id: str, local: datetime, duration: int) -> No
     a.GSI1PK, a.GSI1SK = cabinet_index(clinic_id, a.cabinet_id), sk
     a.GSI2PK, a.GSI2SK = patient_index(clinic_id, a.patient_id), sk
     a.GSI3PK, a.GSI3SK = professional_index(clinic_id, a.professional_id), sk
+    a.GSI4PK, a.GSI4SK = clinic_index(clinic_id), sk
 
 
 def _placement(a: Appointment) -> dict[str, Any]:
@@ -1169,10 +1171,8 @@ def _appointments_in(
     elif q.cabinet_id:
         load_cabinet(cid, q.cabinet_id)
         found = _between(Item.gsi1, Item.GSI1SK, cabinet_index(cid, q.cabinet_id), lo, hi)
-    else:
-        found = []
-        for c in cabinets(cid):
-            found += _between(Item.gsi1, Item.GSI1SK, cabinet_index(cid, c.cabinet_id), lo, hi)
+    else:  # every cabinet: one Query, however many cabinets (ADR 0305)
+        found = _between(Item.gsi4, Item.GSI4SK, clinic_index(cid), lo, hi)
     if not q.include_cancelled:
         found = [a for a in found if a.status not in RELEASING]
     return sorted(found, key=lambda a: (a.start_utc, a.appointment_id))

@@ -18,7 +18,7 @@ from zoneinfo import ZoneInfo
 
 from pynamodb.exceptions import PutError
 
-from chalicelib.agenda.models import Appointment, cabinet_index
+from chalicelib.agenda.models import Appointment, clinic_index
 from chalicelib.billing.models import Invoice, InvoiceIssuedOn, Payment
 from chalicelib.comms import service, templates
 from chalicelib.comms.models import EodSent
@@ -84,17 +84,11 @@ def _utc(dt: datetime) -> str:
 def appointments_on(clinic_id: str, day: date, tz: ZoneInfo) -> list[Appointment]:
     lo = _utc(datetime.combine(day, time(0), tz))
     hi = _utc(datetime.combine(day + timedelta(days=1), time(0), tz))
-    from chalicelib.agenda import service as agenda  # noqa: PLC0415
-
-    found: list[Appointment] = []
-    for cab in agenda.cabinets(clinic_id):
-        found += [
-            a
-            for a in Item.gsi1.query(
-                cabinet_index(clinic_id, cab.cabinet_id), Item.GSI1SK.between(lo, hi)
-            )
-            if isinstance(a, Appointment) and a.start_utc < hi
-        ]
+    found = [
+        a
+        for a in Item.gsi4.query(clinic_index(clinic_id), Item.GSI4SK.between(lo, hi))
+        if isinstance(a, Appointment) and a.start_utc < hi
+    ]
     return sorted(found, key=lambda a: (a.start_utc, a.appointment_id))
 
 
