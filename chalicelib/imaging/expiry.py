@@ -26,7 +26,15 @@ from chalicelib.core.db import Item, transaction
 from chalicelib.core.ids import now
 from chalicelib.core.observability import logger
 from chalicelib.imaging import uploads
-from chalicelib.imaging.models import CaptureDigest, Document, Image, document_key, original_key
+from chalicelib.imaging.models import (
+    CaptureDigest,
+    Document,
+    Image,
+    ToothXray,
+    document_key,
+    original_key,
+)
+from chalicelib.imaging.service import tooth_keys
 
 LOOKBACK_H = 48
 ACTOR = {"type": "system", "id": "upload-expiry", "name": "Upload expiry"}
@@ -81,6 +89,9 @@ def _expire(ref: Image | Document, at: datetime) -> bool:
                 ],
                 condition=(model.status == "pending") & (model.deleted == False),  # noqa: E712
             )
+            if is_image:  # a tooth's X-rays are the ones whose file came
+                for pk, sk in tooth_keys(clinic_id, item):
+                    tx.delete(ToothXray(pk, sk))
             if is_image and item.sha256:  # the same file may be sent by the Bridge again
                 tx.delete(CaptureDigest(*CaptureDigest.key(clinic_id, item.sha256)))
             tx.save(

@@ -360,8 +360,11 @@ def _fields(img: Image) -> dict[str, Any]:
 
 
 def tooth_keys(clinic_id: str, img: Image) -> set[tuple[str, str]]:
-    """Keys of the ToothXray items an image should have (X-rays with teeth, not deleted)."""
+    """Keys of the ToothXray items an image should have: X-rays with teeth, not deleted, and
+    whose file is coming or came (not one that failed or never arrived)."""
     if img.kind not in XRAY_KINDS or img.deleted or not img.teeth or img.in_inbox:
+        return set()
+    if img.status in ("failed", "expired"):
         return set()
     day = sort_date(img)
     return {ToothXray.key(clinic_id, img.patient_id, int(t), day, img.image_id) for t in img.teeth}

@@ -355,6 +355,9 @@ def _fail(img: Image, owner: str, reason: str, code: str | None = None) -> None:
                 ],
                 condition=(Image.status == "processing") & (Image.lease_owner == owner),
             )
+            old_keys = tooth_keys(img.PK[2:], img)
+            img.status = "failed"
+            reindex(tx, img.PK[2:], img, old_keys)  # a tooth's X-rays are the ones that render
             tx.save(
                 audit.entry(
                     img.PK[2:],

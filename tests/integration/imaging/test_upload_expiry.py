@@ -205,3 +205,23 @@ def test_each_slot_expires_with_its_own_clinics_credentials(
     assert handled and all(scope == owner for scope, owner in handled)
     assert {clinic.clinic_id, other_clinic.clinic_id} <= {owner for _, owner in handled}
     assert set(scoped_as) <= {owner for _, owner in handled}
+
+
+def test_a_tooth_keeps_only_the_xrays_whose_file_came(api, clinic, patient, start_upload, uploaded):
+    """The tooth index (the chart's X-ray badge) drops an X-ray whose upload expired and one
+    whose file failed to render; a good one stays."""
+    from chalicelib.charting.service import xray_teeth
+    from tests.unit.imaging.imaging_samples import xray_png16
+
+    cid, pid = clinic.clinic_id, patient["patient_id"]
+    never = start_upload("xray", b"x" * 10, teeth=[36])["image"]["image_id"]
+    assert xray_teeth(cid, pid) == [36]  # coming: the badge may show it
+    _age_image(cid, pid, never, timedelta(seconds=uploads.LIFETIME_S) + HOUR)
+    assert expiry.expire_due()["expired"] == 1
+    assert xray_teeth(cid, pid) == []
+    broken = uploaded("xray", b"not a png at all", teeth=[46])
+    assert broken["status"] == "failed"
+    assert xray_teeth(cid, pid) == []
+    good = uploaded("xray", xray_png16(400, 300), teeth=[11])
+    assert good["status"] == "ready"
+    assert xray_teeth(cid, pid) == [11]
