@@ -328,6 +328,7 @@ class Resources:
                         {"prefix": "perio."},
                         {"prefix": "note."},
                         {"prefix": "lab."},
+                        {"prefix": "ortho."},
                     ],
                 },
             ),

@@ -45,6 +45,7 @@ ROUTER_MODULES = (
     "chalicelib.charting.routes",
     "chalicelib.perio.routes",
     "chalicelib.notes.routes",
+    "chalicelib.ortho.routes",
     "chalicelib.billing.routes",
     "chalicelib.inventory.routes",
     "chalicelib.labs.routes",

@@ -797,6 +797,11 @@ const en: typeof es = {
     },
   },
 
+  ortho: {
+    nav: 'Orthodontics',
+    tab: 'Orthodontics',
+  },
+
   inventory: {
     nav: 'Inventory',
   },

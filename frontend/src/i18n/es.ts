@@ -795,6 +795,11 @@ export default {
     },
   },
 
+  ortho: {
+    nav: 'Ortodoncia',
+    tab: 'Ortodoncia',
+  },
+
   inventory: {
     nav: 'Inventario',
   },

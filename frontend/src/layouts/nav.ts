@@ -33,6 +33,7 @@ export const NAV: NavItem[] = [
   { name: 'patients', to: '/patients', label: 'nav.patients', icon: 'pi pi-users', permission: 'patients.read' },
   { name: 'inbox', to: '/inbox', label: 'nav.inbox', icon: 'pi pi-inbox', permission: 'imaging.images.read', badge: 'inbox' },
   { name: 'notes-search', to: '/notes/search', label: 'notes.nav', icon: 'pi pi-pencil', permission: 'clinical.notes.read' },
+  { name: 'ortho', to: '/ortho', label: 'ortho.nav', icon: 'pi pi-sliders-h', permission: 'clinical.ortho.read' },
   { name: 'labs', to: '/labs', label: 'labs.nav', icon: 'pi pi-box', permission: 'labs.read' },
   { name: 'inventory', to: '/inventory', label: 'inventory.nav', icon: 'pi pi-warehouse', permission: 'inventory.read' },
   { name: 'messages', to: '/messages', label: 'nav.messages', icon: 'pi pi-comments', permission: 'comms.messages.read' },

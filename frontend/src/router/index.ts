@@ -47,6 +47,7 @@ const routes: RouteRecordRaw[] = [
         meta: { permission: 'imaging.images.read', title: 'nav.inbox' },
       },
       { path: 'notes/search', name: 'notes-search', component: () => import('@/views/notes/NotesSearchView.vue'), meta: { permission: 'clinical.notes.read', title: 'notes.search.title' } },
+      { path: 'ortho', name: 'ortho', component: () => import('@/views/ortho/OrthoCasesView.vue'), meta: { permission: 'clinical.ortho.read', title: 'ortho.nav' } },
       { path: 'inventory', name: 'inventory', component: () => import('@/views/inventory/InventoryView.vue'), meta: { permission: 'inventory.read', title: 'inventory.nav' } },
       { path: 'inventory/items/new', name: 'inventory-item-new', component: () => import('@/views/inventory/InventoryItemView.vue'), meta: { permission: 'inventory.write', title: 'inventory.nav' } },
       { path: 'inventory/items/:id', name: 'inventory-item', component: () => import('@/views/inventory/InventoryItemView.vue'), meta: { permission: 'inventory.read', title: 'inventory.nav' }, props: true },

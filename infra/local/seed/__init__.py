@@ -19,6 +19,7 @@ from infra.local.seed import (
     inventory,
     labs,
     notes,
+    ortho,
     patients,
     perio,
 )
@@ -45,6 +46,7 @@ def run(log: Callable[[str], None] = lambda _m: None) -> DemoContext | None:
     step("charting", charting.seed, patient_ids)  # findings and plans; after the catalog
     step("perio", perio.seed, patient_ids)
     step("notes", notes.seed, patient_ids)
+    step("ortho", ortho.seed, patient_ids)  # orthodontic cases, phases, aligners
     step("inventory", inventory.seed, patient_ids)  # items, movements; materials on the catalog
     step("labs", labs.seed, patient_ids)  # labs and cases in every state
     step("bridge", bridge.seed)  # the demo device and captures in the inbox
