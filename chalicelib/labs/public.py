@@ -191,7 +191,7 @@ def _limit(kind: str, ip: str | None, limit: int) -> None:
 
 
 def initials(first: str | None, last: str | None) -> str:
-    return "".join(f"{(n or '').strip()[:1].upper()}." for n in (first, last) if (n or "").strip())
+    return " ".join(f"{(n or '').strip()[:1].upper()}." for n in (first, last) if (n or "").strip())
 
 
 def _lang(clinic_id: str) -> tuple[Any, str]:
@@ -292,7 +292,7 @@ function fail(j){{throw new Error((j&&j.message)||T.failed);}}
 f.addEventListener('submit',function(e){{e.preventDefault();
 var file=document.getElementById('file').files[0];if(!file)return;
 var ext=(file.name.split('.').pop()||'').toLowerCase();m.textContent=T.uploading;
-var base=location.pathname.replace(/\/$/,'');
+var base=location.pathname.replace(/\\/$/,'');
 fetch(base+'/files',{{method:'POST',headers:{{'Content-Type':'application/json'}},
 body:JSON.stringify({{filename:file.name,
 content_type:types[ext]||'application/octet-stream',size:file.size}})}})
