@@ -130,22 +130,23 @@ def update_lab(principal: Principal, lab_id: str, data: schemas.LabPatch) -> sch
     lab.name, lab.contact, lab.email = data.name, data.contact or None, str(data.email)
     lab.phone, lab.notes, lab.archived = data.phone or None, data.notes or None, data.archived
     lab.updated_at = now()
-    action = "lab.updated"
-    if data.archived != was_archived:
-        action = "lab.archived" if data.archived else "lab.unarchived"
+    after = _lab_fields(lab)
+    actor = principal.actor
+    if data.archived and not was_archived:
+        entry = audit.entry(
+            cid, actor, "lab.archived", LAB_ENTITY, lab_id, before=before, after=after
+        )
+    elif was_archived and not data.archived:
+        entry = audit.entry(
+            cid, actor, "lab.unarchived", LAB_ENTITY, lab_id, before=before, after=after
+        )
+    else:
+        entry = audit.entry(
+            cid, actor, "lab.updated", LAB_ENTITY, lab_id, before=before, after=after
+        )
     with transaction() as tx:
         tx.save(lab, condition=Lab.SK.exists())
-        tx.save(
-            audit.entry(
-                cid,
-                principal.actor,
-                action,
-                LAB_ENTITY,
-                lab_id,
-                before=before,
-                after=_lab_fields(lab),
-            )
-        )
+        tx.save(entry)
     return lab_out(lab)
 
 

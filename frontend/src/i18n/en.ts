@@ -232,6 +232,7 @@ const en: typeof es = {
       appointment_cancelled: 'Appointment cancelled', appointment_reinstated: 'Appointment booked again', appointment_no_show: 'Did not attend', image_processed: 'Image added', image_failed: 'Image rejected',
       document_uploaded: 'Document added', budget_created: 'Estimate created', budget_accepted: 'Estimate accepted', invoice_issued: 'Invoice issued',
       payment_recorded: 'Payment recorded', message_sent: 'Message sent', treatment_completed: 'Treatment done', perio_exam_completed: 'Periodontal exam completed', note_signed: 'Clinical note signed', note_amended: 'Clinical note amended',
+      lab_case_created: 'Lab case created', lab_case_updated: 'Lab case changed', lab_case_sent: 'Lab case sent to the lab', lab_case_status_changed: 'Lab case: new status', lab_delivery_date_set: 'The lab set the delivery date', lab_file_added: 'File added to the lab case', lab_link_revoked: 'Lab link revoked',
     },
     other: 'Activity: {type}', by: 'by {name}', automatic: 'automatic', system: 'System',
     empty: 'No activity recorded', unavailable: 'The timeline is not available on this server yet.',

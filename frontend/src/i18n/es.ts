@@ -230,6 +230,7 @@ export default {
       appointment_cancelled: 'Cita cancelada', appointment_reinstated: 'Cita recuperada', appointment_no_show: 'No acudió a la cita', image_processed: 'Imagen añadida', image_failed: 'Imagen rechazada',
       document_uploaded: 'Documento añadido', budget_created: 'Presupuesto creado', budget_accepted: 'Presupuesto aceptado', invoice_issued: 'Factura emitida',
       payment_recorded: 'Pago registrado', message_sent: 'Mensaje enviado', treatment_completed: 'Tratamiento realizado', perio_exam_completed: 'Periodontograma completado', note_signed: 'Nota clínica firmada', note_amended: 'Nota clínica enmendada',
+      lab_case_created: 'Caso de laboratorio creado', lab_case_updated: 'Caso de laboratorio cambiado', lab_case_sent: 'Caso enviado al laboratorio', lab_case_status_changed: 'Caso de laboratorio: nuevo estado', lab_delivery_date_set: 'El laboratorio indicó la fecha de entrega', lab_file_added: 'Archivo añadido al caso de laboratorio', lab_link_revoked: 'Enlace del laboratorio revocado',
     },
     other: 'Actividad: {type}', by: 'por {name}', automatic: 'automático', system: 'Sistema',
     empty: 'Sin actividad registrada', unavailable: 'La cronología aún no está disponible en este servidor.',
