@@ -97,7 +97,7 @@ test('a lab case sent to the lab, moved to shipped through its link, seen live b
   // The dashboard, desktop then phone.
   await page.goto(`${base()}/labs`)
   await expect(page.getByTestId('labs-alerts')).toBeVisible()
-  await expect(page.locator(`[data-testid="lab-case-row"][data-status="shipped"]`).first()).toBeVisible()
+  await expect(page.locator('[data-testid="lab-case-row"][data-status="shipped"]').filter({ hasText: `Rocío Laboratorio${stamp}` })).toBeVisible()
   await expectAccessible(page, 'labs dashboard')
   await shot(page, 'labs-dashboard-es-desktop')
   await page.getByTestId('labs-tab-labs').click()

@@ -246,6 +246,7 @@ def test_cross_tenant_ids_are_404(api, labs, other_labs):
         ),
         ("put", f"/labs/{lab['lab_id']}", {"name": "x", "email": "x@x.example"}),
         ("get", f"/patients/{pid}/lab-cases", None),
+        ("post", f"/labs/cases/{cid}/files/01ARZ3NDEKTSV4RRFFQ69G5FAV/complete", None),
     ]:
         fn = getattr(api, method)
         r = fn(path, body, token=o) if body is not None else fn(path, token=o)
@@ -257,6 +258,7 @@ def test_cross_tenant_ids_are_404(api, labs, other_labs):
     other_labs.case(pid, olab["lab_id"], status=404)
     assert lab["lab_id"] not in str(other_labs.call("get", "/labs?archived=true"))
     assert cid not in str(other_labs.call("get", "/labs/cases"))
+    assert cid not in str(other_labs.call("get", f"/labs/cases?lab_id={lab['lab_id']}"))
 
 
 def test_files_staff_upload_checks_type_size_and_bytes(api, labs):
