@@ -79,6 +79,11 @@ test('a lab case sent to the lab, moved to shipped through its link, seen live b
   await expect(page.getByTestId('lab-case-status')).toHaveText('En fabricación', { timeout: 20_000 })
   await labPage.getByLabel('Fecha de entrega prevista').fill('2030-05-28')
   await labPage.getByRole('button', { name: 'Guardar fecha' }).click()
+  // The lab uploads its STL through the page's presigned upload; the clinic sees the file live.
+  await labPage.getByLabel('Subir un archivo').setInputFiles({ name: 'puente-36-37.stl', mimeType: 'model/stl', buffer: Buffer.from('solid puente\nendsolid puente\n') })
+  await labPage.getByRole('button', { name: 'Subir', exact: true }).click()
+  await expect(labPage.getByRole('link', { name: 'puente-36-37.stl' })).toBeVisible({ timeout: 20_000 })
+  await expect(page.getByTestId('lc-file').filter({ hasText: 'puente-36-37.stl' })).toContainText('el laboratorio', { timeout: 20_000 })
   await labPage.getByRole('button', { name: 'Marcar como enviado' }).click()
   await expect(labPage.locator('main')).toContainText('Enviado por el laboratorio')
   await shot(labPage, 'labs-lab-page-shipped')
