@@ -173,3 +173,32 @@ def test_public_routes_are_rate_limited(api, labs, monkeypatch):
     token = token_of(out["link"])
     codes = [api.get(f"/public/lab-cases/{token}", ip="10.9.9.9").status for _ in range(3)]
     assert codes == [200, 200, 429]
+
+
+def test_a_remake_goes_back_to_the_lab_with_a_new_link(api, labs, published):
+    cid, out = _sent(labs, "lab10@lab-sur.example")
+    first = token_of(out["link"])
+    form = {"Content-Type": "application/x-www-form-urlencoded"}
+    for to in ("in_progress", "shipped"):
+        r = api.post(f"/public/lab-cases/{first}/status", raw=f"status={to}".encode(), headers=form)
+        assert r.status == 303
+    labs.move(cid, "received")
+    labs.move(cid, "returned_for_remake")
+    again = labs.send(cid)
+    assert again["case"]["status"] == "sent"
+    second = token_of(again["link"])
+    assert api.get(f"/public/lab-cases/{first}").status == 410
+    r = api.post(
+        f"/public/lab-cases/{first}/files",
+        {"filename": "a.png", "content_type": "image/png", "size": 3},
+    )
+    assert r.status == 410 and r.json()["code"] == "LAB_LINK_REVOKED"
+    r = api.post(f"/public/lab-cases/{second}/status", raw=b"status=in_progress", headers=form)
+    assert r.status == 303
+    h = labs.call("get", f"/labs/cases/{cid}")["history"]
+    assert [x["to_status"] for x in h][-3:] == ["returned_for_remake", "sent", "in_progress"]
+    assert h[-1]["by"] == "lab"
+    labs.send(cid, status=200)  # a re-send while in progress keeps the status
+    assert labs.call("get", f"/labs/cases/{cid}")["status"] == "in_progress"
+    labs.move(cid, "shipped")
+    labs.send(cid, status=409)  # once shipped, nothing goes back to the lab by link
