@@ -100,6 +100,7 @@ GLOBAL_KEYS = (
     "DEVKEY#*",
     "LIVETICKET#*",
     "BLINK#*",
+    "LLINK#*",  # lab case links (docs/adr/1221)
     "ALINK#*",
     "WAPHONE#*",
     "WAMID#*",

@@ -22,6 +22,9 @@ _APPOINTMENT = frozenset(
     }
 )
 _MESSAGE = frozenset({"message_id", "patient_id", "appointment_id", "channel", "kind", "status"})
+_LAB = frozenset(
+    {"case_id", "patient_id", "lab_id", "appointment_id", "status", "previous_status", "kind"}
+)
 
 FIELDS: dict[str, frozenset[str]] = {
     "patient.created": frozenset({"patient_id"}),
@@ -103,6 +106,14 @@ FIELDS: dict[str, frozenset[str]] = {
     # clinical notes (ids only: the text of a note never reaches the timeline)
     "note.signed": frozenset({"note_id", "patient_id"}),
     "note.amended": frozenset({"note_id", "amendment_id", "patient_id"}),
+    # lab cases (issue 17): ids and statuses only, never the case's words
+    "lab.case_created": _LAB,
+    "lab.case_updated": _LAB,
+    "lab.case_sent": _LAB,
+    "lab.case_status_changed": _LAB,
+    "lab.delivery_date_set": _LAB,
+    "lab.file_added": _LAB | {"file_id"},
+    "lab.link_revoked": _LAB,
 }
 
 _SCALARS = (str, int, float, bool, type(None))
