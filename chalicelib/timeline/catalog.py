@@ -22,6 +22,7 @@ _APPOINTMENT = frozenset(
     }
 )
 _MESSAGE = frozenset({"message_id", "patient_id", "appointment_id", "channel", "kind", "status"})
+_ORTHO = frozenset({"case_id", "patient_id", "status"})
 
 FIELDS: dict[str, frozenset[str]] = {
     "patient.created": frozenset({"patient_id"}),
@@ -103,6 +104,14 @@ FIELDS: dict[str, frozenset[str]] = {
     # clinical notes (ids only: the text of a note never reaches the timeline)
     "note.signed": frozenset({"note_id", "patient_id"}),
     "note.amended": frozenset({"note_id", "amendment_id", "patient_id"}),
+    # orthodontic cases (issue 18; ids, statuses and tray numbers only, ADR 0661)
+    "ortho.case_started": _ORTHO | {"appliance"},
+    "ortho.case_updated": _ORTHO,
+    "ortho.case_finished": _ORTHO,
+    "ortho.visit_recorded": _ORTHO | {"visit_id", "appointment_id", "tray"},
+    "ortho.tray_changed": _ORTHO | {"tray", "previous_tray", "total_trays"},
+    "ortho.photos_linked": _ORTHO | {"image_ids"},
+    "ortho.reminder_sent": _ORTHO | {"kind", "channel", "message_id"},
 }
 
 _SCALARS = (str, int, float, bool, type(None))
