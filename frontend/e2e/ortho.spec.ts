@@ -39,7 +39,7 @@ test('an aligner case: start, change tray, overdue alert on /ortho, reminder in 
   await signIn(page, 'admin@demo.clinic')
   await setLanguage(page, 'es')
   const p = await apiCall<{ patient_id: string }>(page, 'POST', '/patients', {
-    first_name: 'Olivia', last_name: `Orto${stamp}`, date_of_birth: '2009-05-06', gender: 'female', language: 'es', email: EMAIL,
+    first_name: 'Olivia', last_name: `Orto${stamp}`, date_of_birth: '1995-05-06', gender: 'female', language: 'es', email: EMAIL,
   })
   await apiCall(page, 'PUT', `/comms/patients/${p.patient_id}/consents/email`, { granted: true, source: 'paper_form' })
 
