@@ -819,7 +819,7 @@ const en: typeof es = {
     phases: 'Phases', current: 'under way', markStart: 'Start phase', markEnd: 'End phase', phaseStarted: 'Phase started', phaseEnded: 'Phase ended',
     aligner: 'Tray {n} of {total}', nextSwitch: 'Next change: {date}', lastTray: 'Last tray', changeTray: 'Change tray',
     trayChanged: 'Tray change recorded', trayTitle: 'Tray change',
-    nextVisit: 'Next check-up: {date}', nextVisitCol: 'Next check-up', lastVisit: 'Last visit: {date}', noVisit: 'No visits yet',
+    nextVisit: 'Next check-up: {date}', nextVisitCol: 'Next check-up', phaseCol: 'Current phase', lastVisit: 'Last visit: {date}', noVisit: 'No visits yet',
     visits: 'Visits', addVisit: 'Record visit', visitAdded: 'Visit recorded', noVisits: 'No visits yet.',
     milestones: 'Milestones', addMilestone: 'Add milestone', markDone: 'Mark done', noMilestones: 'No milestones.', saved: 'Plan saved',
     photos: 'Progress photos', addPhotos: 'Add photos', noPhotos: 'No photos in the case.', linkTitle: 'Add photos to the case',

@@ -817,7 +817,7 @@ export default {
     phases: 'Fases', current: 'en curso', markStart: 'Empezar fase', markEnd: 'Terminar fase', phaseStarted: 'Fase empezada', phaseEnded: 'Fase terminada',
     aligner: 'Férula {n} de {total}', nextSwitch: 'Siguiente cambio: {date}', lastTray: 'Última férula', changeTray: 'Cambiar de férula',
     trayChanged: 'Cambio de férula registrado', trayTitle: 'Cambio de férula',
-    nextVisit: 'Próxima revisión: {date}', nextVisitCol: 'Próxima revisión', lastVisit: 'Última visita: {date}', noVisit: 'Sin visitas aún',
+    nextVisit: 'Próxima revisión: {date}', nextVisitCol: 'Próxima revisión', phaseCol: 'Fase actual', lastVisit: 'Última visita: {date}', noVisit: 'Sin visitas aún',
     visits: 'Visitas', addVisit: 'Registrar visita', visitAdded: 'Visita registrada', noVisits: 'Aún no hay visitas.',
     milestones: 'Hitos', addMilestone: 'Añadir hito', markDone: 'Marcar hecho', noMilestones: 'Sin hitos.', saved: 'Plan guardado',
     photos: 'Fotos de progreso', addPhotos: 'Añadir fotos', noPhotos: 'Sin fotos en el caso.', linkTitle: 'Añadir fotos al caso',
