@@ -259,7 +259,7 @@ const en: typeof es = {
     },
     kind: {
       inbound: 'Patient’s message', reply: 'Reply', booking: 'Appointment confirmation', reminder: 'Reminder', reschedule: 'Appointment moved',
-      cancellation: 'Appointment cancelled', missed: 'Missed appointment', eod: 'Daily summary', budget: 'Estimate',
+      cancellation: 'Appointment cancelled', missed: 'Missed appointment', eod: 'Daily summary', budget: 'Estimate', ortho_reminder: 'Orthodontic reminder',
     },
     status: { queued: 'Queued', sent: 'Sent', delivered: 'Delivered', read: 'Read', failed: 'Failed', received: 'Received', skipped: 'Not sent' },
     channel: { email: 'Email', whatsapp: 'WhatsApp', none: 'No channel' },

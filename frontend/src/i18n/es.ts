@@ -257,7 +257,7 @@ export default {
     },
     kind: {
       inbound: 'Mensaje del paciente', reply: 'Respuesta', booking: 'Confirmación de cita', reminder: 'Recordatorio', reschedule: 'Cita cambiada',
-      cancellation: 'Cita anulada', missed: 'Cita perdida', eod: 'Resumen del día', budget: 'Presupuesto',
+      cancellation: 'Cita anulada', missed: 'Cita perdida', eod: 'Resumen del día', budget: 'Presupuesto', ortho_reminder: 'Recordatorio de ortodoncia',
     },
     status: { queued: 'En cola', sent: 'Enviado', delivered: 'Entregado', read: 'Leído', failed: 'Fallido', received: 'Recibido', skipped: 'No enviado' },
     channel: { email: 'Correo electrónico', whatsapp: 'WhatsApp', none: 'Ningún canal' },
