@@ -25,6 +25,7 @@ _MESSAGE = frozenset({"message_id", "patient_id", "appointment_id", "channel", "
 _LAB = frozenset(
     {"case_id", "patient_id", "lab_id", "appointment_id", "status", "previous_status", "kind"}
 )
+_ORTHO = frozenset({"case_id", "patient_id", "status"})
 
 FIELDS: dict[str, frozenset[str]] = {
     "patient.created": frozenset({"patient_id"}),
@@ -114,6 +115,14 @@ FIELDS: dict[str, frozenset[str]] = {
     "lab.delivery_date_set": _LAB,
     "lab.file_added": _LAB | {"file_id"},
     "lab.link_revoked": _LAB,
+    # orthodontic cases (issue 18; ids, statuses and tray numbers only, ADR 0661)
+    "ortho.case_started": _ORTHO | {"appliance"},
+    "ortho.case_updated": _ORTHO,
+    "ortho.case_finished": _ORTHO,
+    "ortho.visit_recorded": _ORTHO | {"visit_id", "appointment_id", "tray"},
+    "ortho.tray_changed": _ORTHO | {"tray", "previous_tray", "total_trays"},
+    "ortho.photos_linked": _ORTHO | {"image_ids"},
+    "ortho.reminder_sent": _ORTHO | {"kind", "channel", "message_id"},
 }
 
 _SCALARS = (str, int, float, bool, type(None))
