@@ -23,7 +23,7 @@ CASE = CASES + "/{case_id}"
     paged=True,
     summary="A patient's orthodontic cases, newest first (finished ones kept)",
 )
-def list_cases(req: Req, patient_id: str) -> Page:
+def list_ortho_cases(req: Req, patient_id: str) -> Page:
     return service.list_cases(req.user, patient_id, req.query)
 
 
@@ -36,7 +36,7 @@ def list_cases(req: Req, patient_id: str) -> Page:
     status=201,
     summary="Start an orthodontic case (one active per patient)",
 )
-def start_case(req: Req, patient_id: str) -> schemas.CaseOut:
+def start_ortho_case(req: Req, patient_id: str) -> schemas.CaseOut:
     return service.start_case(req.user, patient_id, req.body)
 
 
@@ -47,7 +47,7 @@ def start_case(req: Req, patient_id: str) -> schemas.CaseOut:
     response=schemas.CaseOut,
     summary="An orthodontic case",
 )
-def get_case(req: Req, patient_id: str, case_id: str) -> schemas.CaseOut:
+def get_ortho_case(req: Req, patient_id: str, case_id: str) -> schemas.CaseOut:
     return service.get_case(req.user, patient_id, case_id)
 
 
@@ -59,7 +59,7 @@ def get_case(req: Req, patient_id: str, case_id: str) -> schemas.CaseOut:
     response=schemas.CaseOut,
     summary="Rewrite an active case's plan: phases, milestones, interval, trays",
 )
-def update_case(req: Req, patient_id: str, case_id: str) -> schemas.CaseOut:
+def update_ortho_case(req: Req, patient_id: str, case_id: str) -> schemas.CaseOut:
     return service.update_case(req.user, patient_id, case_id, req.body)
 
 
@@ -71,7 +71,7 @@ def update_case(req: Req, patient_id: str, case_id: str) -> schemas.CaseOut:
     response=schemas.CaseOut,
     summary="Finish an active case (it is kept; its alerts end)",
 )
-def finish_case(req: Req, patient_id: str, case_id: str) -> schemas.CaseOut:
+def finish_ortho_case(req: Req, patient_id: str, case_id: str) -> schemas.CaseOut:
     return service.finish_case(req.user, patient_id, case_id, req.body)
 
 
@@ -158,7 +158,7 @@ def send_reminder(req: Req, patient_id: str, case_id: str) -> schemas.ReminderOu
     paged=True,
     summary="The clinic's active orthodontic cases, oldest start first",
 )
-def list_active(req: Req) -> Page:
+def list_active_ortho_cases(req: Req) -> Page:
     return service.list_active(req.user, req.query)
 
 
@@ -171,7 +171,7 @@ def list_active(req: Req) -> Page:
     paged=True,
     summary="Due orthodontic alerts (visit, aligner change, retention), most overdue first",
 )
-def list_alerts(req: Req) -> Page:
+def list_ortho_alerts(req: Req) -> Page:
     return alerts.list_alerts(req.user, req.query)
 
 
@@ -182,5 +182,5 @@ def list_alerts(req: Req) -> Page:
     response=schemas.FiguresOut,
     summary="Case figures: active, started and finished this month, average length",
 )
-def figures(req: Req) -> schemas.FiguresOut:
+def ortho_figures(req: Req) -> schemas.FiguresOut:
     return alerts.figures(req.user)
