@@ -62,9 +62,7 @@ def section(clinic_id: str, day: date, lang: str) -> Section | None:
         if it is not None and used[iid]:
             lines.append(f"{t['consumed']}: {it.name} · {used[iid]} {it.unit}")
     for i in low:
-        lines.append(
-            f"{t['below']}: {i.name} · {int(i.stock)}/{int(i.reorder_threshold)} {i.unit}"
-        )
+        lines.append(f"{t['below']}: {i.name} · {int(i.stock)}/{int(i.reorder_threshold)} {i.unit}")
     for lot in lots:
         it = names.get(lot.item_id)
         if it is not None:

@@ -163,9 +163,7 @@ def list_items(principal: Principal, q: schemas.ItemQuery) -> Page:
         pk = InventoryItem.low_pk(cid)
         start = decode_cursor(q.cursor, partition=("GSI2PK", pk))
         cond = InventoryItem.GSI2SK.startswith(search_key(q.q)) if q.q else None
-        it: Any = InventoryItem.gsi2.query(
-            pk, cond, limit=q.limit, last_evaluated_key=start
-        )
+        it: Any = InventoryItem.gsi2.query(pk, cond, limit=q.limit, last_evaluated_key=start)
         items = [item_out(i) for i in it if isinstance(i, InventoryItem)]
         return Page(items, encode_cursor(it.last_evaluated_key))
     if q.q:
@@ -190,16 +188,16 @@ def list_items(principal: Principal, q: schemas.ItemQuery) -> Page:
     return Page(items, encode_cursor(it.last_evaluated_key))
 
 
-def expiring_lots(clinic_id: str, days: int, limit: int, cursor: str | None) -> tuple[
-    list[InventoryLot], str | None
-]:
+def expiring_lots(
+    clinic_id: str, days: int, limit: int, cursor: str | None
+) -> tuple[list[InventoryLot], str | None]:
     """Lots with stock left whose expiry is before today + ``days`` (expired ones too), first
     to expire first: one Query of the sparse expiry index."""
     until = (clinic_today(clinic_id) + timedelta(days=days)).isoformat()
     pk = InventoryLot.expiring_pk(clinic_id)
     start = decode_cursor(cursor, partition=("GSI2PK", pk))
     it = InventoryLot.gsi2.query(
-        pk, InventoryLot.GSI2SK < f"{until}#~", limit=limit, last_evaluated_key=start
+        pk, InventoryLot.GSI2SK.between("0", f"{until}#~"), limit=limit, last_evaluated_key=start
     )
     lots = [x for x in it if isinstance(x, InventoryLot)]
     return lots, encode_cursor(it.last_evaluated_key)

@@ -1,12 +1,15 @@
 """Inventory items (one table; keys from the authenticated clinic). ADR 1201.
 
-| item | PK | SK | GSI1 | GSI2 | GSI3 |
-|---|---|---|---|---|---|
-| InventoryItem | C#<cid> | INVITEM#<id> | C#<cid>#INVQ / <name key>#<id> (1) | C#<cid>#INVLOW / <name key>#<id> (2) | C#<cid>#INV / <name key>#<id> (3) |
-| InventorySku (unique SKU) | C#<cid> | INVSKU#<SKU> | C#<cid>#INVQ / <sku key>#<id> (1) | | |
-| InventoryLot | C#<cid> | INVLOT#<item id>#<expiry or 9999-12-31>#<lot id> | | C#<cid>#INVEXP / <expiry>#<lot id> (4) | |
-| InventoryMovement | C#<cid> | INVMOV#<item id>#<movement id> | C#<cid>#INVDAY#<local day> / <movement id> (5) | | |
-| InventoryUse (idempotency) | C#<cid> | INVUSE#<plan item id>#<item id> | | | |
+Keys (PK is always ``C#<cid>``):
+
+* InventoryItem: SK ``INVITEM#<id>``; GSI1 ``C#<cid>#INVQ`` / ``<name key>#<id>`` (1);
+  GSI2 ``C#<cid>#INVLOW`` / ``<name key>#<id>`` (2); GSI3 ``C#<cid>#INV`` / ``<name key>#<id>`` (3).
+* InventorySku (unique SKU): SK ``INVSKU#<SKU>``; GSI1 ``C#<cid>#INVQ`` / ``<sku key>#<id>`` (1).
+* InventoryLot: SK ``INVLOT#<item id>#<expiry or 9999-12-31>#<lot id>``;
+  GSI2 ``C#<cid>#INVEXP`` / ``<expiry>#<lot id>`` (4).
+* InventoryMovement: SK ``INVMOV#<item id>#<movement id>``;
+  GSI1 ``C#<cid>#INVDAY#<local day>`` / ``<movement id>`` (5).
+* InventoryUse (idempotency of automatic consumption): SK ``INVUSE#<plan item id>#<item id>``.
 
 (1) the search partition: a name or SKU prefix is one Query (``search_key`` normalises it);
 archived items move to ``C#<cid>#INVQARCH``.

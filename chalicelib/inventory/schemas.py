@@ -21,7 +21,6 @@ class Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
 
-
 class ItemIn(Strict):
     name: str = Field(min_length=2, max_length=120)
     sku: str = Field(min_length=1, max_length=40, pattern=SKU_PATTERN)
@@ -150,4 +149,3 @@ class MovementResult(BaseModel):
     item: ItemOut
     movement: MovementOut
     alerted: bool
-

@@ -119,11 +119,19 @@ def move(
     for attempt in range(ATTEMPTS):
         try:
             return _attempt(
-                clinic_id, item_id, actor, kind, quantity, allow_short, allow_archived, use,
-                lot, fields or {},
+                clinic_id,
+                item_id,
+                actor,
+                kind,
+                quantity,
+                allow_short,
+                allow_archived,
+                use,
+                lot,
+                fields or {},
             )
         except _Retry:
-            time.sleep(random.uniform(0.005, 0.02) * min(attempt + 1, 8))
+            time.sleep(random.uniform(0.005, 0.02) * min(attempt + 1, 8))  # noqa: S311 (jitter)
     raise Conflict(
         tr(
             "The stock of this item is changing right now; try again.",
@@ -169,7 +177,9 @@ def _attempt(
             if not allow_short:
                 raise _insufficient(item, wanted)
             short, quantity = wanted - stock, -stock
-        save_lots, delete_lots = _take_from_lots(clinic_id, live_lots(clinic_id, item_id), -quantity)
+        save_lots, delete_lots = _take_from_lots(
+            clinic_id, live_lots(clinic_id, item_id), -quantity
+        )
     elif quantity > 0:
         lid = new_id()
         expiry = (lot or {}).get("expiry")

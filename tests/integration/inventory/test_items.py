@@ -80,9 +80,7 @@ def test_archive_moves_it_out_of_the_list_and_refuses_movements(inv):
     ]
     assert inv.get("/inventory/items?q=frs")["items"] == []
     assert inv.get("/inventory/items?below=true")["items"] == []
-    r = inv.api.post(
-        f"/inventory/items/{it['item_id']}/consume", {"quantity": 1}, token=inv.token
-    )
+    r = inv.api.post(f"/inventory/items/{it['item_id']}/consume", {"quantity": 1}, token=inv.token)
     assert r.status == 409 and r.json()["code"] == "ITEM_ARCHIVED"
     inv.patch(f"/inventory/items/{it['item_id']}", {"archived": False})
     assert [i["name"] for i in inv.get("/inventory/items?q=frs")["items"]] == ["Fresa diamante"]
@@ -92,7 +90,10 @@ def test_bad_input_is_a_422_with_fields(inv):
     for body, field in [
         ({"name": "x", "sku": "A", "unit": "ud"}, "name"),
         ({"name": "Guantes", "sku": "A B", "unit": "ud"}, "sku"),
-        ({"name": "Guantes", "sku": "AB", "unit": "ud", "reorder_threshold": -1}, "reorder_threshold"),
+        (
+            {"name": "Guantes", "sku": "AB", "unit": "ud", "reorder_threshold": -1},
+            "reorder_threshold",
+        ),
         ({"name": "Guantes", "sku": "AB", "unit": "ud", "cost": 1.5}, "cost"),
         ({"name": "Guantes", "sku": "AB"}, "unit"),
     ]:
