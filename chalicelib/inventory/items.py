@@ -135,19 +135,29 @@ def update_item(principal: Principal, item_id: str, data: schemas.ItemUpdate) ->
                 tx.save(_sku_entry(cid, item), condition=InventorySku.SK.does_not_exist())
             elif bool(item.archived) != old_archived:
                 tx.save(_sku_entry(cid, item))
-            tx.save(
-                audit.entry(
+            changed = {
+                "before": {k: v for k, v in before.items() if k not in skip},
+                "after": {k: v for k, v in after.items() if k not in skip},
+            }
+            if item.archived and not old_archived:
+                entry = audit.entry(
                     cid,
                     principal.actor,
-                    "inventory.item.archived"
-                    if item.archived and not old_archived
-                    else "inventory.item.updated",
+                    "inventory.item.archived",
                     "inventory_item",
                     item_id,
-                    before={k: v for k, v in before.items() if k not in skip},
-                    after={k: v for k, v in after.items() if k not in skip},
+                    **changed,
                 )
-            )
+            else:
+                entry = audit.entry(
+                    cid,
+                    principal.actor,
+                    "inventory.item.updated",
+                    "inventory_item",
+                    item_id,
+                    **changed,
+                )
+            tx.save(entry)
     except TransactWriteError as exc:
         reasons = exc.cancellation_reasons or []
         if item.sku != old_sku and len(reasons) > 2 and reasons[2] is not None:

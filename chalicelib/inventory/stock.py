@@ -240,11 +240,10 @@ def _attempt(
                     condition=InventoryUse.SK.does_not_exist(),
                 )
             tx.save(
-                audit.entry(
+                _audit(
                     clinic_id,
                     actor,
-                    f"inventory.stock.{kind}",
-                    "inventory_item",
+                    kind,
                     item_id,
                     before={"stock": stock},
                     after={"stock": new_stock, "movement_id": mid},
@@ -253,6 +252,23 @@ def _attempt(
     except TransactWriteError as exc:
         raise _Retry from exc
     return Outcome(item, m, crossed)
+
+
+def _audit(
+    clinic_id: str, actor: dict[str, Any], kind: str, item_id: str, **changes: Any
+) -> audit.AuditEntry:
+    """The movement's audit entry (one literal action per kind, for the audit log's words)."""
+    if kind == "receive":
+        return audit.entry(
+            clinic_id, actor, "inventory.stock.received", "inventory_item", item_id, **changes
+        )
+    if kind == "consume":
+        return audit.entry(
+            clinic_id, actor, "inventory.stock.consumed", "inventory_item", item_id, **changes
+        )
+    return audit.entry(
+        clinic_id, actor, "inventory.stock.adjusted", "inventory_item", item_id, **changes
+    )
 
 
 def _after(clinic_id: str, actor: dict[str, Any], out: Outcome) -> None:
