@@ -189,7 +189,33 @@ def treatment_out(t: Treatment) -> schemas.TreatmentOut:
         vat_code=t.vat_code,
         active=t.active,
         updated_at=t.updated_at,
+        materials=[schemas.Material(**m) for m in (t.materials or [])],
     )
+
+
+def _check_materials(clinic_id: str, materials: list[schemas.Material]) -> list[dict]:
+    """The materials as stored, each an inventory item of this clinic named once (a 422 on
+    ``materials`` otherwise: another clinic's item is as unknown as a missing one)."""
+    if not materials:
+        return []
+    from chalicelib.inventory.common import load_items  # noqa: PLC0415
+
+    ids = [m.item_id for m in materials]
+    found = load_items(clinic_id, ids)
+    problem = None
+    if len(set(ids)) != len(ids):
+        problem = tr("an item is listed twice", "un artículo aparece dos veces")
+    elif missing := [i for i in ids if i not in found]:
+        problem = tr(
+            f"no inventory item {missing[0]} in this clinic",
+            f"no hay ningún artículo de inventario {missing[0]} en esta clínica",
+        )
+    if problem is not None:
+        raise Unprocessable(
+            tr("Some fields are not valid.", "Algunos campos no son válidos."),
+            errors=[{"field": "materials", "message": problem}],
+        )
+    return [m.model_dump() for m in materials]
 
 
 def load_treatment(clinic_id: str, treatment_id: str) -> Treatment:
@@ -244,6 +270,7 @@ def _new_treatment(clinic_id: str, data: schemas.TreatmentIn) -> Treatment:
         scope=data.scope,
         vat_code=data.vat_code,
         active=data.active,
+        materials=[m.model_dump() for m in data.materials] or None,
         created_at=at,
         updated_at=at,
         version=1,
@@ -281,6 +308,7 @@ def _check_vat(clinic_id: str, code: str, vats: dict[str, VatType] | None = None
 def create_treatment(principal: Principal, data: schemas.TreatmentIn) -> schemas.TreatmentOut:
     cid = principal.clinic_id
     _check_vat(cid, data.vat_code)
+    _check_materials(cid, data.materials)
     t = _new_treatment(cid, data)
     try:
         with transaction() as tx:
@@ -326,7 +354,9 @@ def update_treatment(
     for k, v in changes.items():
         if v is None and k in ("name_es", "scope", "vat_code", "active", "price", "category"):
             continue
-        if k == "price":
+        if k == "materials":
+            t.materials = _check_materials(cid, data.materials or []) or None
+        elif k == "price":
             t.price_cents = money.cents(v)
         elif k == "cost":
             t.cost_cents = money.cents(v) if v is not None else None

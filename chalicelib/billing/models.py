@@ -64,6 +64,8 @@ class Treatment(Item, discriminator="BillingTreatment"):
     scope = UnicodeAttribute()  # tooth | surface | sextant | quadrant | mouth
     vat_code = UnicodeAttribute()
     active = BooleanAttribute(default=True)
+    # The inventory materials it uses: [{"item_id", "quantity"}] (issue 17, ADR 1203).
+    materials = JSONAttribute(null=True)
     created_at = UTCDateTimeAttribute()
     updated_at = UTCDateTimeAttribute()
     version = NumberAttribute(default=1)

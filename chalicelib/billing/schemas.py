@@ -89,6 +89,13 @@ class VatTypeOut(Out):
 # --- treatments ----------------------------------------------------------------------------
 
 
+class Material(Strict):
+    """An inventory material a treatment uses: the item and how many of its units (issue 17)."""
+
+    item_id: str = Field(min_length=1, max_length=64, pattern=r"^[0-9A-Za-z_-]+$")
+    quantity: int = Field(ge=1, le=1000)
+
+
 class TreatmentIn(Strict):
     code: str = Field(min_length=1, max_length=20, pattern=r"^[A-Za-z0-9._\-]+$")
     name_es: str = Field(min_length=2, max_length=200)
@@ -100,6 +107,7 @@ class TreatmentIn(Strict):
     scope: Scope = "mouth"
     vat_code: str = rules.DEFAULT_VAT_CODE
     active: bool = True
+    materials: list[Material] = Field(default_factory=list, max_length=20)
 
 
 class TreatmentUpdate(PartialUpdate):
@@ -116,6 +124,7 @@ class TreatmentUpdate(PartialUpdate):
     scope: Scope | None = None
     vat_code: str | None = None
     active: bool | None = None
+    materials: list[Material] | None = Field(default=None, max_length=20)
 
 
 class TreatmentOut(Out):
@@ -131,6 +140,7 @@ class TreatmentOut(Out):
     vat_code: str
     active: bool
     updated_at: datetime
+    materials: list[Material] = Field(default_factory=list)
 
 
 class TreatmentQuery(Strict):

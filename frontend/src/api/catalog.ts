@@ -10,10 +10,13 @@ export interface VatType { code: string; name_es: string; name_en: string; rate:
 export interface Treatment {
   treatment_id: string; code: string; name_es: string; name_en: string | null; category: string[]
   price: string; cost: string | null; duration_min: number | null; scope: Scope; vat_code: string; active: boolean; updated_at: string
+  materials?: Material[]
 }
+/** An inventory item a treatment uses, and how many units (issue 17). */
+export interface Material { item_id: string; quantity: number }
 export interface TreatmentIn {
   code: string; name_es: string; name_en: string | null; category: string[]; price: string; cost: string | null
-  duration_min: number | null; scope: Scope; vat_code: string; active?: boolean
+  duration_min: number | null; scope: Scope; vat_code: string; active?: boolean; materials?: Material[]
 }
 export type TreatmentUpdate = Partial<Omit<TreatmentIn, 'code'>>
 

@@ -88,6 +88,12 @@ export function noticeFor(ev: LiveEvent, ctx: NoticeContext): Notice | null {
         link: { to: patientId ? `/messages?patient=${patientId}` : '/messages', label: 'live.openConversation' },
       }
     }
+    case 'inventory.stock_low': {
+      // Issue 17: an item fell below its reorder threshold (the tab that moved it said so already).
+      const itemId = str(d.item_id)
+      if (!ctx.can('inventory.read') || ctx.own(itemId)) return null
+      return { severity: 'warn', summary: 'inventory.live.low', patientId: null, link: itemId ? { to: `/inventory/items/${itemId}`, label: 'inventory.live.open' } : { to: '/inventory?below=1', label: 'inventory.live.open' } }
+    }
     default: {
       const summary = APPT_SUMMARY[ev.type]
       if (!summary || !ctx.can('agenda.appointments.read') || ctx.own(str(d.appointment_id))) return null

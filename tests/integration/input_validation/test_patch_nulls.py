@@ -104,6 +104,12 @@ def _world(api: Any, clinic: Clinic) -> dict[str, str]:
     treatment_id = b.treatment("NUL1", "40.00")
     budget = b.budget(ag.patient_id, [{"treatment_id": treatment_id}])
     invoice = b.invoice(ag.patient_id, [{"treatment_id": treatment_id}])
+    from chalicelib.identity import service as identity  # noqa: PLC0415
+
+    identity.set_plan(clinic.clinic_id, "pro_plus")  # inventory.* (issue 17)
+    r = api.post("/inventory/items", {"name": "Guantes", "sku": "NUL-1", "unit": "caja"}, token=t)
+    assert r.status == 201, r.body
+    item_id = r.json()["data"]["item_id"]
     return {
         "user_id": member["user_id"],
         "patient_id": ag.patient_id,
@@ -116,6 +122,7 @@ def _world(api: Any, clinic: Clinic) -> dict[str, str]:
         "budget_id": budget["budget_id"],
         "invoice_id": invoice["invoice_id"],
         "device_id": device_id,
+        "item_id": item_id,
     }
 
 
