@@ -44,32 +44,34 @@ def file_key(clinic_id: str, case_id: str, file_id: str) -> str:
     return f"clinics/{clinic_id}/labs/{case_id}/{file_id}"
 
 
-def _bad(field: str, en: str, es: str) -> Unprocessable:
-    return service.invalid(field, tr(en, es))
-
-
 def check(data: schemas.FileIn) -> tuple[str, str]:
     """The file's kind and its declared type, or 422 naming the field at fault."""
     ext = data.filename.rsplit(".", 1)[-1].lower() if "." in data.filename else ""
     if ext not in TYPES:
-        raise _bad(
+        raise service.invalid(
             "filename",
-            "only photos (JPEG, PNG), PDFs, STL/PLY/OBJ models and DICOM ZIPs are accepted",
-            "solo se aceptan fotos (JPEG, PNG), PDF, modelos STL/PLY/OBJ y ZIP de DICOM",
+            tr(
+                "only photos (JPEG, PNG), PDFs, STL/PLY/OBJ models and DICOM ZIPs are accepted",
+                "solo se aceptan fotos (JPEG, PNG), PDF, modelos STL/PLY/OBJ y ZIP de DICOM",
+            ),
         )
     kind, types, max_bytes = TYPES[ext]
     ctype = data.content_type.split(";")[0].strip().lower()
     if ctype not in types:
-        raise _bad(
+        raise service.invalid(
             "content_type",
-            f"a .{ext} file must be sent as {' or '.join(sorted(types))}",
-            f"un archivo .{ext} debe enviarse como {' o '.join(sorted(types))}",
+            tr(
+                f"a .{ext} file must be sent as {' or '.join(sorted(types))}",
+                f"un archivo .{ext} debe enviarse como {' o '.join(sorted(types))}",
+            ),
         )
     if data.size > max_bytes:
-        raise _bad(
+        raise service.invalid(
             "size",
-            f"{data.size / MB:.1f} MB is over the {max_bytes // MB} MB limit for this file type",
-            f"{data.size / MB:.1f} MB supera el límite de {max_bytes // MB} MB para este tipo",
+            tr(
+                f"{data.size / MB:.1f} MB is over this type's limit of {max_bytes // MB} MB",
+                f"{data.size / MB:.1f} MB supera el límite de {max_bytes // MB} MB para este tipo",
+            ),
         )
     return kind, ctype
 
