@@ -8,7 +8,6 @@ problem (malformed, tampered, expired, reused, withdrawn) is a page that says so
 
 from __future__ import annotations
 
-import html
 import json
 import secrets
 from decimal import Decimal
@@ -18,8 +17,9 @@ from urllib.parse import parse_qs
 from chalice import Response
 
 from chalicelib.billing import budgets, common, money
-from chalicelib.core import jsontext, ratelimit
+from chalicelib.core import htmlpage, jsontext, ratelimit
 from chalicelib.core.errors import ApiError, TooManyRequests
+from chalicelib.core.htmlpage import esc as _e
 from chalicelib.core.observability import logger
 
 VIEWS_PER_IP_PER_HOUR = 120
@@ -108,10 +108,6 @@ STATUS = {
 }
 
 
-def _e(v: Any) -> str:
-    return html.escape(str(v if v is not None else ""), quote=True)
-
-
 def _page(
     body: str,
     *,
@@ -121,10 +117,6 @@ def _page(
     nonce: str = "",
     lang: str = "es",
 ) -> Response:
-    csp = (
-        "default-src 'none'; style-src 'unsafe-inline'; img-src data:; form-action 'self'; "
-        f"frame-ancestors 'none'; base-uri 'none'; script-src 'nonce-{nonce or 'none'}'"
-    )
     doc = f"""<!doctype html><html lang="{_e(lang)}"><head><meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <meta name="robots" content="noindex, nofollow"><title>{_e(title)}</title>
@@ -140,18 +132,7 @@ button{{background:{colour};color:#fff;border:0;border-radius:6px;padding:12px 1
 input[type=text]{{width:100%;padding:8px;font-size:16px;
 box-sizing:border-box}} .err{{color:#b91c1c}}
 </style></head><body>{body}</body></html>"""
-    return Response(
-        body=doc,
-        status_code=status,
-        headers={
-            "Content-Type": "text/html; charset=utf-8",
-            "Referrer-Policy": "no-referrer",
-            "Cache-Control": "no-store",
-            "X-Frame-Options": "DENY",
-            "X-Robots-Tag": "noindex",
-            "Content-Security-Policy": csp,
-        },
-    )
+    return htmlpage.response(doc, status=status, nonce=nonce)
 
 
 def _message(reason: str, lang: str = "es", clinic: Any = None) -> Response:

@@ -9,16 +9,14 @@ says so, never a 5xx. Rate limits count per client address.
 
 from __future__ import annotations
 
-import html
-from typing import Any
-
 from chalice import Response
 
 from chalicelib.agenda.models import Appointment
 from chalicelib.comms import actions, service, templates
 from chalicelib.comms.models import PatientLink
-from chalicelib.core import ratelimit, scoping
+from chalicelib.core import htmlpage, ratelimit, scoping
 from chalicelib.core.errors import TooManyRequests
+from chalicelib.core.htmlpage import esc as _e
 from chalicelib.core.links import InvalidLink
 from chalicelib.core.observability import logger
 from chalicelib.identity.models import Clinic
@@ -77,19 +75,6 @@ STATUS = {
     "too_many": 429,
     "error": 503,
 }
-HEADERS = {
-    "Content-Type": "text/html; charset=utf-8",
-    "Referrer-Policy": "no-referrer",
-    "Cache-Control": "no-store",
-    "X-Frame-Options": "DENY",
-    "X-Robots-Tag": "noindex, nofollow",
-    "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'; img-src https: "
-    "data:; form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
-}
-
-
-def _e(v: Any) -> str:
-    return html.escape(str(v if v is not None else ""), quote=True)
 
 
 def page(
@@ -114,7 +99,7 @@ button{{background:{_e(brand.colour)};color:#fff;border:0;border-radius:6px;
 padding:12px 18px;font-size:16px}}
 td{{padding:4px 12px 4px 0}}</style></head>
 <body><header>{logo}{_e(brand.name)}</header><main>{body}</main></body></html>"""
-    return Response(body=doc, status_code=status, headers=dict(HEADERS))
+    return htmlpage.response(doc, status=status, img="https: data:")
 
 
 def message(reason: str, lang: str = "es", brand: templates.Brand | None = None) -> Response:
@@ -187,7 +172,7 @@ def view(token: str, ip: str | None) -> Response:
 
 def head() -> Response:
     """Prefetchers and link checkers: an empty answer, nothing verified, nothing changed."""
-    return Response(body="", status_code=200, headers=dict(HEADERS))
+    return htmlpage.response("", img="https: data:")
 
 
 def act(token: str, ip: str | None, ua: str | None) -> Response:

@@ -10,7 +10,6 @@ needs is shown of the patient: initials and the case reference (minimal PHI).
 
 from __future__ import annotations
 
-import html
 import json
 import secrets
 from typing import Any
@@ -19,8 +18,9 @@ from urllib.parse import parse_qs, urlsplit
 from chalice import Response
 from pydantic import ValidationError
 
-from chalicelib.core import jsontext, ratelimit, storage
+from chalicelib.core import htmlpage, jsontext, ratelimit, storage
 from chalicelib.core.errors import ApiError, TooManyRequests
+from chalicelib.core.htmlpage import esc as _e
 from chalicelib.identity.service import get_clinic
 from chalicelib.labs import files, link, schemas, status
 from chalicelib.labs.models import Lab, LabCase
@@ -125,10 +125,6 @@ STATUS_NAMES = {
 HTTP = {"malformed": 404, "tampered": 404, "expired": 410, "revoked": 410, "unavailable": 410}
 
 
-def _e(v: Any) -> str:
-    return html.escape(str(v if v is not None else ""), quote=True)
-
-
 def _page(
     body: str,
     *,
@@ -138,11 +134,6 @@ def _page(
     lang: str = "es",
     connect: str = "",
 ) -> Response:
-    csp = (
-        "default-src 'none'; style-src 'unsafe-inline'; img-src data:; form-action 'self'; "
-        f"connect-src 'self' {connect}; frame-ancestors 'none'; base-uri 'none'; "
-        f"script-src 'nonce-{nonce or 'none'}'"
-    )
     doc = f"""<!doctype html><html lang="{_e(lang)}"><head><meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <meta name="robots" content="noindex, nofollow"><title>{_e(title)}</title>
@@ -157,18 +148,7 @@ padding:10px 16px;font-size:16px;margin:4px 8px 4px 0}} input,textarea{{font-siz
 padding:6px;max-width:100%;box-sizing:border-box}} textarea{{width:100%}}
 .err{{color:#b91c1c}} ul{{padding-left:20px}} a{{color:#0f5f58}}
 </style></head><body>{body}</body></html>"""
-    return Response(
-        body=doc,
-        status_code=status_code,
-        headers={
-            "Content-Type": "text/html; charset=utf-8",
-            "Referrer-Policy": "no-referrer",
-            "Cache-Control": "no-store",
-            "X-Frame-Options": "DENY",
-            "X-Robots-Tag": "noindex",
-            "Content-Security-Policy": csp,
-        },
-    )
+    return htmlpage.response(doc, status=status_code, nonce=nonce, connect=connect)
 
 
 def _message(reason: str, lang: str = "es") -> Response:
