@@ -1,7 +1,8 @@
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -9,8 +10,14 @@ from tests.integration.conftest import add_member
 from tests.integration.patients.helpers import create_patient
 
 
+def today() -> date:
+    """The test clinic's day (Europe/Madrid), which the server counts in: after 23:00 UTC it
+    is already tomorrow there, so the machine's ``date.today()`` would be a day behind."""
+    return datetime.now(ZoneInfo("Europe/Madrid")).date()
+
+
 def ago(days: int) -> str:
-    return (date.today() - timedelta(days=days)).isoformat()
+    return (today() - timedelta(days=days)).isoformat()
 
 
 def aligner_body(**over: Any) -> dict[str, Any]:

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import timedelta
 from typing import Any
 
 from tests.integration.agenda.conftest import booked, make_agenda
 from tests.integration.conftest import mails_to
 from tests.integration.ddb_calls import dynamodb_calls
-from tests.integration.ortho.conftest import Ortho, ago
+from tests.integration.ortho.conftest import Ortho, ago, today
 
 
 def alerts(o: Ortho) -> list[dict[str, Any]]:
@@ -17,7 +17,7 @@ def alerts(o: Ortho) -> list[dict[str, Any]]:
 
 def test_overdue_alerts_and_the_reminder(admin_ortho: Ortho, api: Any, published) -> None:
     o = admin_ortho
-    email = f"orto-{date.today().toordinal()}@example.com"
+    email = f"orto-{today().toordinal()}@example.com"
     pid = o.patient(email=email)
     c = o.start(pid)["data"]
     mine = {a["kind"]: a for a in alerts(o) if a["case_id"] == c["case_id"]}
@@ -74,9 +74,7 @@ def test_retention_phase_gives_a_retention_check(admin_ortho: Ortho) -> None:
 
 def test_future_dues_are_not_alerts(admin_ortho: Ortho) -> None:
     pid = admin_ortho.patient()
-    c = admin_ortho.start(pid, start_date=date.today().isoformat(), phases=[], milestones=[])[
-        "data"
-    ]
+    c = admin_ortho.start(pid, start_date=today().isoformat(), phases=[], milestones=[])["data"]
     assert not any(a["case_id"] == c["case_id"] for a in alerts(admin_ortho))
 
 
@@ -101,7 +99,7 @@ def test_alert_list_costs_the_same_for_more_cases(admin_ortho: Ortho) -> None:
 def test_alerts_page(admin_ortho: Ortho) -> None:
     o = admin_ortho
     for _ in range(3):
-        o.start(o.patient(), start_date=(date.today() - timedelta(days=100)).isoformat())
+        o.start(o.patient(), start_date=(today() - timedelta(days=100)).isoformat())
     p1 = o.call("get", "/ortho/alerts?limit=2")["data"]
     assert p1["next_cursor"]
     p2 = o.call("get", f"/ortho/alerts?limit=2&cursor={p1['next_cursor']}")["data"]

@@ -2,17 +2,17 @@
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import timedelta
 from typing import Any
 
-from tests.integration.ortho.conftest import Ortho, ago, aligner_body
+from tests.integration.ortho.conftest import Ortho, ago, aligner_body, today
 
 
 def test_start_an_aligner_case_and_its_derived_dates(ortho: Ortho, published) -> None:
     pid = ortho.patient()
     c = ortho.start(pid)["data"]
     assert c["status"] == "active" and c["current_tray"] == 1
-    start = date.today() - timedelta(days=60)
+    start = today() - timedelta(days=60)
     assert c["next_tray_date"] == (start + timedelta(days=14)).isoformat()
     assert c["next_visit_due"] == (start + timedelta(weeks=6)).isoformat()
     assert c["current_phase"] == 0
@@ -60,7 +60,7 @@ def test_tray_change_moves_the_next_switch_date(ortho: Ortho, published) -> None
     path = ortho.case_path(pid, c["case_id"])
     c2 = ortho.call("post", path + "/tray-changes", {"tray": 2, "date": ago(3)})["data"]
     assert c2["current_tray"] == 2 and c2["tray_since"] == ago(3)
-    assert c2["next_tray_date"] == (date.today() - timedelta(days=3) + timedelta(14)).isoformat()
+    assert c2["next_tray_date"] == (today() - timedelta(days=3) + timedelta(14)).isoformat()
     r = ortho.call("post", path + "/tray-changes", {"tray": 31, "date": ago(1)}, status=422)
     assert r["errors"][0]["field"] == "tray"
     r = ortho.call("post", path + "/tray-changes", {"tray": 2, "date": ago(1)}, status=422)
@@ -102,10 +102,7 @@ def test_visits_are_recorded_paged_and_move_the_due_date(ortho: Ortho, api: Any)
     got = ortho.call("get", path)["data"]
     assert got["last_visit"] == ago(10)
     assert got["current_tray"] == 3 and got["tray_since"] == ago(30)
-    assert (
-        got["next_visit_due"]
-        == (date.today() - timedelta(days=10) + timedelta(weeks=6)).isoformat()
-    )
+    assert got["next_visit_due"] == (today() - timedelta(days=10) + timedelta(weeks=6)).isoformat()
     page1 = ortho.call("get", path + "/visits?limit=2")["data"]
     assert [v["date"] for v in page1["items"]] == [ago(10), ago(30)]
     page2 = ortho.call("get", path + f"/visits?limit=2&cursor={page1['next_cursor']}")["data"]
@@ -138,7 +135,7 @@ def test_update_plan_and_finish(ortho: Ortho, admin_ortho: Ortho) -> None:
     assert r["errors"][0]["field"] == "finished_on"
     mid = admin_ortho.call("get", "/ortho/figures")["data"]
     assert mid["active"] == before["active"] + 1
-    done = ortho.call("post", path + "/finish", {"finished_on": date.today().isoformat()})["data"]
+    done = ortho.call("post", path + "/finish", {"finished_on": today().isoformat()})["data"]
     assert done["status"] == "finished" and done["next_visit_due"] is None
     r = ortho.call("post", path + "/visits", {"date": ago(1)}, 409)
     assert r["code"] == "ORTHO_CASE_FINISHED"
@@ -148,17 +145,17 @@ def test_update_plan_and_finish(ortho: Ortho, admin_ortho: Ortho) -> None:
     assert after["finished_total"] == before["finished_total"] + 1
     assert after["average_months"] is not None and after["average_planned_months"] is not None
     # a finished case is kept, and the patient can start another
-    ortho.start(pid, start_date=date.today().isoformat(), phases=[], milestones=[])
+    ortho.start(pid, start_date=today().isoformat(), phases=[], milestones=[])
     assert len(ortho.call("get", f"/patients/{pid}/ortho/cases")["data"]["items"]) == 2
 
 
 def test_figures_count_started_this_month(admin_ortho: Ortho) -> None:
     before = admin_ortho.call("get", "/ortho/figures")["data"]
     pid = admin_ortho.patient()
-    admin_ortho.start(pid, start_date=date.today().isoformat(), phases=[], milestones=[])
+    admin_ortho.start(pid, start_date=today().isoformat(), phases=[], milestones=[])
     after = admin_ortho.call("get", "/ortho/figures")["data"]
     assert after["started_this_month"] == before["started_this_month"] + 1
-    assert after["month"] == date.today().isoformat()[:7]
+    assert after["month"] == today().isoformat()[:7]
 
 
 def test_active_cases_list_with_names(admin_ortho: Ortho) -> None:
