@@ -3,9 +3,8 @@
 Sections: today's appointments by outcome, production invoiced and collected, tomorrow's first
 appointments, then the sections of the modules in :data:`SECTION_MODULES` (each has
 ``section(clinic_id, day, lang) -> Section | None``, imported when a summary is built, so the
-lazy route loading of ADR 0017 cannot leave one out) and any registered with
-:func:`register_section`. Sent at most once per clinic and local day (conditional write of
-``EodSent``).
+lazy route loading of ADR 0017 cannot leave one out). Sent at most once per clinic and local
+day (conditional write of ``EodSent``).
 """
 
 from __future__ import annotations
@@ -31,7 +30,6 @@ from chalicelib.identity.service import admin_emails
 from chalicelib.patients import service as patients
 
 SectionProvider = Callable[[str, date, str], Section | None]
-_providers: list[SectionProvider] = []
 SECTION_MODULES = ("chalicelib.inventory.eod", "chalicelib.labs.eod")
 TOMORROW_FIRST = 5
 INVOICE_LOOKBACK_DAYS = 92  # how far back a draft issued today may have been created (backfill)
@@ -68,13 +66,6 @@ T = {
         "footer": "Cúspide daily summary for {clinic}.",
     },
 }
-
-
-def register_section(provider: SectionProvider) -> SectionProvider:
-    """Other modules add a section: ``provider(clinic_id, day, lang) -> Section | None``."""
-    if provider not in _providers:
-        _providers.append(provider)
-    return provider
 
 
 def _utc(dt: datetime) -> str:
@@ -205,8 +196,8 @@ def build(c: Clinic, day: date) -> templates.Rendered:
         for a in tomorrow
     ] or [t["none"]]
     sections.append(Section(t["tomorrow"], lines=lines))
-    modules = [importlib.import_module(m).section for m in SECTION_MODULES]
-    for provider in [*modules, *_providers]:
+    providers: list[SectionProvider] = [importlib.import_module(m).section for m in SECTION_MODULES]
+    for provider in providers:
         extra = provider(cid, day, lang)
         if extra is not None:
             sections.append(extra)

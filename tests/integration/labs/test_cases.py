@@ -120,7 +120,7 @@ def test_status_machine_and_history(labs):
     assert r.status == 409
 
 
-def test_update_case_and_appointment_listing(api, clinic, labs):
+def test_update_case_and_appointment_listing(api, clinic, labs, other_labs):
     appt = appointment(api, clinic)
     pid = appt["patient_id"]
     lab = labs.lab()
@@ -128,6 +128,9 @@ def test_update_case_and_appointment_listing(api, clinic, labs):
     assert c["appointment_start"]
     listed = labs.call("get", f"/appointments/{appt['appointment_id']}/lab-cases")
     assert [x["case_id"] for x in listed] == [c["case_id"]]
+    # another clinic asking for our appointment's cases: as if it did not exist
+    r = api.get(f"/appointments/{appt['appointment_id']}/lab-cases", token=other_labs.token)
+    assert r.status == 404 and r.json()["code"] == "APPOINTMENT_NOT_FOUND"
     body = {
         "lab_id": lab["lab_id"],
         "work_type": "bridge",

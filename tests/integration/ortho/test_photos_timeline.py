@@ -30,7 +30,9 @@ def photo(clinic_id: str, pid: str, taken: str, kind: str = "photo", status: str
     return iid
 
 
-def test_link_compare_and_unlink_photos(admin_ortho: Ortho, clinic: Any) -> None:
+def test_link_compare_and_unlink_photos(
+    admin_ortho: Ortho, other_ortho: Ortho, clinic: Any
+) -> None:
     o = admin_ortho
     pid, other = o.patient(), o.patient()
     c = o.start(pid)["data"]
@@ -45,6 +47,8 @@ def test_link_compare_and_unlink_photos(admin_ortho: Ortho, clinic: Any) -> None
     for bad in (foreign, xray, pending):
         r = o.call("post", path + "/photos", {"image_ids": [early, bad]}, 422)
         assert r["errors"][0]["field"] == "image_ids[1]"
+    other_ortho.call("delete", path + f"/photos/{early}", status=404)  # another clinic
+    assert early in [p["image_id"] for p in o.call("get", path)["data"]["photos"]]
     o.call("delete", path + f"/photos/{early}", status=204)
     assert [p["image_id"] for p in o.call("get", path)["data"]["photos"]] == [late]
     o.call("delete", path + f"/photos/{early}", status=404)
