@@ -355,6 +355,24 @@ class Resources:
                 grants=("global", "tenant", "events", "kms", "secrets", "mail"),
             ),
             Queue(
+                name="reports",
+                handler="reports_consumer:handler",
+                description="Domain events that move a figure -> the clinic's per-day figures "
+                "(production, collected, attendance, new patients, budgets; issue 18)",
+                event_pattern={
+                    "source": [EVENT_SOURCE],
+                    "detail-type": [
+                        {"prefix": "patient."},
+                        {"prefix": "appointment."},
+                        {"prefix": "budget."},
+                        {"prefix": "invoice."},
+                        {"prefix": "payment."},
+                        {"prefix": "treatment."},
+                    ],
+                },
+                grants=("global", "tenant", "events", "kms"),
+            ),
+            Queue(
                 name="live",
                 handler="live_push:handler",
                 description="Domain events staff screens show -> the clinic's open WebSocket "

@@ -49,6 +49,7 @@ ROUTER_MODULES = (
     "chalicelib.billing.routes",
     "chalicelib.inventory.routes",
     "chalicelib.labs.routes",
+    "chalicelib.reports.routes",
     "chalicelib.verifactu.routes",
     "chalicelib.comms.routes",
     "chalicelib.bridge.routes",

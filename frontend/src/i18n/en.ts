@@ -835,6 +835,10 @@ const en: typeof es = {
     patient: 'Patient', due: 'Due', kind: 'Alert',
   },
 
+  reports: {
+    nav: 'Reports',
+  },
+
   inventory: {
     nav: 'Inventory',
     title: 'Inventory',

@@ -833,6 +833,10 @@ export default {
     patient: 'Paciente', due: 'Vence', kind: 'Alerta',
   },
 
+  reports: {
+    nav: 'Informes',
+  },
+
   inventory: {
     nav: 'Inventario',
     title: 'Inventario',

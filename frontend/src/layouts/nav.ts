@@ -36,6 +36,7 @@ export const NAV: NavItem[] = [
   { name: 'ortho', to: '/ortho', label: 'ortho.nav', icon: 'pi pi-sliders-h', permission: 'clinical.ortho.read' },
   { name: 'labs', to: '/labs', label: 'labs.nav', icon: 'pi pi-box', permission: 'labs.read' },
   { name: 'inventory', to: '/inventory', label: 'inventory.nav', icon: 'pi pi-warehouse', permission: 'inventory.read' },
+  { name: 'reports', to: '/reports', label: 'reports.nav', icon: 'pi pi-chart-bar', permission: 'reports.read' },
   { name: 'messages', to: '/messages', label: 'nav.messages', icon: 'pi pi-comments', permission: 'comms.messages.read' },
   { name: 'billing', to: '/billing', label: 'nav.billing', icon: 'pi pi-wallet', permission: BILLING_PERMISSIONS },
   {

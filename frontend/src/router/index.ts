@@ -54,6 +54,7 @@ const routes: RouteRecordRaw[] = [
       { path: 'labs', name: 'labs', component: () => import('@/views/labs/LabCasesView.vue'), meta: { permission: 'labs.read', title: 'labs.nav' } },
       { path: 'labs/cases/new', name: 'lab-case-new', component: () => import('@/views/labs/LabCaseView.vue'), meta: { permission: 'labs.write', title: 'labs.nav' } },
       { path: 'labs/cases/:id', name: 'lab-case', component: () => import('@/views/labs/LabCaseView.vue'), meta: { permission: 'labs.read', title: 'labs.nav' }, props: true },
+      { path: 'reports/:report?', name: 'reports', component: () => import('@/views/reports/ReportsView.vue'), meta: { permission: 'reports.read', title: 'reports.nav' } },
       { path: 'messages', name: 'messages', component: () => import('@/views/comms/MessagesView.vue'), meta: { permission: 'comms.messages.read', title: 'nav.messages' } },
       {
         path: 'billing/:section?',

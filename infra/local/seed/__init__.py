@@ -14,6 +14,7 @@ from infra.local.seed import (
     charting,
     comms,
     context,
+    history,
     identity,
     imaging,
     inventory,
@@ -49,6 +50,7 @@ def run(log: Callable[[str], None] = lambda _m: None) -> DemoContext | None:
     step("ortho", ortho.seed, patient_ids)  # orthodontic cases, phases, aligners
     step("inventory", inventory.seed, patient_ids)  # items, movements; materials on the catalog
     step("labs", labs.seed, patient_ids)  # labs and cases in every state
+    step("history", history.seed, patient_ids)  # a year of past visits, invoices, payments
     step("bridge", bridge.seed)  # the demo device and captures in the inbox
     log(f"  Demo Bridge device key (Clínica Demo): {context.DEMO_DEVICE_KEY}")
     return ctx
