@@ -247,7 +247,9 @@ def summary(cid: str, first: date, last: date) -> schemas.SummaryOut:
     rows = []
     for period, agg in periods:
         lo, hi = _period_bounds(period, first, last)
-        rows.append(schemas.PeriodFigures(period=period, **figures_of(agg, cal.open_minutes(lo, hi))))
+        rows.append(
+            schemas.PeriodFigures(period=period, **figures_of(agg, cal.open_minutes(lo, hi)))
+        )
     per_cabinet_open = cal.open_minutes(first, last) // max(1, len(cal.cabinets))
     names = staff_names(cid)
     pros = _dimension(totals, "p")
@@ -311,9 +313,7 @@ def _ages(
                 a, c = a + int(v.get(amount, 0)), c + int(v.get(count, 0))
         left_amount, left_count = left_amount - a, left_count - c
         out.append(schemas.AgeBucket(bucket=name, amount=money.fmt(a), count=c))  # type: ignore[arg-type]
-    out.append(
-        schemas.AgeBucket(bucket="over_90", amount=money.fmt(left_amount), count=left_count)
-    )
+    out.append(schemas.AgeBucket(bucket="over_90", amount=money.fmt(left_amount), count=left_count))
     return out
 
 

@@ -74,7 +74,9 @@ def _condition(q: Any, name: str) -> Any:
 def _rows(cid: str, entries: list[m.ReportEntry], state: bool) -> list[schemas.ItemRow]:
     names = {
         pid: patients.display_name(p)
-        for pid, p in patients.load_many(cid, [e.patient_id for e in entries if e.patient_id]).items()
+        for pid, p in patients.load_many(
+            cid, [e.patient_id for e in entries if e.patient_id]
+        ).items()
     }
     today = local_today(get_clinic(cid).time_zone) if state else None
     out = []
@@ -112,9 +114,7 @@ def items(principal: Principal, q: schemas.ItemsQuery) -> Page:
                 "El cursor es de otro listado; empieza de nuevo sin él.",
             )
         )
-    found, cursor = page(
-        m.ReportEntry.query(pk, cond, limit=q.limit, last_evaluated_key=start)
-    )
+    found, cursor = page(m.ReportEntry.query(pk, cond, limit=q.limit, last_evaluated_key=start))
     entries = [e for e in found if isinstance(e, m.ReportEntry)]
     return Page(_rows(cid, entries, q.figure in schemas.STATE_LISTS), cursor)
 

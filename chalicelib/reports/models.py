@@ -5,9 +5,9 @@
 | ReportAggregate, day | ``RPT#D#<YYYY-MM-DD>`` | the day's figures, flat number attributes (1) |
 | ReportAggregate, month | ``RPT#M#<YYYY-MM>`` | the same figures summed over the month |
 | ReportAggregate, state | ``RPT#S`` | the state figures' totals (outstanding, pending budgets) |
-| ReportAggregate, state by day | ``RPT#SD#<YYYY-MM-DD>`` | the state figures of the records dated that day (4) |
+| ReportAggregate, state by day | ``RPT#SD#<YYYY-MM-DD>`` | state of the records of that day (4) |
 | ReportContribution | ``RPT#C#<kind>#<record id>`` | what one record adds now (2) |
-| ReportEntry | ``RPT#I#<list>#<YYYY-MM-DD>#<record id>`` | one row of the list behind a figure (3) |
+| ReportEntry | ``RPT#I#<list>#<YYYY-MM-DD>#<record id>`` | a row of a figure's list (3) |
 
 (1) Attribute names are the figure (``production``, ``attended``, ...) or the figure of one
 dimension: ``<figure>|p:<professional id>``, ``<figure>|c:<cabinet id>``,

@@ -1,5 +1,6 @@
 """Rebuild the figures of a clinic's local days, and its state figures, from the records
-(ADR 1301). ``python -m chalicelib.reports.rebuild --clinic <id> --from YYYY-MM-DD --to YYYY-MM-DD``.
+(ADR 1301):
+``python -m chalicelib.reports.rebuild --clinic <id> --from YYYY-MM-DD --to YYYY-MM-DD``.
 
 The records come through their modules' indexes: appointments by start (agenda GSI4), payments
 by local paid day (billing GSI3 ``PAYDAY``), invoices and budgets from their clinic lists
@@ -18,7 +19,6 @@ import argparse
 import json
 from collections.abc import Iterator
 from datetime import UTC, date, datetime, time, timedelta
-from typing import Any
 from zoneinfo import ZoneInfo
 
 from chalicelib.agenda.models import Appointment, clinic_index
@@ -89,9 +89,13 @@ def _fresh(cid: str, first: date, last: date, tz: ZoneInfo) -> Iterator[tuple[Ke
 
 def _stored(cid: str) -> dict[Key, Contribution]:
     out = {}
-    for c in m.ReportContribution.query(clinic_pk(cid), m.ReportContribution.SK.startswith("RPT#C#")):
+    for c in m.ReportContribution.query(
+        clinic_pk(cid), m.ReportContribution.SK.startswith("RPT#C#")
+    ):
         if isinstance(c, m.ReportContribution):
-            out[(c.kind, c.record_id)] = Contribution(dict(c.aggregates or {}), dict(c.entries or {}))
+            out[(c.kind, c.record_id)] = Contribution(
+                dict(c.aggregates or {}), dict(c.entries or {})
+            )
     return out
 
 
@@ -110,9 +114,7 @@ def _merge(fresh: Contribution, stored: Contribution, first: str, last: str) -> 
     aggs = {sk: v for sk, v in stored.aggregates.items() if not _in_scope(sk, first, last)}
     aggs.update({sk: v for sk, v in fresh.aggregates.items() if _in_scope(sk, first, last)})
     entries = {sk: r for sk, r in stored.entries.items() if not _entry_in_scope(sk, first, last)}
-    entries.update(
-        {sk: r for sk, r in fresh.entries.items() if _entry_in_scope(sk, first, last)}
-    )
+    entries.update({sk: r for sk, r in fresh.entries.items() if _entry_in_scope(sk, first, last)})
     return Contribution(_with_months(aggs), entries)
 
 
@@ -123,7 +125,8 @@ def _write_entries(cid: str, old: Contribution, new: Contribution) -> None:
     for sk, row in new.entries.items():
         if old.entries.get(sk) != row:
             store.db.client().put_item(
-                TableName=store.db.table_name(), Item=store._entry_item(pk, sk, row)  # noqa: SLF001
+                TableName=store.db.table_name(),
+                Item=store._entry_item(pk, sk, row),  # noqa: SLF001
             )
 
 
@@ -156,7 +159,13 @@ def rebuild(clinic_id: str, start: date, end: date) -> dict[str, int]:
         days = [m.day_sk(d.isoformat()) for d in figures.days(start, end)]
         months = sorted({sk[:-3].replace(m.DAY_PREFIX, m.MONTH_PREFIX) for sk in days})
         existing_state = store.query_range(cid, m.STATE_DAY_PREFIX, m.STATE_DAY_PREFIX + "~")
-        for sk in [*days, *months, m.STATE_SK, *existing_state, *(s for s in sums if s.startswith(m.STATE_DAY_PREFIX))]:
+        for sk in [
+            *days,
+            *months,
+            m.STATE_SK,
+            *existing_state,
+            *(s for s in sums if s.startswith(m.STATE_DAY_PREFIX)),
+        ]:
             figures_ = {k: v for k, v in sums.get(sk, {}).items() if v}
             if figures_:
                 store.overwrite(cid, sk, figures_)

@@ -149,7 +149,9 @@ def invoiced_cents(inv: Invoice) -> int:
     total = int(inv.total_cents or 0)
     if inv.kind == "rectifying" and inv.rectification_mode == "S" and inv.rectified_amount:
         r = inv.rectified_amount
-        total -= money.cents(Decimal(r.get("base", "0"))) + money.cents(Decimal(r.get("cuota", "0")))
+        total -= money.cents(Decimal(r.get("base", "0"))) + money.cents(
+            Decimal(r.get("cuota", "0"))
+        )
     return total
 
 
@@ -163,9 +165,7 @@ def invoice(inv: Invoice) -> Contribution:
     value = invoiced_cents(inv)
     c.dated(day, "invoiced", value)
     c.dated(day, "invoices_issued", 1)
-    row = _row(
-        day, "invoice", inv.invoice_id, patient_id=inv.patient_id, label=inv.num_serie or ""
-    )
+    row = _row(day, "invoice", inv.invoice_id, patient_id=inv.patient_id, label=inv.num_serie or "")
     c.row("invoiced", (), {**row, "amount_cents": value})
     out = outstanding_cents(inv)
     if out > 0:

@@ -117,9 +117,7 @@ def _conflict(exc: ClientError) -> bool:
     return code in ("TransactionCanceledException", "TransactionConflictException")
 
 
-def apply(
-    cid: str, kind: str, record_id: str, compute: Callable[[], Contribution]
-) -> str:
+def apply(cid: str, kind: str, record_id: str, compute: Callable[[], Contribution]) -> str:
     """Bring the record's contribution up to date: ``written`` or ``unchanged``."""
     table, pk = db.table_name(), clinic_pk(cid)
     csk = m.contribution_sk(kind, record_id)
@@ -135,7 +133,9 @@ def apply(
         if not deltas and not puts and not gone:
             return "unchanged"
         items = [_add_update(table, pk, sk, d) for sk, d in sorted(deltas.items())]
-        items += [{"Put": {"TableName": table, "Item": _entry_item(pk, sk, r)}} for sk, r in puts.items()]
+        items += [
+            {"Put": {"TableName": table, "Item": _entry_item(pk, sk, r)}} for sk, r in puts.items()
+        ]
         items += [
             {"Delete": {"TableName": table, "Key": {"PK": {"S": pk}, "SK": {"S": sk}}}}
             for sk in gone
@@ -209,7 +209,12 @@ def get_one(cid: str, sk: str) -> dict[str, int]:
 
 def overwrite(cid: str, sk: str, figures: dict[str, int]) -> None:
     """Replace an aggregate item whole (the rebuild)."""
-    item = {"PK": clinic_pk(cid), "SK": sk, "entity": m.AGG, **{k: v for k, v in figures.items() if v}}
+    item = {
+        "PK": clinic_pk(cid),
+        "SK": sk,
+        "entity": m.AGG,
+        **{k: v for k, v in figures.items() if v},
+    }
     db.client().put_item(
         TableName=db.table_name(), Item={k: _ser.serialize(v) for k, v in item.items()}
     )

@@ -41,7 +41,9 @@ class Records:
 
     def cabinet(self, name: str = "Gabinete 1") -> str:
         cab = new_id()
-        Cabinet(*Cabinet.key(self.cid, cab), cabinet_id=cab, name=name, created_at=datetime.now(UTC)).save()
+        Cabinet(
+            *Cabinet.key(self.cid, cab), cabinet_id=cab, name=name, created_at=datetime.now(UTC)
+        ).save()
         return cab
 
     def patient(self, created: str, first: str = "Lucía", last: str = "Gómez") -> str:
@@ -156,7 +158,15 @@ class Records:
         ).save()
         return iid
 
-    def payment(self, invoice_id: str, patient_id: str, at: str, cents: int, kind: str = "payment", method: str = "card") -> str:
+    def payment(
+        self,
+        invoice_id: str,
+        patient_id: str,
+        at: str,
+        cents: int,
+        kind: str = "payment",
+        method: str = "card",
+    ) -> str:
         pid, when = new_id(), local(at)
         Payment(
             *Payment.key(self.cid, invoice_id, pid),
@@ -176,7 +186,15 @@ class Records:
         ).save()
         return pid
 
-    def budget(self, patient_id: str, sent: str, lines: list[int], status: str = "sent", decided: str | None = None, accepted: list[int] | None = None) -> str:
+    def budget(
+        self,
+        patient_id: str,
+        sent: str,
+        lines: list[int],
+        status: str = "sent",
+        decided: str | None = None,
+        accepted: list[int] | None = None,
+    ) -> str:
         bid = new_id()
         now = datetime.now(UTC)
         ln = [{"line_id": f"L{i}", "total": f"{c / 100:.2f}"} for i, c in enumerate(lines)]

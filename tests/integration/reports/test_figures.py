@@ -147,7 +147,10 @@ def test_lists_by_day_then_id_and_paged(api, clinic, world):
 def test_duplicate_and_late_events_change_nothing(api, clinic, world):
     before = summary(api, clinic.admin_token)
     r = world["r"]
-    outcomes = [r.deliver(t, **{k: v for k, v in d.items() if k not in ("clinic_id", "event_id")}) for t, d in list(r.delivered)]
+    outcomes = [
+        r.deliver(t, **{k: v for k, v in d.items() if k not in ("clinic_id", "event_id")})
+        for t, d in list(r.delivered)
+    ]
     assert set(outcomes) == {"unchanged"}
     assert summary(api, clinic.admin_token) == before
 
@@ -166,7 +169,9 @@ def test_rebuild_equals_the_live_figures_and_repairs(api, clinic, world):
     assert api.get("/reports/pending", token=clinic.admin_token).json()["data"] == live_pending
     # from nothing: every report item gone, the rebuild alone gives the same figures
     with scoping.clinic(cid):
-        for it in m.ReportContribution.query(f"C#{cid}", m.ReportContribution.SK.startswith("RPT#")):
+        for it in m.ReportContribution.query(
+            f"C#{cid}", m.ReportContribution.SK.startswith("RPT#")
+        ):
             store.delete(cid, it.SK)
         from chalicelib.core.db import Item
 
@@ -178,7 +183,9 @@ def test_rebuild_equals_the_live_figures_and_repairs(api, clinic, world):
     assert len(items.json()["data"]["items"]) == 2
     # and the consumer goes on from there without counting twice
     r = world["r"]
-    assert r.deliver("payment.recorded", payment_id=world["p1"], invoice_id=world["i1"]) == "unchanged"
+    assert (
+        r.deliver("payment.recorded", payment_id=world["p1"], invoice_id=world["i1"]) == "unchanged"
+    )
 
 
 def test_day_is_what_the_summary_says(clinic, world):
