@@ -218,3 +218,13 @@ class Records:
             decided_at=local(decided) if decided else None,
         ).save()
         return bid
+
+
+def feed(published: list[tuple[str, dict[str, Any]]]) -> list[str]:
+    """Deliver the events published so far (the ``published`` fixture) to the reports
+    consumer, as the ``reports`` queue would; returns the outcomes."""
+    out = []
+    for event_type, detail in published:
+        with scoping.for_event(detail):
+            out.append(consumer.on_event(event_type, detail))
+    return out
