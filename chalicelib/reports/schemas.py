@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, create_model
 
 DATE_TEXT = Field(max_length=10, description="local day, YYYY-MM-DD")
 ID_PATTERN = r"^[0-9A-Za-z_-]+$"
@@ -119,12 +119,7 @@ class CabinetFigures(BaseModel):
     utilisation: float | None
 
 
-class SummaryOut(BaseModel):
-    # "from" and "to" are Python keywords: the fields have other names and go out by alias.
-    model_config = ConfigDict(populate_by_name=True, serialize_by_alias=True)
-
-    date_from: str = Field(alias="from")
-    date_to: str = Field(alias="to")
+class _SummaryBody(BaseModel):
     currency: str
     time_zone: str
     granularity: Literal["day", "month"]
@@ -132,6 +127,18 @@ class SummaryOut(BaseModel):
     series: list[PeriodFigures]
     professionals: list[ProfessionalFigures]
     cabinets: list[CabinetFigures]
+
+
+# "from" and "to" are Python keywords, so the model is made with them as its field names (no
+# alias: the OpenAPI document and the JSON say what the model says).
+SummaryOut = create_model(
+    "SummaryOut",
+    __base__=_SummaryBody,
+    **{
+        "from": (str, Field(description="first local day")),
+        "to": (str, Field(description="last local day")),
+    },
+)
 
 
 class AgeBucket(BaseModel):
