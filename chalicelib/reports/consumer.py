@@ -25,6 +25,7 @@ from chalicelib.reports import sources
 from chalicelib.reports.store import Contribution, apply
 
 #: patient.* other than created, and budget.created / invoice.created (drafts), move no figure.
+UTC_ZONE = ZoneInfo("UTC")
 BUDGET_EVENTS = (
     "budget.sent",
     "budget.accepted",
@@ -128,12 +129,12 @@ def on_event(detail_type: str, detail: dict[str, Any]) -> str:
     cid = detail.get("clinic_id")
     if not isinstance(cid, str) or not cid:
         return "ignored"
-    tz: ZoneInfo | None = None
-    outcomes = []
-    probe = records_of(detail_type, detail, cid, ZoneInfo("UTC"))
-    if not probe:
+    # The records first (no read): most events of the queue's prefixes move no figure.
+    if not records_of(detail_type, detail, cid, UTC_ZONE):
         return "ignored"
     tz = time_zone(cid)
-    for kind, record_id, compute in records_of(detail_type, detail, cid, tz):
-        outcomes.append(apply(cid, kind, record_id, compute))
+    outcomes = [
+        apply(cid, kind, rid, compute)
+        for kind, rid, compute in records_of(detail_type, detail, cid, tz)
+    ]
     return "written" if "written" in outcomes else "unchanged"
