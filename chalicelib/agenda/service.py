@@ -308,6 +308,16 @@ def _hours(clinic_id: str) -> tuple[dict[str, list[dict[str, str]]], bool]:
         return DEFAULT_HOURS, False
 
 
+def opening_hours(clinic_id: str) -> dict[str, list[dict[str, str]]]:
+    """The clinic's opening hours by weekday (the default ones until it sets its own)."""
+    return _hours(clinic_id)[0]
+
+
+def holidays_between(clinic_id: str, first: date, last: date) -> dict[str, str]:
+    """The clinic's holidays from ``first`` to ``last`` (inclusive): {day: name}."""
+    return _holidays_between(clinic_id, first, last)
+
+
 def get_hours(principal: Principal) -> schemas.OpeningHoursOut:
     hours, custom = _hours(principal.clinic_id)
     return schemas.OpeningHoursOut(

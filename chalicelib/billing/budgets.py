@@ -878,6 +878,15 @@ def cancel(principal: Principal, budget_id: str) -> schemas.BudgetOut:
     b.status = "cancelled"
     b.GSI3PK = b.GSI3SK = None
     _save(principal, b, old, was, "billing.budget.cancelled")
+    events.publish(
+        "budget.cancelled",
+        cid,
+        principal.actor,
+        budget_id=budget_id,
+        patient_id=b.patient_id,
+        number=b.number,
+        previous_status=was,
+    )
     return budget_out(b)
 
 
@@ -940,6 +949,16 @@ def revise(principal: Principal, budget_id: str) -> schemas.BudgetOut:
         extra=[lambda tx: tx.save(new, condition=Budget.SK.does_not_exist())],
     )
     events.publish(
+        "budget.superseded",
+        cid,
+        principal.actor,
+        budget_id=budget_id,
+        patient_id=old_b.patient_id,
+        number=old_b.number,
+        previous_status=was,
+        superseded_by=nid,
+    )
+    events.publish(
         "budget.created",
         cid,
         principal.actor,
@@ -1000,6 +1019,15 @@ def expire_due(at: datetime | None = None) -> dict[str, int]:
                 except Conflict:
                     skipped += 1
                     continue
+                events.publish(
+                    "budget.expired",
+                    ref.PK[2:],
+                    {"type": "system", "id": "budget-expiry"},
+                    budget_id=b.budget_id,
+                    patient_id=b.patient_id,
+                    number=b.number,
+                    valid_until=b.valid_until,
+                )
                 expired += 1
     return {"expired": expired, "skipped": skipped}
 

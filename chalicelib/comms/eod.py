@@ -1,6 +1,7 @@
 """The end-of-day email: at 16:00 in the clinic's own zone, a summary for its owner(s).
 
-Sections: today's appointments by outcome, production invoiced and collected, tomorrow's first
+Sections: today's appointments by outcome, production invoiced and collected (both from the
+reports' figures of the day, :func:`chalicelib.reports.figures.day`), tomorrow's first
 appointments, then the sections of the modules in :data:`SECTION_MODULES` (each has
 ``section(clinic_id, day, lang) -> Section | None``, imported when a summary is built, so the
 lazy route loading of ADR 0017 cannot leave one out). Sent at most once per clinic and local
@@ -10,24 +11,26 @@ day (conditional write of ``EodSent``).
 from __future__ import annotations
 
 import importlib
-from collections import Counter
 from collections.abc import Callable
 from datetime import UTC, date, datetime, time, timedelta
+from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 from pynamodb.exceptions import PutError
 
 from chalicelib.agenda.models import Appointment, clinic_index
-from chalicelib.billing.models import Invoice, InvoiceIssuedOn, Payment
+from chalicelib.billing import money
+from chalicelib.billing.models import Invoice, InvoiceIssuedOn
 from chalicelib.comms import service, templates
 from chalicelib.comms.models import EodSent
 from chalicelib.comms.templates import Section
 from chalicelib.core import mail
-from chalicelib.core.db import Item, clinic_pk
+from chalicelib.core.db import Item
 from chalicelib.core.ids import ulid_ceiling, ulid_floor
 from chalicelib.identity.models import Clinic
 from chalicelib.identity.service import admin_emails
 from chalicelib.patients import service as patients
+from chalicelib.reports import figures
 
 SectionProvider = Callable[[str, date, str], Section | None]
 SECTION_MODULES = ("chalicelib.inventory.eod", "chalicelib.labs.eod")
@@ -91,20 +94,6 @@ def _euros(cents: int, lang: str) -> str:
     return f"{sign}€{whole:,}.{frac:02d}"
 
 
-def invoiced_on(clinic_id: str, day: date) -> int:
-    """Cents invoiced on the local day: the day's ``InvoiceIssuedOn`` entries, written by each
-    issue (one Query for the day, not the months of invoices an old draft may go back), less
-    those of invoices annulled since (issued by mistake: the annulment marks the entry)."""
-    return sum(
-        int(d.total_cents or 0)
-        for d in InvoiceIssuedOn.query(
-            clinic_pk(clinic_id),
-            InvoiceIssuedOn.SK.startswith(InvoiceIssuedOn.day_prefix(str(day))),
-        )
-        if isinstance(d, InvoiceIssuedOn) and not d.annulled
-    )
-
-
 def backfill_invoiced_on(clinic_id: str, day: date) -> int:
     """One-off, for the day the day entries were deployed: write the entries of invoices issued
     that day before it (they have none), reading the invoices the way the email did before: by
@@ -131,21 +120,6 @@ def backfill_invoiced_on(clinic_id: str, day: date) -> int:
     return written
 
 
-def production(clinic_id: str, day: date, tz: ZoneInfo) -> tuple[int, int]:
-    """(invoiced, collected) in cents for the local day."""
-    start = datetime.combine(day, time(0), tz)
-    end = datetime.combine(day + timedelta(days=1), time(0), tz)
-    invoiced = invoiced_on(clinic_id, day)
-    collected = 0
-    pay_pk = f"{clinic_pk(clinic_id)}#PAY"
-    lo = ulid_floor(start - timedelta(days=1))
-    for p in Item.gsi1.query(pay_pk, Item.GSI1SK.between(lo, ulid_ceiling(end))):
-        if isinstance(p, Payment) and start <= p.paid_at < end:
-            amount = int(p.amount_cents or 0)
-            collected += -amount if p.kind == "refund" else amount
-    return invoiced, collected
-
-
 def recipients(clinic_id: str) -> list[str]:
     s = service.load_settings(clinic_id)
     if s.eod_recipients:
@@ -157,30 +131,27 @@ def build(c: Clinic, day: date) -> templates.Rendered:
     cid, tz = c.clinic_id, ZoneInfo(c.time_zone)
     lang = templates.lang_of(c.language)
     t = T[lang]
-    today = appointments_on(cid, day, tz)
-    counts = Counter(a.status for a in today)
-    pending = sum(v for k, v in counts.items() if k not in ("completed", "no_show", "cancelled"))
+    # Appointment counts and money from the reports' figures of the day (one source, ADR 1301).
+    f = figures.day(cid, day)
+    pending = f.appointments - f.attended - f.no_shows
     sections = [
         Section(
             t["today"],
             rows=[
-                (t["completed"], str(counts["completed"])),
-                (t["no_show"], str(counts["no_show"])),
-                (t["cancelled"], str(counts["cancelled"])),
+                (t["completed"], str(f.attended)),
+                (t["no_show"], str(f.no_shows)),
+                (t["cancelled"], str(f.cancellations)),
                 (t["pending"], str(pending)),
             ],
         ),
-    ]
-    invoiced, collected = production(cid, day, tz)
-    sections.append(
         Section(
             t["money"],
             rows=[
-                (t["invoiced"], _euros(invoiced, lang)),
-                (t["collected"], _euros(collected, lang)),
+                (t["invoiced"], _euros(money.cents(Decimal(f.invoiced)), lang)),
+                (t["collected"], _euros(money.cents(Decimal(f.collected)), lang)),
             ],
-        )
-    )
+        ),
+    ]
     tomorrow = [
         a
         for a in appointments_on(cid, day + timedelta(days=1), tz)

@@ -119,6 +119,17 @@ def _connection() -> Connection:
     return Connection(region=_region())
 
 
+def client() -> Any:
+    """The table's low-level botocore client (clinic-scoped like the models'), for the few
+    writes PynamoDB cannot express: ``ADD`` to attributes whose names are data (the report
+    aggregates, ADR 1301)."""
+    return _connection().client
+
+
+def table_name() -> str:
+    return str(Item.Meta.table_name)
+
+
 def transaction() -> TransactWrite:
     """A write transaction on the table (use as a context manager)."""
     return TransactWrite(connection=_connection())

@@ -70,6 +70,12 @@ FIELDS: dict[str, frozenset[str]] = {
         {"budget_id", "patient_id", "number", "total", "partial", "accepted_line_ids", "channel"}
     ),
     "budget.rejected": frozenset({"budget_id", "patient_id", "number"}),
+    # issue 18: the budget's other ends, for the pending budgets of the reports
+    "budget.cancelled": frozenset({"budget_id", "patient_id", "number", "previous_status"}),
+    "budget.expired": frozenset({"budget_id", "patient_id", "number", "valid_until"}),
+    "budget.superseded": frozenset(
+        {"budget_id", "patient_id", "number", "previous_status", "superseded_by"}
+    ),
     "invoice.created": frozenset({"invoice_id", "patient_id", "total", "budget_id", "rectifies"}),
     "invoice.issued": frozenset(
         {
@@ -83,6 +89,9 @@ FIELDS: dict[str, frozenset[str]] = {
         }
     ),
     "invoice.paid": frozenset({"invoice_id", "patient_id", "num_serie", "total"}),
+    "invoice.annulled": frozenset(
+        {"invoice_id", "patient_id", "num_serie", "issue_date", "restored"}
+    ),
     "payment.recorded": frozenset(
         {"payment_id", "invoice_id", "patient_id", "kind", "method", "amount", "outstanding"}
     ),

@@ -29,7 +29,7 @@ from pynamodb.transactions import TransactWrite
 
 from chalicelib.billing import invoices
 from chalicelib.billing.models import Invoice, InvoiceIssuedOn
-from chalicelib.core import audit, i18n
+from chalicelib.core import audit, events, i18n
 from chalicelib.core.api import Page, Principal
 from chalicelib.core.db import clinic_pk, decode_cursor, encode_cursor, transaction
 from chalicelib.core.errors import Conflict, NotFound, Unprocessable
@@ -785,6 +785,16 @@ def annul(principal: Principal, invoice_id: str, data: c.AnnulIn) -> c.InvoiceVe
             ),
             code="BUSY",
         )
+    events.publish(
+        "invoice.annulled",
+        cid,
+        principal.actor,
+        invoice_id=invoice_id,
+        patient_id=inv.patient_id,
+        num_serie=inv.num_serie,
+        issue_date=inv.issue_date,
+        restored=[o.invoice_id for o in originals],
+    )
     return invoice_status(principal, invoice_id)
 
 

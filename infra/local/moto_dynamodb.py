@@ -1,4 +1,4 @@
-"""Two corrections to moto's DynamoDB, so the embedded stand-in behaves like DynamoDB, and a
+"""Three corrections to moto's DynamoDB, so the embedded stand-in behaves like DynamoDB, and a
 hook that makes its writes durable.
 
 Applied in-process wherever moto runs as the local AWS (``make run``, the test suite); never
@@ -11,6 +11,14 @@ part of the product.
    before every TransactWriteItems. That makes each transaction cost grow with the size of the
    table: a seeded demo clinic took minutes and a long test session ran out of memory. Here
    only the items the transaction names are saved and restored, which is all it can change.
+
+3. Query by partition. moto answers every Query by listing and sorting the *whole table*
+   (``Table.all_items``) and then keeping the items of the partition asked for, so a Query's
+   cost grows with everything every clinic stored: an agenda day took seconds on a large
+   table. Here a Query of the table starts from its partition's items, and a Query of a global
+   secondary index from that index partition's items, kept in buckets built on the index's
+   first Query and updated by every write below (and by a transaction's rollback). moto's own
+   code then sorts, pages and filters them as before, so answers are unchanged.
 
 Durable writes (``record_writes``, used by the local stack's runner; off unless asked for).
 Every call that changed items (PutItem, UpdateItem, DeleteItem, BatchWriteItem,
@@ -113,6 +121,21 @@ def apply() -> None:
         _touch(self.get_table(table_name), item.hash_key, item.range_key)
         return item
 
+    table_query = Table.query
+
+    def query(self: Any, hash_key: Any, *args: Any, **kwargs: Any) -> Any:
+        index_name = kwargs.get("index_name")
+        if index_name is None and len(args) > 6:
+            index_name = args[6]
+        candidates = _partition(self, hash_key, index_name, kwargs.get("hash_key_conditions"))
+        if candidates is None:
+            return table_query(self, hash_key, *args, **kwargs)
+        self.all_items = lambda: candidates  # this call only: moto sorts and pages them
+        try:
+            return table_query(self, hash_key, *args, **kwargs)
+        finally:
+            del self.all_items
+
     def delete_table(self: Any, name: str) -> Any:
         table = drop(self, name)
         if getattr(_touched, "items", None) is not None:
@@ -122,6 +145,7 @@ def apply() -> None:
     DynamoHandler.call_action = serialised_call_action  # type: ignore[method-assign]
     models.copy = types.SimpleNamespace(deepcopy=deepcopy_but_tables)  # type: ignore[attr-defined]
     DynamoDBBackend.transact_write_items = transact_write_items  # type: ignore[method-assign]
+    Table.query = query  # type: ignore[method-assign]
     Table.put_item = put_item  # type: ignore[method-assign]
     Table.delete_item = delete_item  # type: ignore[method-assign]
     DynamoDBBackend.update_item = update_item  # type: ignore[method-assign]
@@ -158,9 +182,78 @@ def replay(entries: Iterable[list[dict[str, Any]]], account: str, region: str) -
 
 
 def _touch(table: Any, hash_key: Any, range_key: Any) -> None:
+    buckets = getattr(table, "_gsi_buckets", None)
+    if buckets is not None:
+        buckets.place(table, hash_key, range_key)
     touched = getattr(_touched, "items", None)
     if touched is not None:
         touched[(table.name, hash_key, range_key)] = ("item", table, hash_key, range_key)
+
+
+class _GsiBuckets:
+    """A table's items by global-secondary-index partition: index name -> the values of the
+    index's hash key attributes -> the primary keys of the items in it (as dict keys, ordered)."""
+
+    def __init__(self, table: Any) -> None:
+        self.hash_attrs = {
+            i.name: [k["AttributeName"] for k in i.schema if k["KeyType"] == "HASH"]
+            for i in table.global_indexes or []
+        }
+        self.buckets: dict[str, dict[tuple[Any, ...], dict[tuple[Any, Any], None]]] = {
+            name: {} for name in self.hash_attrs
+        }
+        self.places: dict[tuple[Any, Any], list[tuple[str, tuple[Any, ...]]]] = {}
+        for item in table.all_items():
+            self.place(table, item.hash_key, item.range_key)
+
+    def place(self, table: Any, hash_key: Any, range_key: Any) -> None:
+        """Put the item of this key (as it is now, or gone) in its index partitions."""
+        pk = (hash_key, range_key)
+        for name, values in self.places.pop(pk, ()):
+            bucket = self.buckets[name][values]
+            bucket.pop(pk, None)
+            if not bucket:
+                del self.buckets[name][values]
+        item = table.get_item(hash_key, range_key) if hash_key is not None else None
+        if item is None:
+            return
+        places = []
+        for name, attrs in self.hash_attrs.items():
+            values = tuple(item.attrs.get(a) for a in attrs)
+            if all(v is not None for v in values):
+                self.buckets[name].setdefault(values, {})[pk] = None
+                places.append((name, values))
+        if places:
+            self.places[pk] = places
+
+    def items(self, table: Any, index_name: str, values: tuple[Any, ...]) -> list[Any]:
+        keys = self.buckets[index_name].get(values, {})
+        return [i for i in (table.get_item(h, r) for h, r in keys) if i is not None]
+
+
+def _partition(
+    table: Any, hash_key: Any, index_name: str | None, conditions: list[Any] | None
+) -> list[Any] | None:
+    """The items a Query of this partition can return (None: let moto look at every item)."""
+    if index_name is None:
+        if hash_key is None:
+            return None
+        part = table.items.get(hash_key)
+        if part is None:
+            return []
+        return list(part.values()) if table.range_key_attr else [part]
+    if not any(i.name == index_name for i in table.global_indexes or []):
+        return None  # a local index: moto's own way
+    buckets = getattr(table, "_gsi_buckets", None)
+    if buckets is None:
+        buckets = table._gsi_buckets = _GsiBuckets(table)
+    wanted = dict(conditions or [])
+    attrs = buckets.hash_attrs[index_name]
+    if not wanted and hash_key is not None and len(attrs) == 1:
+        wanted = {attrs[0]: hash_key}
+    if set(wanted) != set(attrs):
+        return None
+    return buckets.items(table, index_name, tuple(wanted[a] for a in attrs))
 
 
 def _images(touched: Iterable[tuple[Any, ...]]) -> list[dict[str, Any]]:
@@ -221,12 +314,19 @@ def _snapshot(backend: Any, transact_items: list[dict[str, Any]]) -> list[tuple[
 
 def _restore(saved: list[tuple[Any, ...]]) -> None:
     for table, h, r, item in reversed(saved):
-        if r is None:
-            if item is None:
-                table.items.pop(h, None)
-            else:
-                table.items[h] = item
-        elif item is None:
-            table.items.get(h, {}).pop(r, None)
+        _restore_one(table, h, r, item)
+        buckets = getattr(table, "_gsi_buckets", None)
+        if buckets is not None:
+            buckets.place(table, h, r)
+
+
+def _restore_one(table: Any, h: Any, r: Any, item: Any) -> None:
+    if r is None:
+        if item is None:
+            table.items.pop(h, None)
         else:
-            table.items[h][r] = item
+            table.items[h] = item
+    elif item is None:
+        table.items.get(h, {}).pop(r, None)
+    else:
+        table.items[h][r] = item

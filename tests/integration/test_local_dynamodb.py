@@ -58,6 +58,64 @@ def test_cancelled_transaction_restores_every_named_item(ddb):
     assert _item(ddb, "gone") is None
 
 
+# --- Query by partition (correction 3) ------------------------------------------------------
+
+
+def _gsi1(ddb, pk: str) -> list[str]:
+    items = ddb.query(
+        TableName=RESOURCES.table_name,
+        IndexName="GSI1",
+        KeyConditionExpression="GSI1PK = :p AND GSI1SK >= :s",
+        ExpressionAttributeValues={":p": {"S": pk}, ":s": {"S": "0"}},
+    )["Items"]
+    return [i["SK"]["S"] for i in items]
+
+
+def _gsi_put(sk: str, gsi: str, order: str) -> dict:
+    item = {"PK": {"S": "T#gsi"}, "SK": {"S": sk}, "GSI1PK": {"S": gsi}, "GSI1SK": {"S": order}}
+    return {"Put": {"TableName": RESOURCES.table_name, "Item": item}}
+
+
+def test_index_queries_follow_every_write_without_reading_the_whole_table(ddb, monkeypatch):
+    from moto.dynamodb.models.table import Table
+
+    t = RESOURCES.table_name
+    for sk, order in (("b", "2"), ("a", "1"), ("c", "3")):
+        ddb.transact_write_items(TransactItems=[_gsi_put(sk, "G#one", order)])
+    assert _gsi1(ddb, "G#one") == ["a", "b", "c"]  # the index's order, as DynamoDB answers
+    # From here no Query may list the table: every answer comes from the partition's items.
+    monkeypatch.setattr(Table, "all_items", lambda self: pytest.fail("read the whole table"))
+    key = {"PK": {"S": "T#gsi"}, "SK": {"S": "b"}}
+    ddb.update_item(
+        TableName=t,
+        Key=key,
+        UpdateExpression="SET GSI1PK = :p",
+        ExpressionAttributeValues={":p": {"S": "G#two"}},
+    )  # moved to another index partition in place
+    assert _gsi1(ddb, "G#one") == ["a", "c"] and _gsi1(ddb, "G#two") == ["b"]
+    ddb.update_item(TableName=t, Key=key, UpdateExpression="REMOVE GSI1PK")  # out of the index
+    assert _gsi1(ddb, "G#two") == []
+    ddb.delete_item(TableName=t, Key={"PK": {"S": "T#gsi"}, "SK": {"S": "c"}})
+    assert _gsi1(ddb, "G#one") == ["a"]
+    # a cancelled transaction that moved "a" leaves it where it was
+    failing = {
+        "ConditionCheck": {
+            "TableName": t,
+            "Key": {"PK": {"S": "T#gsi"}, "SK": {"S": "missing"}},
+            "ConditionExpression": "attribute_exists(PK)",
+        }
+    }
+    with pytest.raises(ClientError):
+        ddb.transact_write_items(TransactItems=[_gsi_put("a", "G#two", "9"), failing])
+    assert _gsi1(ddb, "G#one") == ["a"] and _gsi1(ddb, "G#two") == []
+    base = ddb.query(
+        TableName=t,
+        KeyConditionExpression="PK = :p",
+        ExpressionAttributeValues={":p": {"S": "T#gsi"}},
+    )["Items"]
+    assert [i["SK"]["S"] for i in base] == ["a", "b"]  # the table's own partition, in order
+
+
 # --- the write-ahead journal of the local stack (moto_dynamodb.record_writes / replay) -------
 
 PK = {"S": "T#journal"}

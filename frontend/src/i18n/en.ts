@@ -233,6 +233,7 @@ const en: typeof es = {
       document_uploaded: 'Document added', budget_created: 'Estimate created', budget_accepted: 'Estimate accepted', invoice_issued: 'Invoice issued',
       payment_recorded: 'Payment recorded', message_sent: 'Message sent', treatment_completed: 'Treatment done', perio_exam_completed: 'Periodontal exam completed', note_signed: 'Clinical note signed', note_amended: 'Clinical note amended',
       lab_case_created: 'Lab case created', lab_case_updated: 'Lab case changed', lab_case_sent: 'Lab case sent to the lab', lab_case_status_changed: 'Lab case: new status', lab_delivery_date_set: 'The lab set the delivery date', lab_file_added: 'File added to the lab case', lab_link_revoked: 'Lab link revoked',
+      budget_sent: 'Estimate sent', budget_rejected: 'Estimate rejected', budget_cancelled: 'Estimate cancelled', budget_expired: 'Estimate expired', budget_superseded: 'Estimate replaced by a new version', invoice_created: 'Invoice drafted', invoice_paid: 'Invoice paid', invoice_annulled: 'Invoice annulled', message_failed: 'Message not delivered', message_received: 'Message received',
       ortho_case_started: 'Orthodontic case started', ortho_case_updated: 'Orthodontic plan changed', ortho_case_finished: 'Orthodontic case finished', ortho_visit_recorded: 'Orthodontic visit', ortho_tray_changed: 'Aligner tray change', ortho_photos_linked: 'Progress photos added', ortho_reminder_sent: 'Orthodontic reminder sent',
     },
     other: 'Activity: {type}', by: 'by {name}', automatic: 'automatic', system: 'System',

@@ -1,5 +1,6 @@
-"""The end-of-day total reads only the day's invoices (issue 23): the same DynamoDB calls and
-items read with one invoice in the clinic or with hundreds over the last three months."""
+"""The end-of-day figures read only the day (issues 23 and 18): the same DynamoDB calls and
+items read with one invoice in the clinic or with hundreds of days of history; the backfill of
+billing's day entries."""
 
 from __future__ import annotations
 
@@ -9,8 +10,11 @@ from zoneinfo import ZoneInfo
 from chalicelib.billing.models import Invoice, InvoiceIssuedOn
 from chalicelib.comms import eod
 from chalicelib.core.ids import new_id, ulid_floor
+from chalicelib.reports import figures, store
+from chalicelib.reports import models as m
 from tests.integration.billing import conftest as billing_fixtures
 from tests.integration.ddb_calls import dynamodb_calls
+from tests.integration.reports.records import feed
 
 TZ = ZoneInfo("Europe/Madrid")
 billing = billing_fixtures.billing  # a clinic that can issue (the billing tests' fixture)
@@ -20,9 +24,9 @@ def _today() -> datetime:
     return datetime.now(UTC).astimezone(TZ)
 
 
-def _measure(cid: str, day) -> tuple[int, int, int]:
+def _measure(cid: str, day) -> tuple[str, int, int]:
     with dynamodb_calls() as calls:
-        invoiced, _ = eod.production(cid, day, TZ)
+        invoiced = figures.day(cid, day).invoiced
     return invoiced, calls.count, calls.read_items
 
 
@@ -66,23 +70,25 @@ def _old_invoices(cid: str, n: int) -> list[str]:
     return days
 
 
-def test_the_day_total_costs_the_same_on_a_small_and_a_large_clinic(billing, clinic):
+def test_the_day_total_costs_the_same_on_a_small_and_a_large_clinic(billing, clinic, published):
     cid = clinic.clinic_id
     limp = billing.treatment("LIM", "60.00")
     pid = billing.patient()
-    # A draft created long ago and issued today counts today (what the 92-day look-back was for).
+    # A draft created long ago and issued today counts today.
     billing.issue(billing.invoice(pid, [{"treatment_id": limp}])["invoice_id"])
+    feed(published)
     today = _today().date()
     small = _measure(cid, today)
-    assert small[0] == 6000
+    assert small[0] == "60.00"
 
-    days = _old_invoices(cid, 400)
+    _old_invoices(cid, 400)
+    for i in range(1, 400):  # their figures, as the consumer keeps them, on 400 earlier days
+        day = (today - timedelta(days=i)).isoformat()
+        store.overwrite(cid, m.day_sk(day), {"invoiced": 1000, "invoices_issued": 1})
     large = _measure(cid, today)
     assert large == small  # same total, same calls, same items read
-    assert small[1] == 2  # the day's invoices, the day's payments
-    # Another day is its own entries, nothing else.
     yesterday = today - timedelta(days=1)
-    assert _measure(cid, yesterday)[0] == 1000 * days.count(yesterday.isoformat()) > 0
+    assert _measure(cid, yesterday)[0] == "10.00"
 
 
 def test_backfill_writes_the_entries_of_invoices_issued_before_them(billing, clinic):
@@ -90,16 +96,17 @@ def test_backfill_writes_the_entries_of_invoices_issued_before_them(billing, cli
     limp = billing.treatment("LIM", "60.00")
     inv = billing.issue(billing.invoice(billing.patient(), [{"treatment_id": limp}])["invoice_id"])
     today = _today().date()
-    InvoiceIssuedOn(*InvoiceIssuedOn.key(cid, today.isoformat(), inv["invoice_id"])).delete()
-    assert eod.invoiced_on(cid, today) == 0  # as if issued before the day entries existed
+    key = InvoiceIssuedOn.key(cid, today.isoformat(), inv["invoice_id"])
+    InvoiceIssuedOn(*key).delete()  # as if issued before the day entries existed
     assert eod.backfill_invoiced_on(cid, today) == 1
     assert eod.backfill_invoiced_on(cid, today) == 0
-    assert eod.invoiced_on(cid, today) == 6000
+    assert InvoiceIssuedOn.get(*key).total_cents == 6000
 
 
-def test_a_clinic_never_totals_another_clinics_invoices(billing, clinic, other_clinic):
+def test_a_clinic_never_totals_another_clinics_invoices(billing, clinic, other_clinic, published):
     limp = billing.treatment("LIM", "60.00")
     billing.issue(billing.invoice(billing.patient(), [{"treatment_id": limp}])["invoice_id"])
+    feed(published)
     today = _today().date()
-    assert eod.invoiced_on(clinic.clinic_id, today) == 6000
-    assert eod.invoiced_on(other_clinic.clinic_id, today) == 0
+    assert figures.day(clinic.clinic_id, today).invoiced == "60.00"
+    assert figures.day(other_clinic.clinic_id, today).invoiced == "0.00"

@@ -230,15 +230,17 @@ def test_reminders_too_late_to_help_are_not_sent(api, comms):
     assert len(mails_to(comms.patient["email"])) == before
 
 
-def test_end_of_day_content_outcomes_production_and_tomorrow(api, clinic):
+def test_end_of_day_content_outcomes_production_and_tomorrow(api, clinic, published):
     """The summary counts the day's appointments by outcome, sums what was invoiced and
-    collected that local day, and lists tomorrow's first appointments."""
+    collected that local day (the reports' figures, fed by the events), and lists tomorrow's
+    first appointments."""
     from zoneinfo import ZoneInfo
 
     from chalicelib.comms import eod
     from chalicelib.identity.models import Clinic
     from tests.integration.billing.conftest import Billing
     from tests.integration.comms.conftest import make_agenda
+    from tests.integration.reports.records import feed
 
     r = api.patch(
         "/clinics/current",
@@ -271,6 +273,7 @@ def test_end_of_day_content_outcomes_production_and_tomorrow(api, clinic):
             assert r.status == 200, (hhmm, s, r.body)
     booked(api, ag, at(day + timedelta(days=1), "09:15"), reason="Endodoncia")
     c = Clinic.get(*Clinic.key(clinic.clinic_id))
+    feed(published)
     r = eod.build(c, day)
     for line in ("Atendidas: 1", "No acudieron: 1", "Canceladas: 1", "Sin cerrar: 1"):
         assert line in r.text, line
@@ -283,6 +286,7 @@ def test_end_of_day_content_outcomes_production_and_tomorrow(api, clinic):
         f"/billing/invoices/{inv['invoice_id']}/payments", {"amount": "25", "method": "cash"}, 201
     )
     today = datetime.now(UTC).astimezone(ZoneInfo("Europe/Madrid")).date()
+    feed(published)
     r = eod.build(c, today)
     assert "Facturado: 60,00 €" in r.text and "Cobrado: 25,00 €" in r.text
     # another day's summary does not count them

@@ -142,6 +142,7 @@ export const ACTIONS: Words = {
   'verifactu.submission.released': ['Envío a la AEAT reanudado', 'AEAT submission resumed'],
   'verifactu.certificate.uploaded': ['Certificado de la AEAT subido', 'AEAT certificate uploaded'],
   'verifactu.production.enabled': ['VERI*FACTU en producción', 'VERI*FACTU switched to production'],
+  'reports.exported': ['Informe exportado (CSV)', 'Report exported (CSV)'],
   'verifactu.book.exported': ['Libro de facturas exportado', 'Invoice book exported'],
 }
 
