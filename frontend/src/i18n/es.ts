@@ -956,7 +956,7 @@ export default {
     intro: 'Prepara un archivo ZIP con todo lo que la clínica conserva sobre {name} (datos personales, historia médica, citas, odontograma y notas, presupuestos y facturas, mensajes, consentimientos, imágenes y documentos) en formatos abiertos, con un índice. Se prepara en segundo plano: puedes cerrar esta ventana.',
     start: 'Exportar ahora', preparing: 'Preparando la exportación…', previous: 'Exportaciones', none: 'Este paciente no tiene exportaciones.',
     by: 'Pedida por {name}', files: '{n} archivos, {size}', until: 'disponible hasta el {date}',
-    download: 'Descargar ZIP', downloadOf: 'Descargar la exportación del {date}', notReady: 'La exportación aún no está lista.',
+    download: 'Descargar ZIP', downloadOf: 'Descargar ZIP: exportación del {date}', notReady: 'La exportación aún no está lista.',
     kept: 'Las exportaciones se borran a los 7 días. Cada descarga queda registrada en el registro de auditoría.',
     status: { pending: 'En cola', building: 'Preparando', ready: 'Lista', failed: 'Fallida', expired: 'Caducada' },
   },
