@@ -16,7 +16,7 @@ from pydantic import BaseModel
 
 from chalicelib.core import rbac, storage
 from chalicelib.core.api import Page, Principal
-from chalicelib.core.i18n import tr
+from chalicelib.core.i18n import Text, tr
 from chalicelib.gdpr.archive import Archive, copy_object, safe_name
 
 PAGE = 50
@@ -80,6 +80,11 @@ class Context:
     archive: Archive
     counts: dict[str, int]
     pdfs: int = 0
+
+    def listed(self, section: str, path: str, records: list[Any], what: Text) -> None:
+        """The section's records as one JSON file, counted for the index."""
+        self.archive.add_json(path, records, what=what, section=section)
+        self.counts[section] = len(records)
 
 
 def patient_section(c: Context) -> dict[str, Any]:
@@ -186,31 +191,29 @@ def clinical_section(c: Context) -> None:
         dump(perio.get(c.who, s.exam_id))
         for s in drain(exams_call, perio_schemas.ExamQuery, limit=100)
     ]
-    c.archive.add_json(
+    c.listed(
+        "perio",
         "clinical/periodontal-exams.json",
         exams,
-        what=tr(
+        tr(
             "Periodontal exams with the six sites of every tooth",
             "Periodontogramas con los seis puntos de cada diente",
         ),
-        section="perio",
     )
-    c.counts["perio"] = len(exams)
 
     def notes_call(q: Any) -> Page:
         return notes.list_notes(c.who, c.patient_id, q)
 
     all_notes = dump(drain(notes_call, note_schemas.NoteQuery))
-    c.archive.add_json(
+    c.listed(
+        "notes",
         "clinical/clinical-notes.json",
         all_notes,
-        what=tr(
+        tr(
             "Clinical notes with their amendments and signatures",
             "Notas clínicas con sus enmiendas y firmas",
         ),
-        section="notes",
     )
-    c.counts["notes"] = len(all_notes)
 
 
 def ortho_labs_section(c: Context) -> None:
@@ -231,31 +234,29 @@ def ortho_labs_section(c: Context) -> None:
 
         d["visits"] = dump(drain(visits_call, ortho_schemas.ListQuery))
         cases.append(d)
-    c.archive.add_json(
+    c.listed(
+        "ortho",
         "clinical/orthodontic-cases.json",
         cases,
-        what=tr(
+        tr(
             "Orthodontic cases: plan, phases, milestones, trays and visits",
             "Casos de ortodoncia: plan, fases, hitos, alineadores y visitas",
         ),
-        section="ortho",
     )
-    c.counts["ortho"] = len(cases)
 
     def labs_call(q: Any) -> Page:
         return labs.patient_cases(c.who, c.patient_id, q)
 
     lab_cases = [without_urls(x) for x in dump(drain(labs_call, lab_schemas.PageQuery))]
-    c.archive.add_json(
+    c.listed(
+        "labs",
         "clinical/lab-cases.json",
         lab_cases,
-        what=tr(
+        tr(
             "Work sent to dental labs (crowns, aligners, ...) with its history",
             "Trabajos enviados a laboratorios (coronas, alineadores, ...) con su historia",
         ),
-        section="labs",
     )
-    c.counts["labs"] = len(lab_cases)
 
 
 def billing_section(c: Context) -> None:
@@ -358,16 +359,15 @@ def timeline_section(c: Context) -> None:
         return timeline.list_entries(c.who, c.patient_id, q)
 
     entries = dump(drain(call, timeline_schemas.TimelineQuery, limit=100))
-    c.archive.add_json(
+    c.listed(
+        "timeline",
         "timeline.json",
         entries,
-        what=tr(
+        tr(
             "The patient's timeline: what happened on the record and when",
             "La cronología del paciente: qué pasó en su ficha y cuándo",
         ),
-        section="timeline",
     )
-    c.counts["timeline"] = len(entries)
 
 
 def files_section(c: Context) -> None:
@@ -383,74 +383,86 @@ def files_section(c: Context) -> None:
         return imaging.list_images(c.who, c.patient_id, q)
 
     images = drain(images_call, imaging_schemas.ImageQuery, status="ready", limit=100)
-    meta = []
-    for img in images:
-        d = without_urls(dump(img))
-        path = f"images/{img.image_id}-{safe_name(img.filename, 'image')}"
-        try:
-            body = storage.open_stream(original_key(cid, img.image_id))
-        except storage.ObjectMissing:
-            d["file"] = None  # its metadata is all there is
-        else:
-            copy_object(
-                c.archive,
-                path,
-                body,
+    _with_files(
+        c,
+        "images",
+        [
+            _File(
+                record=img,
+                path=f"images/{img.image_id}-{safe_name(img.filename, 'image')}",
+                key=original_key(cid, img.image_id),
                 what=tr(
                     f"{_kind_en(img.kind)}, original file ({img.filename})",
                     f"{_kind_es(img.kind)}, archivo original ({img.filename})",
                 ),
-                content_type=img.content_type or "application/octet-stream",
-                section="images",
+                content_type=img.content_type,
             )
-            d["file"] = path
-        meta.append(d)
-    c.archive.add_json(
-        "images/images.json",
-        meta,
-        what=tr(
+            for img in images
+        ],
+        tr(
             "Photos, X-rays and DICOM: what each is (kind, teeth, date, notes) and its file",
             "Fotos, radiografías y DICOM: qué es cada una (tipo, dientes, fecha, notas) y su "
             "archivo",
         ),
-        section="images",
     )
-    c.counts["images"] = len(meta)
 
     def docs_call(q: Any) -> Page:
         return documents.list_documents(c.who, c.patient_id, q)
 
     docs = drain(docs_call, imaging_schemas.DocumentQuery, status="available", limit=100)
-    meta = []
-    for doc in docs:
-        d = without_urls(dump(doc))
-        path = f"documents/{doc.document_id}-{safe_name(doc.filename, 'document')}"
-        try:
-            body = storage.open_stream(document_key(cid, doc.document_id))
-        except storage.ObjectMissing:
-            d["file"] = None
-        else:
-            copy_object(
-                c.archive,
-                path,
-                body,
+    _with_files(
+        c,
+        "documents",
+        [
+            _File(
+                record=doc,
+                path=f"documents/{doc.document_id}-{safe_name(doc.filename, 'document')}",
+                key=document_key(cid, doc.document_id),
                 what=tr(f"Document: {doc.title}", f"Documento: {doc.title}"),
-                content_type=doc.content_type or "application/octet-stream",
-                section="documents",
+                content_type=doc.content_type,
             )
-            d["file"] = path
-        meta.append(d)
-    c.archive.add_json(
-        "documents/documents.json",
-        meta,
-        what=tr(
+            for doc in docs
+        ],
+        tr(
             "Documents (consents, ID scans, reports, ...): what each is and its file",
             "Documentos (consentimientos, DNI escaneado, informes, ...): qué es cada uno y su "
             "archivo",
         ),
-        section="documents",
     )
-    c.counts["documents"] = len(meta)
+
+
+@dataclass
+class _File:
+    record: BaseModel
+    path: str  # in the ZIP
+    key: str  # in the media bucket
+    what: Text
+    content_type: str | None
+
+
+def _with_files(c: Context, section: str, files: list[_File], what: Text) -> None:
+    """Each record's file copied into the ZIP, and ``<section>/<section>.json`` with every
+    record's metadata naming its file (null when the object is missing)."""
+    meta = []
+    for f in files:
+        d = without_urls(dump(f.record))
+        try:
+            body = storage.open_stream(f.key)
+        except storage.ObjectMissing:
+            d["file"] = None  # its metadata is all there is
+        else:
+            copy_object(
+                c.archive,
+                f.path,
+                body,
+                what=f.what,
+                content_type=f.content_type or "application/octet-stream",
+                section=section,
+            )
+            d["file"] = f.path
+        meta.append(d)
+    c.archive.add_json(f"{section}/{section}.json", meta, what=what, section=section)
+    c.counts[section] = len(meta)
 
 
 def _kind_en(kind: str) -> str:
