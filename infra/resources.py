@@ -15,6 +15,15 @@ from typing import Any
 EVENT_SOURCE = "cuspide"
 """``source`` of every domain event put on the bus."""
 
+GDPR_EXPORT_TAG = ("cuspide-class", "gdpr-export")
+"""(key, value) of the tag every GDPR export ZIP carries (``clinics/<clinic_id>/gdpr-exports/
+<export id>/export.zip``): the lifecycle rule deletes tagged objects after
+GDPR_EXPORT_DAYS. A tag, not a prefix, because the ZIP sits under its clinic's prefix, which
+no prefix common to every clinic's exports can match (ADR 1401)."""
+
+GDPR_EXPORT_DAYS = 7
+"""How long a patient's data export is kept (the ZIP; the item has the same TTL)."""
+
 ORIGINAL_OBJECT_TAG = ("cuspide-class", "original")
 """(key, value) of the S3 object tag every uploaded original carries (the presigned POST's
 ``tagging`` field sets it). The media bucket's lifecycle moves only objects with this tag to
@@ -40,6 +49,7 @@ class LifecycleRule:
     abort_incomplete_multipart_days: int | None = None
     noncurrent_expiration_days: int | None = None
     expired_object_delete_marker: bool = False
+    expiration_days: int | None = None
 
     def s3(self) -> dict[str, Any]:
         rule: dict[str, Any] = {
@@ -63,6 +73,8 @@ class LifecycleRule:
             }
         if self.expired_object_delete_marker:
             rule["Expiration"] = {"ExpiredObjectDeleteMarker": True}
+        if self.expiration_days is not None:
+            rule["Expiration"] = {"Days": self.expiration_days}
         return rule
 
 
@@ -93,6 +105,14 @@ class MediaBucket:
             id="expire-old-versions",
             noncurrent_expiration_days=365,
             expired_object_delete_marker=True,
+        ),
+        # A patient's data export lives 7 days, and its version no longer than a day after:
+        # the bucket is versioned, and a year of noncurrent copies would keep the data.
+        LifecycleRule(
+            id="expire-gdpr-exports",
+            tag=GDPR_EXPORT_TAG,
+            expiration_days=GDPR_EXPORT_DAYS,
+            noncurrent_expiration_days=1,
         ),
     )
 
@@ -176,6 +196,7 @@ class Queue:
     # Deploy-only fields (the local stack ignores them): Lambda memory and what the function's
     # role may do (see GRANTS). The Lambda timeout is visibility_timeout_s // 6 (AWS's advice).
     memory_mb: int = 512
+    ephemeral_storage_mb: int = 512  # /tmp (Lambda's default)
     grants: tuple[str, ...] = ("global", "tenant", "events")
 
 
@@ -370,6 +391,25 @@ class Resources:
                         {"prefix": "treatment."},
                     ],
                 },
+                grants=("global", "tenant", "events", "kms"),
+            ),
+            Queue(
+                name="gdpr-export",
+                handler="gdpr_export:handler",
+                description="GDPR export requested -> the patient's data as a ZIP in the "
+                "media bucket (index, JSON, CSV, PDFs, original files), ready or failed",
+                event_pattern={
+                    "source": [EVENT_SOURCE],
+                    "detail-type": ["gdpr.export_requested"],
+                },
+                # One export per message; up to 15 minutes each (the Lambda maximum), the ZIP
+                # written to /tmp (the 2 GB cap, chalicelib/gdpr/worker.py) then uploaded.
+                batch_size=1,
+                visibility_timeout_s=5400,
+                max_receive_count=3,
+                memory_mb=1024,
+                ephemeral_storage_mb=4096,
+                # kms: the patient's and the notes' sealed fields.
                 grants=("global", "tenant", "events", "kms"),
             ),
             Queue(

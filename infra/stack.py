@@ -702,6 +702,7 @@ class CuspideStack(cdk.Stack):
             timeout_s=max(3, q.visibility_timeout_s // 6),
             grants=q.grants,
             imaging=q.needs_imaging_layer,
+            ephemeral_storage_mb=q.ephemeral_storage_mb,
         )
         fn.add_event_source(
             sources.SqsEventSource(queue, batch_size=q.batch_size, report_batch_item_failures=True)
@@ -763,6 +764,7 @@ class CuspideStack(cdk.Stack):
         timeout_s: int,
         grants: tuple[str, ...],
         imaging: bool,
+        ephemeral_storage_mb: int = 512,
     ) -> lambda_.Function:
         role = self._role(f"{cid}Role", description)
         self._grant(role, grants)
@@ -777,6 +779,7 @@ class CuspideStack(cdk.Stack):
             code=self.worker_code,
             layers=layers,
             memory_size=memory_mb,
+            ephemeral_storage_size=cdk.Size.mebibytes(ephemeral_storage_mb),
             timeout=cdk.Duration.seconds(timeout_s),
             description=description[:256],
             role=role,
@@ -1039,4 +1042,5 @@ def _lifecycle_rule(r: LifecycleRule) -> s3.LifecycleRule:
         if r.noncurrent_expiration_days is not None
         else None,
         expired_object_delete_marker=r.expired_object_delete_marker or None,
+        expiration=days(r.expiration_days) if r.expiration_days is not None else None,
     )

@@ -105,6 +105,8 @@ PERMISSIONS: dict[str, tuple[str, str]] = {
     "settings.roles.read": ("View role permissions", "Ver permisos de los roles"),
     "settings.roles.write": ("Edit role permissions", "Editar permisos de los roles"),
     "audit.read": ("View and export the audit log", "Ver y exportar el registro de auditoría"),
+    # Admin only by default ("*"): under gdpr.*, not patients.*, which the dentist holds.
+    "gdpr.export": ("Export a patient's data (GDPR)", "Exportar los datos de un paciente (RGPD)"),
 }
 
 # Labels of the inner nodes of the tree (first and second segments).
@@ -145,6 +147,7 @@ GROUP_LABELS: dict[str, tuple[str, str]] = {
     "settings.staff": ("Staff", "Equipo"),
     "settings.roles": ("Roles", "Roles"),
     "audit": ("Audit log", "Registro de auditoría"),
+    "gdpr": ("GDPR", "RGPD"),
 }
 
 ROLES = ("admin", "dentist", "hygienist", "assistant", "receptionist")

@@ -50,6 +50,7 @@ ROUTER_MODULES = (
     "chalicelib.inventory.routes",
     "chalicelib.labs.routes",
     "chalicelib.reports.routes",
+    "chalicelib.gdpr.routes",
     "chalicelib.verifactu.routes",
     "chalicelib.comms.routes",
     "chalicelib.bridge.routes",

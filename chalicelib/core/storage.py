@@ -237,3 +237,33 @@ def tag(key: str, tags: dict[str, str]) -> None:
         Key=key,
         Tagging={"TagSet": [{"Key": k, "Value": v} for k, v in tags.items()]},
     )
+
+
+def open_stream(key: str) -> Any:
+    """The object's body as a stream (``read(n)``, ``close()``), for copying large objects
+    with bounded memory."""
+    try:
+        return _s3().get_object(Bucket=_bucket(), Key=key)["Body"]
+    except ClientError as exc:
+        if _missing(exc, key):
+            raise ObjectMissing(key) from exc
+        raise
+
+
+def upload_file(
+    key: str,
+    fileobj: Any,
+    *,
+    content_type: str,
+    tags: dict[str, str] | None = None,
+    cache_control: str = "private, no-store",
+) -> None:
+    """Upload an open local file from its start (multipart when large, one part at a time in
+    memory)."""
+    extra: dict[str, Any] = {"ContentType": content_type, "CacheControl": cache_control}
+    if tags:
+        extra["Tagging"] = "&".join(
+            f"{quote(k, safe='')}={quote(v, safe='')}" for k, v in tags.items()
+        )
+    fileobj.seek(0)
+    _s3().upload_fileobj(fileobj, _bucket(), key, ExtraArgs=extra)

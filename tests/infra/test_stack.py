@@ -19,8 +19,9 @@ from typing import Any
 import pytest
 from aws_cdk.assertions import Match
 
+from chalicelib.gdpr.worker import EXPORT_TAG
 from infra.artifacts import ROOT
-from infra.resources import ORIGINAL_OBJECT_TAG, for_stage
+from infra.resources import GDPR_EXPORT_DAYS, GDPR_EXPORT_TAG, ORIGINAL_OBJECT_TAG, for_stage
 from infra.settings import NOT_SET_ON_LAMBDA, PRODUCT_OVERRIDES
 from infra.stack import NOT_FOUND_BODY
 from tests.infra.conftest import PROD_CONTEXT, Synth
@@ -240,6 +241,13 @@ def test_media_lifecycle(any_stage: Synth) -> None:
     assert rules["abort-incomplete-multipart-uploads"]["AbortIncompleteMultipartUpload"] == {
         "DaysAfterInitiation": 7
     }
+    # GDPR exports (ADR 1401): tagged ZIPs deleted after 7 days, their old versions a day later
+    exports = rules["expire-gdpr-exports"]
+    key, value = GDPR_EXPORT_TAG
+    assert exports["TagFilters"] == [{"Key": key, "Value": value}]
+    assert exports["ExpirationInDays"] == GDPR_EXPORT_DAYS == 7
+    assert exports["NoncurrentVersionExpiration"]["NoncurrentDays"] == 1
+    assert EXPORT_TAG == GDPR_EXPORT_TAG  # what the worker tags is what the rule matches
 
 
 # -- VERI*FACTU archive (ADR 0206) --------------------------------------------------------------
@@ -1177,6 +1185,7 @@ def test_local_stack_and_cdk_stack_agree(any_stage: Synth, monkeypatch: Any) -> 
         "originals-to-cold-storage",
         "abort-incomplete-multipart-uploads",
         "expire-old-versions",
+        "expire-gdpr-exports",
     }
 
     (ck,) = rec.of("create_alias")
@@ -1194,6 +1203,7 @@ def _lifecycle_s3(r: dict[str, Any]) -> dict[str, Any]:
         "abort": r.get("AbortIncompleteMultipartUpload", {}).get("DaysAfterInitiation"),
         "noncurrent": r.get("NoncurrentVersionExpiration", {}).get("NoncurrentDays"),
         "delete_marker": r.get("Expiration", {}).get("ExpiredObjectDeleteMarker", False),
+        "expiration": r.get("Expiration", {}).get("Days"),
         "enabled": r["Status"] == "Enabled",
     }
 
@@ -1211,6 +1221,7 @@ def _lifecycle_cfn(r: dict[str, Any]) -> dict[str, Any]:
         "abort": r.get("AbortIncompleteMultipartUpload", {}).get("DaysAfterInitiation"),
         "noncurrent": noncurrent,
         "delete_marker": r.get("ExpiredObjectDeleteMarker", False),
+        "expiration": r.get("ExpirationInDays"),
         "enabled": r["Status"] == "Enabled",
     }
 
@@ -1331,6 +1342,28 @@ def test_live_queue_rule_and_dlq(any_stage: Synth) -> None:
     }
     w = _function_for_queue(s, qid)
     assert w["fn"]["Properties"]["Handler"] == "functions.live_push.handler"
+    assert w["esm"]["Properties"]["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
+
+
+def test_gdpr_export_queue_rule_and_function(any_stage: Synth) -> None:
+    s = any_stage
+    (q,) = [q for q in s.res.queues if q.name == "gdpr-export"]
+    _, rule = one(s, "AWS::Events::Rule", Name=s.res.rule_name(q))
+    assert rule["Properties"]["EventPattern"] == {
+        "source": ["cuspide"],
+        "detail-type": ["gdpr.export_requested"],
+    }
+    qid, queue = one(s, "AWS::SQS::Queue", QueueName=s.res.queue_name(q))
+    dlq_id, _ = one(s, "AWS::SQS::Queue", QueueName=s.res.dlq_name(q))
+    assert queue["Properties"]["RedrivePolicy"]["deadLetterTargetArn"] == {
+        "Fn::GetAtt": [dlq_id, "Arn"]
+    }
+    w = _function_for_queue(s, qid)
+    props = w["fn"]["Properties"]
+    assert props["Handler"] == "functions.gdpr_export.handler"
+    assert props["Timeout"] == 900  # the ZIP of a patient with many images takes minutes
+    assert props["EphemeralStorage"] == {"Size": 4096}  # room for the 2 GB cap in /tmp
+    assert w["esm"]["Properties"]["BatchSize"] == 1
     assert w["esm"]["Properties"]["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
 
 

@@ -1029,6 +1029,16 @@ const en: typeof es = {
     lf: { name: 'Name', contact: 'Contact person', email: 'Email', phone: 'Phone', notes: 'Notes' },
   },
 
+  gdpr: {
+    menu: 'Export data (GDPR)', title: "Export the patient's data (GDPR)",
+    intro: "Prepares a ZIP file with everything the clinic holds about {name} (personal details, medical history, appointments, chart and notes, estimates and invoices, messages, consents, images and documents) in open formats, with an index. It is prepared in the background: you may close this window.",
+    start: 'Export now', preparing: 'Preparing the export…', previous: 'Exports', none: 'This patient has no exports.',
+    by: 'Asked for by {name}', files: '{n} files, {size}', until: 'available until {date}',
+    download: 'Download ZIP', downloadOf: 'Download ZIP: export of {date}', notReady: 'The export is not ready yet.',
+    kept: 'Exports are deleted after 7 days. Every download is recorded in the audit log.',
+    status: { pending: 'Queued', building: 'Preparing', ready: 'Ready', failed: 'Failed', expired: 'Expired' },
+  },
+
   notFound: { title: 'Page not found', text: 'The address does not exist or you have no access.', home: 'Go home' },
 }
 export default en

@@ -1027,5 +1027,15 @@ export default {
     lf: { name: 'Nombre', contact: 'Persona de contacto', email: 'Email', phone: 'Teléfono', notes: 'Notas' },
   },
 
+  gdpr: {
+    menu: 'Exportar datos (RGPD)', title: 'Exportar los datos del paciente (RGPD)',
+    intro: 'Prepara un archivo ZIP con todo lo que la clínica conserva sobre {name} (datos personales, historia médica, citas, odontograma y notas, presupuestos y facturas, mensajes, consentimientos, imágenes y documentos) en formatos abiertos, con un índice. Se prepara en segundo plano: puedes cerrar esta ventana.',
+    start: 'Exportar ahora', preparing: 'Preparando la exportación…', previous: 'Exportaciones', none: 'Este paciente no tiene exportaciones.',
+    by: 'Pedida por {name}', files: '{n} archivos, {size}', until: 'disponible hasta el {date}',
+    download: 'Descargar ZIP', downloadOf: 'Descargar ZIP: exportación del {date}', notReady: 'La exportación aún no está lista.',
+    kept: 'Las exportaciones se borran a los 7 días. Cada descarga queda registrada en el registro de auditoría.',
+    status: { pending: 'En cola', building: 'Preparando', ready: 'Lista', failed: 'Fallida', expired: 'Caducada' },
+  },
+
   notFound: { title: 'Página no encontrada', text: 'La dirección no existe o no tienes acceso.', home: 'Ir al inicio' },
 }

@@ -144,6 +144,10 @@ export const ACTIONS: Words = {
   'verifactu.production.enabled': ['VERI*FACTU en producción', 'VERI*FACTU switched to production'],
   'reports.exported': ['Informe exportado (CSV)', 'Report exported (CSV)'],
   'verifactu.book.exported': ['Libro de facturas exportado', 'Invoice book exported'],
+  'gdpr.export.requested': ['Exportación de datos (RGPD) solicitada', 'Data export (GDPR) requested'],
+  'gdpr.export.ready': ['Exportación de datos (RGPD) preparada', 'Data export (GDPR) ready'],
+  'gdpr.export.failed': ['Exportación de datos (RGPD) fallida', 'Data export (GDPR) failed'],
+  'gdpr.export.downloaded': ['Exportación de datos (RGPD) descargada', 'Data export (GDPR) downloaded'],
 }
 
 /** The entity types the API can filter by (chalicelib audit.entry's entity_type). */

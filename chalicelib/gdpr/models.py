@@ -1,0 +1,71 @@
+"""GDPR export items (one table; keys from the authenticated clinic). ADR 1401.
+
+* Export: ``C#<cid>`` / ``GDPR#EXP#<pid>#<export id>``: a patient's exports are one Query of
+  that prefix, newest first (ids are ULIDs). TTL (``expires_at``) 7 days after it was asked
+  for, like the ZIP's lifecycle rule.
+* ExportRunning: ``C#<cid>`` / ``GDPR#RUN#<pid>``: at most one export of a patient runs at
+  a time. Written with the export (``attribute_not_exists`` or past its ``until``), removed
+  when the export ends; its TTL and ``until`` free a patient whose worker died.
+"""
+
+from __future__ import annotations
+
+from pynamodb.attributes import (
+    JSONAttribute,
+    NumberAttribute,
+    UnicodeAttribute,
+    UTCDateTimeAttribute,
+)
+
+from chalicelib.core.db import Item, clinic_pk
+
+EXPORT_DAYS = 7
+"""How long an export (the item and its ZIP) is kept."""
+
+RUNNING_S = 2 * 3600
+"""After this long a running export no longer blocks a new one (its worker died)."""
+
+
+def export_key(clinic_id: str, export_id: str) -> str:
+    """The ZIP's object key, under the clinic's prefix (its scoped credentials reach it)."""
+    return f"clinics/{clinic_id}/gdpr-exports/{export_id}/export.zip"
+
+
+class Export(Item, discriminator="GdprExport"):
+    export_id = UnicodeAttribute()
+    patient_id = UnicodeAttribute()
+    # pending | building | ready | failed
+    status = UnicodeAttribute(default="pending")
+    reason = UnicodeAttribute(null=True)  # why it failed, in English
+    reason_es = UnicodeAttribute(null=True)
+    reason_code = UnicodeAttribute(null=True)  # too_large | patient_gone | error
+    requested_by = UnicodeAttribute()
+    requested_by_name = UnicodeAttribute(null=True)
+    language = UnicodeAttribute(default="es")  # the index's language (the clinic's)
+    created_at = UTCDateTimeAttribute()
+    started_at = UTCDateTimeAttribute(null=True)
+    finished_at = UTCDateTimeAttribute(null=True)
+    valid_until = UTCDateTimeAttribute()
+    size = NumberAttribute(null=True)  # bytes of the ZIP
+    files = NumberAttribute(null=True)  # entries in the ZIP
+    sections = JSONAttribute(null=True)  # {section: count of records}
+    # The worker's claim: who builds it (SQS message id) and until when (epoch s).
+    lease_owner = UnicodeAttribute(null=True)
+    lease_until = NumberAttribute(null=True)
+
+    @staticmethod
+    def key(clinic_id: str, patient_id: str, export_id: str) -> tuple[str, str]:
+        return clinic_pk(clinic_id), f"GDPR#EXP#{patient_id}#{export_id}"
+
+    @staticmethod
+    def prefix(patient_id: str) -> str:
+        return f"GDPR#EXP#{patient_id}#"
+
+
+class ExportRunning(Item, discriminator="GdprExportRunning"):
+    export_id = UnicodeAttribute()
+    until = NumberAttribute()  # epoch s
+
+    @staticmethod
+    def key(clinic_id: str, patient_id: str) -> tuple[str, str]:
+        return clinic_pk(clinic_id), f"GDPR#RUN#{patient_id}"
