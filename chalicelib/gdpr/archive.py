@@ -5,6 +5,7 @@ file with what it is. ADR 1401."""
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import io
 import json
@@ -55,6 +56,12 @@ class Archive:
         self.entries: list[Entry] = []
         self.max_bytes = max_bytes
         self.written = 0
+
+    def discard(self) -> None:
+        """Close a ZIP that will not be kept (an export that failed), so nothing writes to its
+        file after it is gone."""
+        with contextlib.suppress(Exception):
+            self.zf.close()
 
     def _count(self, size: int) -> None:
         self.written += size

@@ -11,7 +11,6 @@ size of the patient's images) and tagged for the 7-day lifecycle rule.
 
 from __future__ import annotations
 
-import os
 import tempfile
 import time
 from typing import Any
@@ -37,10 +36,13 @@ EXPORT_TAG = ("cuspide-class", "gdpr-export")
 (infra/resources.py)."""
 
 
+MAX_MB = 2048
+
+
 def max_bytes() -> int:
-    """The cap on what one export holds (before compression), ``GDPR_EXPORT_MAX_MB``: 2 GB by
-    default, within the function's ephemeral storage (4 GB) for the ZIP."""
-    return int(os.environ.get("GDPR_EXPORT_MAX_MB", "2048")) * 1024 * 1024
+    """The cap on what one export holds (before compression): 2 GB, within the function's
+    ephemeral storage (4 GB) for the ZIP."""
+    return MAX_MB * 1024 * 1024
 
 
 def _claim(e: Export, owner: str) -> bool:
@@ -192,9 +194,13 @@ def _build(e: Export, cid: str) -> str:
     with tempfile.TemporaryFile(prefix="gdpr-export-") as tmp:
         archive = Archive(tmp, max_bytes=max_bytes())
         ctx = collect.Context(who, e.patient_id, lang, archive, {})
-        collect.patient_section(ctx)
-        for section in collect.SECTIONS:
-            section(ctx)
+        try:
+            collect.patient_section(ctx)
+            for section in collect.SECTIONS:
+                section(ctx)
+        except BaseException:
+            archive.discard()
+            raise
         header = {
             "format": "cuspide-gdpr-export/1",
             "export_id": e.export_id,
