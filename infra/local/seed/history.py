@@ -187,7 +187,8 @@ class _History:
     def holidays(self) -> None:
         """The national holidays of the past year the agenda seed did not add (it adds this
         year's and next year's), so the year's opening minutes leave them out."""
-        have = {h.date for h in agenda.list_holidays(self.admin, agenda_schemas.HolidayQuery())}
+        listed = agenda.list_holidays(self.admin, agenda_schemas.HolidayQuery())
+        have = {h.date.isoformat() for h in listed}
         for year in range(self.first.year, self.today.year + 1):
             for mmdd, name in NATIONAL_HOLIDAYS:
                 day = date.fromisoformat(f"{year}-{mmdd}")
