@@ -14,6 +14,9 @@ it is parked in the table and the ``events-redrive`` schedule publishes it again
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
@@ -70,13 +73,30 @@ def _put(entries: list[dict[str, str]]) -> list[str | None]:
     return [r.get("ErrorCode") for r in resp.get("Entries", [])] or [None] * len(entries)
 
 
+# While ``batched()`` is open in this context: events waiting to go out together.
+_pending: ContextVar[list[tuple[str, str, dict]] | None] = ContextVar(
+    "events_pending", default=None
+)
+
+
 def publish(name: str, clinic_id: str, actor: dict[str, Any], **payload: Any) -> dict:
     detail = build(name, clinic_id, actor, payload)
     detail_json = json.dumps(detail, default=str)
+    pending = _pending.get()
+    if pending is not None:
+        pending.append((name, detail_json, detail))
+        if len(pending) >= PUT_EVENTS_MAX:
+            _flush(pending)
+        return detail
     error = _put([_entry(name, detail_json)])[0]
+    _settle(name, detail, detail_json, error)
+    return detail
+
+
+def _settle(name: str, detail: dict, detail_json: str, error: str | None) -> None:
     if error is None:
         logger.debug("event published", extra={"event": name, "event_id": detail["event_id"]})
-        return detail
+        return
     # Never the payload in the log: it can carry patient data.
     logger.error(
         "event publish failed; parked for redrive",
@@ -86,12 +106,36 @@ def publish(name: str, clinic_id: str, actor: dict[str, Any], **payload: Any) ->
         UNSENT_PK,
         detail["event_id"],
         name=name,
-        clinic_id=clinic_id,
+        clinic_id=str(detail["clinic_id"]),
         detail=detail_json,
         parked_at=iso(now()),
         last_error=error,
     ).save()  # if the table fails too, the request fails loudly: nothing is silently lost
-    return detail
+
+
+def _flush(pending: list[tuple[str, str, dict]]) -> None:
+    batch, pending[:] = list(pending), []
+    errors = _put([_entry(name, detail_json) for name, detail_json, _d in batch])
+    for (name, detail_json, detail), error in zip(batch, errors, strict=True):
+        _settle(name, detail, detail_json, error)
+
+
+@contextmanager
+def batched() -> Iterator[None]:
+    """Publish the events of the block up to ``PUT_EVENTS_MAX`` per PutEvents call instead of
+    one call each (bulk work such as the local stack's demo seed); whatever is left goes out
+    when the block ends, also when it fails, since the writes they report are committed."""
+    if _pending.get() is not None:
+        yield  # already inside a batch
+        return
+    pending: list[tuple[str, str, dict]] = []
+    token = _pending.set(pending)
+    try:
+        yield
+    finally:
+        _pending.reset(token)
+        if pending:
+            _flush(pending)
 
 
 def redrive_unsent(limit: int = 1000) -> dict[str, int]:

@@ -24,7 +24,9 @@ async function book(page: Page, name: string, checkA11y = false) {
 
 /** The demo patient whose photos and X-rays the seed uploaded (the first ones it lists). */
 async function patientWithImages(page: Page): Promise<string> {
-  const list = await apiGet<{ items: { patient_id: string }[] }>(page, '/patients?limit=5')
+  // The imaging seed gives images to the first patients of the list as it was then; the year of
+  // history added later interleaves its newcomers by name, so look further than the first few.
+  const list = await apiGet<{ items: { patient_id: string }[] }>(page, '/patients?limit=100')
   for (const p of list.items) {
     const imgs = await apiGet<{ items: { status: string; kind: string }[] }>(page, `/patients/${p.patient_id}/images`)
     if (imgs.items.filter((i) => i.status === 'ready').length >= 4 && imgs.items.some((i) => i.kind !== 'photo')) return p.patient_id

@@ -141,3 +141,33 @@ def test_the_redrive_needs_the_global_path_only(api, clinic, bus_down, bus_tap, 
     assert redrive() == {"sent": 1, "still_unsent": 0}
     assert own_credentials and set(own_credentials) == {"global"}
     assert len(bus_tap()) == 1
+
+
+def test_batched_events_go_out_ten_per_call_and_refused_ones_are_parked(
+    bus_tap: Any, bus_down: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    calls: list[int] = []
+    real_put = events._put  # noqa: SLF001
+
+    def counted(entries: list[dict[str, str]]) -> list[str | None]:
+        calls.append(len(entries))
+        return real_put(entries)
+
+    monkeypatch.setattr(events, "_put", counted)
+    bus_down()  # the bus is up for the first block
+    with events.batched():
+        for i in range(23):
+            events.publish("test.batched", "c1", {"type": "system"}, n=i)
+        assert calls == [10, 10]  # the first twenty went as they filled a call
+    assert calls == [10, 10, 3]  # the rest when the block ended
+    assert sorted(e["detail"]["n"] for e in bus_tap()) == list(range(23))
+    # A refused batch is parked, every event of it, for the redrive.
+    real = settings()
+    monkeypatch.setattr(events, "settings", lambda: replace(real, event_bus="cuspide-gone"))
+    with events.batched():
+        ids = [
+            events.publish("test.batched", "c1", {"type": "system"}, n=i)["event_id"]
+            for i in range(4)
+        ]
+    parked = {u.SK for u in events.UnsentEvent.query(events.UNSENT_PK)}
+    assert set(ids) <= parked

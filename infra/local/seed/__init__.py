@@ -7,6 +7,9 @@ import time
 from collections.abc import Callable
 from typing import Any
 
+from chalicelib.billing.common import local_today
+from chalicelib.identity.service import get_clinic
+from chalicelib.reports.rebuild import rebuild
 from infra.local.seed import (
     agenda,
     billing,
@@ -43,14 +46,27 @@ def run(log: Callable[[str], None] = lambda _m: None) -> DemoContext | None:
     step("agenda", agenda.seed, patient_ids)
     step("comms", comms.seed, patient_ids)  # right after the agenda: settles its queued events
     step("imaging", imaging.seed)  # uses the demo patients
-    step("billing", billing.seed, patient_ids)  # budgets, invoices, payments
+    step("catalog", billing.seed_catalog)  # the treatments and their prices
+    # A year of past visits, invoices and payments: before today's invoices, so VERI*FACTU
+    # records (chained in the order they are generated) follow their dates.
+    step("history", history.seed, patient_ids)
+    step("billing", billing.seed, patient_ids)  # budgets, invoices, payments of today
     step("charting", charting.seed, patient_ids)  # findings and plans; after the catalog
     step("perio", perio.seed, patient_ids)
     step("notes", notes.seed, patient_ids)
     step("ortho", ortho.seed, patient_ids)  # orthodontic cases, phases, aligners
     step("inventory", inventory.seed, patient_ids)  # items, movements; materials on the catalog
     step("labs", labs.seed, patient_ids)  # labs and cases in every state
-    step("history", history.seed, patient_ids)  # a year of past visits, invoices, payments
+    step("figures", figures_of_today)  # the dashboard right at start (see below)
     step("bridge", bridge.seed)  # the demo device and captures in the inbox
     log(f"  Demo Bridge device key (Clínica Demo): {context.DEMO_DEVICE_KEY}")
     return ctx
+
+
+def figures_of_today(ctx: DemoContext) -> None:
+    """Today's report figures from today's seeded records at once (the history step rebuilt the
+    year before): the reports queue would get there too, but only after working through every
+    event the seed published, which takes minutes on a fresh stack."""
+    for cid in (ctx.demo_clinic_id, ctx.norte_clinic_id):
+        day = local_today(get_clinic(cid).time_zone)
+        rebuild(cid, day, day)

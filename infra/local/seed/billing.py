@@ -87,8 +87,16 @@ def _manual(t: dict[str, str], code: str, **kw: Any) -> schemas.InvoiceLineIn:
     return schemas.InvoiceLineIn(treatment_id=t[code], **kw)
 
 
+def seed_catalog(ctx: DemoContext) -> int:
+    """The catalog, on its own step: the history seed invoices from it before ``seed`` issues
+    today's invoices (VERI*FACTU records are chained in the order they are generated)."""
+    catalog.import_csv(ctx.demo["admin"], schemas.CsvImportIn(csv=CATALOG, dry_run=False))
+    return len(catalog.all_treatments(ctx.demo_clinic_id))
+
+
 def seed(ctx: DemoContext, patient_ids: list[str]) -> dict[str, int]:
-    """``patient_ids``: the active Clínica Demo patients of the patients seed (its order: the
+    """Budgets, invoices and payments of today, on the catalog of ``seed_catalog``.
+    ``patient_ids``: the active Clínica Demo patients of the patients seed (its order: the
     people of ``patients.PEOPLE``, then Paula, the minor without a national id)."""
     admin, dentist = ctx.demo["admin"], ctx.demo["dentist"]
     desk = ctx.demo["receptionist"]
@@ -102,7 +110,6 @@ def seed(ctx: DemoContext, patient_ids: list[str]) -> dict[str, int]:
     )
     p["laura"], p["alvaro"], p["paula"] = patient_ids[10], patient_ids[15], patient_ids[-1]
 
-    catalog.import_csv(admin, schemas.CsvImportIn(csv=CATALOG, dry_run=False))
     t = {x.code: x.treatment_id for x in catalog.all_treatments(cid)}
     today = common.local_today(common.clinic(cid).time_zone)
     counts = {"budgets": 0, "invoices": 0, "payments": 0}
