@@ -17,6 +17,7 @@ import signal
 import socket
 import sys
 import threading
+import time
 from pathlib import Path
 
 from infra.local.provision import env_for, provision
@@ -24,7 +25,11 @@ from infra.resources import for_stage
 
 ROOT = Path(__file__).resolve().parents[2]
 REGION = "eu-south-2"
-SNAPSHOT_EVERY_S = 10
+SNAPSHOT_CHECK_S = 10
+# A snapshot reads the whole table (persist.py), so it is not taken every few seconds while the
+# queues' workers write: after this many journaled writes, or this long after the last one.
+SNAPSHOT_AFTER_WRITES = 5_000
+SNAPSHOT_AT_LEAST_EVERY_S = 300
 
 
 def log(msg: str) -> None:
@@ -150,11 +155,19 @@ def run(host: str, port: int, moto_port: int, state_dir: Path, stage: str) -> in
 
     def snapshot_loop() -> None:
         # The journal has every write already: a snapshot only keeps it short (and the next
-        # start quick), so none is taken while nothing was written.
-        while not stop.wait(SNAPSHOT_EVERY_S):
+        # start quick), so none is taken while nothing was written, and few while much is.
+        last = time.monotonic()
+        while not stop.wait(SNAPSHOT_CHECK_S):
             try:
-                if store.unsaved():
+                if not store.unsaved():
+                    continue
+                writes = store.journal.appended if store.journal is not None else 0
+                if (
+                    writes >= SNAPSHOT_AFTER_WRITES
+                    or time.monotonic() - last >= SNAPSHOT_AT_LEAST_EVERY_S
+                ):
                     store.snapshot()
+                    last = time.monotonic()
             except Exception as exc:  # noqa: BLE001 - keep running; next snapshot retries
                 log(f"snapshot failed: {type(exc).__name__}")
 

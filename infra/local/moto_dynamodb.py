@@ -17,8 +17,10 @@ part of the product.
    cost grows with everything every clinic stored: an agenda day took seconds on a large
    table. Here a Query of the table starts from its partition's items, and a Query of a global
    secondary index from that index partition's items, kept in buckets built on the index's
-   first Query and updated by every write below (and by a transaction's rollback). moto's own
-   code then sorts, pages and filters them as before, so answers are unchanged.
+   first Query and updated by every write below (and by a transaction's rollback), narrowed to
+   those whose sort key meets the key condition (moto sized and sorted every item of the
+   partition before checking it). moto's own code then checks, sorts, pages and filters them
+   as before, so answers are unchanged.
 
 Durable writes (``record_writes``, used by the local stack's runner; off unless asked for).
 Every call that changed items (PutItem, UpdateItem, DeleteItem, BatchWriteItem,
@@ -130,6 +132,8 @@ def apply() -> None:
         candidates = _partition(self, hash_key, index_name, kwargs.get("hash_key_conditions"))
         if candidates is None:
             return table_query(self, hash_key, *args, **kwargs)
+        if args and args[0] and len(kwargs.get("range_key_conditions") or ()) <= 1:
+            candidates = _in_range(self, index_name, candidates, args[0], args[1])
         self.all_items = lambda: candidates  # this call only: moto sorts and pages them
         try:
             return table_query(self, hash_key, *args, **kwargs)
@@ -254,6 +258,23 @@ def _partition(
     if set(wanted) != set(attrs):
         return None
     return buckets.items(table, index_name, tuple(wanted[a] for a in attrs))
+
+
+def _in_range(
+    table: Any, index_name: str | None, items: list[Any], comparison: str, values: list[Any]
+) -> list[Any]:
+    """The items whose sort key meets the key condition (moto checks it again after sizing and
+    sorting every item of the partition, which is what made a Query cost the partition)."""
+    if index_name is None:
+        attr = table.range_key_attr
+    else:
+        index = next(i for i in table.global_indexes if i.name == index_name)
+        attr = next((k["AttributeName"] for k in index.schema if k["KeyType"] == "RANGE"), None)
+    if attr is None:
+        return items
+    return [
+        i for i in items if (v := i.attrs.get(attr)) is not None and v.compare(comparison, values)
+    ]
 
 
 def _images(touched: Iterable[tuple[Any, ...]]) -> list[dict[str, Any]]:

@@ -114,6 +114,30 @@ def test_index_queries_follow_every_write_without_reading_the_whole_table(ddb, m
         ExpressionAttributeValues={":p": {"S": "T#gsi"}},
     )["Items"]
     assert [i["SK"]["S"] for i in base] == ["a", "b"]  # the table's own partition, in order
+    ddb.transact_write_items(TransactItems=[_gsi_put(sk, "G#one", sk) for sk in ("x1", "x2", "y")])
+    prefixed = ddb.query(
+        TableName=t,
+        KeyConditionExpression="PK = :p AND begins_with(SK, :x)",
+        ExpressionAttributeValues={":p": {"S": "T#gsi"}, ":x": {"S": "x"}},
+        ScanIndexForward=False,
+        Limit=1,
+    )
+    assert [i["SK"]["S"] for i in prefixed["Items"]] == ["x2"]  # newest first, then a page on
+    rest = ddb.query(
+        TableName=t,
+        KeyConditionExpression="PK = :p AND begins_with(SK, :x)",
+        ExpressionAttributeValues={":p": {"S": "T#gsi"}, ":x": {"S": "x"}},
+        ScanIndexForward=False,
+        ExclusiveStartKey=prefixed["LastEvaluatedKey"],
+    )
+    assert [i["SK"]["S"] for i in rest["Items"]] == ["x1"]
+    between = ddb.query(
+        TableName=t,
+        IndexName="GSI1",
+        KeyConditionExpression="GSI1PK = :p AND GSI1SK BETWEEN :lo AND :hi",
+        ExpressionAttributeValues={":p": {"S": "G#one"}, ":lo": {"S": "x"}, ":hi": {"S": "x9"}},
+    )["Items"]
+    assert [i["SK"]["S"] for i in between] == ["x1", "x2"]
 
 
 # --- the write-ahead journal of the local stack (moto_dynamodb.record_writes / replay) -------
