@@ -286,7 +286,10 @@ test.describe.serial('the Bridge and live notifications', () => {
     await item.locator(`#assign-${imageId}`).focus()
     await page.keyboard.type(patient.last_name)
     await expect(page.getByRole('option', { name: new RegExp(patient.full_name) }).first()).toBeVisible()
-    await page.keyboard.press('ArrowDown')
+    // Namesakes may come first: arrow down to this patient's suggestion.
+    const names = await page.getByRole('option').allInnerTexts()
+    const at = names.findIndex((n) => n.includes(patient.full_name))
+    for (let i = 0; i <= at; i++) await page.keyboard.press('ArrowDown')
     await page.keyboard.press('Enter') // picks the suggestion
     await expect(item.locator(`#assign-${imageId}`)).toHaveValue(patient.full_name)
     await page.keyboard.press('Tab')

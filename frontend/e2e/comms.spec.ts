@@ -131,7 +131,7 @@ test.describe.serial('communications', () => {
     await setLanguage(page, 'en')
     // A patient with a WhatsApp number, an appointment to come, no WhatsApp consent yet and no conversation.
     const inConv = new Set((await apiGet<{ items: Conv[] }>(page, '/comms/conversations')).items.map((c) => c.patient_id))
-    const list = await apiGet<{ items: { patient_id: string }[] }>(page, '/patients?limit=40')
+    const list = await apiGet<{ items: { patient_id: string }[] }>(page, '/patients?limit=100')
     let patient: Patient | null = null
     for (const p of list.items) {
       if (inConv.has(p.patient_id)) continue
@@ -139,8 +139,9 @@ test.describe.serial('communications', () => {
       if (!full.whatsapp) continue
       const consents = await apiGet<Consent[]>(page, `/comms/patients/${p.patient_id}/consents`)
       if (consents.find((c) => c.channel === 'whatsapp')?.granted) continue
-      const appts = await apiGet<{ items: { status: string }[] }>(page, `/patients/${p.patient_id}/appointments?when=upcoming`)
-      if (!appts.items.some((a) => a.status === 'scheduled' || a.status === 'confirmed')) continue
+      // "upcoming" starts at the beginning of today; the template needs one still to come.
+      const appts = await apiGet<{ items: { status: string; start: string }[] }>(page, `/patients/${p.patient_id}/appointments?when=upcoming`)
+      if (!appts.items.some((a) => (a.status === 'scheduled' || a.status === 'confirmed') && Date.parse(a.start) > Date.now())) continue
       patient = full
       break
     }

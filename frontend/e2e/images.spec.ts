@@ -12,7 +12,8 @@ interface Img { image_id: string; status: string; kind: string; category: string
 
 /** The demo patient with the full series: photos, and DICOMs that carry their pixel spacing. */
 async function showcasePatient(page: Page): Promise<string> {
-  const list = await apiGet<{ items: { patient_id: string }[] }>(page, '/patients?limit=5')
+  // Among the first hundred by name: the year of demo history's newcomers sort in between.
+  const list = await apiGet<{ items: { patient_id: string }[] }>(page, '/patients?limit=100')
   for (const p of list.items) {
     const imgs = await apiGet<{ items: Img[] }>(page, `/patients/${p.patient_id}/images`)
     const ready = imgs.items.filter((i) => i.status === 'ready')

@@ -91,9 +91,9 @@ VISITS: list[tuple[str, str, list[str], int]] = [
     ("Urgencia", "red", ["RXP", "OBT1", "EXO"], 6),
     ("Extracción", "orange", ["EXO", "EXO", "EXOQ"], 6),
     ("Implante", "amber", ["IMP", "CORIMP"], 3),
-    ("Periodoncia", "cyan", ["PERIO"], 4),
+    ("Periodoncia", "grey", ["PERIO"], 4),
     ("Blanqueamiento", "green", ["BLANQ", "BLANQD"], 3),
-    ("Prótesis", "brown", ["CORZR", "FERULA", "PROTC"], 4),
+    ("Prótesis", "orange", ["CORZR", "FERULA", "PROTC"], 4),
 ]
 BUDGET_PLANS = [
     ("Implante y corona", ["IMP", "CORIMP", "RXP"]),

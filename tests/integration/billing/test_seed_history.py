@@ -129,3 +129,9 @@ def test_a_year_of_history(api: Any, clinic: Any, billing: Any, monkeypatch: Any
     assert all(it.status == "completed" and it.invoiced and it.invoice_id in ids for it in items)
     assert not any(it.GSI3PK for it in items)
     assert all(it.completed_at < datetime.now(UTC) for it in items)
+
+
+def test_every_kind_of_past_visit_has_a_colour_the_agenda_answers() -> None:
+    # The visits are written to the agenda's model directly, past the API's validation: a colour
+    # outside the palette made every list of that patient's appointments answer 500.
+    assert {colour for _, colour, _, _ in history.VISITS} <= set(agenda_schemas.PALETTE)
