@@ -16,7 +16,6 @@ repaired. A one-off for backfills and repairs; it reads the clinic's whole lists
 from __future__ import annotations
 
 import argparse
-import json
 from collections.abc import Iterator
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
@@ -26,6 +25,7 @@ from chalicelib.billing.models import Budget, Invoice, Payment, Treatment
 from chalicelib.charting.models import PlanItem, chart_prefix
 from chalicelib.core import scoping
 from chalicelib.core.db import Item, clinic_pk
+from chalicelib.core.observability import logger
 from chalicelib.identity.service import get_clinic
 from chalicelib.patients.models import Patient
 from chalicelib.reports import figures, sources, store
@@ -185,7 +185,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--from", dest="start", required=True, type=date.fromisoformat)
     p.add_argument("--to", dest="end", required=True, type=date.fromisoformat)
     args = p.parse_args(argv)
-    print(json.dumps(rebuild(args.clinic, args.start, args.end)))  # noqa: T201
+    counts = rebuild(args.clinic, args.start, args.end)
+    logger.info("report figures rebuilt", extra={"clinic_id": args.clinic, **counts})
     return 0
 
 
