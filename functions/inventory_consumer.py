@@ -1,48 +1,15 @@
 """Inventory consumer: ``treatment.completed`` (SQS, fed by the bus rule) -> the materials the
 treatment's catalog entry lists are consumed from stock.
-
 Partial batch responses: a record that fails is reported and retried alone (then the DLQ).
 Idempotent on the treatment: its consumption movements are keyed by the completed item.
 """
 
 from __future__ import annotations
 
-import json
-from typing import Any
-
-from aws_lambda_powertools.utilities.batch import (
-    BatchProcessor,
-    EventType,
-    process_partial_response,
-)
-from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
-from aws_lambda_powertools.utilities.typing import LambdaContext
-
-from chalicelib.core import scoping
-from chalicelib.core.observability import logger
+from chalicelib.core.consumers import EventConsumer
 from chalicelib.inventory import consumption
 
-processor = BatchProcessor(event_type=EventType.SQS)
-
-
-def record_handler(record: SQSRecord) -> str:
-    event = json.loads(record.body)
-    detail = event.get("detail") or {}
-    with scoping.for_event(detail):  # the event's clinic's credentials (ADR 0012)
-        outcome = consumption.on_treatment_completed(detail)
-    logger.info(
-        "inventory event",
-        extra={
-            "event_type": event.get("detail-type"),
-            "event_id": detail.get("event_id"),
-            "outcome": outcome,
-        },
-    )
-    return outcome
-
-
-@logger.inject_lambda_context
-def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    return process_partial_response(
-        event=event, record_handler=record_handler, processor=processor, context=context
-    )
+consumer = EventConsumer(
+    "inventory event", lambda _kind, detail, _r: consumption.on_treatment_completed(detail)
+)
+record_handler, handler = consumer.record_handler, consumer.handler

@@ -7,42 +7,8 @@ Idempotent: a redelivered event changes no figure.
 
 from __future__ import annotations
 
-import json
-from typing import Any
+from chalicelib.core.consumers import EventConsumer
+from chalicelib.reports import consumer as figures
 
-from aws_lambda_powertools.utilities.batch import (
-    BatchProcessor,
-    EventType,
-    process_partial_response,
-)
-from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
-from aws_lambda_powertools.utilities.typing import LambdaContext
-
-from chalicelib.core import scoping
-from chalicelib.core.observability import logger
-from chalicelib.reports import consumer
-
-processor = BatchProcessor(event_type=EventType.SQS)
-
-
-def record_handler(record: SQSRecord) -> str:
-    event = json.loads(record.body)
-    detail = event.get("detail") or {}
-    with scoping.for_event(detail):  # the event's clinic's credentials (ADR 0012)
-        outcome = consumer.on_event(event.get("detail-type") or "", detail)
-    logger.info(
-        "reports event",
-        extra={
-            "event_type": event.get("detail-type"),
-            "event_id": detail.get("event_id"),
-            "outcome": outcome,
-        },
-    )
-    return outcome
-
-
-@logger.inject_lambda_context
-def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    return process_partial_response(
-        event=event, record_handler=record_handler, processor=processor, context=context
-    )
+consumer = EventConsumer("reports event", lambda kind, detail, _r: figures.on_event(kind, detail))
+record_handler, handler = consumer.record_handler, consumer.handler
