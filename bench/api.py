@@ -66,6 +66,7 @@ READS_ALL = {
     "GET /billing/treatments/export": "export",
     "GET /verifactu/book/issued": "export",
     "GET /verifactu/book/records": "export",
+    "GET /reports/items/export": "export",
 }
 # Routes that cannot answer 2xx in this benchmark, and why (the table says so on their line).
 NO_2XX = {
@@ -1385,6 +1386,20 @@ def specs() -> dict[str, Callable[[Ctx], Case]]:
         # BatchGetItem, which a day without appointments skips.
         "GET /agenda/day": lambda x: Case(f"/agenda/day?date={_workday()}"),
         "GET /agenda/week": lambda x: Case(f"/agenda/week?start={_workday()}"),
+        # The figures are kept by the reports consumer, which the benchmark's seeding does not
+        # run: both clinics answer from the same (empty) day and month aggregates, which is
+        # what the calls are about (a range reads its aggregates, never the records).
+        "GET /reports/summary": lambda x: Case(f"/reports/summary?{_last_month()}"),
+        "GET /reports/items": lambda x: Case(f"/reports/items?figure=invoiced&{_last_month()}"),
+        "GET /reports/summary/export": lambda x: Case(f"/reports/summary/export?{_last_month()}"),
+        "GET /reports/items/export": lambda x: Case(
+            f"/reports/items/export?figure=invoiced&{_last_month()}"
+        ),
+        "GET /patients/{patient_id}/exports/{export_id}": lambda x: (
+            lambda p: Case(
+                f"/patients/{p}/exports/{x.post(f'/patients/{p}/exports', {})['export_id']}"
+            )
+        )(x.patient()),
         "POST /appointments": lambda x: Case(
             "/appointments",
             {
