@@ -71,11 +71,12 @@ def run(host: str, port: int, moto_port: int, state_dir: Path, stage: str) -> in
 
     from moto.server import ThreadedMotoServer
 
-    from infra.local import moto_dynamodb, moto_s3
+    from infra.local import moto_dynamodb, moto_s3, moto_sqs
 
     logging.getLogger("werkzeug").setLevel(logging.ERROR)
     moto_dynamodb.apply()
     moto_s3.apply()
+    moto_sqs.apply()
 
     moto = ThreadedMotoServer(ip_address=host, port=moto_port, verbose=False)
     moto.start()

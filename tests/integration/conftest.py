@@ -15,7 +15,7 @@ from chalicelib.core import events, ratelimit, rbac
 from chalicelib.core.api import Principal
 from chalicelib.core.config import settings
 from chalicelib.core.keys import generate_secret_value
-from infra.local import moto_dynamodb
+from infra.local import moto_dynamodb, moto_sqs
 from infra.local.provision import provision, reset_table
 from tests.conftest import ENDPOINT, MOTO_PORT, RESOURCES
 from tests.integration.api import Api
@@ -35,6 +35,7 @@ def moto_server() -> Iterator[str]:
         yield ENDPOINT
         return
     moto_dynamodb.apply()  # serialised calls and per-item rollback, as in the local stack
+    moto_sqs.apply()  # sends and receives that do not cost the backlog, as in the local stack
     server = ThreadedMotoServer(ip_address="127.0.0.1", port=MOTO_PORT, verbose=False)
     server.start()
     _servers.append(server)
