@@ -64,11 +64,14 @@ def _open(
     ref_id: str | None = None,
     ref_number: str | None = None,
 ) -> str:
-    """Open the follow-up (or move it to a newer start); a closed one with the same start stays
-    closed (staff dealt with it)."""
+    """Open the follow-up. One already there for the same record (budget, missed appointment,
+    or the patient's plan) stays as it is, open or closed by staff; a newer record (a later
+    no-show) starts it again."""
     f = get(clinic_id, patient_id, followup_id)
-    if f is not None and (f.since >= since and (f.ref_id or "") == (ref_id or "")):
+    if f is not None and (f.ref_id or "") == (ref_id or ""):
         return "unchanged"
+    if f is not None and f.since > since:
+        return "unchanged"  # an older record delivered late
     old = int(f.version) if f is not None else None
     if f is None:
         f = FollowUp(
@@ -79,8 +82,6 @@ def _open(
             notes=[],
             messages=[],
         )
-    if f.since and f.since > since:
-        return "unchanged"  # an older start delivered late
     f.since, f.ref_id, f.ref_number = since, ref_id, ref_number
     f.status, f.auto_sent, f.done_at, f.contacted_at = "open", False, None, None
     save(clinic_id, f, old)

@@ -41,7 +41,9 @@ class Desk:
 
     def consent(self, pid: str) -> None:
         self.call(
-            "put", f"/comms/patients/{pid}/consents/email", {"granted": True, "source": "paper_form"}
+            "put",
+            f"/comms/patients/{pid}/consents/email",
+            {"granted": True, "source": "paper_form"},
         )
 
     def rules(self) -> list[dict]:
@@ -122,7 +124,9 @@ def treatment(desk: Desk, code: str) -> str:
 
 
 def plan(desk: Desk, pid: str, code: str = "REV") -> dict:
-    return desk.data("post", f"/patients/{pid}/chart/plan", {"treatment_id": treatment(desk, code)}, 201)
+    return desk.data(
+        "post", f"/patients/{pid}/chart/plan", {"treatment_id": treatment(desk, code)}, 201
+    )
 
 
 def complete_treatment(desk: Desk, pid: str, code: str = "REV") -> dict:

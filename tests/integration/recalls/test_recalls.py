@@ -115,7 +115,9 @@ def test_a_cancellation_delivered_before_the_booking_books_nothing(
     rule = desk.checkup_rule()
     desk.data("put", f"/patients/{pid}/recalls/{rule}", {"due": today().isoformat()})
     a = booked(api, agenda, at(agenda.monday, "11:00"))
-    api.post(f"/appointments/{a['appointment_id']}/status", {"status": "cancelled"}, token=desk.token)
+    api.post(
+        f"/appointments/{a['appointment_id']}/status", {"status": "cancelled"}, token=desk.token
+    )
     events = [(n, d) for n, d in published if n.startswith("appointment.")]
     for n, d in reversed(events):  # out of order: cancelled first, then scheduled
         consumer.handle(n, d)
@@ -133,7 +135,9 @@ def test_no_show_reopens_and_another_booking_keeps_it_booked(
     b = booked(api, agenda, at(agenda.monday + timedelta(days=1), "10:00"))
     queue.deliver()
     assert desk.recalls(pid)[0]["appointment_id"] == a["appointment_id"]
-    api.post(f"/appointments/{a['appointment_id']}/status", {"status": "cancelled"}, token=desk.token)
+    api.post(
+        f"/appointments/{a['appointment_id']}/status", {"status": "cancelled"}, token=desk.token
+    )
     queue.deliver()
     (r,) = desk.recalls(pid)
     assert r["status"] == "booked" and r["appointment_id"] == b["appointment_id"]
@@ -144,14 +148,20 @@ def test_snooze_dismiss_and_the_rule_filter(desk: Desk) -> None:
     rules = desk.rules()
     checkup = desk.checkup_rule()
     ortho = next(r["rule_id"] for r in rules if r["ortho_finished"])
-    desk.data("put", f"/patients/{p1}/recalls/{checkup}", {"due": (today() - timedelta(days=3)).isoformat()})
+    desk.data(
+        "put",
+        f"/patients/{p1}/recalls/{checkup}",
+        {"due": (today() - timedelta(days=3)).isoformat()},
+    )
     desk.data("put", f"/patients/{p2}/recalls/{ortho}", {"due": today().isoformat()})
     got = desk.due()
     assert [x["patient_id"] for x in got] == [p1, p2]  # most overdue first
     assert got[0]["days_overdue"] == 3
     assert [x["patient_id"] for x in desk.due(f"&rule={ortho}")] == [p2]
     until = (today() + timedelta(days=30)).isoformat()
-    s = desk.data("post", f"/patients/{p1}/recalls/{checkup}/snooze", {"until": until, "note": "de viaje"})
+    s = desk.data(
+        "post", f"/patients/{p1}/recalls/{checkup}/snooze", {"until": until, "note": "de viaje"}
+    )
     assert s["effective_due"] == until and s["note"] == "de viaje"
     assert [x["patient_id"] for x in desk.due()] == [p2]
     assert [x["patient_id"] for x in desk.due(f"&until={until}")] == [p2, p1]
@@ -170,7 +180,11 @@ def test_due_list_pages_with_constant_calls(desk: Desk) -> None:
     rule = desk.checkup_rule()
     pids = [desk.patient() for _ in range(7)]
     for i, pid in enumerate(pids):
-        desk.data("put", f"/patients/{pid}/recalls/{rule}", {"due": (today() - timedelta(days=i)).isoformat()})
+        desk.data(
+            "put",
+            f"/patients/{pid}/recalls/{rule}",
+            {"due": (today() - timedelta(days=i)).isoformat()},
+        )
     seen, cursor, calls = [], None, []
     while True:
         q = "/recalls/due?limit=3" + (f"&cursor={cursor}" if cursor else "")
@@ -186,3 +200,24 @@ def test_due_list_pages_with_constant_calls(desk: Desk) -> None:
     # a full page reads its 3 recalls from the index, never more (no reading and discarding)
     assert max(c.read_items for c in calls[:2]) <= 3 + 3 + 3 + 5  # recalls, patients, rules, auth
     assert len({c.count for c in calls[:2]}) == 1
+
+
+def test_a_finished_orthodontic_case_sets_the_retention_recall(desk: Desk) -> None:
+    pid = desk.patient()
+    detail = {
+        "event_id": "o1",
+        "clinic_id": desk.clinic_id,
+        "occurred_at": "2031-03-31T10:00:00.000Z",
+        "case_id": "C1",
+        "patient_id": pid,
+        "status": "finished",
+    }
+    assert consumer.handle("ortho.case_finished", detail) == "set"
+    (r,) = desk.recalls(pid)
+    assert r["source"] == "ortho" and r["due"] == "2032-03-31"
+    assert consumer.handle("ortho.case_finished", detail) == "unchanged"  # redelivered
+    # a switched-off rule sets nothing
+    ortho = r["rule_id"]
+    desk.data("patch", f"/recalls/rules/{ortho}", {"active": False})
+    other = desk.patient()
+    assert consumer.handle("ortho.case_finished", {**detail, "patient_id": other}) == "no_rule"
