@@ -90,8 +90,6 @@ def update_rule(principal: Principal, rule_id: str, data: schemas.RuleUpdate) ->
         ) from exc
     before = _plain(r)
     for k, v in data.model_dump(exclude_unset=True).items():
-        if v is None and k in ("name_es", "interval_months", "active", "codes", "ortho_finished"):
-            continue
         setattr(r, k, v)
     if not r.codes and not r.ortho_finished:
         raise _no_trigger()

@@ -8,7 +8,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from chalicelib.core.validators import BoundedDate
+from chalicelib.core.validators import BoundedDate, PartialUpdate
 
 Kind = Literal["budget", "plan", "noshow"]
 RecallStatus = Literal["due", "booked", "dismissed"]
@@ -51,7 +51,9 @@ class RuleIn(Strict):
         return clean_codes(v)
 
 
-class RuleUpdate(Strict):
+class RuleUpdate(PartialUpdate):
+    CLEARABLE = frozenset({"name_en", "booking_type_id"})
+
     name_es: str | None = Field(default=None, min_length=1, max_length=80)
     name_en: str | None = Field(default=None, max_length=80)
     codes: list[str] | None = Field(default=None, max_length=30)
