@@ -8,6 +8,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from chalicelib.core.i18n import tr
 from chalicelib.core.validators import BoundedDate, PartialUpdate
 
 Kind = Literal["budget", "plan", "noshow"]
@@ -30,7 +31,9 @@ def clean_codes(v: list[str]) -> list[str]:
     for c in v:
         c = c.strip().upper()
         if not re.fullmatch(CODE_PATTERN, c):
-            raise ValueError(f"not a treatment code: {c!r}")
+            raise ValueError(
+                tr(f"not a treatment code: {c!r}", f"no es un código de tratamiento: {c!r}")
+            )
         if c not in out:
             out.append(c)
     return out
@@ -158,9 +161,19 @@ class SettingsIn(Strict):
     @classmethod
     def _days(cls, v: list[int]) -> list[int]:
         if not v:
-            raise ValueError("at least one reminder day (0 is the due date)")
+            raise ValueError(
+                tr(
+                    "at least one reminder day (0 is the due date)",
+                    "al menos un día de aviso (0 es el día que vence)",
+                )
+            )
         if any(d < 0 or d > 180 for d in v) or sorted(set(v)) != v:
-            raise ValueError("days after the due date, from 0 to 180, increasing, no repeats")
+            raise ValueError(
+                tr(
+                    "days after the due date, from 0 to 180, increasing, no repeats",
+                    "días tras el vencimiento, de 0 a 180, crecientes y sin repetir",
+                )
+            )
         return v
 
 
