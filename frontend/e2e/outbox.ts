@@ -16,9 +16,13 @@ export async function mailedBookingLink(request: APIRequestContext, to: string):
     const list = await (await request.get(`${base()}/_local/outbox/messages.json?key=${key}`)).json()
     const mail = (list.mail as { id: string; to: string[] }[]).find((m) => m.to.some((x) => x.includes(to)))
     expect(mail, `no mail to ${to} yet`).toBeTruthy()
-    const r = await request.get(`${base()}/_local/outbox/mail/${mail!.id}/text?key=${key}`)
-    const text = r.ok() ? (await r.text()).replace(/=\r?\n/g, '') : ''
-    const found = text.match(/https?:\/\/[^\s"'<>]*\/api\/v1\/public\/booking\/[^\s"'<>]+/)
+    let found: RegExpMatchArray | null = null
+    for (const part of ['text', 'html']) {
+      const r = await request.get(`${base()}/_local/outbox/mail/${mail!.id}/${part}?key=${key}`)
+      const text = r.ok() ? (await r.text()).replace(/=\r?\n/g, '').replace(/&amp;/g, '&') : ''
+      found = text.match(/https?:\/\/[^\s"'<>]*\/api\/v1\/public\/booking\/[^\s"'<>]+/)
+      if (found) break
+    }
     expect(found, 'the mail carries no booking link').toBeTruthy()
     link = found![0]
   }).toPass({ timeout: 60_000 })
