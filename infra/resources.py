@@ -413,6 +413,23 @@ class Resources:
                 grants=("global", "tenant", "events", "kms"),
             ),
             Queue(
+                name="recalls",
+                handler="recalls_consumer:handler",
+                description="Completed treatments, finished ortho cases, appointments and "
+                "budgets -> patients' recalls and the front desk's follow-ups (ADR 1404)",
+                event_pattern={
+                    "source": [EVENT_SOURCE],
+                    "detail-type": [
+                        "treatment.completed",
+                        "treatment.planned",
+                        "treatment.cancelled",
+                        "ortho.case_finished",
+                        {"prefix": "appointment."},
+                        {"prefix": "budget."},
+                    ],
+                },
+            ),
+            Queue(
                 name="live",
                 handler="live_push:handler",
                 description="Domain events staff screens show -> the clinic's open WebSocket "
@@ -525,6 +542,18 @@ class Resources:
                 # media: a slot whose file did arrive is left to the worker (HeadObject); a
                 # document's never-completed file is removed.
                 grants=("global", "tenant"),
+            ),
+            Schedule(
+                name="recall-reminders",
+                # 08:00 UTC = 09:00/10:00 in Spain: the messages arrive as the clinic opens.
+                expression="cron(0 8 * * ? *)",
+                handler="recall_reminders:handler",
+                description="Recall reminders and automatic follow-up messages due (reminder "
+                "buckets by day, no scans; ADR 1404)",
+                interval_s=86400,
+                timeout_s=300,
+                # kms: the message's sealed text; secrets: the booking link's signing key.
+                grants=("global", "tenant", "events", "kms", "secrets", "mail"),
             ),
             Schedule(
                 name="budget-expiry",

@@ -118,6 +118,16 @@ def add_item(
     with transaction() as tx:
         tx.save(it, condition=PlanItem.SK.does_not_exist())
         tx.save(_item_audit(principal, "charting.plan.added", it, tooth=data.tooth))
+    # The front desk's "planned, not scheduled" follow-up (recalls, ADR 1404) listens.
+    events.publish(
+        "treatment.planned",
+        cid,
+        principal.actor,
+        plan_item_id=iid,
+        patient_id=patient_id,
+        treatment_id=it.treatment_id,
+        code=it.treatment_code,
+    )
     return service.plan_out(it, lang)
 
 
@@ -135,6 +145,15 @@ def cancel_item(
             tx.save(_item_audit(principal, "charting.plan.cancelled", it))
     except TransactWriteError as exc:
         raise _status_conflict(load_item(principal.clinic_id, patient_id, item_id)) from exc
+    events.publish(
+        "treatment.cancelled",
+        principal.clinic_id,
+        principal.actor,
+        plan_item_id=it.item_id,
+        patient_id=patient_id,
+        treatment_id=it.treatment_id,
+        code=it.treatment_code,
+    )
     return service.plan_out(it, lang)
 
 

@@ -107,6 +107,19 @@ PERMISSIONS: dict[str, tuple[str, str]] = {
     "audit.read": ("View and export the audit log", "Ver y exportar el registro de auditoría"),
     # Admin only by default ("*"): under gdpr.*, not patients.*, which the dentist holds.
     "gdpr.export": ("Export a patient's data (GDPR)", "Exportar los datos de un paciente (RGPD)"),
+    "recalls.read": (
+        "View recalls and follow-ups",
+        "Ver revisiones periódicas y seguimientos",
+    ),
+    "recalls.write": (
+        "Remind, snooze and close recalls and follow-ups",
+        "Recordar, posponer y cerrar revisiones y seguimientos",
+    ),
+    # Admin only by default ("*"): the rules and the automatic messages speak for the clinic.
+    "recalls.manage": (
+        "Set recall rules and follow-up messages",
+        "Configurar reglas de revisión y mensajes de seguimiento",
+    ),
 }
 
 # Labels of the inner nodes of the tree (first and second segments).
@@ -148,6 +161,7 @@ GROUP_LABELS: dict[str, tuple[str, str]] = {
     "settings.roles": ("Roles", "Roles"),
     "audit": ("Audit log", "Registro de auditoría"),
     "gdpr": ("GDPR", "RGPD"),
+    "recalls": ("Recalls and follow-ups", "Revisiones y seguimiento"),
 }
 
 ROLES = ("admin", "dentist", "hygienist", "assistant", "receptionist")
@@ -165,6 +179,7 @@ DEFAULT_ROLE_GRANTS: dict[str, tuple[str, ...]] = {
         "comms.messages.*",
         "inventory.read",
         "labs.*",
+        "recalls.read",
         "settings.clinic.read",
         "settings.staff.read",
     ),
@@ -185,6 +200,7 @@ DEFAULT_ROLE_GRANTS: dict[str, tuple[str, ...]] = {
         "comms.messages.read",
         "inventory.read",
         "labs.read",
+        "recalls.read",
         "settings.clinic.read",
     ),
     "assistant": (
@@ -221,6 +237,8 @@ DEFAULT_ROLE_GRANTS: dict[str, tuple[str, ...]] = {
         "comms.messages.*",
         "inventory.read",
         "labs.*",
+        "recalls.read",
+        "recalls.write",
         "settings.clinic.read",
         "settings.staff.read",
     ),

@@ -118,6 +118,8 @@ GLOBAL_INDEX_KEYS = (
     "VFDUE",  # GSI1: VERI*FACTU chains due for submission
     "VFRCDUE",  # GSI1: chains due for reconciliation
     "BUDEXP#*",  # GSI3: sent budgets by expiry date
+    "RECREM#*",  # GSI3: recalls by next reminder date (ADR 1404)
+    "FUREM#*",  # GSI3: follow-ups by automatic message date
     "UPLEXP#*",  # GSI1: upload slots by expiry hour (the upload-expiry job)
     "LIVECONN#*",  # GSI1: a live connection by id
     "LIVEEXP#*",  # GSI2: live connections by token expiry

@@ -21,6 +21,11 @@ BUILT = {
     "billing.refund.recorded",
     "image.expired",
     "document.expired",
+    "recalls.followup.contacted",
+    "recalls.followup.done",
+    "recalls.recall.set",
+    "recalls.recall.snoozed",
+    "recalls.recall.dismissed",
 }
 # Modules whose audit helper takes the action as a parameter: their literal action strings.
 PARAMETER_ACTIONS = re.compile(

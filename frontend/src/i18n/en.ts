@@ -1,3 +1,4 @@
+import { en as recalls } from './recalls'
 import type es from './es'
 
 const en: typeof es = {
@@ -262,6 +263,7 @@ const en: typeof es = {
     kind: {
       inbound: 'Patient’s message', reply: 'Reply', booking: 'Appointment confirmation', reminder: 'Reminder', reschedule: 'Appointment moved',
       cancellation: 'Appointment cancelled', missed: 'Missed appointment', eod: 'Daily summary', budget: 'Estimate', ortho_reminder: 'Orthodontic reminder',
+      recall: 'Recall reminder', followup_budget: 'Estimate follow-up', followup_plan: 'Treatment follow-up', followup_noshow: 'Missed appointment follow-up',
     },
     status: { queued: 'Queued', sent: 'Sent', delivered: 'Delivered', read: 'Read', failed: 'Failed', received: 'Received', skipped: 'Not sent' },
     channel: { email: 'Email', whatsapp: 'WhatsApp', none: 'No channel' },
@@ -1038,6 +1040,8 @@ const en: typeof es = {
     kept: 'Exports are deleted after 7 days. Every download is recorded in the audit log.',
     status: { pending: 'Queued', building: 'Preparing', ready: 'Ready', failed: 'Failed', expired: 'Expired' },
   },
+
+  recalls,
 
   notFound: { title: 'Page not found', text: 'The address does not exist or you have no access.', home: 'Go home' },
 }

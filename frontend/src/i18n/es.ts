@@ -1,3 +1,4 @@
+import { es as recalls } from './recalls'
 export default {
   common: {
     save: 'Guardar', cancel: 'Cancelar', retry: 'Reintentar', loadMore: 'Cargar más', edit: 'Editar', close: 'Cerrar',
@@ -260,6 +261,7 @@ export default {
     kind: {
       inbound: 'Mensaje del paciente', reply: 'Respuesta', booking: 'Confirmación de cita', reminder: 'Recordatorio', reschedule: 'Cita cambiada',
       cancellation: 'Cita anulada', missed: 'Cita perdida', eod: 'Resumen del día', budget: 'Presupuesto', ortho_reminder: 'Recordatorio de ortodoncia',
+      recall: 'Recordatorio de revisión', followup_budget: 'Seguimiento de presupuesto', followup_plan: 'Seguimiento de tratamiento', followup_noshow: 'Seguimiento de cita perdida',
     },
     status: { queued: 'En cola', sent: 'Enviado', delivered: 'Entregado', read: 'Leído', failed: 'Fallido', received: 'Recibido', skipped: 'No enviado' },
     channel: { email: 'Correo electrónico', whatsapp: 'WhatsApp', none: 'Ningún canal' },
@@ -1036,6 +1038,8 @@ export default {
     kept: 'Las exportaciones se borran a los 7 días. Cada descarga queda registrada en el registro de auditoría.',
     status: { pending: 'En cola', building: 'Preparando', ready: 'Lista', failed: 'Fallida', expired: 'Caducada' },
   },
+
+  recalls,
 
   notFound: { title: 'Página no encontrada', text: 'La dirección no existe o no tienes acceso.', home: 'Ir al inicio' },
 }

@@ -10,7 +10,7 @@ export interface NavItem extends Gated {
 }
 
 /** Any of these opens Settings (one per tab of SettingsView; the router gates the route with it). */
-export const SETTINGS_PERMISSIONS = ['settings.clinic.read', 'settings.staff.read', 'settings.roles.read', 'audit.read', 'verifactu.read', 'verifactu.books.export', 'bridge.devices.manage', 'clinical.templates.write']
+export const SETTINGS_PERMISSIONS = ['settings.clinic.read', 'settings.staff.read', 'settings.roles.read', 'audit.read', 'verifactu.read', 'verifactu.books.export', 'bridge.devices.manage', 'clinical.templates.write', 'recalls.manage']
 
 /** A tab of a page of sections (SectionTabs: Settings, Billing); `label` is an i18n key. */
 export interface Section extends Gated { key: string; label: string; icon: string }
@@ -37,6 +37,7 @@ export const NAV: NavItem[] = [
   { name: 'labs', to: '/labs', label: 'labs.nav', icon: 'pi pi-box', permission: 'labs.read' },
   { name: 'inventory', to: '/inventory', label: 'inventory.nav', icon: 'pi pi-warehouse', permission: 'inventory.read' },
   { name: 'reports', to: '/reports', label: 'reports.nav', icon: 'pi pi-chart-bar', permission: 'reports.read' },
+  { name: 'followup', to: '/followup', label: 'recalls.nav', icon: 'pi pi-replay', permission: 'recalls.read' },
   { name: 'messages', to: '/messages', label: 'nav.messages', icon: 'pi pi-comments', permission: 'comms.messages.read' },
   { name: 'billing', to: '/billing', label: 'nav.billing', icon: 'pi pi-wallet', permission: BILLING_PERMISSIONS },
   {

@@ -55,6 +55,7 @@ const routes: RouteRecordRaw[] = [
       { path: 'labs/cases/new', name: 'lab-case-new', component: () => import('@/views/labs/LabCaseView.vue'), meta: { permission: 'labs.write', title: 'labs.nav' } },
       { path: 'labs/cases/:id', name: 'lab-case', component: () => import('@/views/labs/LabCaseView.vue'), meta: { permission: 'labs.read', title: 'labs.nav' }, props: true },
       { path: 'reports/:report?', name: 'reports', component: () => import('@/views/reports/ReportsView.vue'), meta: { permission: 'reports.read', title: 'reports.nav' } },
+      { path: 'followup/:section?', name: 'followup', component: () => import('@/views/recalls/FollowUpView.vue'), meta: { permission: 'recalls.read', title: 'recalls.nav' }, props: true },
       { path: 'messages', name: 'messages', component: () => import('@/views/comms/MessagesView.vue'), meta: { permission: 'comms.messages.read', title: 'nav.messages' } },
       {
         path: 'billing/:section?',

@@ -26,6 +26,7 @@ from infra.local.seed import (
     ortho,
     patients,
     perio,
+    recalls,
 )
 from infra.local.seed.context import DemoContext
 
@@ -57,6 +58,10 @@ def run(log: Callable[[str], None] = lambda _m: None) -> DemoContext | None:
     step("ortho", ortho.seed, patient_ids)  # orthodontic cases, phases, aligners
     step("inventory", inventory.seed, patient_ids)  # items, movements; materials on the catalog
     step("labs", labs.seed, patient_ids)  # labs and cases in every state
+    # Recall rules, recalls due/overdue/booked, unanswered budgets, unscheduled treatment and
+    # no-shows; after billing, charting and the agenda (it reads their records), then the
+    # reminder job once.
+    step("recalls", recalls.seed, patient_ids)
     step("figures", figures_of_today)  # the dashboard right at start (see below)
     step("bridge", bridge.seed)  # the demo device and captures in the inbox
     log(f"  Demo Bridge device key (Clínica Demo): {context.DEMO_DEVICE_KEY}")

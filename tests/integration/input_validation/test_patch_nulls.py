@@ -110,6 +110,9 @@ def _world(api: Any, clinic: Clinic) -> dict[str, str]:
     r = api.post("/inventory/items", {"name": "Guantes", "sku": "NUL-1", "unit": "caja"}, token=t)
     assert r.status == 201, r.body
     item_id = r.json()["data"]["item_id"]
+    r = api.get("/recalls/rules", token=t)  # the clinic's default recall rules
+    assert r.status == 200, r.body
+    rule_id = r.json()["data"][0]["rule_id"]
     return {
         "user_id": member["user_id"],
         "patient_id": ag.patient_id,
@@ -123,6 +126,7 @@ def _world(api: Any, clinic: Clinic) -> dict[str, str]:
         "invoice_id": invoice["invoice_id"],
         "device_id": device_id,
         "item_id": item_id,
+        "rule_id": rule_id,
     }
 
 
@@ -133,6 +137,7 @@ def _readable(path: str) -> str:
         "/staff/{user_id}": "/staff",
         "/agenda/cabinets/{cabinet_id}": "/agenda/cabinets",
         "/billing/vat-types/{code}": "/billing/vat-types",
+        "/recalls/rules/{rule_id}": "/recalls/rules",
     }.get(path, path)
 
 

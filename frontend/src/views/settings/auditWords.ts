@@ -148,6 +148,16 @@ export const ACTIONS: Words = {
   'gdpr.export.ready': ['Exportación de datos (RGPD) preparada', 'Data export (GDPR) ready'],
   'gdpr.export.failed': ['Exportación de datos (RGPD) fallida', 'Data export (GDPR) failed'],
   'gdpr.export.downloaded': ['Exportación de datos (RGPD) descargada', 'Data export (GDPR) downloaded'],
+  'recalls.rule.created': ['Regla de revisión creada', 'Recall rule created'],
+  'recalls.rule.updated': ['Regla de revisión cambiada', 'Recall rule changed'],
+  'recalls.settings.updated': ['Ajustes de seguimiento cambiados', 'Follow-up settings changed'],
+  'recalls.recall.set': ['Revisión programada a mano', 'Recall set by hand'],
+  'recalls.recall.snoozed': ['Revisión pospuesta', 'Recall snoozed'],
+  'recalls.recall.dismissed': ['Revisión descartada', 'Recall dismissed'],
+  'recalls.recall.reminded': ['Recordatorio de revisión enviado', 'Recall reminder sent'],
+  'recalls.followup.contacted': ['Seguimiento: paciente contactado', 'Follow-up: patient contacted'],
+  'recalls.followup.done': ['Seguimiento cerrado', 'Follow-up closed'],
+  'recalls.followup.sent': ['Mensaje de seguimiento enviado', 'Follow-up message sent'],
 }
 
 /** The entity types the API can filter by (chalicelib audit.entry's entity_type). */
@@ -170,6 +180,7 @@ export const ENTITIES: Words = {
   lab: ['Laboratorios', 'Labs'],
   lab_case: ['Casos de laboratorio', 'Lab cases'],
   ortho_case: ['Casos de ortodoncia', 'Orthodontic cases'],
+  recall_rule: ['Reglas de revisión', 'Recall rules'],
   user: ['Usuarios y sesiones', 'Users and sign-ins'],
   session: ['Sesiones', 'Sessions'],
   invitation: ['Invitaciones', 'Invitations'],
