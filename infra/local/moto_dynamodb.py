@@ -12,15 +12,15 @@ part of the product.
    table: a seeded demo clinic took minutes and a long test session ran out of memory. Here
    only the items the transaction names are saved and restored, which is all it can change.
 
-3. Query by partition. moto answers every Query by listing and sorting the *whole table*
-   (``Table.all_items``) and then keeping the items of the partition asked for, so a Query's
-   cost grows with everything every clinic stored: an agenda day took seconds on a large
-   table. Here a Query of the table starts from its partition's items, and a Query of a global
-   secondary index from that index partition's items, kept in buckets built on the index's
-   first Query and updated by every write below (and by a transaction's rollback), narrowed to
-   those whose sort key meets the key condition (moto sized and sorted every item of the
-   partition before checking it). moto's own code then checks, sorts, pages and filters them
-   as before, so answers are unchanged.
+3. Query by partition, in order. moto answers every Query by listing and sorting the *whole
+   table* (``Table.all_items``) and then keeping the items of the partition asked for, so a
+   Query's cost grows with everything every clinic stored: an agenda day took seconds on a
+   large table. Here the table's partitions and each global secondary index's partitions are
+   kept in sort-key order (built on the table's first Query, then updated by every write below
+   and by a transaction's rollback), and a Query starts from the keys of its partition that its
+   key condition can match, found by bisection: it costs what it returns, not the clinic's
+   partition (which holds every record of the clinic). moto's own code then checks, sorts,
+   pages and filters them as before, so answers are unchanged.
 
 Durable writes (``record_writes``, used by the local stack's runner; off unless asked for).
 Every call that changed items (PutItem, UpdateItem, DeleteItem, BatchWriteItem,
@@ -35,10 +35,13 @@ cancelled transaction or a half-applied batch is recorded exactly as moto left i
 from __future__ import annotations
 
 import base64
+import bisect
 import copy
+import itertools
 import threading
 import types
 from collections.abc import Callable, Iterable
+from decimal import Decimal
 from typing import Any
 
 _lock = threading.RLock()
@@ -129,11 +132,15 @@ def apply() -> None:
         index_name = kwargs.get("index_name")
         if index_name is None and len(args) > 6:
             index_name = args[6]
-        candidates = _partition(self, hash_key, index_name, kwargs.get("hash_key_conditions"))
+        one_condition = args and args[0] and len(kwargs.get("range_key_conditions") or ()) <= 1
+        comparison, values = (args[0], args[1]) if one_condition else (None, [])
+        candidates = _partition(
+            self, hash_key, index_name, kwargs.get("hash_key_conditions"), comparison, values
+        )
         if candidates is None:
             return table_query(self, hash_key, *args, **kwargs)
-        if args and args[0] and len(kwargs.get("range_key_conditions") or ()) <= 1:
-            candidates = _in_range(self, index_name, candidates, args[0], args[1])
+        if comparison:
+            candidates = _in_range(self, index_name, candidates, comparison, values)
         self.all_items = lambda: candidates  # this call only: moto sorts and pages them
         try:
             return table_query(self, hash_key, *args, **kwargs)
@@ -186,78 +193,176 @@ def replay(entries: Iterable[list[dict[str, Any]]], account: str, region: str) -
 
 
 def _touch(table: Any, hash_key: Any, range_key: Any) -> None:
-    buckets = getattr(table, "_gsi_buckets", None)
-    if buckets is not None:
-        buckets.place(table, hash_key, range_key)
+    _reindex(table, hash_key, range_key)
     touched = getattr(_touched, "items", None)
     if touched is not None:
         touched[(table.name, hash_key, range_key)] = ("item", table, hash_key, range_key)
 
 
-class _GsiBuckets:
-    """A table's items by global-secondary-index partition: index name -> the values of the
-    index's hash key attributes -> the primary keys of the items in it (as dict keys, ordered)."""
+def _reindex(table: Any, hash_key: Any, range_key: Any) -> None:
+    """Put the item of this key (as it is now, or gone) in the table's sorted partitions."""
+    index = getattr(table, "_sorted", None)
+    if index is not None:
+        index.place(table, hash_key, range_key)
+
+
+# A sort key as Python orders it: its DynamoDB type first (numbers as numbers), so a partition
+# holding one type per sort key is in DynamoDB's order. No sort key: before every value.
+_NO_SORT_KEY: tuple[Any, ...] = ("",)
+_HIGH = chr(0x10FFFF) * 2  # after every tie-breaker
+
+
+def _sort_value(value: Any) -> tuple[Any, ...]:
+    if value is None:
+        return _NO_SORT_KEY
+    if value.type == "N":
+        return ("N", Decimal(value.value))
+    return (value.type, value.value)
+
+
+Entry = tuple[tuple[Any, ...], str, tuple[Any, Any]]  # (sort value, tie-breaker, primary key)
+
+
+class _Partition:
+    """The primary keys of one partition of the table or of one index, in sort-key order."""
+
+    __slots__ = ("entries",)
+
+    def __init__(self) -> None:
+        self.entries: list[Entry] = []
+
+    def add(self, entry: Entry) -> None:
+        bisect.insort(self.entries, entry)
+
+    def remove(self, entry: Entry) -> None:
+        i = bisect.bisect_left(self.entries, entry[:2])
+        if i < len(self.entries) and self.entries[i][:2] == entry[:2]:
+            del self.entries[i]
+
+    def keys(self, comparison: str | None, values: list[Any]) -> list[tuple[Any, Any]]:
+        """The keys whose sort key may meet the condition: a superset that is exact but for
+        values of another type (the caller checks each one, as moto does)."""
+        entries = self.entries
+        if not comparison or not values:
+            return [e[2] for e in entries]
+        first = _sort_value(values[0])
+        type_start, type_end = (first[0],), (first[0] + "\0",)
+        bounds = {
+            "=": (first, first),
+            "EQ": (first, first),
+            "<": (type_start, first),
+            "<=": (type_start, first),
+            "LT": (type_start, first),
+            "LE": (type_start, first),
+            ">": (first, type_end),
+            ">=": (first, type_end),
+            "GT": (first, type_end),
+            "GE": (first, type_end),
+            "BETWEEN": (first, _sort_value(values[-1])),
+        }
+        if comparison == "BEGINS_WITH":
+            out = []
+            lo_i = bisect.bisect_left(entries, (first,))
+            prefix = first[1]
+            for e in itertools.islice(entries, lo_i, None):
+                value = e[0]
+                if value[0] != first[0] or not isinstance(value[1], type(prefix)):
+                    break
+                if not value[1].startswith(prefix):
+                    break
+                out.append(e[2])
+            return out
+        if comparison not in bounds:
+            return [e[2] for e in entries]
+        lo, hi = bounds[comparison]
+        lo_i = bisect.bisect_left(entries, (lo,))
+        hi_i = bisect.bisect_right(entries, (hi, _HIGH))
+        return [e[2] for e in entries[lo_i:hi_i]]
+
+
+class _SortedIndex:
+    """A table's partitions (of the table itself, name ``None``, and of each global secondary
+    index) in sort-key order, built on the table's first Query and kept by every write."""
 
     def __init__(self, table: Any) -> None:
-        self.hash_attrs = {
-            i.name: [k["AttributeName"] for k in i.schema if k["KeyType"] == "HASH"]
-            for i in table.global_indexes or []
+        self.schemas: dict[str | None, tuple[list[str], str | None]] = {
+            None: ([table.hash_key_attr], table.range_key_attr)
         }
-        self.buckets: dict[str, dict[tuple[Any, ...], dict[tuple[Any, Any], None]]] = {
-            name: {} for name in self.hash_attrs
+        for i in table.global_indexes or []:
+            hash_attrs = [k["AttributeName"] for k in i.schema if k["KeyType"] == "HASH"]
+            range_attr = next(
+                (k["AttributeName"] for k in i.schema if k["KeyType"] == "RANGE"), None
+            )
+            self.schemas[i.name] = (hash_attrs, range_attr)
+        self.partitions: dict[str | None, dict[tuple[Any, ...], _Partition]] = {
+            name: {} for name in self.schemas
         }
-        self.places: dict[tuple[Any, Any], list[tuple[str, tuple[Any, ...]]]] = {}
+        self.places: dict[tuple[Any, Any], list[tuple[str | None, tuple[Any, ...], Entry]]] = {}
         for item in table.all_items():
             self.place(table, item.hash_key, item.range_key)
 
     def place(self, table: Any, hash_key: Any, range_key: Any) -> None:
-        """Put the item of this key (as it is now, or gone) in its index partitions."""
         pk = (hash_key, range_key)
-        for name, values in self.places.pop(pk, ()):
-            bucket = self.buckets[name][values]
-            bucket.pop(pk, None)
-            if not bucket:
-                del self.buckets[name][values]
+        for name, values, entry in self.places.pop(pk, ()):
+            partition = self.partitions[name][values]
+            partition.remove(entry)
+            if not partition.entries:
+                del self.partitions[name][values]
         item = table.get_item(hash_key, range_key) if hash_key is not None else None
         if item is None:
             return
+        tie = f"{hash_key.value!r}|{range_key.value if range_key is not None else ''!r}"
         places = []
-        for name, attrs in self.hash_attrs.items():
-            values = tuple(item.attrs.get(a) for a in attrs)
-            if all(v is not None for v in values):
-                self.buckets[name].setdefault(values, {})[pk] = None
-                places.append((name, values))
+        for name, (hash_attrs, range_attr) in self.schemas.items():
+            values = tuple(item.attrs.get(a) for a in hash_attrs)
+            if any(v is None for v in values):
+                continue
+            entry = (_sort_value(item.attrs.get(range_attr) if range_attr else None), tie, pk)
+            self.partitions[name].setdefault(values, _Partition()).add(entry)
+            places.append((name, values, entry))
         if places:
             self.places[pk] = places
 
-    def items(self, table: Any, index_name: str, values: tuple[Any, ...]) -> list[Any]:
-        keys = self.buckets[index_name].get(values, {})
+    def items(
+        self,
+        table: Any,
+        name: str | None,
+        values: tuple[Any, ...],
+        comparison: str | None,
+        range_values: list[Any],
+    ) -> list[Any]:
+        partition = self.partitions[name].get(values)
+        if partition is None:
+            return []
+        keys = partition.keys(comparison, range_values)
         return [i for i in (table.get_item(h, r) for h, r in keys) if i is not None]
 
 
 def _partition(
-    table: Any, hash_key: Any, index_name: str | None, conditions: list[Any] | None
+    table: Any,
+    hash_key: Any,
+    index_name: str | None,
+    conditions: list[Any] | None,
+    comparison: str | None,
+    range_values: list[Any],
 ) -> list[Any] | None:
-    """The items a Query of this partition can return (None: let moto look at every item)."""
-    if index_name is None:
-        if hash_key is None:
-            return None
-        part = table.items.get(hash_key)
-        if part is None:
-            return []
-        return list(part.values()) if table.range_key_attr else [part]
-    if not any(i.name == index_name for i in table.global_indexes or []):
+    """The items of the partition a Query asks for whose sort key may meet its condition (None:
+    let moto look at every item)."""
+    if index_name is not None and not any(i.name == index_name for i in table.global_indexes or []):
         return None  # a local index: moto's own way
-    buckets = getattr(table, "_gsi_buckets", None)
-    if buckets is None:
-        buckets = table._gsi_buckets = _GsiBuckets(table)
-    wanted = dict(conditions or [])
-    attrs = buckets.hash_attrs[index_name]
+    if index_name is None and (hash_key is None or table.range_key_attr is None):
+        return None
+    index = getattr(table, "_sorted", None)
+    if index is None:
+        index = table._sorted = _SortedIndex(table)
+    attrs = index.schemas[index_name][0]
+    wanted = dict(conditions or []) if index_name is not None else {}
     if not wanted and hash_key is not None and len(attrs) == 1:
         wanted = {attrs[0]: hash_key}
     if set(wanted) != set(attrs):
         return None
-    return buckets.items(table, index_name, tuple(wanted[a] for a in attrs))
+    values = tuple(wanted[a] for a in attrs)
+    return index.items(table, index_name, values, comparison, range_values)
 
 
 def _in_range(
@@ -336,9 +441,7 @@ def _snapshot(backend: Any, transact_items: list[dict[str, Any]]) -> list[tuple[
 def _restore(saved: list[tuple[Any, ...]]) -> None:
     for table, h, r, item in reversed(saved):
         _restore_one(table, h, r, item)
-        buckets = getattr(table, "_gsi_buckets", None)
-        if buckets is not None:
-            buckets.place(table, h, r)
+        _reindex(table, h, r)
 
 
 def _restore_one(table: Any, h: Any, r: Any, item: Any) -> None:

@@ -140,6 +140,71 @@ def test_index_queries_follow_every_write_without_reading_the_whole_table(ddb, m
     assert [i["SK"]["S"] for i in between] == ["x1", "x2"]
 
 
+def test_a_query_reads_only_the_keys_its_condition_can_match(ddb, monkeypatch):
+    """Every key condition answers what a brute-force filter of the partition answers, in
+    order, on the table and on an index; and a narrow range reads about its own items, not the
+    partition (the clinic's partition holds every record of the clinic)."""
+    from moto.dynamodb.models.table import Table
+
+    t = RESOURCES.table_name
+    sks = [f"{kind}#{n:03d}" for kind in ("A", "AB", "B") for n in range(0, 120, 3)]
+    part = {"PK": {"S": "T#sorted"}}
+    for i in range(0, len(sks), 25):
+        ddb.batch_write_item(
+            RequestItems={
+                t: [
+                    {
+                        "PutRequest": {
+                            "Item": {**_gsi_put(sk, "G#sorted", sk)["Put"]["Item"], **part}
+                        }
+                    }
+                    for sk in sks[i : i + 25]
+                ]
+            }
+        )
+    ddb.delete_item(TableName=t, Key={"PK": {"S": "T#sorted"}, "SK": {"S": "A#003"}})
+    sks.remove("A#003")
+    conditions = {
+        "SK = :a": ("A#030", None, lambda k: k == "A#030"),
+        "SK < :a": ("A#030", None, lambda k: k < "A#030"),
+        "SK <= :a": ("A#030", None, lambda k: k <= "A#030"),
+        "SK > :a": ("AB#100", None, lambda k: k > "AB#100"),
+        "SK >= :a": ("AB#100", None, lambda k: k >= "AB#100"),
+        "SK BETWEEN :a AND :b": ("A#010", "A#040", lambda k: "A#010" <= k <= "A#040"),
+        "begins_with(SK, :a)": ("A#", None, lambda k: k.startswith("A#")),
+        "begins_with(SK, :a) ": ("AB", None, lambda k: k.startswith("AB")),
+    }
+    for where, (a, b, keep) in conditions.items():
+        values = {":a": {"S": a}, **({":b": {"S": b}} if b else {})}
+        expected = sorted(k for k in sks if keep(k))
+        for index, pk, key in ((None, "PK", "T#sorted"), ("GSI1", "GSI1PK", "G#sorted")):
+            kw = {"IndexName": index} if index else {}
+            cond = where.replace("SK", "GSI1SK") if index else where
+            items = ddb.query(
+                TableName=t,
+                KeyConditionExpression=f"{pk} = :p AND {cond}",
+                ExpressionAttributeValues={":p": {"S": key}, **values},
+                **kw,
+            )["Items"]
+            assert [i["SK"]["S"] for i in items] == expected, (where, index)
+    reads = []
+    get_item = Table.get_item
+    monkeypatch.setattr(
+        Table, "get_item", lambda self, *a, **k: reads.append(1) or get_item(self, *a, **k)
+    )
+    ddb.query(
+        TableName=t,
+        IndexName="GSI1",
+        KeyConditionExpression="GSI1PK = :p AND GSI1SK BETWEEN :a AND :b",
+        ExpressionAttributeValues={
+            ":p": {"S": "G#sorted"},
+            ":a": {"S": "B#000"},
+            ":b": {"S": "B#010"},
+        },
+    )
+    assert 0 < len(reads) <= 8  # four items (and moto's own look-ups), not the 119 of the index
+
+
 # --- the write-ahead journal of the local stack (moto_dynamodb.record_writes / replay) -------
 
 PK = {"S": "T#journal"}
