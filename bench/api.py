@@ -913,6 +913,36 @@ class Ctx:
             "image_id"
         ]
 
+    def put(self, path: str, body: Any = None) -> Any:
+        return _ok(self.api.call("PUT", path, body, self.token), path)
+
+    def recall_rule(self) -> str:
+        body = {"name_es": f"Revisión {self.n}", "codes": ["REV"], "interval_months": 6}
+        return self.post("/recalls/rules", body)["rule_id"]
+
+    def consent(self, patient_id: str) -> str:
+        body = {"granted": True, "source": "paper_form"}
+        self.put(f"/comms/patients/{patient_id}/consents/email", body)
+        return patient_id
+
+    def recall(self) -> tuple[str, str]:
+        """(patient_id, rule_id) of a recall due in a month, of a patient who consented to
+        email."""
+        p, rule = self.consent(self.patient()), self.recall_rule()
+        due = str(datetime.now(UTC).date() + timedelta(days=30))
+        self.put(f"/patients/{p}/recalls/{rule}", {"due": due})
+        return p, rule
+
+    def budget_followup(self) -> tuple[str, str]:
+        """(patient_id, followup_id) of a sent budget's follow-up, opened as the recalls
+        consumer opens it on ``budget.sent`` (the benchmark runs no queue)."""
+        from chalicelib.recalls import consumer, followups
+
+        b = self.sent_budget()
+        detail = {"clinic_id": self.c.clinic_id, "budget_id": b}
+        consumer.handle("budget.sent", detail)
+        return self.consent(self.c.ids["patient_id"]), followups.fid_budget(b)
+
     def sent_budget(self) -> str:
         return self.budget_link()[0]
 
@@ -1386,6 +1416,35 @@ def specs() -> dict[str, Callable[[Ctx], Case]]:
         # BatchGetItem, which a day without appointments skips.
         "GET /agenda/day": lambda x: Case(f"/agenda/day?date={_workday()}"),
         "GET /agenda/week": lambda x: Case(f"/agenda/week?start={_workday()}"),
+        "POST /recalls/rules": lambda x: Case(
+            "/recalls/rules", {"name_es": "Limpieza", "codes": ["LIMP"], "interval_months": 6}
+        ),
+        "PATCH /recalls/rules/{rule_id}": lambda x: Case(
+            f"/recalls/rules/{x.recall_rule()}", {"interval_months": 9}
+        ),
+        "GET /followups/{kind}": lambda x: Case("/followups/budget"),
+        "PUT /patients/{patient_id}/recalls/{rule_id}": lambda x: Case(
+            f"/patients/{x.patient()}/recalls/{x.recall_rule()}",
+            {"due": str(datetime.now(UTC).date() + timedelta(days=60))},
+        ),
+        "POST /patients/{patient_id}/recalls/{rule_id}/snooze": lambda x: (
+            lambda pr: Case(
+                f"/patients/{pr[0]}/recalls/{pr[1]}/snooze",
+                {"until": str(datetime.now(UTC).date() + timedelta(days=90))},
+            )
+        )(x.recall()),
+        "POST /patients/{patient_id}/recalls/{rule_id}/dismiss": lambda x: (
+            lambda pr: Case(f"/patients/{pr[0]}/recalls/{pr[1]}/dismiss", {"note": "Bench"})
+        )(x.recall()),
+        "POST /patients/{patient_id}/recalls/{rule_id}/send": lambda x: (
+            lambda pr: Case(f"/patients/{pr[0]}/recalls/{pr[1]}/send", {})
+        )(x.recall()),
+        "POST /patients/{patient_id}/followups/{followup_id}": lambda x: (
+            lambda pf: Case(f"/patients/{pf[0]}/followups/{pf[1]}", {"outcome": "contacted"})
+        )(x.budget_followup()),
+        "POST /patients/{patient_id}/followups/{followup_id}/send": lambda x: (
+            lambda pf: Case(f"/patients/{pf[0]}/followups/{pf[1]}/send", {})
+        )(x.budget_followup()),
         # The figures are kept by the reports consumer, which the benchmark's seeding does not
         # run: both clinics answer from the same (empty) day and month aggregates, which is
         # what the calls are about (a range reads its aggregates, never the records).
