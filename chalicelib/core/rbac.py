@@ -107,6 +107,10 @@ PERMISSIONS: dict[str, tuple[str, str]] = {
     "audit.read": ("View and export the audit log", "Ver y exportar el registro de auditoría"),
     # Admin only by default ("*"): under gdpr.*, not patients.*, which the dentist holds.
     "gdpr.export": ("Export a patient's data (GDPR)", "Exportar los datos de un paciente (RGPD)"),
+    "booking.manage": (
+        "Switch online booking on or off and set its types",
+        "Activar la reserva online y configurar sus tipos de cita",
+    ),
 }
 
 # Labels of the inner nodes of the tree (first and second segments).
@@ -148,6 +152,7 @@ GROUP_LABELS: dict[str, tuple[str, str]] = {
     "settings.roles": ("Roles", "Roles"),
     "audit": ("Audit log", "Registro de auditoría"),
     "gdpr": ("GDPR", "RGPD"),
+    "booking": ("Online booking", "Reserva online"),
 }
 
 ROLES = ("admin", "dentist", "hygienist", "assistant", "receptionist")

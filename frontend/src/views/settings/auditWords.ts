@@ -148,6 +148,8 @@ export const ACTIONS: Words = {
   'gdpr.export.ready': ['Exportación de datos (RGPD) preparada', 'Data export (GDPR) ready'],
   'gdpr.export.failed': ['Exportación de datos (RGPD) fallida', 'Data export (GDPR) failed'],
   'gdpr.export.downloaded': ['Exportación de datos (RGPD) descargada', 'Data export (GDPR) downloaded'],
+  'booking.settings.updated': ['Ajustes de reserva online cambiados', 'Online booking settings changed'],
+  'booking.privacy_accepted': ['Aviso de privacidad aceptado al reservar online', 'Privacy notice accepted when booking online'],
 }
 
 /** The entity types the API can filter by (chalicelib audit.entry's entity_type). */
@@ -183,6 +185,7 @@ export const ENTITIES: Words = {
   verifactu_settings: ['Ajustes VERI*FACTU', 'VERI*FACTU settings'],
   verifactu_certificate: ['Certificado AEAT', 'AEAT certificate'],
   verifactu_book: ['Libro de facturas', 'Invoice book'],
+  booking: ['Reserva online', 'Online booking'],
 }
 
 const pick = (w: Words, code: string, l: Locale): string | null => w[code]?.[l === 'en' ? 1 : 0] ?? null
