@@ -15,6 +15,7 @@ import math
 import re
 import secrets
 from datetime import date, datetime, timedelta
+from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlencode
 
@@ -25,8 +26,8 @@ from chalicelib.booking.text import TEXT, WEEKDAY_SHORT
 from chalicelib.comms import templates
 from chalicelib.core import htmlpage, i18n, scoping
 from chalicelib.core.errors import TooManyRequests
-from chalicelib.core.ids import new_id
 from chalicelib.core.htmlpage import esc as _e
+from chalicelib.core.ids import new_id
 from chalicelib.core.links import InvalidLink
 from chalicelib.core.observability import logger
 
@@ -166,7 +167,7 @@ td{{padding:4px 12px 4px 0;vertical-align:top}}</style></head>
             label = f"{WEEKDAY_SHORT[self.lang][day.weekday()]} {day.day:02d}/{day.month:02d}"
             if slots:
                 links = "".join(
-                    f"<a href='{_e(self.url(type=t['type_id'], start=s.start.strftime('%Y-%m-%dT%H:%M')))}'"
+                    f"<a href='{_e(self.url(type=t['type_id'], start=_hm(s.start)))}'"
                     f" aria-label='{_e(label)} {s.start:%H:%M}'>{s.start:%H:%M}</a>"
                     for s in slots
                 )
@@ -200,7 +201,10 @@ td{{padding:4px 12px 4px 0;vertical-align:top}}</style></head>
         )
 
     def summary(self, t: dict[str, Any], start: datetime) -> str:
-        rows = [(self.t["type"], self.type_name(t)), (self.t["when"], templates.when(start, self.lang))]
+        rows = [
+            (self.t["type"], self.type_name(t)),
+            (self.t["when"], templates.when(start, self.lang)),
+        ]
         table = "".join(f"<tr><td>{_e(k)}</td><td><b>{_e(v)}</b></td></tr>" for k, v in rows)
         back = self.url(type=t["type_id"], week=start.date().isoformat())
         return (
@@ -208,13 +212,15 @@ td{{padding:4px 12px 4px 0;vertical-align:top}}</style></head>
             f"{_e(self.t['change_slot'])}</a></p></div>"
         )
 
-    def identify_step(self, t: dict[str, Any], start: datetime, notice: str = "", email: str = "") -> tuple[str, str]:
+    def identify_step(
+        self, t: dict[str, Any], start: datetime, notice: str = "", email: str = ""
+    ) -> tuple[str, str]:
         assert self.ctx is not None
         self.nonce = secrets.token_urlsafe(16)
         challenge = abuse.challenge()
         form = (
             f"<form id='idform' method='post' action='{_e(self.url())}' novalidate>"
-            f"{self.hidden(step='send_code', type=t['type_id'], start=start.strftime('%Y-%m-%dT%H:%M'), pow=challenge)}"
+            f"{self.hidden(step='send_code', type=t['type_id'], start=_hm(start), pow=challenge)}"
             "<input type='hidden' name='pow_nonce' value=''>"
             f"<label for='email'>{_e(self.t['email'])}</label>"
             f"<input type='email' id='email' name='email' autocomplete='email' required "
@@ -229,9 +235,11 @@ td{{padding:4px 12px 4px 0;vertical-align:top}}</style></head>
             f"<h1>{_e(self.t['step_identify'])}</h1>{notice}{self.summary(t, start)}"
             f"<div class='box'><p>{_e(self.t['identify_help'])}</p>{form}</div>"
         )
-        script = POW_JS.replace("__CID__", self.ctx.clinic_id).replace(
-            "__BITS__", str(abuse.POW_BITS)
-        ).replace("__WORKING__", self.t["working"].replace("'", ""))
+        script = (
+            POW_JS.replace("__CID__", self.ctx.clinic_id)
+            .replace("__BITS__", str(abuse.POW_BITS))
+            .replace("__WORKING__", self.t["working"].replace("'", ""))
+        )
         return body, script
 
     def code_step(self, t: dict[str, Any], start: datetime, code_id: str, notice: str = "") -> str:
@@ -239,31 +247,42 @@ td{{padding:4px 12px 4px 0;vertical-align:top}}</style></head>
             f"<h1>{_e(self.t['step_identify'])}</h1>{self.summary(t, start)}"
             f"{notice or self.box(self.t['code_sent'], 'ok')}"
             f"<form class='box' method='post' action='{_e(self.url())}'>"
-            f"{self.hidden(step='verify', type=t['type_id'], start=start.strftime('%Y-%m-%dT%H:%M'), code_id=code_id)}"
+            f"{self.hidden(step='verify', type=t['type_id'], start=_hm(start), code_id=code_id)}"
             f"<label for='code'>{_e(self.t['code'])}</label>"
             "<input type='text' id='code' name='code' inputmode='numeric' pattern='[0-9]{6}' "
             "maxlength='6' autocomplete='one-time-code' required autofocus>"
             f"<button type='submit'>{_e(self.t['verify'])}</button></form>"
-            f"<p><a class='plain' href='{_e(self.url(type=t['type_id'], start=start.strftime('%Y-%m-%dT%H:%M')))}'>"
+            f"<p><a class='plain' href='{_e(self.url(type=t['type_id'], start=_hm(start)))}'>"
             f"{_e(self.t['new_code'])}</a></p>"
         )
 
-    def confirm_step(self, t: dict[str, Any], start: datetime, who: dict[str, str], notice: str = "") -> str:
+    def confirm_step(
+        self, t: dict[str, Any], start: datetime, who: dict[str, str], notice: str = ""
+    ) -> str:
         return (
             f"<h1>{_e(self.t['confirm'])}</h1>{notice}{self.summary(t, start)}"
             f"<form method='post' action='{_e(self.url())}'>"
-            f"{self.hidden(step='book', type=t['type_id'], start=start.strftime('%Y-%m-%dT%H:%M'), **who)}"
+            f"{self.hidden(step='book', type=t['type_id'], start=_hm(start), **who)}"
             f"<button type='submit'>{_e(self.t['book'])}</button></form>"
         )
 
     def register_step(
-        self, t: dict[str, Any], start: datetime, session: str, form: dict[str, str], errors: list[str]
+        self,
+        t: dict[str, Any],
+        start: datetime,
+        session: str,
+        form: dict[str, str],
+        errors: list[str],
     ) -> str:
-        def field(name: str, label: str, kind: str = "text", auto: str = "", req: bool = True) -> str:
+        def field(
+            name: str, label: str, kind: str = "text", auto: str = "", req: bool = True
+        ) -> str:
             return (
                 f"<label for='{name}'>{_e(label)}</label><input type='{kind}' id='{name}' "
                 f"name='{name}' value='{_e(form.get(name, ''))}'"
-                f"{' required' if req else ''}{f' autocomplete={chr(39)}{auto}{chr(39)}' if auto else ''}>"
+                + (" required" if req else "")
+                + (f" autocomplete='{auto}'" if auto else "")
+                + ">"
             )
 
         err = (
@@ -277,7 +296,7 @@ td{{padding:4px 12px 4px 0;vertical-align:top}}</style></head>
             f"<h1>{_e(self.t['register'])}</h1>{self.summary(t, start)}{err}"
             f"<form class='box' method='post' action='{_e(self.url())}'>"
             f"<p>{_e(self.t['register_help'])}</p>"
-            f"{self.hidden(step='register', type=t['type_id'], start=start.strftime('%Y-%m-%dT%H:%M'), session=session)}"
+            f"{self.hidden(step='register', type=t['type_id'], start=_hm(start), session=session)}"
             f"{field('first_name', self.t['first_name'], auto='given-name')}"
             f"{field('last_name', self.t['last_name'], auto='family-name')}"
             f"{field('date_of_birth', self.t['dob'], 'date', 'bday')}"
@@ -303,16 +322,11 @@ td{{padding:4px 12px 4px 0;vertical-align:top}}</style></head>
         )
 
 
-POW_JS = """
-(function(){var f=document.getElementById('idform');if(!f)return;var st=document.getElementById('powstatus');
-function zeros(d){var b=0;for(var i=0;i<d.length;i++){if(d[i]===0){b+=8;continue}var x=d[i];while(!(x&128)){b++;x<<=1}return b}return b}
-f.addEventListener('submit',function(e){if(f.dataset.done)return;e.preventDefault();
-var btn=f.querySelector('button');btn.disabled=true;st.textContent='__WORKING__';
-var enc=new TextEncoder(),pre=f.elements.pow.value+':__CID__:',n=0;
-function batch(){var ps=[];for(var i=0;i<256;i++){ps.push(crypto.subtle.digest('SHA-256',enc.encode(pre+(n+i))))}
-return Promise.all(ps).then(function(ds){for(var i=0;i<ds.length;i++){if(zeros(new Uint8Array(ds[i]))>=__BITS__){return n+i}}n+=256;return batch()})}
-batch().then(function(found){f.elements.pow_nonce.value=String(found);f.dataset.done='1';f.submit()})});})();
-"""
+POW_JS = (Path(__file__).parent / "static" / "pow.js").read_text()
+
+
+def _hm(start: datetime) -> str:
+    return start.strftime("%Y-%m-%dT%H:%M")
 
 
 def _minutes(exc: TooManyRequests) -> int:
@@ -350,7 +364,9 @@ def _invited(v: View, invite: str | None) -> tuple[service.Who | None, str]:
     return who, ""
 
 
-def _chosen(v: View, type_id: str | None, start: str | None) -> tuple[dict[str, Any] | None, datetime | None]:
+def _chosen(
+    v: View, type_id: str | None, start: str | None
+) -> tuple[dict[str, Any] | None, datetime | None]:
     assert v.ctx is not None
     types = v.ctx.types()
     t = v.ctx.type(type_id) or (types[0] if len(types) == 1 else None)
@@ -398,9 +414,7 @@ def parse_form(raw: bytes) -> dict[str, str]:
     return {k: vals[0][:300].strip() for k, vals in parsed.items() if k in FIELDS and vals}
 
 
-def act(
-    clinic_id: str, raw: bytes, accept: str | None, ip: str | None, ua: str | None
-) -> Response:
+def act(clinic_id: str, raw: bytes, accept: str | None, ip: str | None, ua: str | None) -> Response:
     form = parse_form(raw)
     v = View(clinic_id, lang_of(form.get("lang"), accept))
     try:
@@ -487,10 +501,14 @@ def _act(v: View, form: dict[str, str], ip: str | None, ua: str | None) -> Respo
                 pid = service.register(ctx, principal, who.code_id, form, v.lang)
             except service.Refused as exc:
                 errors = [
-                    v.t["privacy_required"] if e["field"] == "privacy" else f"{_label(v, e['field'])}: {e['message']}"
+                    v.t["privacy_required"]
+                    if e["field"] == "privacy"
+                    else f"{_label(v, e['field'])}: {e['message']}"
                     for e in exc.errors
                 ]
-                return v.response(v.register_step(t, start, form.get("session", ""), form, errors), 422)
+                return v.response(
+                    v.register_step(t, start, form.get("session", ""), form, errors), 422
+                )
         try:
             out = service.book(ctx, principal, pid, t, start, ref)
         except service.Refused as exc:

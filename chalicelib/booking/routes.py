@@ -72,14 +72,16 @@ def booking_page(req: Req, clinic_id: str) -> Response:
     tags=("public",),
 )
 def booking_page_act(req: Req, clinic_id: str) -> Response:
-    return page.act(clinic_id, req.raw_body, req.headers.get("accept-language"), req.ip, req.user_agent)
+    return page.act(
+        clinic_id, req.raw_body, req.headers.get("accept-language"), req.ip, req.user_agent
+    )
 
 
 @r(
     PAGE + "/widget.js",
     "GET",
     permission=PUBLIC,
-    produces="application/javascript",
+    produces="text/javascript",
     summary="The widget a clinic pastes into its website (a button to the booking page)",
     tags=("public",),
 )

@@ -9,6 +9,7 @@ and it can never book outside hours or in the past. Settings: ADR 1403; codes an
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import hmac
 import secrets
@@ -147,7 +148,11 @@ def put_settings(principal: Principal, data: schemas.SettingsIn) -> schemas.Sett
     s = load_settings(cid)
     before = _out(cid, s).model_dump(mode="json", exclude={"public_url", "widget_snippet"})
     version = int(s.version or 0)
-    s.enabled, s.horizon_days, s.min_notice_hours = data.enabled, data.horizon_days, data.min_notice_hours
+    s.enabled, s.horizon_days, s.min_notice_hours = (
+        data.enabled,
+        data.horizon_days,
+        data.min_notice_hours,
+    )
     s.buffer_min, s.max_pending, s.types = data.buffer_min, data.max_pending, types
     s.embed_origins, s.updated_at, s.version = data.embed_origins, now(), version + 1
     condition = (
@@ -167,8 +172,13 @@ def put_settings(principal: Principal, data: schemas.SettingsIn) -> schemas.Sett
     out = _out(cid, s)
     after = out.model_dump(mode="json", exclude={"public_url", "widget_snippet"})
     audit.record(
-        cid, principal.actor, "booking.settings.updated", "booking", "settings",
-        before=before, after=after,
+        cid,
+        principal.actor,
+        "booking.settings.updated",
+        "booking",
+        "settings",
+        before=before,
+        after=after,
     )
     return out
 
@@ -243,7 +253,9 @@ def _busy(clinic_id: str, lo: datetime, hi: datetime) -> list[slots.Busy]:
     ]
 
 
-def free_days(ctx: Context, t: dict[str, Any], first: date, n: int = 7) -> dict[date, list[slots.Slot]]:
+def free_days(
+    ctx: Context, t: dict[str, Any], first: date, n: int = 7
+) -> dict[date, list[slots.Slot]]:
     """The offered starts of ``n`` days from ``first``: one read of the hours, one Query of the
     holidays and one of the clinic time index, whatever the clinic's data (issue 23)."""
     days = [first + timedelta(days=i) for i in range(n)]
@@ -327,7 +339,10 @@ def send_code(ctx: Context, email: str, lang: str) -> str:
 def _patient_by_email(clinic_id: str, email: str) -> str | None:
     """The one live patient of this clinic with this email (the patient index, no Scan)."""
     prefix = f"{patients.IDX}E#{search.blind(clinic_id, 'email', search.normalise_email(email))}#"
-    ids = [i.patient_id for i in PatientIndex.query(clinic_pk(clinic_id), PatientIndex.SK.startswith(prefix))]
+    ids = [
+        i.patient_id
+        for i in PatientIndex.query(clinic_pk(clinic_id), PatientIndex.SK.startswith(prefix))
+    ]
     live = [p for p in patients.load_many(clinic_id, ids).values() if not p.archived]
     return live[0].patient_id if len(live) == 1 else None
 
@@ -383,7 +398,9 @@ def from_session(ctx: Context, token: str) -> Who:
     except InvalidLink as exc:
         raise CodeProblem("expired") from exc
     try:
-        item = BookingCode.get(*BookingCode.key(ctx.clinic_id, claims.link_id), consistent_read=True)
+        item = BookingCode.get(
+            *BookingCode.key(ctx.clinic_id, claims.link_id), consistent_read=True
+        )
     except DoesNotExist as exc:  # another clinic's session
         raise CodeProblem("expired") from exc
     if claims.action == "patient":
@@ -461,13 +478,12 @@ def register(
         raise Refused("invalid", fields or [{"field": "form", "message": str(exc)[:200]}]) from exc
     out = patients.create(principal, data)
     pid = out.patient_id
-    try:
+    # A twin request may have registered first: both records stay for the front desk.
+    with contextlib.suppress(UpdateError):
         item.update(
             actions=[BookingCode.patient_id.set(pid)],
             condition=BookingCode.patient_id.does_not_exist(),
         )
-    except UpdateError:
-        pass  # a twin request registered first: both records stay for the front desk
     at = now()
     BookingPrivacy(
         *BookingPrivacy.key(ctx.clinic_id, pid),
@@ -477,11 +493,19 @@ def register(
         ip=principal.ip,
     ).save()
     audit.record(
-        ctx.clinic_id, principal.actor, "booking.privacy_accepted", "patient", pid,
+        ctx.clinic_id,
+        principal.actor,
+        "booking.privacy_accepted",
+        "patient",
+        pid,
         after={"text_version": PRIVACY_VERSION, "at": at.isoformat()},
     )
     comms.record_consent(
-        ctx.clinic_id, pid, "email", form.get("email_consent") == "yes", "online_booking",
+        ctx.clinic_id,
+        pid,
+        "email",
+        form.get("email_consent") == "yes",
+        "online_booking",
         principal.actor,
     )
     return pid
@@ -491,9 +515,7 @@ def pending_online(ctx: Context, patient_id: str) -> int:
     """The patient's upcoming online bookings not yet confirmed (one Query of GSI2)."""
     lo = agenda.utc_iso(now())
     hi = agenda.utc_iso(now() + timedelta(days=int(ctx.settings.horizon_days or 60) + 2))
-    found = Item.gsi2.query(
-        patient_index(ctx.clinic_id, patient_id), Item.GSI2SK.between(lo, hi)
-    )
+    found = Item.gsi2.query(patient_index(ctx.clinic_id, patient_id), Item.GSI2SK.between(lo, hi))
     return sum(
         1
         for a in found
@@ -516,8 +538,12 @@ def book(
     busy = _busy(ctx.clinic_id, agenda.parse_utc(lo_s), agenda.parse_utc(hi_s))
     rules = ctx.rules(t)
     offered_now = slots.free_slots(
-        [day], ctx.tz, agenda.opening_hours(ctx.clinic_id),
-        agenda.holidays_between(ctx.clinic_id, day, day), busy, rules,
+        [day],
+        ctx.tz,
+        agenda.opening_hours(ctx.clinic_id),
+        agenda.holidays_between(ctx.clinic_id, day, day),
+        busy,
+        rules,
     )[day]
     if not any(s.start == start for s in offered_now):
         raise Refused("gone")

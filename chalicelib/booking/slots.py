@@ -53,11 +53,13 @@ def _hhmm(day: date, value: str, tz: ZoneInfo) -> datetime:
     return datetime.combine(day, time(h, m), tz)
 
 
-def _free(
-    busy: Iterable[Busy], lo: datetime, hi: datetime, resource: str, is_pro: bool
-) -> bool:
+def _free(busy: Iterable[Busy], lo: datetime, hi: datetime, resource: str, is_pro: bool) -> bool:
     for b in busy:
-        if (b.professional_id if is_pro else b.cabinet_id) == resource and b.start < hi and lo < b.end:
+        if (
+            (b.professional_id if is_pro else b.cabinet_id) == resource
+            and b.start < hi
+            and lo < b.end
+        ):
             return False
     return True
 
@@ -101,9 +103,7 @@ def free_slots(
     return out
 
 
-def pairs_for(
-    start_local: datetime, busy: Sequence[Busy], rules: Rules
-) -> list[tuple[str, str]]:
+def pairs_for(start_local: datetime, busy: Sequence[Busy], rules: Rules) -> list[tuple[str, str]]:
     """Every free (professional, cabinet) pair for one start, in preference order."""
     t_utc = start_local.astimezone(UTC)
     pad = timedelta(minutes=rules.buffer_min)

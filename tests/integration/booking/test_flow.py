@@ -30,7 +30,11 @@ from tests.integration.patients.helpers import create_patient
 def _day_appointments(api, b):
     r = api.get(f"/agenda/day?date={b.day.isoformat()}", token=b.ag.token)
     assert r.status == 200, r.body
-    return [a for cab in r.json()["data"]["cabinets"] for a in cab["appointments"]] if "cabinets" in r.json()["data"] else r.json()["data"]["appointments"]
+    return (
+        [a for cab in r.json()["data"]["cabinets"] for a in cab["appointments"]]
+        if "cabinets" in r.json()["data"]
+        else r.json()["data"]["appointments"]
+    )
 
 
 def test_new_patient_books_online_with_consent(api, bk, published):
@@ -69,7 +73,12 @@ def test_privacy_consent_is_required(api, bk):
     r = post_page(api, b.ag.clinic_id, {**hidden(reg), **new_patient_form(privacy="")})
     assert r.status == 422
     assert "aviso de privacidad" in text(r)
-    assert BookingCode.get(*BookingCode.key(b.ag.clinic_id, hidden(reg)["session"].split(".")[0])).patient_id is None
+    assert (
+        BookingCode.get(
+            *BookingCode.key(b.ag.clinic_id, hidden(reg)["session"].split(".")[0])
+        ).patient_id
+        is None
+    )
 
 
 def test_known_patient_is_identified_by_code_and_answer_does_not_tell(api, bk, published):
@@ -157,7 +166,17 @@ def test_invite_identifies_the_patient_and_carries_ref(api, bk, published, monke
     assert "no es válido" in text(r)
     # posting a tampered invite books nothing
     n = len(published)
-    r = post_page(api, b.ag.clinic_id, {**hidden(done) , "type": b.type_id, "start": other, "step": "book", "invite": bad["invite"]})
+    r = post_page(
+        api,
+        b.ag.clinic_id,
+        {
+            **hidden(done),
+            "type": b.type_id,
+            "start": other,
+            "step": "book",
+            "invite": bad["invite"],
+        },
+    )
     assert r.status == 410 and len(published) == n
 
 
