@@ -92,7 +92,7 @@ class View:
         doc = f"""<!doctype html><html lang="{self.lang}"><head><meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <meta name="referrer" content="no-referrer"><meta name="robots" content="noindex, nofollow">
-<title>{_e(self.t["title"])} · {_e(brand.name)}</title><style>
+<link rel="icon" href="data:,"><title>{_e(self.t["title"])} · {_e(brand.name)}</title><style>
 *{{box-sizing:border-box}}
 body{{font-family:system-ui,sans-serif;margin:0;color:#171717;background:#fafafa;line-height:1.45}}
 header{{background:{colour};color:#fff;padding:14px 16px;display:flex;align-items:center;
