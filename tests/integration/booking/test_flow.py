@@ -204,14 +204,52 @@ def test_booking_switched_off_and_unknown_clinic(api, bk):
     assert r.status == 404
 
 
-def test_confirmation_email_goes_to_the_new_patient(api, bk):
-    from chalicelib.comms import notifications
+def test_confirmation_email_ics_and_links_go_to_the_new_patient(api, bk):
+    from tests.integration.comms.conftest import drain, parsed, part, tokens_in
 
+    drain()  # leftovers of other tests
     b = bk
     email = unique_email("conf")
     done = book_new(api, b, email)
     assert done.status == 201
-    # comms reacts to appointment.scheduled (delivered in-process by the local event bus)
-    subjects = [m.subject if hasattr(m, "subject") else "" for m in mails_to(email)]
-    assert len(mails_to(email)) >= 1, subjects
-    assert notifications  # the consumer exists; delivery is checked in test_events below
+    before = len(mails_to(email))  # the code mail
+    drain()  # comms consumes appointment.scheduled
+    mails = mails_to(email)
+    assert len(mails) == before + 1
+    msg = parsed(mails[-1])
+    assert part(msg, "text/calendar")
+    links = tokens_in(part(msg, "text/html"))
+    assert {"confirm", "cancel"} <= set(links)
+
+
+def test_another_clinics_code_or_session_is_useless_here(api, bk, other_clinic):
+    from tests.integration.agenda.conftest import make_agenda
+    from tests.integration.booking.conftest import Booking
+
+    a = bk
+    ag_b = make_agenda(api, other_clinic)
+    s_b = put_settings(api, ag_b)
+    b = Booking(ag_b, s_b["types"][0]["type_id"], ag_b.monday + timedelta(days=1))
+    email = unique_email("dos")
+    sent_b = ask_code(api, b, email)
+    code_b = last_code(email)
+    # B's code id and code, posted to A's page: unknown there
+    form = {**hidden(sent_b), "type": a.type_id, "code": code_b}
+    r = post_page(api, a.ag.clinic_id, form)
+    assert r.status == 410
+    # B's session, posted to A's page: refused, nothing booked in A
+    reg_b = verify(api, b, sent_b, code_b)
+    session = hidden(reg_b)["session"]
+    r = post_page(
+        api,
+        a.ag.clinic_id,
+        {
+            "step": "register",
+            "type": a.type_id,
+            "start": a.start,
+            "session": session,
+            **new_patient_form(),
+        },
+    )
+    assert r.status == 410
+    assert api.get("/patients?q=Online", token=a.ag.token).json()["data"]["items"] == []
