@@ -500,12 +500,7 @@ def _act(v: View, form: dict[str, str], ip: str | None, ua: str | None) -> Respo
             try:
                 pid = service.register(ctx, principal, who.code_id, form, v.lang)
             except service.Refused as exc:
-                errors = [
-                    v.t["privacy_required"]
-                    if e["field"] == "privacy"
-                    else f"{_label(v, e['field'])}: {e['message']}"
-                    for e in exc.errors
-                ]
+                errors = [_problem(v, e) for e in exc.errors]
                 return v.response(
                     v.register_step(t, start, form.get("session", ""), form, errors), 422
                 )
@@ -520,6 +515,14 @@ def _act(v: View, form: dict[str, str], ip: str | None, ua: str | None) -> Respo
             return v.response(v.week_step(t, start.date().isoformat(), notice), status)
         return v.response(v.done_step(t, out), 201)
     return v.response(v.week_step(t, None), 400)
+
+
+def _problem(v: View, e: dict[str, str]) -> str:
+    if e["field"] == "privacy":
+        return v.t["privacy_required"]
+    if e["field"] == "legal_guardian":
+        return v.t["minor"]
+    return f"{_label(v, e['field'])}: {v.t[e.get('problem', 'not_valid')]}"
 
 
 def _label(v: View, field: str) -> str:

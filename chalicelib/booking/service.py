@@ -455,7 +455,7 @@ def register(
     if form.get("privacy") != "yes":
         raise Refused(
             "invalid",
-            [{"field": "privacy", "message": "privacy"}],
+            [{"field": "privacy", "problem": "required"}],
         )
     try:
         data = PatientIn(
@@ -474,8 +474,14 @@ def register(
         if callable(errors):
             for e in errors():
                 loc = e.get("loc") or ("form",)
-                fields.append({"field": str(loc[0]) if loc else "form", "message": e.get("msg")})
-        raise Refused("invalid", fields or [{"field": "form", "message": str(exc)[:200]}]) from exc
+                missing = e.get("type") in ("missing", "string_too_short")
+                fields.append(
+                    {
+                        "field": str(loc[0]) if loc else "form",
+                        "problem": "required" if missing else "not_valid",
+                    }
+                )
+        raise Refused("invalid", fields or [{"field": "form", "problem": "not_valid"}]) from exc
     out = patients.create(principal, data)
     pid = out.patient_id
     # A twin request may have registered first: both records stay for the front desk.

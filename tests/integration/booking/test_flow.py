@@ -253,3 +253,19 @@ def test_another_clinics_code_or_session_is_useless_here(api, bk, other_clinic):
     )
     assert r.status == 410
     assert api.get("/patients?q=Online", token=a.ag.token).json()["data"]["items"] == []
+
+
+def test_registration_form_errors_are_a_page_not_a_500(api, bk):
+    b = bk
+    email = unique_email("form")
+    sent = ask_code(api, b, email)
+    reg = verify(api, b, sent, last_code(email))
+    r = post_page(api, b.ag.clinic_id, {**hidden(reg), **new_patient_form(first_name="")})
+    assert r.status == 422 and "Nombre: obligatorio" in text(r)
+    r = post_page(api, b.ag.clinic_id, {**hidden(reg), **new_patient_form(date_of_birth="x")})
+    assert r.status == 422 and "Fecha de nacimiento: no es válido" in text(r)
+    minor = (booking.now().date() - timedelta(days=365 * 10)).isoformat()
+    r = post_page(api, b.ag.clinic_id, {**hidden(reg), **new_patient_form(date_of_birth=minor)})
+    assert r.status == 422 and "menores de 18" in text(r)
+    # the form keeps what was typed
+    assert "Lucía" in text(r)
