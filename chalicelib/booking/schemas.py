@@ -7,6 +7,7 @@ import re
 from pydantic import Field, field_validator
 
 from chalicelib.agenda.schemas import Colour, Strict
+from chalicelib.core.i18n import tr
 
 _ORIGIN = re.compile(r"^https?://[A-Za-z0-9.-]+(:\d{1,5})?$")
 
@@ -31,7 +32,9 @@ class BookingTypeIn(Strict):
     @classmethod
     def _five(cls, v: int) -> int:
         if v % 5:
-            raise ValueError("must be a multiple of 5 minutes")
+            raise ValueError(
+                tr("must be a multiple of 5 minutes", "debe ser múltiplo de 5 minutos")
+            )
         return v
 
 
@@ -59,7 +62,12 @@ class SettingsIn(Strict):
     def _origins(cls, v: list[str]) -> list[str]:
         for o in v:
             if not _ORIGIN.fullmatch(o):
-                raise ValueError(f"{o!r} is not an origin like https://www.example.com")
+                raise ValueError(
+                    tr(
+                        f"{o!r} is not a website origin like https://www.example.com",
+                        f"{o!r} no es el origen de una web como https://www.ejemplo.es",
+                    )
+                )
         return v
 
 
