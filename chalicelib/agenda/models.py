@@ -85,6 +85,8 @@ class Appointment(Item, discriminator="Appointment"):
     status_history = JSONAttribute(default=list)  # [{status, at, by, reason}]
     reschedules = JSONAttribute(default=list)  # [{at, by, reason, from: {...}, to: {...}}]
     outside_hours = BooleanAttribute(default=False)
+    source = UnicodeAttribute(null=True)  # None = "staff"; "online": the public booking page
+    booking_ref = UnicodeAttribute(null=True)  # what led to an online booking (recall:<id>)
     created_at = UTCDateTimeAttribute()
     created_by = UnicodeAttribute()
     updated_at = UTCDateTimeAttribute()

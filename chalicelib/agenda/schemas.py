@@ -329,6 +329,12 @@ class AppointmentOut(BaseModel):
     status_history: list[StatusChange]
     reschedules: list[Reschedule]
     outside_hours: bool
+    source: Literal["staff", "online"] = Field(
+        default="staff", description="online: booked by the patient on the public booking page"
+    )
+    booking_ref: str | None = Field(
+        default=None, description="What led to an online booking (e.g. recall:<id>)"
+    )
     created_at: datetime
     updated_at: datetime
 

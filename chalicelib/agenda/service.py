@@ -833,6 +833,8 @@ def to_out(a: Appointment, facts: dict[str, PatientFacts]) -> schemas.Appointmen
         status_history=a.status_history or [],
         reschedules=a.reschedules or [],
         outside_hours=bool(a.outside_hours),
+        source=a.source or "staff",  # type: ignore[arg-type]
+        booking_ref=a.booking_ref,
         created_at=a.created_at,
         updated_at=a.updated_at,
     )
@@ -893,6 +895,8 @@ def _event_payload(a: Appointment) -> dict[str, Any]:
         "cabinet_id": a.cabinet_id,
         "professional_id": a.professional_id,
         "status": a.status,
+        "source": a.source or "staff",
+        **({"booking_ref": a.booking_ref} if a.booking_ref else {}),
     }
 
 
@@ -923,7 +927,16 @@ def _bookable_patient(clinic_id: str, patient_id: str) -> Patient:
 # --- appointments: writes ------------------------------------------------------------------
 
 
-def create(principal: Principal, data: schemas.AppointmentIn) -> schemas.AppointmentOut:
+def create(
+    principal: Principal,
+    data: schemas.AppointmentIn,
+    *,
+    source: str = "staff",
+    booking_ref: str | None = None,
+) -> schemas.AppointmentOut:
+    """Book an appointment. ``source="online"`` is the public booking page, whose principal is
+    a system actor (chalicelib.booking) holding no permission, so it can never override the
+    hours or the past; ``booking_ref`` is what led to it (e.g. ``recall:<id>``)."""
     cid = principal.clinic_id
     patient = _bookable_patient(cid, data.patient_id)
     pro = _professional(cid, data.professional_id)
@@ -949,6 +962,8 @@ def create(principal: Principal, data: schemas.AppointmentIn) -> schemas.Appoint
         ],
         reschedules=[],
         outside_hours=outside,
+        source=None if source == "staff" else source,
+        booking_ref=booking_ref,
         created_at=at,
         created_by=principal.user_id,
         updated_at=at,
@@ -974,6 +989,7 @@ def create(principal: Principal, data: schemas.AppointmentIn) -> schemas.Appoint
                 "patient_id": a.patient_id,
                 "reason": a.reason,
                 **_overridden(past, outside),
+                **({"source": source} if source != "staff" else {}),
             },
         )
         tx.save(entry, condition=AuditEntry.SK.does_not_exist())
@@ -1169,6 +1185,14 @@ def change_status(
 
 def _between(index: Any, attr: Any, pk: str, lo: str, hi: str) -> list[Appointment]:
     return [a for a in index.query(pk, attr.between(lo, hi)) if isinstance(a, Appointment)]
+
+
+def live_between(clinic_id: str, lo: str, hi: str) -> list[Appointment]:
+    """The clinic's live appointments starting from ``lo`` to ``hi`` (UTC ISO): one Query of
+    the clinic time index (GSI4, ADR 0305), whatever the number of cabinets; for the online
+    booking page's slot search."""
+    found = _between(Item.gsi4, Item.GSI4SK, clinic_index(clinic_id), lo, hi)
+    return [a for a in found if a.status not in RELEASING]
 
 
 def _appointments_in(

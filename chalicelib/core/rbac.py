@@ -120,6 +120,10 @@ PERMISSIONS: dict[str, tuple[str, str]] = {
         "Set recall rules and follow-up messages",
         "Configurar reglas de revisión y mensajes de seguimiento",
     ),
+    "booking.manage": (
+        "Switch online booking on or off and set its types",
+        "Activar la reserva online y configurar sus tipos de cita",
+    ),
 }
 
 # Labels of the inner nodes of the tree (first and second segments).
@@ -162,6 +166,7 @@ GROUP_LABELS: dict[str, tuple[str, str]] = {
     "audit": ("Audit log", "Registro de auditoría"),
     "gdpr": ("GDPR", "RGPD"),
     "recalls": ("Recalls and follow-ups", "Revisiones y seguimiento"),
+    "booking": ("Online booking", "Reserva online"),
 }
 
 ROLES = ("admin", "dentist", "hygienist", "assistant", "receptionist")

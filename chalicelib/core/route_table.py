@@ -51,6 +51,7 @@ ROUTER_MODULES = (
     "chalicelib.labs.routes",
     "chalicelib.reports.routes",
     "chalicelib.gdpr.routes",
+    "chalicelib.booking.routes",
     "chalicelib.recalls.routes",
     "chalicelib.verifactu.routes",
     "chalicelib.comms.routes",

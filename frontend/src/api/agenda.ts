@@ -10,6 +10,8 @@ export interface Appointment {
   appointment_id: string; patient_id: string; patient_name: string | null; patient_alerts: Alert[]; professional_id: string; professional_name: string | null
   cabinet_id: string; start: string; end: string; time_zone: string; duration_min: number; reason: string; treatment: string | null
   colour: string | null; notes: string | null; status: ApptStatus; allowed_transitions: ApptStatus[]; outside_hours: boolean
+  /** online: booked by the patient on the public booking page (absent on older answers). */
+  source?: 'staff' | 'online'; booking_ref?: string | null
 }
 export interface TimeRange { start: string; end: string }
 export interface Day { date: string; weekday: string; time_zone: string; closed: boolean; holiday: string | null; hours: TimeRange[]; appointments: Appointment[] }

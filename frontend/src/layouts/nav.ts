@@ -10,7 +10,7 @@ export interface NavItem extends Gated {
 }
 
 /** Any of these opens Settings (one per tab of SettingsView; the router gates the route with it). */
-export const SETTINGS_PERMISSIONS = ['settings.clinic.read', 'settings.staff.read', 'settings.roles.read', 'audit.read', 'verifactu.read', 'verifactu.books.export', 'bridge.devices.manage', 'clinical.templates.write', 'recalls.manage']
+export const SETTINGS_PERMISSIONS = ['settings.clinic.read', 'settings.staff.read', 'settings.roles.read', 'audit.read', 'verifactu.read', 'verifactu.books.export', 'bridge.devices.manage', 'clinical.templates.write', 'recalls.manage', 'booking.manage']
 
 /** A tab of a page of sections (SectionTabs: Settings, Billing); `label` is an i18n key. */
 export interface Section extends Gated { key: string; label: string; icon: string }

@@ -13,6 +13,7 @@ from chalicelib.reports.rebuild import rebuild
 from infra.local.seed import (
     agenda,
     billing,
+    booking,
     bridge,
     charting,
     comms,
@@ -62,6 +63,7 @@ def run(log: Callable[[str], None] = lambda _m: None) -> DemoContext | None:
     # no-shows; after billing, charting and the agenda (it reads their records), then the
     # reminder job once.
     step("recalls", recalls.seed, patient_ids)
+    step("booking", booking.seed, patient_ids)  # online booking on; after every step that books
     step("figures", figures_of_today)  # the dashboard right at start (see below)
     step("bridge", bridge.seed)  # the demo device and captures in the inbox
     log(f"  Demo Bridge device key (Clínica Demo): {context.DEMO_DEVICE_KEY}")

@@ -158,6 +158,8 @@ export const ACTIONS: Words = {
   'recalls.followup.contacted': ['Seguimiento: paciente contactado', 'Follow-up: patient contacted'],
   'recalls.followup.done': ['Seguimiento cerrado', 'Follow-up closed'],
   'recalls.followup.sent': ['Mensaje de seguimiento enviado', 'Follow-up message sent'],
+  'booking.settings.updated': ['Ajustes de reserva online cambiados', 'Online booking settings changed'],
+  'booking.privacy_accepted': ['Aviso de privacidad aceptado al reservar online', 'Privacy notice accepted when booking online'],
 }
 
 /** The entity types the API can filter by (chalicelib audit.entry's entity_type). */
@@ -194,6 +196,7 @@ export const ENTITIES: Words = {
   verifactu_settings: ['Ajustes VERI*FACTU', 'VERI*FACTU settings'],
   verifactu_certificate: ['Certificado AEAT', 'AEAT certificate'],
   verifactu_book: ['Libro de facturas', 'Invoice book'],
+  booking: ['Reserva online', 'Online booking'],
 }
 
 const pick = (w: Words, code: string, l: Locale): string | null => w[code]?.[l === 'en' ? 1 : 0] ?? null
