@@ -14,6 +14,8 @@ interface Rule { rule_id: string; codes: string[] }
 
 test.describe.serial('recalls and follow-ups', () => {
   let pid = ''
+  let link = ''
+  let ruleId = ''
 
   test('desktop, Spanish: a recall due is reminded now, with a booking link, and shows on the record', async ({ page, request }) => {
     await signIn(page, 'admin@demo.clinic')
@@ -44,7 +46,8 @@ test.describe.serial('recalls and follow-ups', () => {
     await expect(page.getByText('Mensaje enviado')).toBeVisible()
     await expect(row.getByTestId('last-sent')).toContainText('Último envío')
 
-    const link = await mailedBookingLink(request, email)
+    link = await mailedBookingLink(request, email)
+    ruleId = checkup.rule_id
     const u = new URL(link)
     expect(u.pathname).toMatch(/^\/api\/v1\/public\/booking\/[0-9A-Z]+$/)
     expect(u.searchParams.get('invite')).toBeTruthy()
@@ -63,6 +66,34 @@ test.describe.serial('recalls and follow-ups', () => {
     await page.goto(`${base()}/followup/recalls`)
     await page.getByTestId(`recall-${pid}`).getByTestId('recall-send').click()
     await expect(page.getByText('Ya se envió un mensaje hoy')).toBeVisible()
+  })
+
+  test('phone: the patient follows the reminder\'s link and books without a code; the recall is booked', async ({ browser, page }) => {
+    expect(link, 'the first test mailed the link').toBeTruthy()
+    const phone = await browser.newContext({ viewport: { width: 390, height: 844 }, locale: 'es-ES', hasTouch: true, isMobile: true })
+    const patient = await phone.newPage()
+    await patient.goto(link)
+    await expect(patient.getByText('Hola, Ramona. Elija su cita.')).toBeVisible()
+    await expectAccessible(patient, 'booking from a recall: types (phone)')
+    await patient.getByRole('link', { name: /Revisión · 30 min/ }).click()
+    await expect(patient.getByRole('heading', { name: /Elija día y hora/ })).toBeVisible()
+    await patient.locator('.slots a').first().click()
+    // the invitation identifies her: no email, no code
+    await expect(patient.getByRole('heading', { name: 'Confirme su cita' })).toBeVisible()
+    await expect(patient.getByLabel('Correo electrónico')).toHaveCount(0)
+    await expectAccessible(patient, 'booking from a recall: confirm (phone)')
+    await patient.getByRole('button', { name: 'Reservar cita' }).click()
+    await expect(patient.getByRole('heading', { name: '¡Cita reservada!' })).toBeVisible()
+    await phone.close()
+
+    await signIn(page, 'admin@demo.clinic')
+    const appts = await apiGet<{ items: { source: string; booking_ref: string | null }[] }>(page, `/patients/${pid}/appointments`)
+    expect(appts.items.some((a) => a.source === 'online' && (a.booking_ref ?? '').startsWith('recall:'))).toBe(true)
+    // the recalls consumer hears appointment.scheduled: the reminders stop
+    await expect(async () => {
+      const r = await apiGet<{ recalls: { rule_id: string; status: string }[] }>(page, `/patients/${pid}/recalls`)
+      expect(r.recalls.find((x) => x.rule_id === ruleId)?.status).toBe('booked')
+    }).toPass({ timeout: 60_000 })
   })
 
   test.describe('at phone width', () => {
