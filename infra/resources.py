@@ -413,6 +413,25 @@ class Resources:
                 grants=("global", "tenant", "events", "kms"),
             ),
             Queue(
+                name="gdpr-erasure",
+                handler="gdpr_erasure:handler",
+                description="GDPR erasure requested -> the patient's data with no duty to keep "
+                "erased now (S3 objects and renditions included), the rest kept blocked until "
+                "its retention ends (ADR 1405)",
+                event_pattern={
+                    "source": [EVENT_SOURCE],
+                    "detail-type": ["gdpr.erasure_requested"],
+                },
+                # One patient per message; resumable (each step recorded as it finishes).
+                batch_size=1,
+                visibility_timeout_s=5400,
+                max_receive_count=5,
+                memory_mb=512,
+                # kms: the notes' sealed text (their search keys); events: appointments
+                # cancelled through the agenda.
+                grants=("global", "tenant", "events", "kms"),
+            ),
+            Queue(
                 name="live",
                 handler="live_push:handler",
                 description="Domain events staff screens show -> the clinic's open WebSocket "
@@ -525,6 +544,17 @@ class Resources:
                 # media: a slot whose file did arrive is left to the worker (HeadObject); a
                 # document's never-completed file is removed.
                 grants=("global", "tenant"),
+            ),
+            Schedule(
+                name="retention",
+                # 03:40 UTC: after midnight everywhere in Spain, before clinics open.
+                expression="cron(40 3 * * ? *)",
+                handler="retention:handler",
+                description="Blocked patients' data whose legal retention ended -> erased "
+                "(expiry-day index since the last run, no scans; ADR 1405)",
+                interval_s=86400,
+                timeout_s=900,
+                grants=("global", "tenant", "events", "kms"),
             ),
             Schedule(
                 name="budget-expiry",

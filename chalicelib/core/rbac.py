@@ -107,6 +107,14 @@ PERMISSIONS: dict[str, tuple[str, str]] = {
     "audit.read": ("View and export the audit log", "Ver y exportar el registro de auditoría"),
     # Admin only by default ("*"): under gdpr.*, not patients.*, which the dentist holds.
     "gdpr.export": ("Export a patient's data (GDPR)", "Exportar los datos de un paciente (RGPD)"),
+    "gdpr.erase": (
+        "Erase a patient's data on request (GDPR)",
+        "Suprimir los datos de un paciente a petición (RGPD)",
+    ),
+    "gdpr.retention": (
+        "Set how long records are kept (GDPR)",
+        "Configurar los plazos de conservación (RGPD)",
+    ),
 }
 
 # Labels of the inner nodes of the tree (first and second segments).
