@@ -148,6 +148,10 @@ export const ACTIONS: Words = {
   'gdpr.export.ready': ['Exportación de datos (RGPD) preparada', 'Data export (GDPR) ready'],
   'gdpr.export.failed': ['Exportación de datos (RGPD) fallida', 'Data export (GDPR) failed'],
   'gdpr.export.downloaded': ['Exportación de datos (RGPD) descargada', 'Data export (GDPR) downloaded'],
+  'gdpr.erasure_requested': ['Supresión de datos (RGPD) solicitada', 'Data erasure (GDPR) requested'],
+  'gdpr.erasure_completed': ['Supresión de datos (RGPD) realizada', 'Data erasure (GDPR) completed'],
+  'gdpr.retention_purged': ['Datos suprimidos al fin de su conservación', 'Data erased at the end of its retention'],
+  'gdpr.retention_updated': ['Plazos de conservación cambiados', 'Retention periods changed'],
 }
 
 /** The entity types the API can filter by (chalicelib audit.entry's entity_type). */
