@@ -17,6 +17,7 @@ from infra.local.seed import (
     charting,
     comms,
     context,
+    gdpr,
     history,
     identity,
     imaging,
@@ -57,6 +58,7 @@ def run(log: Callable[[str], None] = lambda _m: None) -> DemoContext | None:
     step("ortho", ortho.seed, patient_ids)  # orthodontic cases, phases, aligners
     step("inventory", inventory.seed, patient_ids)  # items, movements; materials on the catalog
     step("labs", labs.seed, patient_ids)  # labs and cases in every state
+    step("gdpr", gdpr.seed)  # "Paciente Supresión Demo", to erase (ADR 1405); after the catalog
     step("figures", figures_of_today)  # the dashboard right at start (see below)
     step("bridge", bridge.seed)  # the demo device and captures in the inbox
     log(f"  Demo Bridge device key (Clínica Demo): {context.DEMO_DEVICE_KEY}")
