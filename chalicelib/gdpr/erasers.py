@@ -27,7 +27,8 @@ from dataclasses import dataclass
 from datetime import UTC
 from typing import Any
 
-from chalicelib.core import aws
+from chalicelib.core import aws, rbac
+from chalicelib.core.api import Principal
 from chalicelib.core.config import settings
 from chalicelib.core.db import Item, clinic_pk
 from chalicelib.core.i18n import Text, tr
@@ -170,6 +171,30 @@ def _identity_erase(cid: str, pid: str) -> int:
 # --- agenda ----------------------------------------------------------------------------------
 
 
+@dataclass
+class _Eraser(Principal):
+    """The erasure's own principal (the agenda's audit entries and events name it)."""
+
+    @property
+    def actor(self) -> dict[str, Any]:
+        return {"type": "system", "id": "gdpr-erasure", "name": "GDPR erasure"}
+
+
+def _system(cid: str) -> Principal:
+    from chalicelib.identity.service import get_clinic
+
+    plan = get_clinic(cid).plan or "pro"
+    return _Eraser(
+        user_id="gdpr-erasure",
+        clinic_id=cid,
+        session_id="",
+        role="system",
+        plan=plan,
+        permissions=frozenset(rbac.effective_permissions(["*"], plan)),
+        name="GDPR erasure",
+    )
+
+
 def _appointments(cid: str, pid: str) -> list[Any]:
     from chalicelib.agenda.models import Appointment, patient_index
 
@@ -195,10 +220,8 @@ def _future_erase(cid: str, pid: str) -> int:
     stop), with no notice: the patient's contact details are already gone."""
     from chalicelib.agenda import schemas as agenda_schemas
     from chalicelib.agenda import service as agenda
-    from chalicelib.gdpr.collect import exporter
-    from chalicelib.identity.service import get_clinic
 
-    who = exporter(cid, get_clinic(cid).plan or "pro")
+    who = _system(cid)
     n = 0
     for a in _appointments(cid, pid):
         if _is_future(a):
