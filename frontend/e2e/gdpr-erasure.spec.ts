@@ -69,7 +69,7 @@ test.describe('GDPR erasure of a patient', () => {
       await expect(clinical).toHaveValue(/\d+/)
       await clinical.fill('4')
       await clinical.press('Enter')
-      await expect(page.getByTestId('retention-error')).toContainText('shorter than the law')
+      await expect(page.getByTestId('retention-error')).toContainText('at least 5 years (Ley 41/2002')
       await expectAccessible(page, 'retention settings (phone)')
     })
   })

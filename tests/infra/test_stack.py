@@ -1490,9 +1490,9 @@ def test_tenant_data_role_is_the_bound_of_every_clinic(any_stage: Synth) -> None
     # the versions of objects under the clinics' prefix, which a GDPR erasure needs to delete
     # every version of a patient's files (ADR 1405), bounded by s3:prefix
     actions = actions_of_role(s, role_id)
-    assert not {
-        a for a in actions if "Scan" in a or "List" in a or a.endswith(":*")
-    } - {"s3:ListBucketVersions"}
+    assert not {a for a in actions if "Scan" in a or "List" in a or a.endswith(":*")} - {
+        "s3:ListBucketVersions"
+    }
     versions = by_sid["AnyClinicVersions"]
     assert as_list(versions["Action"]) == ["s3:ListBucketVersions"]
     assert versions["Condition"] == {"StringLike": {"s3:prefix": "clinics/*"}}
