@@ -430,6 +430,25 @@ class Resources:
                 },
             ),
             Queue(
+                name="gdpr-erasure",
+                handler="gdpr_erasure:handler",
+                description="GDPR erasure requested -> the patient's data with no duty to keep "
+                "erased now (S3 objects and renditions included), the rest kept blocked until "
+                "its retention ends (ADR 1405)",
+                event_pattern={
+                    "source": [EVENT_SOURCE],
+                    "detail-type": ["gdpr.erasure_requested"],
+                },
+                # One patient per message; resumable (each step recorded as it finishes).
+                batch_size=1,
+                visibility_timeout_s=5400,
+                max_receive_count=5,
+                memory_mb=512,
+                # kms: the notes' sealed text (their search keys); events: appointments
+                # cancelled through the agenda.
+                grants=("global", "tenant", "events", "kms"),
+            ),
+            Queue(
                 name="live",
                 handler="live_push:handler",
                 description="Domain events staff screens show -> the clinic's open WebSocket "
@@ -554,6 +573,17 @@ class Resources:
                 timeout_s=300,
                 # kms: the message's sealed text; secrets: the booking link's signing key.
                 grants=("global", "tenant", "events", "kms", "secrets", "mail"),
+            ),
+            Schedule(
+                name="retention",
+                # 03:40 UTC: after midnight everywhere in Spain, before clinics open.
+                expression="cron(40 3 * * ? *)",
+                handler="retention:handler",
+                description="Blocked patients' data whose legal retention ended -> erased "
+                "(expiry-day index since the last run, no scans; ADR 1405)",
+                interval_s=86400,
+                timeout_s=900,
+                grants=("global", "tenant", "events", "kms"),
             ),
             Schedule(
                 name="budget-expiry",

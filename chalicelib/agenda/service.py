@@ -921,6 +921,8 @@ def _bookable_patient(clinic_id: str, patient_id: str) -> Patient:
                 "está archivado; recupéralo primero",
             ),
         )
+    if p.blocked:
+        raise patients.blocked_error()
     return p
 
 

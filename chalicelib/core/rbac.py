@@ -124,6 +124,14 @@ PERMISSIONS: dict[str, tuple[str, str]] = {
         "Switch online booking on or off and set its types",
         "Activar la reserva online y configurar sus tipos de cita",
     ),
+    "gdpr.erase": (
+        "Erase a patient's data on request (GDPR)",
+        "Suprimir los datos de un paciente a petición (RGPD)",
+    ),
+    "gdpr.retention": (
+        "Set how long records are kept (GDPR)",
+        "Configurar los plazos de conservación (RGPD)",
+    ),
 }
 
 # Labels of the inner nodes of the tree (first and second segments).

@@ -190,6 +190,15 @@ def clinic_policy(
                 "Resource": f"{media_bucket_arn}/clinics/{clinic_id}/*",
             },
             {
+                # GDPR erasure and retention remove every version of a patient's objects
+                # (ADR 1405): listing them is a bucket action, bounded to the clinic's prefix.
+                "Sid": "ClinicVersions",
+                "Effect": "Allow",
+                "Action": "s3:ListBucketVersions",
+                "Resource": media_bucket_arn,
+                "Condition": {"StringLike": {"s3:prefix": f"clinics/{clinic_id}/*"}},
+            },
+            {
                 "Sid": "ClinicArchive",
                 "Effect": "Allow",
                 "Action": list(ARCHIVE_ACTIONS),
@@ -239,6 +248,13 @@ def role_policy(*, table_arn: str, media_bucket_arn: str, archive_bucket_arn: st
                 "Effect": "Allow",
                 "Action": list(OBJECT_ACTIONS),
                 "Resource": f"{media_bucket_arn}/clinics/*",
+            },
+            {
+                "Sid": "AnyClinicVersions",
+                "Effect": "Allow",
+                "Action": "s3:ListBucketVersions",
+                "Resource": media_bucket_arn,
+                "Condition": {"StringLike": {"s3:prefix": "clinics/*"}},
             },
             {
                 "Sid": "AnyClinicArchive",

@@ -6,12 +6,25 @@
 * ExportRunning: ``C#<cid>`` / ``GDPR#RUN#<pid>``: at most one export of a patient runs at
   a time. Written with the export (``attribute_not_exists`` or past its ``until``), removed
   when the export ends; its TTL and ``until`` free a patient whose worker died.
+
+Erasure and retention (ADR 1405):
+
+* Erasure: ``C#<cid>`` / ``GDPR#ERA#<pid>``: at most one per patient (the request blocks the
+  patient for good). Status, the steps done (resumable), the report (kinds erased and kept,
+  why and until when) and the retention days. Ids and counts only: no PHI.
+* RetentionSettings: ``C#<cid>`` / ``GDPR#RETENTION``: the clinic's periods in years.
+* RetentionDue (global): ``JOB#RETDUE#<YYYY-MM-DD>`` / ``C#<cid>#<pid>#<category>``: what a
+  patient's kept data of one category (clinical, billing) becomes erasable on that day (the
+  day after the period ends). The daily job queries only the days since its last run.
+  Under ``JOB#`` like the other jobs' global items (ADR 0012's global keys).
+* RetentionCursor (global): ``JOB#RETENTION`` / ``CURSOR``: the last day the job finished.
 """
 
 from __future__ import annotations
 
 from pynamodb.attributes import (
     JSONAttribute,
+    ListAttribute,
     NumberAttribute,
     UnicodeAttribute,
     UTCDateTimeAttribute,
@@ -69,3 +82,55 @@ class ExportRunning(Item, discriminator="GdprExportRunning"):
     @staticmethod
     def key(clinic_id: str, patient_id: str) -> tuple[str, str]:
         return clinic_pk(clinic_id), f"GDPR#RUN#{patient_id}"
+
+
+class Erasure(Item, discriminator="GdprErasure"):
+    erasure_id = UnicodeAttribute()
+    patient_id = UnicodeAttribute()
+    # pending | running | done (kept data waiting for its retention) | purged (nothing left)
+    status = UnicodeAttribute(default="pending")
+    reason_code = UnicodeAttribute()  # patient_request | other (free text is not kept: PHI)
+    requested_by = UnicodeAttribute()
+    created_at = UTCDateTimeAttribute()
+    started_at = UTCDateTimeAttribute(null=True)
+    finished_at = UTCDateTimeAttribute(null=True)
+    steps_done = ListAttribute(of=UnicodeAttribute, default=list)
+    # [{kind, category, action: erased|kept|purged, count, until}] (ids and counts only)
+    report = JSONAttribute(default=list)
+    # category -> ISO day its kept data becomes erasable (absent: nothing kept)
+    until = JSONAttribute(default=dict)
+    purged = ListAttribute(of=UnicodeAttribute, default=list)  # categories purged
+    lease_owner = UnicodeAttribute(null=True)
+    lease_until = NumberAttribute(null=True)
+
+    @staticmethod
+    def key(clinic_id: str, patient_id: str) -> tuple[str, str]:
+        return clinic_pk(clinic_id), f"GDPR#ERA#{patient_id}"
+
+
+class RetentionSettings(Item, discriminator="GdprRetention"):
+    periods = JSONAttribute(default=dict)  # {kind: years}
+    updated_at = UTCDateTimeAttribute(null=True)
+    updated_by = UnicodeAttribute(null=True)
+
+    @staticmethod
+    def key(clinic_id: str) -> tuple[str, str]:
+        return clinic_pk(clinic_id), "GDPR#RETENTION"
+
+
+class RetentionDue(Item, discriminator="GdprRetentionDue"):
+    clinic_id = UnicodeAttribute()
+    patient_id = UnicodeAttribute()
+    category = UnicodeAttribute()
+
+    @staticmethod
+    def key(day: str, clinic_id: str, patient_id: str, category: str) -> tuple[str, str]:
+        return f"JOB#RETDUE#{day}", f"C#{clinic_id}#{patient_id}#{category}"
+
+
+class RetentionCursor(Item, discriminator="GdprRetentionCursor"):
+    last_day = UnicodeAttribute()
+
+    @staticmethod
+    def key() -> tuple[str, str]:
+        return "JOB#RETENTION", "CURSOR"

@@ -35,3 +35,64 @@ class ExportOut(BaseModel):
         default=None, description="only from GET of one ready export: a short-lived link"
     )
     download_expires_at: datetime | None = None
+
+
+# --- erasure and retention (ADR 1405) ---------------------------------------------------------
+
+ReasonCode = Literal[
+    "patient_request",  # art. 17.1 a/c: no longer necessary, or the patient objects
+    "consent_withdrawn",  # art. 17.1 b
+    "unlawful",  # art. 17.1 d
+    "legal_obligation",  # art. 17.1 e
+]
+ErasureStatus = Literal["pending", "running", "done", "purged"]
+
+
+class ErasureIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    reason_code: ReasonCode = Field(description="the ground of GDPR art. 17.1 invoked")
+    confirm_name: str = Field(
+        min_length=1, max_length=300, description="the patient's full name, typed to confirm"
+    )
+
+
+class KindRow(BaseModel):
+    kind: str
+    category: Literal["none", "clinical", "billing"]
+    label: str
+    label_es: str
+    count: int
+    action: Literal["erase", "keep", "erased", "kept", "purged"]
+    until: str | None = Field(default=None, description="last day it is kept (ISO date)")
+    basis: str = Field(description="why, in English (the law)")
+    basis_es: str
+
+
+class ErasureOut(BaseModel):
+    erasure_id: str
+    status: ErasureStatus
+    reason_code: ReasonCode
+    created_at: datetime
+    finished_at: datetime | None = None
+    until: dict[str, str] = Field(description="category -> last day its data is kept")
+    report: list[KindRow]
+
+
+class ErasureView(BaseModel):
+    patient_id: str
+    erasure: ErasureOut | None = Field(default=None, description="once requested")
+    preview: list[KindRow] | None = Field(default=None, description="before it is requested")
+
+
+class RetentionIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    clinical: int | None = Field(default=None, ge=0, le=100, description="years")
+    billing: int | None = Field(default=None, ge=0, le=100, description="years")
+
+
+class RetentionOut(BaseModel):
+    periods: dict[str, int]
+    minimums: dict[str, int]
+    updated_at: datetime | None = None

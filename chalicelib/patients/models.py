@@ -54,6 +54,10 @@ class Patient(Item, discriminator="Patient"):
     medical_updated_by = UnicodeAttribute(null=True)
     archived = BooleanAttribute(default=False)
     archived_at = UTCDateTimeAttribute(null=True)
+    # Blocked by a GDPR erasure request (LOPDGDD art. 32, ADR 1405): kept only for the legal
+    # retention, out of lists, search and the agenda's names; no new bookings or edits.
+    blocked = BooleanAttribute(default=False)
+    blocked_at = UTCDateTimeAttribute(null=True)
     created_at = UTCDateTimeAttribute()
     updated_at = UTCDateTimeAttribute()
     version = NumberAttribute(default=1)

@@ -255,6 +255,8 @@ class PatientOut(BaseModel):
     has_medical_history: bool
     archived: bool
     archived_at: datetime | None
+    blocked: bool = Field(default=False, description="blocked by a GDPR erasure request (ADR 1405)")
+    blocked_at: datetime | None = None
     created_at: datetime
     updated_at: datetime
 

@@ -83,9 +83,35 @@ def full_name(p: Patient) -> str:
     return " ".join(n for n in (p.first_name, p.last_name, p.second_last_name) if n)
 
 
+BLOCKED_NAME = "Paciente bloqueado (RGPD)"
+"""What lists, the agenda and the reports show instead of a blocked patient's name (ADR 1405)."""
+
+
 def display_name(p: Patient) -> str:
-    """How the agenda shows a patient: 'Nombre Apellido'."""
+    """How the agenda shows a patient: 'Nombre Apellido' (never a blocked patient's name)."""
+    if p.blocked:
+        return BLOCKED_NAME
     return f"{p.first_name} {p.last_name}"
+
+
+def blocked_error() -> Conflict:
+    return Conflict(
+        tr(
+            "This patient is blocked by a GDPR erasure request: their record is kept only as "
+            "the law requires and cannot be booked, edited or messaged.",
+            "Este paciente está bloqueado por una solicitud de supresión (RGPD): su ficha se "
+            "conserva solo por obligación legal y no admite citas, cambios ni mensajes.",
+        ),
+        code="PATIENT_BLOCKED",
+    )
+
+
+def load_active(clinic_id: str, patient_id: str) -> Patient:
+    """The patient, or 404; 409 ``PATIENT_BLOCKED`` when an erasure request blocked them."""
+    p = load(clinic_id, patient_id)
+    if p.blocked:
+        raise blocked_error()
+    return p
 
 
 def _open(clinic_id: str, sealed: str | None) -> str | None:
@@ -147,6 +173,8 @@ def to_out(clinic_id: str, p: Patient) -> schemas.PatientOut:
         has_medical_history=bool(p.medical_sealed),
         archived=bool(p.archived),
         archived_at=p.archived_at,
+        blocked=bool(p.blocked),
+        blocked_at=p.blocked_at,
         created_at=p.created_at,
         updated_at=p.updated_at,
         **v,
@@ -327,7 +355,7 @@ def update(
     principal: Principal, patient_id: str, data: schemas.PatientUpdate
 ) -> schemas.PatientOut:
     cid = principal.clinic_id
-    p = load(cid, patient_id)
+    p = load_active(cid, patient_id)
     before = _values(cid, p)
     sent = data.model_dump(mode="json", include=data.model_fields_set)
     after = {**before, **sent}
@@ -531,6 +559,7 @@ def search_patients(principal: Principal, q: schemas.PatientSearch) -> Page:
         )
         patients = [p for p in result if isinstance(p, Patient)]
         cursor = encode_cursor(result.last_evaluated_key)
+    patients = [p for p in patients if not p.blocked]  # ADR 1405: blocked, never listed
     if not q.include_archived:
         patients = [p for p in patients if not p.archived]
     return Page([to_summary(cid, p) for p in patients], cursor)

@@ -49,12 +49,14 @@ def record(event_type: str, detail: dict[str, Any]) -> str:
         )
         return "skipped"
     try:
-        Patient.get(*Patient.key(clinic_id, patient_id))
+        p = Patient.get(*Patient.key(clinic_id, patient_id))
     except DoesNotExist:
         logger.warning(
             "timeline: no such patient in the event's clinic",
             extra={"event_id": event_id, "event_type": event_type},
         )
+        return "skipped"
+    if p.blocked:  # an erasure request erased the timeline; nothing new is added (ADR 1405)
         return "skipped"
     actor = detail.get("actor") if isinstance(detail.get("actor"), dict) else None
     entry = TimelineEntry(

@@ -149,7 +149,8 @@ def dynamodb_checks(
 def s3_check(method: str, bucket: str, key: str, query: Mapping[str, Any]) -> tuple[str, str]:
     """``(action, resource ARN)`` of an S3 request."""
     if not key:
-        return ("s3:ListBucket" if method in ("GET", "HEAD") else f"s3:{method}Bucket"), (
+        listing = "s3:ListBucketVersions" if "versions" in query else "s3:ListBucket"
+        return (listing if method in ("GET", "HEAD") else f"s3:{method}Bucket"), (
             f"arn:aws:s3:::{bucket}"
         )
     tagging = "tagging" in query
@@ -253,7 +254,11 @@ def apply() -> None:
                 if bucket_level and form is not None and form.get("key"):
                     key = str(form.get("key"))  # a presigned POST names its key in the form
                 action, arn = s3_check(request.method, bucket, key, query)
-                if not allowed(policy, action, arn, {}):
+                # A listing is authorised with its prefix (``s3:prefix``), as AWS does.
+                context = (
+                    {"s3:prefix": list(query["prefix"])} if not key and "prefix" in query else {}
+                )
+                if not allowed(policy, action, arn, context):
                     raise S3AccessDeniedError()
                 if (
                     request.method in ("GET", "HEAD")

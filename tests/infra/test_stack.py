@@ -1486,9 +1486,16 @@ def test_tenant_data_role_is_the_bound_of_every_clinic(any_stage: Synth) -> None
     # the archive is read only: the submission job alone writes it, with its own role
     assert set(as_list(archive["Action"])) == set(scoping.ARCHIVE_ACTIONS)
     assert not {a for a in scoping.ARCHIVE_ACTIONS if "Put" in a or "Delete" in a}
-    # never a Scan, a listing, or anything but data and its key
+    # never a Scan, a listing, or anything but data and its key; the one exception is listing
+    # the versions of objects under the clinics' prefix, which a GDPR erasure needs to delete
+    # every version of a patient's files (ADR 1405), bounded by s3:prefix
     actions = actions_of_role(s, role_id)
-    assert not {a for a in actions if "Scan" in a or "List" in a or a.endswith(":*")}
+    assert not {a for a in actions if "Scan" in a or "List" in a or a.endswith(":*")} - {
+        "s3:ListBucketVersions"
+    }
+    versions = by_sid["AnyClinicVersions"]
+    assert as_list(versions["Action"]) == ["s3:ListBucketVersions"]
+    assert versions["Condition"] == {"StringLike": {"s3:prefix": "clinics/*"}}
     assert {a.split(":")[0] for a in actions} == {"dynamodb", "s3", "kms"}
     kms = next(st for st in sts if "kms:Decrypt" in as_list(st["Action"]))
     assert (

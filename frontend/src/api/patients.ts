@@ -19,6 +19,8 @@ export interface PatientOut extends PatientSummary {
   language: string; emergency_contact: Emergency | null; legal_guardian: Guardian | null; has_medical_history: boolean
   insurer?: Insurer | null
   archived_at: string | null; created_at: string; updated_at: string
+  /** Blocked by a GDPR erasure request (ADR 1405). */
+  blocked?: boolean; blocked_at?: string | null
 }
 export interface MedicalHistory {
   allergies: { substance: string; severity: 'mild' | 'moderate' | 'severe' | 'anaphylaxis'; reaction?: string | null }[]

@@ -1057,6 +1057,24 @@ const en: typeof es = {
   },
 
   recalls,
+  erasure: {
+    menu: 'Erasure request', title: 'Right to erasure (GDPR)',
+    intro: 'This is what will happen to the data of {name}: what no law obliges the clinic to keep is erased now; the clinical record and invoices are kept blocked (nobody uses them; only for judges and authorities) until their legal period ends, and are then erased automatically.',
+    willErase: 'Erased now', willKeep: 'Kept, blocked', erased: 'Erased', keptNow: 'Kept, blocked',
+    until: 'until {date}', next: 'Continue', reason: 'Reason for the request',
+    reasons: { patient_request: 'The patient asks (no longer needed / objects)', consent_withdrawn: 'Consent withdrawn', unlawful: 'Unlawful processing', legal_obligation: 'Legal obligation' },
+    typeName: "To confirm, type the patient's full name: {name}", irreversible: 'This cannot be undone: the patient disappears from lists, search and the agenda, and can no longer be booked or messaged.',
+    confirm: 'Erase data', working: 'Erasing the data…',
+    status: { pending: 'Queued', running: 'In progress', done: 'Erasure done', purged: 'Erasure complete: nothing is left' },
+    blocked: 'Blocked by an erasure request', blockedText: 'Their data is kept only because the law requires it: not in lists or search, no bookings, edits or messages.',
+  },
+  retention: {
+    tab: 'Data protection', title: 'Retention periods',
+    intro: 'How long the data of a patient who asked for erasure is kept blocked. Never less than the law requires; your autonomous community may require more for clinical records.',
+    kinds: { clinical: 'Clinical records (years from the last episode)', billing: 'Invoices and accounting (years from the year end)' },
+    laws: { clinical: 'At least {n} years (Ley 41/2002, art. 17.1)', billing: 'At least {n} years (Código de Comercio, art. 30)' },
+    saved: 'Periods saved', job: 'Every night the data whose period has ended is erased.',
+  },
 
   notFound: { title: 'Page not found', text: 'The address does not exist or you have no access.', home: 'Go home' },
 }

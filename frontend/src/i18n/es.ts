@@ -1055,6 +1055,24 @@ export default {
   },
 
   recalls,
+  erasure: {
+    menu: 'Derecho de supresión', title: 'Derecho de supresión (RGPD)',
+    intro: 'Esto es lo que pasará con los datos de {name}: lo que ninguna ley obliga a conservar se suprime ahora; la historia clínica y las facturas se conservan bloqueadas (nadie las usa; solo a disposición de jueces y autoridades) hasta que termine su plazo legal, y entonces se suprimen solas.',
+    willErase: 'Se suprime ahora', willKeep: 'Se conserva bloqueado', erased: 'Suprimido', keptNow: 'Conservado bloqueado',
+    until: 'hasta el {date}', next: 'Continuar', reason: 'Motivo de la solicitud',
+    reasons: { patient_request: 'El paciente lo pide (ya no es necesario / se opone)', consent_withdrawn: 'Retira su consentimiento', unlawful: 'Tratamiento ilícito', legal_obligation: 'Obligación legal' },
+    typeName: 'Para confirmar, escribe el nombre completo del paciente: {name}', irreversible: 'No se puede deshacer: el paciente desaparece de listas, búsquedas y agenda, y no admitirá citas ni mensajes.',
+    confirm: 'Suprimir datos', working: 'Suprimiendo los datos…',
+    status: { pending: 'En cola', running: 'En curso', done: 'Supresión realizada', purged: 'Supresión completa: no queda nada' },
+    blocked: 'Bloqueado por solicitud de supresión', blockedText: 'Sus datos se conservan solo por obligación legal: no aparece en listas ni búsquedas y no admite citas, cambios ni mensajes.',
+  },
+  retention: {
+    tab: 'Protección de datos', title: 'Plazos de conservación',
+    intro: 'Cuánto tiempo se conservan bloqueados los datos de un paciente que pidió la supresión. Nunca menos de lo que exige la ley; tu comunidad autónoma puede exigir más para la historia clínica.',
+    kinds: { clinical: 'Historia clínica (años desde el último episodio)', billing: 'Facturas y contabilidad (años desde el cierre del ejercicio)' },
+    laws: { clinical: 'Mínimo {n} años (Ley 41/2002, art. 17.1)', billing: 'Mínimo {n} años (Código de Comercio, art. 30)' },
+    saved: 'Plazos guardados', job: 'Cada noche se suprimen los datos cuyo plazo ha terminado.',
+  },
 
   notFound: { title: 'Página no encontrada', text: 'La dirección no existe o no tienes acceso.', home: 'Ir al inicio' },
 }

@@ -18,6 +18,7 @@ from infra.local.seed import (
     charting,
     comms,
     context,
+    gdpr,
     history,
     identity,
     imaging,
@@ -59,6 +60,7 @@ def run(log: Callable[[str], None] = lambda _m: None) -> DemoContext | None:
     step("ortho", ortho.seed, patient_ids)  # orthodontic cases, phases, aligners
     step("inventory", inventory.seed, patient_ids)  # items, movements; materials on the catalog
     step("labs", labs.seed, patient_ids)  # labs and cases in every state
+    step("gdpr", gdpr.seed)  # "Paciente Supresión Demo", to erase (ADR 1405); after the catalog
     # Recall rules, recalls due/overdue/booked, unanswered budgets, unscheduled treatment and
     # no-shows; after billing, charting and the agenda (it reads their records), then the
     # reminder job once.

@@ -160,6 +160,10 @@ export const ACTIONS: Words = {
   'recalls.followup.sent': ['Mensaje de seguimiento enviado', 'Follow-up message sent'],
   'booking.settings.updated': ['Ajustes de reserva online cambiados', 'Online booking settings changed'],
   'booking.privacy_accepted': ['Aviso de privacidad aceptado al reservar online', 'Privacy notice accepted when booking online'],
+  'gdpr.erasure_requested': ['Supresión de datos (RGPD) solicitada', 'Data erasure (GDPR) requested'],
+  'gdpr.erasure_completed': ['Supresión de datos (RGPD) realizada', 'Data erasure (GDPR) completed'],
+  'gdpr.retention_purged': ['Datos suprimidos al fin de su conservación', 'Data erased at the end of its retention'],
+  'gdpr.retention_updated': ['Plazos de conservación cambiados', 'Retention periods changed'],
 }
 
 /** The entity types the API can filter by (chalicelib audit.entry's entity_type). */

@@ -1,0 +1,39 @@
+import { afterEach, describe, expect, it, vi } from 'vitest'
+import { flushPromises } from '@vue/test-utils'
+import RetentionSettings from './RetentionSettings.vue'
+import { mountAt } from '@/test/setup'
+
+afterEach(() => vi.unstubAllGlobals())
+
+const json = (data: unknown, status = 200, message: string | null = null) =>
+  new Response(JSON.stringify({ data, message }), { status, headers: { 'Content-Type': 'application/json' } })
+
+describe('the retention settings', () => {
+  it('shows the periods with their legal minimums, saves and shows a refusal', async () => {
+    const sent: unknown[] = []
+    vi.stubGlobal('fetch', vi.fn(async (_input: string, init?: RequestInit) => {
+      if (init?.method === 'PUT') {
+        const body = JSON.parse(String(init.body))
+        sent.push(body)
+        if (body.clinical < 5) return json(null, 422, 'Un plazo de conservación no puede ser más corto que el legal')
+        return json({ periods: body, minimums: { clinical: 5, billing: 6 }, updated_at: null })
+      }
+      return json({ periods: { clinical: 5, billing: 6 }, minimums: { clinical: 5, billing: 6 }, updated_at: null })
+    }))
+    const { wrapper } = await mountAt(RetentionSettings, '/settings/data-protection', [])
+    await flushPromises()
+    const clinical = wrapper.get('[data-testid="retention-clinical"]')
+    expect((clinical.element as HTMLInputElement).value).toBe('5')
+    expect(wrapper.text()).toContain('Ley 41/2002')
+    expect(wrapper.text()).toContain('Código de Comercio')
+    await clinical.setValue('15')
+    await wrapper.get('form').trigger('submit')
+    await flushPromises()
+    expect(sent[0]).toEqual({ clinical: 15, billing: 6 })
+    expect(wrapper.find('[data-testid="retention-saved"]').exists()).toBe(true)
+    await clinical.setValue('3')
+    await wrapper.get('form').trigger('submit')
+    await flushPromises()
+    expect(wrapper.get('[data-testid="retention-error"]').text()).toContain('más corto')
+  })
+})
