@@ -343,7 +343,7 @@ def _patient_by_email(clinic_id: str, email: str) -> str | None:
         i.patient_id
         for i in PatientIndex.query(clinic_pk(clinic_id), PatientIndex.SK.startswith(prefix))
     ]
-    live = [p for p in patients.load_many(clinic_id, ids).values() if not p.archived]
+    live = [p for p in patients.load_many(clinic_id, ids).values() if not (p.archived or p.blocked)]
     return live[0].patient_id if len(live) == 1 else None
 
 
@@ -420,7 +420,7 @@ def from_invite(ctx: Context, token: str) -> Who:
         p = Patient.get(*Patient.key(ctx.clinic_id, claims.subject_id))
     except DoesNotExist as exc:
         raise InvalidLink("tampered") from exc
-    if p.archived:
+    if p.archived or p.blocked:  # blocked: a GDPR erasure request (ADR 1405)
         raise InvalidLink("expired")
     return Who(p.patient_id, ref_ok=True)
 

@@ -365,8 +365,12 @@ def whatsapp_number(clinic_id: str, p: Patient) -> str | None:
 def route_for(
     clinic_id: str, p: Patient, channels: list[str] | None = None
 ) -> tuple[Route | None, str]:
-    """Where to reach the patient (only by ``channels`` when given), or None and why not."""
+    """Where to reach the patient (only by ``channels`` when given), or None and why not. A
+    patient blocked by a GDPR erasure request is reached by nothing (ADR 1405)."""
     from chalicelib.comms import whatsapp  # noqa: PLC0415
+
+    if p.blocked:
+        return None, "blocked"
 
     order = ["whatsapp", "email"] if p.preferred_channel == "whatsapp" else ["email", "whatsapp"]
     if channels is not None:

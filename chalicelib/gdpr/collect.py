@@ -351,6 +351,22 @@ def comms_section(c: Context) -> None:
     c.counts["consents"] = len(consents)
 
 
+def recalls_section(c: Context) -> None:
+    from chalicelib.recalls import followups
+
+    view = followups.patient_view(c.who, c.patient_id, c.lang)
+    c.archive.add_json(
+        "recalls.json",
+        {"recalls": dump(view.recalls), "followups": dump(view.followups)},
+        what=tr(
+            "Recalls (periodic check-ups) and follow-ups, with the reminders sent",
+            "Revisiones periódicas y seguimientos, con los recordatorios enviados",
+        ),
+        section="recalls",
+    )
+    c.counts["recalls"] = len(view.recalls) + len(view.followups)
+
+
 def timeline_section(c: Context) -> None:
     from chalicelib.timeline import schemas as timeline_schemas
     from chalicelib.timeline import service as timeline
@@ -479,6 +495,7 @@ SECTIONS: tuple[Callable[[Context], Any], ...] = (
     ortho_labs_section,
     billing_section,
     comms_section,
+    recalls_section,
     timeline_section,
     files_section,
 )

@@ -485,6 +485,24 @@ ERASERS: list[Eraser] = [
         tr("Data exports (ZIP files)", "Exportaciones de datos (archivos ZIP)"),
         *_counted(_exports, _exports_erase),
     ),
+    Eraser(
+        "recalls",
+        "none",
+        tr(
+            "Recalls and follow-ups (with the front desk's notes)",
+            "Revisiones periódicas y seguimientos (con las notas de recepción)",
+        ),
+        *_simple(lambda c, p: _pat(c, p, "RECALL") + _pat(c, p, "FU")),
+    ),
+    Eraser(
+        "online_booking",
+        "none",
+        tr(
+            "Online booking: the privacy notice accepted when booking",
+            "Reserva online: el aviso de privacidad aceptado al reservar",
+        ),
+        *_simple(lambda c, p: list(_under(c, f"BOOKING#PRIVACY#{p}"))),
+    ),
     # -- historia clínica: blocked, erased when the clinical retention ends --
     Eraser(
         "past_appointments",

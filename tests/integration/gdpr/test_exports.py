@@ -132,8 +132,13 @@ def test_the_zip_holds_the_patients_data_indexed_and_nothing_of_others(
     pid = fill(api, clinic, "Lucía")
     other = fill(api, clinic, "Zacarías")  # same clinic, another patient
     fill(api, other_clinic, "Otilia")  # another clinic
+    rules = api.get("/recalls/rules", token=clinic.admin_token).json()["data"]
+    rule = next(r["rule_id"] for r in rules if "REV" in r["codes"])
+    r = api.put(f"/patients/{pid}/recalls/{rule}", {"due": "2030-01-15"}, token=clinic.admin_token)
+    assert r.status == 200, r.body
     e = build(api, clinic, pid, published)
     assert e["status"] == "ready", e
+    assert e["sections"]["recalls"] == 1
     assert e["download_url"] and e["size"] > 0
     assert e["sections"]["documents"] == 1 and e["sections"]["budgets"] == 1
     zf = open_zip(e["download_url"])
@@ -165,6 +170,7 @@ def test_the_zip_holds_the_patients_data_indexed_and_nothing_of_others(
         "documents/documents.json",
         "images/images.json",
         "timeline.json",
+        "recalls.json",
     ):
         assert expected in names, expected
     # every file parses
@@ -180,6 +186,8 @@ def test_the_zip_holds_the_patients_data_indexed_and_nothing_of_others(
     assert patient["patient_id"] == pid and patient["first_name"] == "Lucía"
     medical = json.loads(zf.read("medical-history.json"))
     assert medical["history"]["allergies"][0]["substance"] == "Penicilina"
+    recalls = json.loads(zf.read("recalls.json"))
+    assert [(x["rule_id"], x["due"]) for x in recalls["recalls"]] == [(rule, "2030-01-15")]
     notes = json.loads(zf.read("clinical/clinical-notes.json"))
     assert [n["patient_id"] for n in notes] == [pid]
     (doc,) = json.loads(zf.read("documents/documents.json"))
