@@ -426,7 +426,10 @@ class Client:
         if token:
             h["Authorization"] = f"Bearer {token}"
         h.update(headers or {})
-        data = json.dumps(body).encode() if body is not None else None
+        # bytes are sent as they are (a public page's form post, with its own Content-Type)
+        data = (
+            body if isinstance(body, bytes) else None if body is None else json.dumps(body).encode()
+        )
         url = path if path.startswith(PREFIX) else PREFIX + path
         r = dispatch_api(self.gateway, method, url, h, data)
         return Resp(r.status, r.body)
@@ -915,6 +918,55 @@ class Ctx:
 
     def put(self, path: str, body: Any = None) -> Any:
         return _ok(self.api.call("PUT", path, body, self.token), path)
+
+    def named_patient(self) -> tuple[str, str]:
+        """(patient_id, full name) of a new patient: an erasure is confirmed by the name."""
+        self.n += 1
+        body = patient_body(900000 + self.n, random.Random(self.n))
+        name = " ".join(body[k] for k in ("first_name", "last_name", "second_last_name"))
+        return self.post("/patients", body)["patient_id"], name
+
+    def online_booking(self) -> str:
+        """The type id of the clinic's online booking, switched on the first time: one
+        30-minute type with the admin in the first cabinet, bookable from now on."""
+        if "booking_type" not in self.c.ids:
+            body = {
+                "enabled": True,
+                "min_notice_hours": 0,
+                "types": [
+                    {
+                        "name_es": "Revisión",
+                        "name_en": "Check-up",
+                        "duration_min": 30,
+                        "professional_ids": [self.c.admin_id],
+                        "cabinet_ids": [self.c.ids["cabinet_id"]],
+                        "reason": "Revisión",
+                    }
+                ],
+            }
+            self.c.ids["booking_type"] = self.put("/booking/settings", body)["types"][0]["type_id"]
+        return self.c.ids["booking_type"]
+
+    def booking_form(self) -> bytes:
+        """The public page's form that books the first free slot it offers, as an invited
+        patient (the invitation a recall mails: no code step)."""
+        from urllib.parse import parse_qs, unquote, urlencode, urlsplit
+
+        from chalicelib.booking import invites
+
+        tid = self.online_booking()
+        page = self.api.call("GET", f"/public/booking/{self.c.clinic_id}?type={tid}").body
+        found = re.search(r"start=([0-9T:%A-F-]{16,20})", page.decode())
+        assert found, "the booking page offered no free slot"
+        url = invites.invite_url(self.c.clinic_id, self.patient())
+        form = {
+            "step": "book",
+            "type": tid,
+            "start": unquote(found.group(1)),
+            "invite": parse_qs(urlsplit(url).query)["invite"][0],
+            "lang": "es",
+        }
+        return urlencode(form).encode()
 
     def recall_rule(self) -> str:
         body = {"name_es": f"Revisión {self.n}", "codes": ["REV"], "interval_months": 6}
@@ -1416,6 +1468,22 @@ def specs() -> dict[str, Callable[[Ctx], Case]]:
         # BatchGetItem, which a day without appointments skips.
         "GET /agenda/day": lambda x: Case(f"/agenda/day?date={_workday()}"),
         "GET /agenda/week": lambda x: Case(f"/agenda/week?start={_workday()}"),
+        "POST /patients/{patient_id}/erasure": lambda x: (
+            lambda pn: Case(
+                f"/patients/{pn[0]}/erasure",
+                {"reason_code": "patient_request", "confirm_name": pn[1]},
+            )
+        )(x.named_patient()),
+        # The week of free slots of a type: the slot search (hours, holidays, one GSI4 Query).
+        "GET /public/booking/{clinic_id}": lambda x: Case(
+            f"/public/booking/{x.c.clinic_id}?type={x.online_booking()}", auth=None
+        ),
+        "POST /public/booking/{clinic_id}": lambda x: Case(
+            f"/public/booking/{x.c.clinic_id}",
+            x.booking_form(),
+            auth=None,
+            headers={"Content-Type": "application/x-www-form-urlencoded"},
+        ),
         "POST /recalls/rules": lambda x: Case(
             "/recalls/rules", {"name_es": "Limpieza", "codes": ["LIMP"], "interval_months": 6}
         ),
