@@ -955,7 +955,7 @@ class Ctx:
         from chalicelib.booking import invites
 
         tid = self.online_booking()
-        page = self.api.call("GET", f"/public/booking/{self.c.clinic_id}?type={tid}").body
+        page = self.api.call("GET", f"/public/booking/{self.c.clinic_id}?{_free_week(tid)}").body
         found = re.search(r"start=([0-9T:%A-F-]{16,20})", page.decode())
         assert found, "the booking page offered no free slot"
         url = invites.invite_url(self.c.clinic_id, self.patient())
@@ -1425,6 +1425,12 @@ def _last_month() -> str:
     return f"from={datetime.now(UTC).date() - timedelta(days=30)}&to={_today()}"
 
 
+def _free_week(type_id: str) -> str:
+    """The booking page's query for a type's week after the seeded history (whose last week
+    books the professional's whole day)."""
+    return f"type={type_id}&week={datetime.now(UTC).date() + timedelta(days=14)}"
+
+
 def _workday() -> date:
     """Today, or the next Monday on a weekend (seeding books working days only)."""
     day = datetime.now(UTC).date()
@@ -1476,7 +1482,7 @@ def specs() -> dict[str, Callable[[Ctx], Case]]:
         )(x.named_patient()),
         # The week of free slots of a type: the slot search (hours, holidays, one GSI4 Query).
         "GET /public/booking/{clinic_id}": lambda x: Case(
-            f"/public/booking/{x.c.clinic_id}?type={x.online_booking()}", auth=None
+            f"/public/booking/{x.c.clinic_id}?{_free_week(x.online_booking())}", auth=None
         ),
         "POST /public/booking/{clinic_id}": lambda x: Case(
             f"/public/booking/{x.c.clinic_id}",
