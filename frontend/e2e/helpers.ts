@@ -79,13 +79,19 @@ export async function expectAccessible(page: Page, label: string, opts: { allRul
     page
       .locator(`css=${target}`)
       .first()
-      .evaluate((el) => {
-        for (let e: Element | null = el; e; e = e.parentElement) {
-          if (/-(enter|leave)-(active|from|to)\b/.test(String(e.className))) return true
-          if (e.getAnimations().some((a) => a.playState === 'running')) return true
-        }
-        return false
-      })
+      .evaluate(
+        (el) => {
+          for (let e: Element | null = el; e; e = e.parentElement) {
+            if (/-(enter|leave)-(active|from|to)\b/.test(String(e.className))) return true
+            if (e.getAnimations().some((a) => a.playState === 'running')) return true
+          }
+          return false
+        },
+        undefined,
+        // A locator waits for its element: one already gone (a toast on its way out) would
+        // hold the test until its timeout instead of counting as moving.
+        { timeout: 2_000 },
+      )
       .catch(() => true) // gone already: it was on its way out
   const transient = async () => {
     for (const v of violations) for (const n of v.nodes) if (await moving(n.target.join(' '))) return true
@@ -102,7 +108,7 @@ export async function expectAccessible(page: Page, label: string, opts: { allRul
     const nodes = []
     for (const n of v.nodes) {
       const target = n.target.join(' ')
-      const excused = known.length > 0 && (await page.locator(`css=${target}`).first().evaluate((el, sels) => sels.some((s) => el.matches(s)), known).catch(() => false))
+      const excused = known.length > 0 && (await page.locator(`css=${target}`).first().evaluate((el, sels) => sels.some((s) => el.matches(s)), known, { timeout: 2_000 }).catch(() => false))
       if (!excused) nodes.push(target)
     }
     if (nodes.length) found.push(`${v.id} (${v.impact}): ${v.help} → ${nodes.join(' | ')}`)
