@@ -400,7 +400,8 @@ def _purge_clinic_messages(cid: str, years: int, at: datetime) -> int:
 
     cutoff = messages_cutoff(cid, years, at)
     bound = ulid_floor(cutoff)
-    deleted, patients, more = 0, set(), False
+    deleted, more = 0, False
+    patients: set[str] = set()
     start: dict[str, Any] | None = None
     while True:
         it = Message.gsi2.query(
