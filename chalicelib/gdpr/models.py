@@ -18,6 +18,9 @@ Erasure and retention (ADR 1405):
   day after the period ends). The daily job queries only the days since its last run.
   Under ``JOB#`` like the other jobs' global items (ADR 0012's global keys).
 * RetentionCursor (global): ``JOB#RETENTION`` / ``CURSOR``: the last day the job finished.
+* MessageRetention (global): ``JOB#RETMSG`` / ``C#<cid>``: a clinic that keeps patient messages
+  for a number of years (written and deleted with its settings), so the job finds the clinics
+  with a messages period by one Query, never a Scan.
 """
 
 from __future__ import annotations
@@ -134,3 +137,16 @@ class RetentionCursor(Item, discriminator="GdprRetentionCursor"):
     @staticmethod
     def key() -> tuple[str, str]:
         return "JOB#RETENTION", "CURSOR"
+
+
+class MessageRetention(Item, discriminator="GdprMessageRetention"):
+    clinic_id = UnicodeAttribute()
+    years = NumberAttribute()
+
+    @staticmethod
+    def key(clinic_id: str) -> tuple[str, str]:
+        return MessageRetention.pk(), f"C#{clinic_id}"
+
+    @staticmethod
+    def pk() -> str:
+        return "JOB#RETMSG"

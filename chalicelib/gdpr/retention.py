@@ -13,23 +13,40 @@
   run (its cursor ``JOB#RETENTION``), so its cost grows with what expires, not with the data.
   A period lengthened since is honoured: the entry moves to the new day. A shortened one
   applies from the day already written (never earlier than the law allows).
+* **Messages** (every patient, not only the blocked ones): an optional period in years (1-20;
+  none by default: kept until the patient's record goes). Communications are not part of the
+  historia clínica, so no law sets a minimum; minimisation (GDPR art. 5.1.e) favours one. A
+  clinic with a period has a global item ``JOB#RETMSG`` / ``C#<cid>`` (written and deleted
+  with its settings, in one transaction), so the job finds those clinics by one Query. Per
+  clinic the job reads, with the clinic's credentials, the messages whose ULID is below the
+  cutoff (``GSI2 C#<cid>#MSG``, oldest first, pages of 100, at most 1,000 a run; the rest the
+  next run) and deletes them with what hangs on them (the WhatsApp ``WAMID#`` reference, a
+  conversation whose last activity is older than the cutoff): its cost grows with what expires.
 """
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, timedelta
+import hashlib
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
 from pynamodb.exceptions import DoesNotExist
 
 from chalicelib.core import audit, events, scoping
 from chalicelib.core.api import Principal
-from chalicelib.core.errors import Unprocessable
+from chalicelib.core.db import Item, transaction
+from chalicelib.core.errors import NotFound, Unprocessable
 from chalicelib.core.i18n import tr
-from chalicelib.core.ids import now
+from chalicelib.core.ids import now, ulid_floor
 from chalicelib.core.observability import logger
 from chalicelib.gdpr import schemas
-from chalicelib.gdpr.models import Erasure, RetentionCursor, RetentionDue, RetentionSettings
+from chalicelib.gdpr.models import (
+    Erasure,
+    MessageRetention,
+    RetentionCursor,
+    RetentionDue,
+    RetentionSettings,
+)
 
 MINIMUM = {"clinical": 5, "billing": 6}
 """Legal minimums in years: Ley 41/2002 art. 17.1; Código de Comercio art. 30."""
@@ -37,6 +54,12 @@ DEFAULTS = dict(MINIMUM)
 MAXIMUM_YEARS = 100
 MAX_DAYS_PER_RUN = 400
 """Days one run catches up (a job stopped for longer resumes from its cursor next run)."""
+MESSAGES_RANGE = {"min": 1, "max": 20}
+"""Allowed messages period in years (no legal minimum: communications are not the historia
+clínica)."""
+MESSAGES_PAGE = 100
+MAX_MESSAGES_PER_RUN = 1000
+"""Messages one run deletes per clinic; the rest go the next run (oldest first)."""
 
 SYSTEM = {"type": "system", "id": "gdpr-retention", "name": "GDPR retention"}
 
@@ -57,11 +80,20 @@ def periods(clinic_id: str) -> dict[str, int]:
     return {k: max(MINIMUM[k], got.get(k, DEFAULTS[k])) for k in DEFAULTS}
 
 
+def messages_years(clinic_id: str) -> int | None:
+    """Years a patient's messages are kept; None: until the patient's record goes."""
+    s = _settings(clinic_id)
+    v = ((s.periods or {}) if s else {}).get("messages")
+    return int(v) if v is not None else None
+
+
 def _out(clinic_id: str) -> schemas.RetentionOut:
     s = _settings(clinic_id)
     return schemas.RetentionOut(
         periods=periods(clinic_id),
         minimums=dict(MINIMUM),
+        messages=messages_years(clinic_id),
+        messages_range=dict(MESSAGES_RANGE),
         updated_at=s.updated_at if s else None,
     )
 
@@ -72,7 +104,7 @@ def get_settings(principal: Principal) -> schemas.RetentionOut:
 
 def put_settings(principal: Principal, data: schemas.RetentionIn) -> schemas.RetentionOut:
     cid = principal.clinic_id
-    wanted = {k: v for k, v in data.model_dump().items() if v is not None}
+    wanted = {k: v for k, v in data.model_dump().items() if v is not None and k in MINIMUM}
     errors = []
     laws = {"clinical": "Ley 41/2002, art. 17.1", "billing": "Código de Comercio, art. 30"}
     for k, v in wanted.items():
@@ -97,11 +129,45 @@ def put_settings(principal: Principal, data: schemas.RetentionIn) -> schemas.Ret
             errors=errors,
             code="RETENTION_BELOW_MINIMUM",
         )
-    before = periods(cid)
+    lo, hi = MESSAGES_RANGE["min"], MESSAGES_RANGE["max"]
+    if data.messages is not None and not lo <= data.messages <= hi:
+        raise Unprocessable(
+            tr(
+                f"Messages can be kept between {lo} and {hi} years; leave it empty to keep "
+                "them until the patient's record is erased.",
+                f"Los mensajes se pueden conservar entre {lo} y {hi} años; déjalo vacío para "
+                "conservarlos hasta que se borre la ficha del paciente.",
+            ),
+            errors=[
+                {
+                    "field": "messages",
+                    "message": tr(f"between {lo} and {hi} years", f"entre {lo} y {hi} años"),
+                }
+            ],
+            code="RETENTION_MESSAGES_OUT_OF_RANGE",
+        )
+    before: dict[str, int | None] = {**periods(cid), "messages": messages_years(cid)}
     after = {**before, **wanted}
-    RetentionSettings(
-        *RetentionSettings.key(cid), periods=after, updated_at=now(), updated_by=principal.user_id
-    ).save()
+    if "messages" in data.model_fields_set:  # absent: unchanged; null: no limit
+        after["messages"] = data.messages
+    stored = {k: v for k, v in after.items() if v is not None}
+    marker = MessageRetention(
+        *MessageRetention.key(cid), clinic_id=cid, years=after["messages"] or 0
+    )
+    with transaction() as tx:
+        tx.save(
+            RetentionSettings(
+                *RetentionSettings.key(cid),
+                periods=stored,
+                updated_at=now(),
+                updated_by=principal.user_id,
+            )
+        )
+        # The job's list of clinics with a messages period (ADR 1405): with the settings.
+        if after["messages"] is not None:
+            tx.save(marker)
+        else:
+            tx.delete(marker)
     audit.record(
         cid, principal.actor, "gdpr.retention_updated", "clinic", cid, before=before, after=after
     )
@@ -239,6 +305,8 @@ def run_job(today: date | None = None) -> dict[str, int]:
         RetentionCursor(*RetentionCursor.key(), last_day=day.isoformat()).save()
         counts["days"] += 1
         day += timedelta(days=1)
+    at = now() if today is None else datetime.combine(today, time(12), UTC)
+    counts["messages"] = purge_messages(at)
     logger.info("retention job", extra=counts)
     return counts
 
@@ -296,3 +364,95 @@ def _expire(entry: RetentionDue) -> str:
         category=category,
     )
     return "purged"
+
+
+# --- messages (every patient) ---------------------------------------------------------------------
+
+
+def messages_cutoff(clinic_id: str, years: int, at: datetime) -> datetime:
+    """The start of the clinic's day ``years`` years before ``at``'s: a message sent before it
+    is past its period."""
+    from chalicelib.agenda.service import clinic_zone
+
+    zone = clinic_zone(clinic_id)
+    day = add_years(at.astimezone(zone).date(), -years)
+    return datetime.combine(day, time(0), tzinfo=zone)
+
+
+def purge_messages(at: datetime | None = None) -> int:
+    """Delete, in every clinic with a messages period, the messages older than it."""
+    at = at or now()
+    total = 0
+    for mark in MessageRetention.query(MessageRetention.pk()):
+        if not isinstance(mark, MessageRetention) or not mark.years:
+            continue
+        with scoping.for_clinic(mark.clinic_id):
+            try:
+                total += _purge_clinic_messages(mark.clinic_id, int(mark.years), at)
+            except NotFound:  # a clinic that no longer exists: nothing to do
+                continue
+    return total
+
+
+def _purge_clinic_messages(cid: str, years: int, at: datetime) -> int:
+    from chalicelib.comms.models import Conversation, Message, WaMessageRef
+    from chalicelib.gdpr.erasers import _delete
+
+    cutoff = messages_cutoff(cid, years, at)
+    bound = ulid_floor(cutoff)
+    deleted, more = 0, False
+    patients: set[str] = set()
+    start: dict[str, Any] | None = None
+    while True:
+        it = Message.gsi2.query(
+            Message.list_pk(cid),
+            bound > Item.GSI2SK,
+            limit=MESSAGES_PAGE,
+            page_size=MESSAGES_PAGE,
+            last_evaluated_key=start,
+        )
+        gone: list[Item] = []
+        for m in it:
+            if not isinstance(m, Message):
+                continue
+            gone.append(m)
+            if m.channel == "whatsapp" and m.provider_id:
+                wamid = hashlib.sha256(m.provider_id.encode()).hexdigest()
+                gone.append(WaMessageRef(*WaMessageRef.key(wamid)))
+            if m.patient_id:
+                patients.add(m.patient_id)
+            deleted += 1
+        _delete(gone)
+        start = it.last_evaluated_key
+        if not start:
+            break
+        if deleted >= MAX_MESSAGES_PER_RUN:
+            more = True  # the rest the next run
+            break
+    # A conversation whose last activity is older than the cutoff shows an expired message's
+    # text as its preview: it goes too (the next message makes a new one).
+    convs = 0
+    for pid in sorted(patients):
+        try:
+            c = Conversation.get(*Conversation.key(cid, pid))
+        except DoesNotExist:
+            continue
+        if c.last_activity_at < cutoff:
+            c.delete()
+            convs += 1
+    if deleted:
+        audit.record(
+            cid,
+            SYSTEM,
+            "gdpr.retention_messages_purged",
+            "clinic",
+            cid,
+            after={
+                "messages": deleted,
+                "conversations": convs,
+                "years": years,
+                "before": cutoff.date().isoformat(),
+                "more": more,
+            },
+        )
+    return deleted

@@ -87,7 +87,7 @@ def request_patient_erasure(req: Req, patient_id: str) -> schemas.ErasureView:
     "GET",
     permission="gdpr.retention",
     response=schemas.RetentionOut,
-    summary="The clinic's retention periods (years) and their legal minimums",
+    summary="The clinic's retention periods (years), their legal minimums and the messages period",
     tags=("gdpr", "settings"),
 )
 def get_retention(req: Req) -> schemas.RetentionOut:
@@ -100,7 +100,8 @@ def get_retention(req: Req) -> schemas.RetentionOut:
     permission="gdpr.retention",
     body=schemas.RetentionIn,
     response=schemas.RetentionOut,
-    summary="Set the retention periods; 422 below the legal minimum (clinical 5, invoices 6 years)",
+    summary="Set the retention periods; 422 below the legal minimum (clinical 5, invoices 6 "
+    "years) or a messages period outside 1-20 years (null: no limit)",
     tags=("gdpr", "settings"),
 )
 def put_retention(req: Req) -> schemas.RetentionOut:

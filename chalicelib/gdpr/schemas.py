@@ -90,9 +90,18 @@ class RetentionIn(BaseModel):
 
     clinical: int | None = Field(default=None, ge=0, le=100, description="years")
     billing: int | None = Field(default=None, ge=0, le=100, description="years")
+    messages: int | None = Field(
+        default=None,
+        description="years a patient's messages are kept (1-20); null: until the patient's "
+        "record goes; absent: unchanged",
+    )
 
 
 class RetentionOut(BaseModel):
     periods: dict[str, int]
     minimums: dict[str, int]
+    messages: int | None = Field(
+        default=None, description="years messages are kept; null: until the record goes"
+    )
+    messages_range: dict[str, int] = Field(description="{min, max} years for messages")
     updated_at: datetime | None = None

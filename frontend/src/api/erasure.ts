@@ -15,13 +15,20 @@ export interface ErasureOut {
   until: Record<string, string>; report: KindRow[]
 }
 export interface ErasureView { patient_id: string; erasure: ErasureOut | null; preview: KindRow[] | null }
-export interface RetentionOut { periods: Record<string, number>; minimums: Record<string, number>; updated_at: string | null }
+export interface RetentionOut {
+  periods: Record<string, number>
+  minimums: Record<string, number>
+  /** Years a patient's messages are kept; null: until the patient's record goes. */
+  messages: number | null
+  messages_range: { min: number; max: number }
+  updated_at: string | null
+}
 
 export const erasureApi = {
   get: (pid: string) => api.get<ErasureView>(`/patients/${pid}/erasure`),
   request: (pid: string, body: { reason_code: ReasonCode; confirm_name: string }) => api.post<ErasureView>(`/patients/${pid}/erasure`, body),
   retention: () => api.get<RetentionOut>('/settings/retention'),
-  setRetention: (body: { clinical?: number; billing?: number }) => api.put<RetentionOut>('/settings/retention', body),
+  setRetention: (body: { clinical?: number; billing?: number; messages?: number | null }) => api.put<RetentionOut>('/settings/retention', body),
 }
 
 /** Still being worked on: the dialog polls while it is. */

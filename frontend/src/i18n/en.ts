@@ -1074,6 +1074,8 @@ const en: typeof es = {
     kinds: { clinical: 'Clinical records (years from the last episode)', billing: 'Invoices and accounting (years from the year end)' },
     laws: { clinical: 'At least {n} years (Ley 41/2002, art. 17.1)', billing: 'At least {n} years (Código de Comercio, art. 30)' },
     saved: 'Periods saved', job: 'Every night the data whose period has ended is erased.',
+    messages: 'Messages with patients (years since sent)', messagesNone: 'No limit',
+    messagesHelp: "For every patient. Between {min} and {max} years; empty: no limit (kept until the patient's record is erased). Messages are not part of the clinical record: no law sets a minimum and the GDPR (art. 5.1.e) advises keeping them no longer than needed.",
   },
 
   notFound: { title: 'Page not found', text: 'The address does not exist or you have no access.', home: 'Go home' },

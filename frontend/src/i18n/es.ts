@@ -1072,6 +1072,8 @@ export default {
     kinds: { clinical: 'Historia clínica (años desde el último episodio)', billing: 'Facturas y contabilidad (años desde el cierre del ejercicio)' },
     laws: { clinical: 'Mínimo {n} años (Ley 41/2002, art. 17.1)', billing: 'Mínimo {n} años (Código de Comercio, art. 30)' },
     saved: 'Plazos guardados', job: 'Cada noche se suprimen los datos cuyo plazo ha terminado.',
+    messages: 'Mensajes con pacientes (años desde su envío)', messagesNone: 'Sin límite',
+    messagesHelp: 'Para todos los pacientes. Entre {min} y {max} años; vacío: sin límite (se conservan hasta que se borre la ficha). Los mensajes no forman parte de la historia clínica: ninguna ley fija un mínimo y el RGPD (art. 5.1.e) aconseja no guardarlos más de lo necesario.',
   },
 
   notFound: { title: 'Página no encontrada', text: 'La dirección no existe o no tienes acceso.', home: 'Ir al inicio' },

@@ -64,7 +64,7 @@ def test_recalls_and_booking_records_go_and_a_blocked_patient_is_reached_by_noth
     assert list(Recall.query(f"C#{cid}", Recall.SK.startswith(f"PAT#{pid}#RECALL#"))) == []
     assert (
         BookingPrivacy.count(
-            *BookingPrivacy.key(cid, pid)[:1], BookingPrivacy.SK == f"BOOKING#PRIVACY#{pid}"
+            *BookingPrivacy.key(cid, pid)[:1], f"BOOKING#PRIVACY#{pid}" == BookingPrivacy.SK
         )
         == 0
     )

@@ -164,6 +164,7 @@ export const ACTIONS: Words = {
   'gdpr.erasure_completed': ['Supresión de datos (RGPD) realizada', 'Data erasure (GDPR) completed'],
   'gdpr.retention_purged': ['Datos suprimidos al fin de su conservación', 'Data erased at the end of its retention'],
   'gdpr.retention_updated': ['Plazos de conservación cambiados', 'Retention periods changed'],
+  'gdpr.retention_messages_purged': ['Mensajes suprimidos al fin de su plazo de conservación', 'Messages erased at the end of their retention period'],
 }
 
 /** The entity types the API can filter by (chalicelib audit.entry's entity_type). */
