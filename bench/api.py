@@ -957,7 +957,7 @@ class Ctx:
         tid = self.online_booking()
         page = self.api.call("GET", f"/public/booking/{self.c.clinic_id}?{_free_week(tid)}").body
         found = re.search(r"start=([0-9T:%A-F-]{16,20})", page.decode())
-        assert found, "the booking page offered no free slot"
+        assert found, f"the booking page offered no free slot: {page.decode()[-3000:]}"
         url = invites.invite_url(self.c.clinic_id, self.patient())
         form = {
             "step": "book",
