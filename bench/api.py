@@ -929,6 +929,10 @@ class Ctx:
     def online_booking(self) -> str:
         """The type id of the clinic's online booking, switched on the first time: one
         30-minute type with the admin in the first cabinet, bookable from now on."""
+        # The agenda drivers leave the hours as their generated body set them (closed every
+        # day): the clinic opens on weekdays again, as booking needs open hours.
+        day = [{"start": "09:00", "end": "20:00"}]
+        self.put("/agenda/hours", {d: day for d in WEEKDAYS})
         if "booking_type" not in self.c.ids:
             body = {
                 "enabled": True,
@@ -1423,6 +1427,9 @@ def upload(form: dict[str, Any], data: bytes) -> None:
 
 def _last_month() -> str:
     return f"from={datetime.now(UTC).date() - timedelta(days=30)}&to={_today()}"
+
+
+WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday")
 
 
 def _free_week(type_id: str) -> str:
