@@ -5,7 +5,8 @@ import { base, apiGet, expectAccessible, setLanguage, signIn } from './helpers'
 // Demo": a photo, a note, a message, an invoice), previews what is erased and what the law
 // keeps, confirms with the name, follows the progress to the report, and the patient is gone
 // from patient search and shows the blocked banner. At phone width: the preview of another
-// patient (not confirmed) and the retention settings, from the keyboard, axe-clean.
+// patient (not confirmed) and the retention settings (clinical below the law, messages out of
+// range, then no limit), from the keyboard, axe-clean.
 const DONE_MS = 180_000
 
 interface PatientRow { patient_id: string; full_name: string }
@@ -70,6 +71,14 @@ test.describe('GDPR erasure of a patient', () => {
       await clinical.fill('4')
       await clinical.press('Enter')
       await expect(page.getByTestId('retention-error')).toContainText('at least 5 years (Ley 41/2002')
+      // messages: 1 to 20 years, or no limit when empty
+      await clinical.fill('5')
+      const messages = page.getByTestId('retention-messages')
+      await messages.fill('21')
+      await messages.press('Enter')
+      await expect(page.getByTestId('retention-error')).toContainText('between 1 and 20')
+      await messages.fill('')
+      await expect(page.getByTestId('retention-messages-none')).toHaveText('No limit')
       await expectAccessible(page, 'retention settings (phone)')
     })
   })
