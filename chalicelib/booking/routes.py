@@ -67,7 +67,8 @@ def booking_page(req: Req, clinic_id: str) -> Response:
     "POST",
     permission=PUBLIC,
     produces="text/html",
-    content_types=(FORM,),
+    # Anything else is read as an empty form (a page that says what is missing), not a 415.
+    content_types=(FORM, "application/json", "text/plain"),
     summary="The booking page's forms: send a code, verify it, register, book",
     tags=("public",),
 )

@@ -68,6 +68,16 @@ EXTRA_PROBLEMS: dict[tuple[str, str], dict[str, str]] = {
 PROBLEMS_AS: dict[tuple[str, str], str] = {
     ("GET", "/public/whatsapp/{clinic_id}/webhook"): "text/plain",
     ("GET", "/public/budgets/{token}/pdf"): "text/html",
+    ("GET", "/public/booking/{clinic_id}/widget.js"): "text/javascript",
+}
+# Pages that answer more than every page does (PAGE_PROBLEMS), as a page too.
+BOOKING_OFF = "Online booking is switched off for this clinic (the page says to call)"
+EXTRA_PAGE_PROBLEMS: dict[tuple[str, str], dict[str, str]] = {
+    ("GET", "/public/booking/{clinic_id}"): {"403": BOOKING_OFF},
+    ("POST", "/public/booking/{clinic_id}"): {
+        "400": "The form names no bookable type or time, or its proof of work did not verify",
+        "403": BOOKING_OFF,
+    },
 }
 
 
@@ -205,7 +215,8 @@ def build(routers: list[Router], prefix: str = "/api/v1") -> dict[str, Any]:
             # A page answers its problems as a page too, in the patient's language.
             for status in [k for k in op["responses"] if not k.startswith("2")]:
                 del op["responses"][status]
-            for status, text in PAGE_PROBLEMS.items():
+            page_problems = {**PAGE_PROBLEMS, **EXTRA_PAGE_PROBLEMS.get((s.method, s.path), {})}
+            for status, text in page_problems.items():
                 op["responses"][status] = {
                     "description": text,
                     "content": {HTML: {"schema": {"type": "string"}}},
